@@ -1,0 +1,2 @@
+import Ckpt
+print("ckpt \(ckptVersion)")

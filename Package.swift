@@ -1,0 +1,54 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Hot numeric kernels (optimizer steps, GEMM glue) must compile to real FMA instructions
+// to match PyTorch's AVX2 kernels bit for bit; see docs/ARCHITECTURE.md ("Floating point").
+let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "ckpt",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ckpt", targets: ["ckpt"]),
+        .library(name: "Ckpt", targets: ["Ckpt"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        // C libraries from Debian (installed by `make deps`).
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // Element-wise kernels in C: AVX2+FMA paths chosen at run time, portable fmaf() fallback.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
+
+        .target(name: "HDF5", dependencies: ["CHDF5"]),
+        .target(
+            name: "CkptCore",
+            dependencies: ["CBLAS", "CKernels", .product(name: "OrderedCollections", package: "swift-collections")],
+            swiftSettings: fast),
+        .target(name: "CkptOptim", dependencies: ["CkptCore", "CKernels"], swiftSettings: fast),
+        .target(name: "CkptFormat", dependencies: ["HDF5", "CkptCore"], swiftSettings: fast),
+        .target(name: "Ckpt", dependencies: ["CkptCore", "CkptOptim", "CkptFormat"]),
+        .target(
+            name: "CkptCLI",
+            dependencies: ["Ckpt", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "ckpt", dependencies: ["CkptCLI"]),
+        // Benchmarks: `make bench` runs them beside their Python peers (bench/run.sh).
+        .executableTarget(name: "bench-io", dependencies: ["Ckpt"], path: "Benchmarks/IO", swiftSettings: fast),
+        .executableTarget(name: "bench-optim", dependencies: ["Ckpt"], path: "Benchmarks/Optim", swiftSettings: fast),
+        .executableTarget(name: "bench-train", dependencies: ["Ckpt"], path: "Benchmarks/Train", swiftSettings: fast),
+        // The README's custom training loop, compiled and run by the tests.
+        .executableTarget(name: "custom-loop", dependencies: ["Ckpt"], path: "Examples/CustomLoop"),
+
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
+        .testTarget(name: "CkptCoreTests", dependencies: ["CkptCore", "CkptFormat"]),
+        .testTarget(name: "CkptOptimTests", dependencies: ["CkptOptim", "CkptFormat"]),
+        .testTarget(name: "CkptFormatTests", dependencies: ["CkptFormat"]),
+        .testTarget(name: "CkptTests", dependencies: ["Ckpt"]),
+        .testTarget(name: "CkptCLITests", dependencies: ["CkptCLI"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Ckpt"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

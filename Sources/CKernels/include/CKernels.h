@@ -1,0 +1,11 @@
+// Element-wise kernels that must match PyTorch's CPU arithmetic bit for bit.
+// Each has an AVX2+FMA path chosen at run time and a portable path that calls fmaf().
+#ifndef CKPT_CKERNELS_H
+#define CKPT_CKERNELS_H
+#include <stddef.h>
+#include <stdint.h>
+
+/// 1 when the CPU executes fused multiply-add in hardware.
+int ckpt_cpu_has_fma(void);
+
+#endif

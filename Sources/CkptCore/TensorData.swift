@@ -1,0 +1,85 @@
+/// A typed, contiguous (row-major) n-d array of any `DType`: what a state dict holds where
+/// PyTorch holds a `torch.Tensor`.
+///
+/// Storage is a Swift array, so converting a float32 `Tensor` to `TensorData` and back shares
+/// the buffer (copy-on-write): saving a model never copies its weights in memory.
+/// `shape == []` is a 0-d tensor (one element), as PyTorch's `torch.tensor(1.0)`.
+public struct TensorData: Sendable, Equatable {
+    public enum Storage: Sendable, Equatable {
+        case float32([Float])
+        case float64([Double])
+        /// IEEE binary16 bit patterns (kept as bits so NaN payloads survive a round trip).
+        case float16([UInt16])
+        case int64([Int64])
+        case int32([Int32])
+        case uint8([UInt8])
+        case bool([Bool])
+    }
+
+    public var shape: [Int]
+    public var storage: Storage
+
+    /// Creates a tensor; `storage`'s element count must equal the product of `shape`.
+    public init(shape: [Int], storage: Storage) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+        precondition(shape.reduce(1, *) == storage.count,
+                     "shape \(shape) holds \(shape.reduce(1, *)) elements, storage has \(storage.count)")
+        self.shape = shape
+        self.storage = storage
+    }
+
+    public var dtype: DType { storage.dtype }
+    public var count: Int { storage.count }
+    public var byteCount: Int { count * dtype.size }
+
+    /// Calls `body` with the raw little-endian bytes of the elements (no copy).
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        switch storage {
+        case .float32(let a): return try a.withUnsafeBytes(body)
+        case .float64(let a): return try a.withUnsafeBytes(body)
+        case .float16(let a): return try a.withUnsafeBytes(body)
+        case .int64(let a): return try a.withUnsafeBytes(body)
+        case .int32(let a): return try a.withUnsafeBytes(body)
+        case .uint8(let a): return try a.withUnsafeBytes(body)
+        case .bool(let a): return try a.withUnsafeBytes(body)
+        }
+    }
+
+    /// Bitwise equality of shape, dtype and bytes: NaN equals NaN with the same bits, and
+    /// `-0.0 != 0.0`. This is what "bit-identical" means throughout ckpt.
+    public func bitwiseEqual(_ other: TensorData) -> Bool {
+        guard shape == other.shape, dtype == other.dtype else { return false }
+        return withUnsafeBytes { a in other.withUnsafeBytes { b in a.elementsEqual(b) } }
+    }
+
+    /// A 0-d float32 tensor, as PyTorch keeps an optimizer's `step`.
+    public static func scalar(_ value: Float) -> TensorData {
+        TensorData(shape: [], storage: .float32([value]))
+    }
+}
+
+extension TensorData.Storage {
+    public var dtype: DType {
+        switch self {
+        case .float32: .float32
+        case .float64: .float64
+        case .float16: .float16
+        case .int64: .int64
+        case .int32: .int32
+        case .uint8: .uint8
+        case .bool: .bool
+        }
+    }
+
+    public var count: Int {
+        switch self {
+        case .float32(let a): a.count
+        case .float64(let a): a.count
+        case .float16(let a): a.count
+        case .int64(let a): a.count
+        case .int32(let a): a.count
+        case .uint8(let a): a.count
+        case .bool(let a): a.count
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import CkptCore
+
+/// Everything one checkpoint file holds, section by section (format v1, `docs/FORMAT.md`).
+///
+/// Each section is a `StateDict` in PyTorch's structure, so a checkpoint has one code path
+/// for save, load, inspect and diff:
+/// - `model`: parameter name → `.tensor`, in `model.state_dict()` order.
+/// - `optimizer`: `["type": "SGD", "state": {"0": {...}, ...}, "param_groups": [{..., "params": [0, 1]}]]`
+///   (`type` first, then `optimizer.state_dict()`'s keys).
+/// - `scheduler`: `["type": "StepLR", <scheduler.state_dict() keys>]`; children of
+///   SequentialLR / ChainedScheduler are dicts in `_schedulers`, each with its own `type`.
+/// - `progress`: `epoch` (int, completed epochs), `global_step` (int, optimizer steps),
+///   `lr` (float64 tensor `[global_step, groups]`), `loss` (float32 tensor `[global_step]`),
+///   and where a run stopped mid-epoch, `batch` (int, batches done in the current epoch).
+/// - `rng`: every random state that affects what happens next.
+/// - `metadata`: the root attributes (`format`, `format_version`, `created_by`,
+///   `created_at`, `config`); `CheckpointFile.save` fills the first four.
+public struct Checkpoint: Sendable, Equatable {
+    public var metadata: StateDict
+    public var model: StateDict
+    public var optimizer: StateDict?
+    public var scheduler: StateDict?
+    public var progress: StateDict?
+    public var rng: StateDict?
+
+    public init(
+        metadata: StateDict = [:], model: StateDict, optimizer: StateDict? = nil,
+        scheduler: StateDict? = nil, progress: StateDict? = nil, rng: StateDict? = nil
+    ) {
+        self.metadata = metadata
+        self.model = model
+        self.optimizer = optimizer
+        self.scheduler = scheduler
+        self.progress = progress
+        self.rng = rng
+    }
+
+    /// The run config (root attribute `config`, JSON text) when training wrote it.
+    public var config: String? {
+        get { metadata["config"]?.stringValue }
+        set { metadata["config"] = newValue.map { .string($0) } }
+    }
+}

@@ -1,0 +1,2 @@
+import CkptCore
+import HDF5

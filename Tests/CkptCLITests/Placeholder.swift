@@ -1,0 +1,4 @@
+import Testing
+@testable import CkptCLI
+
+@Test func moduleLoads() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+@testable import CkptCore
+
+@Test func moduleLoads() { #expect(Bool(true)) }

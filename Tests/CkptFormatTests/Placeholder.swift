@@ -1,0 +1,4 @@
+import Testing
+@testable import CkptFormat
+
+@Test func moduleLoads() { #expect(Bool(true)) }

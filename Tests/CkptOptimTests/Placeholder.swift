@@ -1,0 +1,4 @@
+import Testing
+@testable import CkptOptim
+
+@Test func moduleLoads() { #expect(Bool(true)) }

@@ -1,0 +1,4 @@
+import Testing
+@testable import Ckpt
+
+@Test func moduleLoads() { #expect(Bool(true)) }
