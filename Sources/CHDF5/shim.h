@@ -108,6 +108,13 @@ static inline int ckpt_object_type(hid_t loc, const char *name) {
     }
 }
 
+/// File address of the object behind a link (identifies hard links to one object), or -1.
+static inline long long ckpt_object_address(hid_t loc, const char *name) {
+    H5O_info_t info;
+    if (H5Oget_info_by_name2(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) return -1;
+    return (long long)info.addr;
+}
+
 /// Number of attributes on an open object, or -1.
 static inline long long ckpt_attribute_count(hid_t obj) {
     H5O_info_t info;

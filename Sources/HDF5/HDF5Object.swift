@@ -228,3 +228,33 @@ func readFixedStrings(
         }
     }
 }
+
+/// Type and shape of one attribute, read without its value.
+public struct HDF5AttributeInfo: Sendable, Equatable {
+    public var name: String
+    /// "float64", "int64", "bool", "string", "string[8]", "compound", ...
+    public var type: String
+    /// `nil` for a null dataspace (h5py.Empty), `[]` for a scalar.
+    public var shape: [Int]?
+    /// Bytes the value occupies in memory (variable-length strings count 16 per element).
+    public var byteCount: Int
+}
+
+extension HDF5Object {
+    /// Type and shape of attribute `name`.
+    public func attributeInfo(_ name: String) throws -> HDF5AttributeInfo {
+        let op = "read attribute '\(name)'"
+        let attr = H5Aopen(handle.id, name, ckpt_H5P_DEFAULT())
+        if attr < 0 { throw location.error(op) }
+        defer { H5Aclose(attr) }
+        let space = try location.check(H5Aget_space(attr), op)
+        defer { H5Sclose(space) }
+        let ftype = try location.check(H5Aget_type(attr), op)
+        defer { H5Tclose(ftype) }
+        let stored = HDF5StoredType.classify(ftype)
+        let shape = try dataspaceShape(space, at: location, op)
+        let elementSize: Int = if case .variableString = stored { 16 } else { max(1, H5Tget_size(ftype)) }
+        let count = try shape.map { try checkedCount($0, elementSize: elementSize, at: location, op) } ?? 0
+        return HDF5AttributeInfo(name: name, type: stored.description, shape: shape, byteCount: count * elementSize)
+    }
+}
