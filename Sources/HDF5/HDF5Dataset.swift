@@ -9,6 +9,8 @@ public enum HDF5Layout: String, Sendable {
 /// dataset's logical size is plausible for the file it lives in (a corrupt or hostile header
 /// cannot make us allocate more than the file can back).
 public final class HDF5Dataset: HDF5Object {
+    override func creationPropertyList() -> hid_t { H5Dget_create_plist(handle.id) }
+
     /// The dataset's shape: `[]` for a scalar (0-d). A null dataspace is reported as `nil`.
     public func shape() throws -> [Int]? {
         let space = try location.check(H5Dget_space(handle.id), "get dataspace")

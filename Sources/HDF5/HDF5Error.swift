@@ -1,4 +1,9 @@
 import CHDF5
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A failed HDF5 operation: which file, which object inside it, what was attempted, and
 /// HDF5's own innermost reason (e.g. "file signature not found", "truncated file").
@@ -42,12 +47,22 @@ func lastHDF5Reason() -> String {
 /// from it on one thread at a time. Hashing or converting the bytes you read may run on
 /// other threads; the HDF5 calls themselves should stay on one.
 enum HDF5Library {
-    /// `H5Eset_auto2(NULL)`: errors come back as `HDF5Error` values, never printed to stderr.
     static let initialized: Bool = {
         _ = H5open()
-        _ = ckpt_silence_errors()
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        silencedKey = key
         return true
     }()
+    nonisolated(unsafe) private static var silencedKey = pthread_key_t()
 
-    static func ensure() { _ = initialized }
+    /// `H5Eset_auto2(NULL)` once per thread (Debian's thread-safe HDF5 keeps error-stack
+    /// settings per thread): errors come back as `HDF5Error` values, never printed to stderr.
+    static func ensure() {
+        _ = initialized
+        if pthread_getspecific(silencedKey) == nil {
+            _ = ckpt_silence_errors()
+            pthread_setspecific(silencedKey, UnsafeRawPointer(bitPattern: 1))
+        }
+    }
 }

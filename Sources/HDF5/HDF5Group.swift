@@ -85,8 +85,17 @@ public final class HDF5Group: HDF5Object {
         guard n <= HDF5File.maxObjectsPerGroup else {
             throw location.error("list group", "\(n) links (limit \(HDF5File.maxObjectsPerGroup))")
         }
-        if let names = try? childNames(count: n, index: ckpt_H5_INDEX_CRT_ORDER()) { return names }
-        return try childNames(count: n, index: ckpt_H5_INDEX_NAME())
+        return try childNames(count: n, index: tracksLinkOrder() ? ckpt_H5_INDEX_CRT_ORDER() : ckpt_H5_INDEX_NAME())
+    }
+
+    override func creationPropertyList() -> hid_t { H5Gget_create_plist(handle.id) }
+
+    private func tracksLinkOrder() -> Bool {
+        let p = creationPropertyList()
+        guard p >= 0 else { return false }
+        defer { H5Pclose(p) }
+        var flags: UInt32 = 0
+        return H5Pget_link_creation_order(p, &flags) >= 0 && flags & ckpt_H5P_CRT_ORDER_TRACKED() != 0
     }
 
     private func childNames(count: Int, index: H5_index_t) throws -> [String] {
@@ -137,7 +146,7 @@ public final class HDF5Group: HDF5Object {
             throw loc.error("create dataset", "\(strings.count) strings for shape \(shape)")
         }
         return try withTemporaryID({ ckpt_make_vlen_utf8_type() }, close: H5Tclose, at: loc, "create datatype") { tid in
-            let ds = try makeDataset(name, typeID: tid, shape: shape, loc: loc)
+            let ds = try makeDataset(name, typeID: tid, shape: shape, loc: loc, variableLength: true)
             if !strings.isEmpty {
                 try withCStringArray(strings) { ptrs in
                     try loc.check(H5Dwrite(ds.handle.id, tid, ckpt_H5S_ALL(), ckpt_H5S_ALL(), ckpt_H5P_DEFAULT(), ptrs),
@@ -148,7 +157,9 @@ public final class HDF5Group: HDF5Object {
         }
     }
 
-    private func makeDataset(_ name: String, typeID: hid_t, shape: [Int], loc: HDF5Location) throws -> HDF5Dataset {
+    private func makeDataset(
+        _ name: String, typeID: hid_t, shape: [Int], loc: HDF5Location, variableLength: Bool = false
+    ) throws -> HDF5Dataset {
         let space = makeDataspace(shape)
         if space < 0 { throw loc.error("create dataspace") }
         defer { H5Sclose(space) }
@@ -156,7 +167,8 @@ public final class HDF5Group: HDF5Object {
         defer { H5Pclose(dcpl) }
         try loc.check(H5Pset_attr_creation_order(dcpl, ckpt_H5P_CRT_ORDER_TRACKED_INDEXED()), "track attribute order")
         // Allocate at write time, no fill pass: the bytes are written once, in one call.
-        try loc.check(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), "set fill time")
+        // (HDF5 requires fill values for variable-length types.)
+        if !variableLength { try loc.check(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), "set fill time") }
         let d = try withLinkCreateList(loc) { lcpl in
             H5Dcreate2(handle.id, name, typeID, space, lcpl, dcpl, ckpt_H5P_DEFAULT())
         }

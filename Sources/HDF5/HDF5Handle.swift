@@ -2,12 +2,18 @@ import CHDF5
 
 /// Owns one HDF5 identifier and closes it when the last reference goes away.
 final class HDF5Handle {
-    let id: hid_t
+    /// The identifier; reading it also silences HDF5's error printing on the calling thread
+    /// (the thread-safe library keeps that setting per thread).
+    var id: hid_t {
+        HDF5Library.ensure()
+        return rawID
+    }
+    private let rawID: hid_t
     private let closer: (hid_t) -> herr_t
     private var isOpen = true
 
     init(_ id: hid_t, closer: @escaping (hid_t) -> herr_t) {
-        self.id = id
+        self.rawID = id
         self.closer = closer
     }
 
@@ -15,7 +21,7 @@ final class HDF5Handle {
     func close() -> herr_t {
         guard isOpen else { return 0 }
         isOpen = false
-        return closer(id)
+        return closer(rawID)
     }
 
     deinit { _ = close() }

@@ -35,8 +35,19 @@ public class HDF5Object {
         guard n <= HDF5File.maxObjectsPerGroup else {
             throw location.error("list attributes", "\(n) attributes (limit \(HDF5File.maxObjectsPerGroup))")
         }
-        if let names = try? attributeNames(count: Int(n), index: ckpt_H5_INDEX_CRT_ORDER()) { return names }
-        return try attributeNames(count: Int(n), index: ckpt_H5_INDEX_NAME())
+        let index = tracksAttributeOrder() ? ckpt_H5_INDEX_CRT_ORDER() : ckpt_H5_INDEX_NAME()
+        return try attributeNames(count: Int(n), index: index)
+    }
+
+    /// The object's creation property list (caller closes), or -1.
+    func creationPropertyList() -> hid_t { -1 }
+
+    private func tracksAttributeOrder() -> Bool {
+        let p = creationPropertyList()
+        guard p >= 0 else { return false }
+        defer { H5Pclose(p) }
+        var flags: UInt32 = 0
+        return H5Pget_attr_creation_order(p, &flags) >= 0 && flags & ckpt_H5P_CRT_ORDER_TRACKED() != 0
     }
 
     private func attributeNames(count: Int, index: H5_index_t) throws -> [String] {
