@@ -80,7 +80,7 @@ static void sgd_portable(float *p, const float *g, float *buf, size_t n, int fla
 void ckpt_sgd_step(float *p, const float *g, float *buf, size_t n, int flags, float wd,
                    float mom, float one_minus_damp, float neg_lr) {
 #ifdef CKPT_X86
-    if (has_fma()) { sgd_avx2(p, g, buf, n, flags, wd, mom, one_minus_damp, neg_lr); return; }
+    if (has_fma() && !(flags & CKPT_OPT_PORTABLE)) { sgd_avx2(p, g, buf, n, flags, wd, mom, one_minus_damp, neg_lr); return; }
 #endif
     sgd_portable(p, g, buf, n, flags, wd, mom, one_minus_damp, neg_lr);
 }
@@ -153,7 +153,7 @@ void ckpt_adam_step(float *p, const float *g, float *m, float *v, float *vmax, s
                     float wd, float decay, float w1, float b2, float omb2, float bc2_sqrt,
                     float eps, float neg_step_size) {
 #ifdef CKPT_X86
-    if (has_fma()) {
+    if (has_fma() && !(flags & CKPT_OPT_PORTABLE)) {
         adam_avx2(p, g, m, v, vmax, n, flags, wd, decay, w1, b2, omb2, bc2_sqrt, eps, neg_step_size);
         return;
     }
@@ -234,7 +234,7 @@ void ckpt_rmsprop_step(float *p, const float *g, float *sq, float *gavg, float *
                        int flags, float wd, float alpha, float oma, float eps, float mom,
                        float neg_lr) {
 #ifdef CKPT_X86
-    if (has_fma()) { rmsprop_avx2(p, g, sq, gavg, buf, n, flags, wd, alpha, oma, eps, mom, neg_lr); return; }
+    if (has_fma() && !(flags & CKPT_OPT_PORTABLE)) { rmsprop_avx2(p, g, sq, gavg, buf, n, flags, wd, alpha, oma, eps, mom, neg_lr); return; }
 #endif
     for (size_t i = 0; i < n; i++)
         rmsprop1(p, g, sq, gavg, buf, i, flags, wd, alpha, oma, eps, mom, neg_lr);
@@ -275,7 +275,7 @@ AVX2 static void adagrad_avx2(float *p, const float *g, float *sum, size_t n, in
 void ckpt_adagrad_step(float *p, const float *g, float *sum, size_t n, int flags, float wd,
                        float eps, float neg_clr) {
 #ifdef CKPT_X86
-    if (has_fma()) { adagrad_avx2(p, g, sum, n, flags, wd, eps, neg_clr); return; }
+    if (has_fma() && !(flags & CKPT_OPT_PORTABLE)) { adagrad_avx2(p, g, sum, n, flags, wd, eps, neg_clr); return; }
 #endif
     for (size_t i = 0; i < n; i++) adagrad1(p, g, sum, i, flags, wd, eps, neg_clr);
 }

@@ -1,3 +1,4 @@
+import CKernels
 import CkptCore
 
 /// One parameter group of an optimizer, as an entry of PyTorch's `optimizer.param_groups`.
@@ -54,6 +55,10 @@ open class Optimizer {
     /// insertion order, and `state_dict()["state"]` keeps it.
     var stateOrder: [ObjectIdentifier] = []
     var stateOrderSet: Set<ObjectIdentifier> = []
+    /// Runs the portable `fmaf()` kernels even on an FMA CPU (tests check both give the same bits).
+    var portableKernels = false
+    /// Flags every kernel call gets.
+    var baseKernelFlags: Int32 { portableKernels ? Int32(CKPT_OPT_PORTABLE) : 0 }
 
     public init(paramGroups: [ParamGroup]) {
         self.paramGroups = paramGroups

@@ -14,13 +14,15 @@ import Testing
 
     /// Free-running, 20+ steps: bit-identical to PyTorch (SGD: PyTorch itself; the others:
     /// PyTorch with an IEEE sqrt), which shows the only difference left is PyTorch's sqrt.
-    @Test(arguments: all)
-    func bitIdenticalEveryStep(optimizer: String) throws {
+    /// `portable` runs the fmaf() loops instead of the AVX2+FMA ones: both must give these bits.
+    @Test(arguments: all, [false, true])
+    func bitIdenticalEveryStep(optimizer: String, portable: Bool) throws {
         let file = try OptimFixture.load(optimizer)
         #expect(file.cases.count >= 3)
         for c in file.cases {
             let name = c["name"]!.stringValue!
             let (params, opt) = try OptimFixture.build(file, c)
+            opt.portableKernels = portable
             let steps = c["steps"]!.arrayValue!
             #expect(steps.count >= 20)
             for (t, expected) in steps.enumerated() {

@@ -16,6 +16,7 @@ enum {
     CKPT_OPT_NESTEROV = 32,      // SGD nesterov
     CKPT_OPT_AMSGRAD = 64,       // Adam amsgrad (vmax must be non-NULL)
     CKPT_OPT_CENTERED = 128,     // RMSprop centered (grad_avg must be non-NULL)
+    CKPT_OPT_PORTABLE = 256,     // use the portable fmaf() loop even on an FMA CPU (tests)
 };
 
 /// SGD: `buf` may be NULL when MOMENTUM is off. wd = f(weight_decay), mom = f(momentum),

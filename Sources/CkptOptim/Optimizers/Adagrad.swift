@@ -62,7 +62,7 @@ public final class Adagrad: Optimizer, ConfigurableOptimizer {
         for group in paramGroups {
             let lr = try number(group, "lr"), lrDecay = try number(group, "lr_decay")
             let eps = try number(group, "eps"), wd = try number(group, "weight_decay")
-            var flags: Int32 = 0
+            var flags: Int32 = baseKernelFlags
             if try flag(group, "maximize") { flags |= Int32(CKPT_OPT_MAXIMIZE) }
             if wd != 0 { flags |= Int32(CKPT_OPT_WEIGHT_DECAY) }
             for p in group.params {

@@ -69,7 +69,7 @@ public class Adam: Optimizer, ConfigurableOptimizer {
                 throw OptimizerError(.invalidType, "\(typeName): param group 'betas' must be a pair of numbers")
             }
             let amsgrad = try flag(group, "amsgrad")
-            var flags: Int32 = 0
+            var flags: Int32 = baseKernelFlags
             if try flag(group, "maximize") { flags |= Int32(CKPT_OPT_MAXIMIZE) }
             if wd != 0 { flags |= Int32(CKPT_OPT_WEIGHT_DECAY) }
             if try flag(group, "decoupled_weight_decay") { flags |= Int32(CKPT_OPT_DECOUPLED) }

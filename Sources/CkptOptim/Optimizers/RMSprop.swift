@@ -53,7 +53,7 @@ public final class RMSprop: Optimizer, ConfigurableOptimizer {
             let lr = try number(group, "lr"), alpha = try number(group, "alpha")
             let eps = try number(group, "eps"), wd = try number(group, "weight_decay")
             let momentum = try number(group, "momentum"), centered = try flag(group, "centered")
-            var flags: Int32 = 0
+            var flags: Int32 = baseKernelFlags
             if try flag(group, "maximize") { flags |= Int32(CKPT_OPT_MAXIMIZE) }
             if wd != 0 { flags |= Int32(CKPT_OPT_WEIGHT_DECAY) }
             if momentum > 0 { flags |= Int32(CKPT_OPT_MOMENTUM) }

@@ -53,7 +53,7 @@ public final class SGD: Optimizer, ConfigurableOptimizer {
         for group in paramGroups {
             let lr = try number(group, "lr"), momentum = try number(group, "momentum")
             let dampening = try number(group, "dampening"), wd = try number(group, "weight_decay")
-            var flags: Int32 = 0
+            var flags: Int32 = baseKernelFlags
             if try flag(group, "maximize") { flags |= Int32(CKPT_OPT_MAXIMIZE) }
             if wd != 0 { flags |= Int32(CKPT_OPT_WEIGHT_DECAY) }
             if momentum != 0 { flags |= Int32(CKPT_OPT_MOMENTUM) }
