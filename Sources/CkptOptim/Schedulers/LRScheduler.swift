@@ -82,6 +82,8 @@ open class LRScheduler {
     public internal(set) var isInitial = false
     /// PyTorch's `_last_lr`.
     public internal(set) var lastLR: [Double] = []
+    /// Receives this scheduler's warnings; nil sends them to `SchedulerWarnings.handler`.
+    public var warningHandler: ((String) -> Void)?
 
     /// PyTorch's class name ("StepLR", ...), written as the state dict's `"type"`.
     open var typeName: String { "LRScheduler" }
@@ -126,7 +128,7 @@ open class LRScheduler {
     /// Advances the schedule by one (PyTorch's `step()` without an epoch).
     open func step() throws {
         if stepCount == 1 && optimizer.stepCalls == 0 {
-            SchedulerWarnings.handler(SchedulerWarnings.stepOrder)
+            (warningHandler ?? SchedulerWarnings.handler)(SchedulerWarnings.stepOrder)
         }
         stepCount += 1
         try updateLR(epoch: nil)
