@@ -107,7 +107,7 @@ public struct SVGChart {
         let yStep = yTicks.count > 1 ? yTicks[1] - yTicks[0] : 1
         for t in yTicks {
             let y = top + plotH - (t - y0) / (y1 - y0) * plotH
-            let text = logY ? Self.label(pow(10, t), step: pow(10, t) / 10) : Self.label(t, step: yStep)
+            let text = logY ? Self.label(pow(10, t), step: pow(10, t)) : Self.label(t, step: yStep)
             s += "<text x=\"\(f(left - 8))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(text)</text>\n"
         }
         s += "</g>\n"
