@@ -11,7 +11,9 @@ public struct CkptCommand: ParsableCommand {
             2 bad usage or bad input.
             """,
         version: ckptVersion,
-        subcommands: [])
+        subcommands: [
+            InspectCommand.self, DiffCommand.self, VerifyCommand.self, PlotCommand.self,
+        ])
 
     public init() {}
 }

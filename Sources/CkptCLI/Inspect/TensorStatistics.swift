@@ -1,0 +1,50 @@
+import CkptCore
+
+/// Summary statistics of a tensor's elements, computed in double precision in element order
+/// (so the same tensor always gives the same bits).
+///
+/// `min`, `max`, `mean` and `std` are over the finite elements; `std` is PyTorch's default
+/// `torch.std` (unbiased, correction = 1), NaN for fewer than two finite elements. NaN and
+/// ±Inf elements are counted, not included. All are NaN when no element is finite.
+struct TensorStatistics: Equatable {
+    var count: Int
+    var min: Double
+    var max: Double
+    var mean: Double
+    var std: Double
+    var nanCount: Int
+    var infCount: Int
+
+    init(_ t: TensorData) {
+        let values = t.doubleElements
+        count = values.count
+        var lo = Double.infinity, hi = -Double.infinity, sum = 0.0, n = 0, nans = 0, infs = 0
+        for v in values {
+            if v.isNaN { nans += 1; continue }
+            if v.isInfinite { infs += 1; continue }
+            n += 1
+            sum += v
+            if v < lo { lo = v }
+            if v > hi { hi = v }
+        }
+        nanCount = nans
+        infCount = infs
+        guard n > 0 else { min = .nan; max = .nan; mean = .nan; std = .nan; return }
+        min = lo
+        max = hi
+        mean = sum / Double(n)
+        var squares = 0.0
+        for v in values where v.isFinite { squares += (v - mean) * (v - mean) }
+        std = n > 1 ? (squares / Double(n - 1)).squareRoot() : .nan
+    }
+
+    var json: StateValue {
+        .dict(["min": .double(min), "max": .double(max), "mean": .double(mean), "std": .double(std),
+               "nan": .int(Int64(nanCount)), "inf": .int(Int64(infCount))])
+    }
+
+    /// Text cells: min, max, mean, std, nan, inf.
+    var cells: [String] {
+        [Format.short(min), Format.short(max), Format.short(mean), Format.short(std), "\(nanCount)", "\(infCount)"]
+    }
+}
