@@ -81,7 +81,8 @@ struct DiffReport {
         let mode = t.isExact ? "exact comparison" : "atol \(Format.exact(t.atol)), rtol \(Format.exact(t.rtol))"
         var out = ["A: \(fileA)", "B: \(fileB)", "(\(mode)\(diff.options.exclude.isEmpty ? "" : "; excluding " + diff.options.exclude.joined(separator: ", ")))"]
         for c in diff.creation {
-            out.append("\(c.path.dropFirst("metadata/".count)): A \(c.a.map(Format.value) ?? "-"), B \(c.b.map(Format.value) ?? "-") (not compared)")
+            let show = { (v: StateValue?) in v.map { $0.stringValue ?? Format.value($0) } ?? "-" }
+            out.append("\(c.path.dropFirst("metadata/".count)): A \(show(c.a)), B \(show(c.b)) (not compared)")
         }
         for v in diff.values where v.path.hasPrefix("metadata/") && v.differs { out += valueLines(v, indent: "") }
         for section in ["model", "optimizer", "scheduler", "progress", "rng"] where !diff.options.excludes(section) {
@@ -100,15 +101,14 @@ struct DiffReport {
         let histories = diff.histories.filter { inSection($0.path, section) }
         if tensors.isEmpty && values.isEmpty && histories.isEmpty { return [] }
         let differing = tensors.filter(\.isDifference)
-        var head = "\(section):"
+        var head = section
+        if section == "optimizer" || section == "scheduler", let type = values.first(where: { $0.path == "\(section)/type" }) {
+            let a = type.a.map { $0.stringValue ?? Format.value($0) } ?? "-", b = type.b.map { $0.stringValue ?? Format.value($0) } ?? "-"
+            head += " (" + (type.differs ? "\(a) vs \(b)" : a) + ")"
+        }
+        head += ":"
         if !tensors.isEmpty {
             head += " \(Format.count(tensors.count, "tensor")), " + (differing.isEmpty ? "all identical" : "\(differing.count) differ")
-        }
-        if section == "optimizer" || section == "scheduler" {
-            let types = ["A", "B"].map { side in values.first { $0.path == "\(section)/type" }.flatMap { side == "A" ? $0.a : $0.b } }
-            if let a = types[0]?.stringValue ?? types[1]?.stringValue {
-                head += " type " + (types[0] == types[1] ? a : "\(types[0].map(Format.value) ?? "-") vs \(types[1].map(Format.value) ?? "-")")
-            }
         }
         var out = [head]
         for e in differing { out.append("  " + tensorLine(e, section: section)) }
