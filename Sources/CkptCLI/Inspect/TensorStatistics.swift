@@ -16,10 +16,23 @@ struct TensorStatistics: Equatable {
     var infCount: Int
 
     init(_ t: TensorData) {
-        let values = t.doubleElements
+        switch t.storage {
+        case .float32(let x): self.init(x, Double.init)
+        case .float64(let x): self.init(x, { $0 })
+        case .int64(let x): self.init(x, Double.init)
+        case .int32(let x): self.init(x, Double.init)
+        case .uint8(let x): self.init(x, Double.init)
+        case .bool(let x): self.init(x, { $0 ? 1 : 0 })
+        case .float16: self.init(t.doubleElements, { $0 })
+        }
+    }
+
+    /// Two passes over `values` (sum, then squared deviations from the mean), no copies.
+    private init<T>(_ values: [T], _ toDouble: (T) -> Double) {
         count = values.count
         var lo = Double.infinity, hi = -Double.infinity, sum = 0.0, n = 0, nans = 0, infs = 0
-        for v in values {
+        for e in values {
+            let v = toDouble(e)
             if v.isNaN { nans += 1; continue }
             if v.isInfinite { infs += 1; continue }
             n += 1
@@ -32,9 +45,13 @@ struct TensorStatistics: Equatable {
         guard n > 0 else { min = .nan; max = .nan; mean = .nan; std = .nan; return }
         min = lo
         max = hi
-        mean = sum / Double(n)
+        let m = sum / Double(n)
+        mean = m
         var squares = 0.0
-        for v in values where v.isFinite { squares += (v - mean) * (v - mean) }
+        for e in values {
+            let v = toDouble(e)
+            if v.isFinite { squares += (v - m) * (v - m) }
+        }
         std = n > 1 ? (squares / Double(n - 1)).squareRoot() : .nan
     }
 

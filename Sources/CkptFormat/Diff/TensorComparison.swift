@@ -34,17 +34,25 @@ public struct TensorDifference: Sendable, Equatable {
 }
 
 /// Element-wise comparison of two `TensorData`s in one pass over their buffers, with no
-/// allocation per element: specialised loops for every (dtype, dtype) pair, values compared
-/// in double precision.
+/// allocation per element: a loop specialised per dtype skips equal stored values, and only
+/// unequal ones are converted to double and measured.
 public enum TensorComparison {
     /// Compares `a` with the reference `b`, or returns `nil` when their shapes differ (nothing
     /// can be compared element by element). Dtypes may differ: values compare as doubles.
     public static func compare(_ a: TensorData, _ b: TensorData, tolerance: Tolerance = .exact) -> TensorDifference? {
         guard a.shape == b.shape else { return nil }
-        return a.storage.withElements { pa in
-            b.storage.withElements { pb in
-                pa.compare(with: pb, tolerance: tolerance)
-            }
+        // Concrete pairs, so each loop is specialised for its element type.
+        switch (a.storage, b.storage) {
+        case (.float32(let x), .float32(let y)): return scanSameType(x, y, tolerance)
+        case (.float64(let x), .float64(let y)): return scanSameType(x, y, tolerance)
+        case (.float16(let x), .float16(let y)): return scanSameType(x, y, tolerance)
+        case (.int64(let x), .int64(let y)): return scanSameType(x, y, tolerance)
+        case (.int32(let x), .int32(let y)): return scanSameType(x, y, tolerance)
+        case (.uint8(let x), .uint8(let y)): return scanSameType(x, y, tolerance)
+        case (.bool(let x), .bool(let y)): return scanSameType(x, y, tolerance)
+        default:
+            // Different dtypes: rare, compared as doubles (one conversion per tensor).
+            return scanSameType(a.doubleElements, b.doubleElements, tolerance)
         }
     }
 }
@@ -94,39 +102,6 @@ extension Double {
     }
 }
 
-/// A typed view of one tensor's elements; `compare(with:)` dispatches on the other side's type.
-protocol TensorComparisonBuffer {
-    func compare(with other: any TensorComparisonBuffer, tolerance: Tolerance) -> TensorDifference
-    func compareReversed<A: TensorComparisonElement>(_ a: UnsafeBufferPointer<A>, tolerance: Tolerance) -> TensorDifference
-}
-
-extension UnsafeBufferPointer: TensorComparisonBuffer where Element: TensorComparisonElement {
-    func compare(with other: any TensorComparisonBuffer, tolerance: Tolerance) -> TensorDifference {
-        other.compareReversed(self, tolerance: tolerance)
-    }
-
-    func compareReversed<A: TensorComparisonElement>(_ a: UnsafeBufferPointer<A>, tolerance: Tolerance) -> TensorDifference {
-        if let same = self as? UnsafeBufferPointer<A> {
-            return scanSameType(a, same, tolerance)
-        }
-        return scanMixed(a, self, tolerance)
-    }
-}
-
-extension TensorData.Storage {
-    fileprivate func withElements<R>(_ body: (any TensorComparisonBuffer) -> R) -> R {
-        switch self {
-        case .float32(let x): x.withUnsafeBufferPointer { body($0) }
-        case .float64(let x): x.withUnsafeBufferPointer { body($0) }
-        case .float16(let x): x.withUnsafeBufferPointer { body($0) }
-        case .int64(let x): x.withUnsafeBufferPointer { body($0) }
-        case .int32(let x): x.withUnsafeBufferPointer { body($0) }
-        case .uint8(let x): x.withUnsafeBufferPointer { body($0) }
-        case .bool(let x): x.withUnsafeBufferPointer { body($0) }
-        }
-    }
-}
-
 /// Accumulates one pair of values known to be unequal as stored.
 @inline(__always)
 private func record(_ x: Double, _ y: Double, _ i: Int, _ t: Tolerance, _ r: inout TensorDifference) {
@@ -156,6 +131,10 @@ private func record(_ x: Double, _ y: Double, _ i: Int, _ t: Tolerance, _ r: ino
 }
 
 /// Same element type: equal stored values skip the double conversion entirely.
+private func scanSameType<T: TensorComparisonElement>(_ x: [T], _ y: [T], _ t: Tolerance) -> TensorDifference {
+    x.withUnsafeBufferPointer { a in y.withUnsafeBufferPointer { b in scanSameType(a, b, t) } }
+}
+
 private func scanSameType<T: TensorComparisonElement>(
     _ a: UnsafeBufferPointer<T>, _ b: UnsafeBufferPointer<T>, _ t: Tolerance
 ) -> TensorDifference {
@@ -171,19 +150,6 @@ private func scanSameType<T: TensorComparisonElement>(
             }
             continue
         }
-        record(x, y, i, t, &r)
-    }
-    return r
-}
-
-private func scanMixed<A: TensorComparisonElement, B: TensorComparisonElement>(
-    _ a: UnsafeBufferPointer<A>, _ b: UnsafeBufferPointer<B>, _ t: Tolerance
-) -> TensorDifference {
-    var r = TensorDifference()
-    r.count = a.count
-    for i in 0..<a.count {
-        let x = a[i].comparisonValue, y = b[i].comparisonValue
-        if x == y { continue }
         record(x, y, i, t, &r)
     }
     return r
