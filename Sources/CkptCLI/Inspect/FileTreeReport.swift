@@ -17,6 +17,7 @@ struct FileTreeReport {
         var d: StateDict = ["path": .string(n.path), "kind": .string(n.kind.rawValue)]
         if let shape = n.shape { d["shape"] = shape.shapeJSON }
         if let type = n.type { d["type"] = .string(type) }
+        if let storage = n.storage { d["storage"] = .string(storage) }
         var attrs = StateDict()
         for a in n.attributes { attrs[a.name] = a.value?.jsonSummary ?? .dict(["type": .string(a.type)]) }
         d["attributes"] = .dict(attrs)
@@ -31,11 +32,13 @@ struct FileTreeReport {
         let width = min(48, (nodes.map(\.path.count).max() ?? 0) + 2)
         for n in nodes {
             var line = n.path.padded(width)
-            if n.kind == .group {
-                line += "Group"
-            } else {
-                let shape = n.shape.map { $0.isEmpty ? "scalar" : "{" + $0.map(String.init).joined(separator: ", ") + "}" } ?? "?"
+            switch n.kind {
+            case .group: line += "Group"
+            case .dataset:
+                let shape = n.shape.map { $0.isEmpty ? "scalar" : "{" + $0.map(String.init).joined(separator: ", ") + "}" } ?? "null"
                 line += "Dataset \(shape)  \(n.type ?? "?")"
+                if let storage = n.storage { line += "  (\(storage))" }
+            case .other: line += n.type ?? "?"
             }
             out.append(line)
             for a in n.attributes {
