@@ -12,6 +12,7 @@ public struct CkptCommand: ParsableCommand {
             """,
         version: ckptVersion,
         subcommands: [
+            ScheduleCommand.self,
             InspectCommand.self, DiffCommand.self, VerifyCommand.self, PlotCommand.self,
         ])
 
