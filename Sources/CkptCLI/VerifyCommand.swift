@@ -88,9 +88,15 @@ public struct VerifyCommand: ParsableCommand {
             }
             checkpoint = try reader.loadCheckpoint(file)
         } catch {
+            // The loader's message names the file and the object; keep one of each.
             var text = (error as? CLIError)?.message ?? String(describing: error).replacingOccurrences(of: "\n", with: " ")
             if text.hasPrefix(file + ": ") { text.removeFirst(file.count + 2) }
-            o.problems = [VerifyProblem(path: "/", message: text)]
+            var path = "/"
+            if let e = error as? CheckpointError, let p = e.path, text.hasPrefix(p + ": ") {
+                path = p
+                text.removeFirst(p.count + 2)
+            }
+            o.problems = [VerifyProblem(path: path, message: text)]
             return o
         }
         o.problems = CheckpointVerifier.problems(in: checkpoint)

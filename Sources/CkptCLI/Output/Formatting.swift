@@ -19,7 +19,10 @@ enum Format {
     /// and `float32 [3, 2]` for tensors.
     static func value(_ v: StateValue) -> String {
         switch v {
-        case .tensor(let t): return "\(t.dtype.rawValue) \(shape(t.shape))"
+        case .tensor(let t):
+            // One-element tensors (an optimizer's `step`) show their value.
+            let v = t.count == 1 ? " = " + short(t.doubleElements[0]) : ""
+            return "\(t.dtype.rawValue) \(shape(t.shape))" + v
         case .double(let d): return exact(d)
         case .bool(let b): return b ? "True" : "False"
         case .none: return "None"
