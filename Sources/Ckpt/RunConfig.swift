@@ -228,15 +228,15 @@ public struct RunConfig: Sendable, Equatable {
         switch data.dataset {
         case .cifar10: d["root"] = .string(data.root)
         case .hdf5:
-            d["path"] = data.path.map { .string($0) } ?? .none
-            d["test_path"] = data.testPath.map { .string($0) } ?? .none
+            d["path"] = data.path.map { .string($0) } ?? StateValue.none
+            d["test_path"] = data.testPath.map { .string($0) } ?? StateValue.none
         case .synthetic:
             d["train_size"] = .int(Int64(data.trainSize))
             d["test_size"] = .int(Int64(data.testSize))
         }
         d["batch_size"] = .int(Int64(data.batchSize))
         d["shuffle"] = .bool(data.shuffle)
-        d["limit"] = data.limit.map { .int(Int64($0)) } ?? .none
+        d["limit"] = data.limit.map { .int(Int64($0)) } ?? StateValue.none
         var sched: StateValue = .none
         if var s = scheduler {
             if s["type"]?.stringValue == "ReduceLROnPlateau" { s["metric"] = .string(plateauMetric.rawValue) }

@@ -12,6 +12,12 @@ enum Interrupt {
             if Interrupt.flag != 0 { _exit(130) }
             Interrupt.flag = 1
         }
+        // A parent may have spawned us with SIGINT blocked (the mask is inherited): unblock it,
+        // or Ctrl-C would stay pending until the run ends.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     static var requested: Bool { flag != 0 }

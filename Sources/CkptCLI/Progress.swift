@@ -4,7 +4,7 @@ import Foundation
 /// Shows a training run's progress: on a terminal a one-line bar redrawn in place (epoch,
 /// batch, loss, lr, images/s, time left) above which the seed's lines scroll; otherwise plain
 /// lines only (the seed's running-loss lines, one line per epoch, one per saved file), so a
-/// log file stays readable. With `quiet` (JSON output) only the bar is drawn, on stderr.
+/// log file stays readable. With `quiet` (JSON output on stdout) the bar and the lines go to stderr.
 final class TrainingProgress {
     private let bar: Bool
     private let quiet: Bool
@@ -31,9 +31,8 @@ final class TrainingProgress {
 
     /// A line for the log (stdout), clearing the bar first.
     func line(_ text: String) {
-        guard !quiet else { return }
         clearBar()
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        (quiet ? FileHandle.standardError : FileHandle.standardOutput).write(Data((text + "\n").utf8))
     }
 
     private func barWrite(_ text: String) {

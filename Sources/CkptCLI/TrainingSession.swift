@@ -49,9 +49,9 @@ struct TrainingSession {
             "lr_plot": .string(svg),
             "interrupted": .bool(outcome != .completed),
         ]
-        report["train_loss"] = last.map { .double($0.trainLoss) } ?? .none
-        report["test_loss"] = last?.testLoss.map { .double($0) } ?? .none
-        report["test_accuracy"] = last?.accuracy.map { .double($0) } ?? .none
+        report["train_loss"] = last.map { .double($0.trainLoss) } ?? StateValue.none
+        report["test_loss"] = last?.testLoss.map { .double($0) } ?? StateValue.none
+        report["test_accuracy"] = last?.accuracy.map { .double($0) } ?? StateValue.none
         switch outcome {
         case .completed:
             say("Finished Training: \(run.progress.epoch) epochs, \(run.progress.globalStep) steps; lr curve in \(svg)")
