@@ -146,7 +146,7 @@ public struct RunVerification: Sendable, Equatable {
                 "value": l.value.map { .double($0) } ?? .none, "reference": l.reference.map { .double($0) } ?? .none,
             ])
         } else {
-            d["lr_divergence"] = .none
+            d["lr_divergence"] = StateValue.none
         }
         return .dict(d)
     }
