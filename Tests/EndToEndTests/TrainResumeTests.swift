@@ -139,3 +139,14 @@ import CkptCore
         #expect(r.stdout.contains("lr sequence identical for 64 steps"), "\(r.stdout)")
     }
 }
+
+@Suite struct ReadmeTests {
+    /// The README shows the custom loop verbatim, so the example it shows is the one the tests run.
+    @Test func readmeShowsTheCustomLoopExample() throws {
+        let root = Binary.packageRoot.path
+        let readme = try String(contentsOfFile: root + "/README.md", encoding: .utf8)
+        let example = try String(contentsOfFile: root + "/Examples/CustomLoop/main.swift", encoding: .utf8)
+        #expect(readme.contains("```swift\n" + example + "```"))
+        #expect(example.split(separator: "\n").count <= 35)
+    }
+}
