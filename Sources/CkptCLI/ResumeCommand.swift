@@ -37,7 +37,9 @@ struct ResumeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("After the run, compare with this checkpoint of an uninterrupted run.", valueName: "reference"))
     var verify: String?
 
-    @Flag(name: .long, help: "Print one JSON object at the end (progress lines go to stderr).")
+    @Flag(name: .long, help: ArgumentHelp(
+        "Print one JSON object at the end (the log goes to stderr).",
+        discussion: "Keys: resumed_from, then those of `ckpt train --json`, and with --verify, verification: {identical, lr_steps, model_tensors, optimizer_tensors, divergence, lr_divergence: {step, group, value, reference} or null}."))
     var json = false
 
     init() {}

@@ -36,7 +36,9 @@ struct TrainCommand: ParsableCommand {
         valueName: "file"))
     var initFrom: String?
 
-    @Flag(name: .long, help: "Print one JSON object at the end (progress lines go to stderr).")
+    @Flag(name: .long, help: ArgumentHelp(
+        "Print one JSON object at the end (the log goes to stderr).",
+        discussion: "Keys: directory, epoch, global_step, batch, checkpoints (paths written, in order), lr_plot, interrupted, train_loss, test_loss, test_accuracy (of the last epoch; null when none ran or there is no test set)."))
     var json = false
 
     init() {}
