@@ -11,7 +11,7 @@ public struct CkptCommand: ParsableCommand {
             2 bad usage or bad input.
             """,
         version: ckptVersion,
-        subcommands: [TrainCommand.self, ResumeCommand.self])
+        subcommands: [TrainCommand.self, ResumeCommand.self, ScheduleCommand.self])
 
     public init() {}
 }

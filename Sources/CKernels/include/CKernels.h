@@ -4,8 +4,11 @@
 #define CKPT_CKERNELS_H
 #include <stddef.h>
 #include <stdint.h>
+#include "ckpt_hash.h"
 
 /// 1 when the CPU executes fused multiply-add in hardware.
 int ckpt_cpu_has_fma(void);
+
+#include "optim_kernels.h"
 
 #endif

@@ -1,0 +1,65 @@
+/// 2-D max pooling, as `torch.nn.MaxPool2d(kernelSize, stride)` (stride defaults to the
+/// kernel size; no padding, floor mode). Input `[N, C, H, W]`, output `[N, C, OH, OW]` with
+/// `OH = (H - k) / s + 1`. Ties and NaN follow PyTorch: the first maximum in row-major window
+/// order wins, a NaN wins over numbers. The backward routes each gradient to that position.
+public final class MaxPool2d: Layer {
+    public let kernelSize: Int, stride: Int
+    private let argmax = IndexWorkspace()
+
+    public init(_ kernelSize: Int, stride: Int? = nil) {
+        self.kernelSize = kernelSize
+        self.stride = stride ?? kernelSize
+    }
+
+    public func outputShape(for s: [Int]) throws -> [Int] {
+        guard s.count == 4, s[2] >= kernelSize, s[3] >= kernelSize else {
+            throw ModelError.badInput("MaxPool2d(\(kernelSize)): expected input [N, C, H, W] with H, W >= \(kernelSize), got \(shapeString(s))")
+        }
+        return [s[0], s[1], (s[2] - kernelSize) / stride + 1, (s[3] - kernelSize) / stride + 1]
+    }
+
+    public func forward(input: UnsafePointer<Float>, inputShape s: [Int], output: UnsafeMutablePointer<Float>) {
+        let h = s[2], w = s[3], k = kernelSize, st = stride
+        let oh = (h - k) / st + 1, ow = (w - k) / st + 1
+        let planes = s[0] * s[1]
+        let idx = argmax.reserve(planes * oh * ow)
+        var o = 0
+        for p in 0..<planes {
+            let x = input + p * h * w
+            for y in 0..<oh {
+                for xo in 0..<ow {
+                    var best = -Float.infinity
+                    var bi = (y * st) * w + xo * st
+                    for i in 0..<k {
+                        let rowStart = (y * st + i) * w + xo * st
+                        for j in 0..<k {
+                            let v = x[rowStart + j]
+                            if v > best || v.isNaN { best = v; bi = rowStart + j; if v.isNaN { break } }
+                        }
+                        if best.isNaN { break }
+                    }
+                    output[o] = best
+                    idx[o] = Int32(bi)
+                    o += 1
+                }
+            }
+        }
+    }
+
+    public func backward(
+        input: UnsafePointer<Float>, inputShape s: [Int], output: UnsafePointer<Float>,
+        gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?
+    ) {
+        guard let gradInput else { return }
+        let h = s[2], w = s[3], k = kernelSize, st = stride
+        let oh = (h - k) / st + 1, ow = (w - k) / st + 1
+        let planes = s[0] * s[1]
+        let idx = argmax.pointer
+        gradInput.update(repeating: 0, count: planes * h * w)
+        for p in 0..<planes {
+            let gx = gradInput + p * h * w
+            let base = p * oh * ow
+            for o in 0..<(oh * ow) { gx[Int(idx[base + o])] += gradOutput[base + o] }
+        }
+    }
+}
