@@ -12,7 +12,9 @@ public enum CheckpointDirectory {
             throw RunError.file(directory, "no such directory")
         }
         let names = (try? fm.contentsOfDirectory(atPath: directory)) ?? []
-        let files = names.filter { $0.hasSuffix(".h5") && !$0.hasPrefix(".") && !$0.contains(".tmp") }
+        let files = names.filter {
+            $0.hasSuffix(".h5") && !$0.hasPrefix(".") && !$0.contains(".tmp") && !Backends.isTemporary($0)
+        }
         let dated: [(String, Date)] = files.map { name in
             let path = (directory as NSString).appendingPathComponent(name)
             let date = (try? fm.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantPast

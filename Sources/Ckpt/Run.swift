@@ -22,7 +22,6 @@ public final class Run {
     /// nil when the dataset has no test split (`test_size: 0`, an HDF5 file without `test_path`).
     public let testData: Dataset?
     public var progress = RunProgress()
-    var generator: Backends.Generator
 
     /// Builds a fresh run from `config`: loads the data, initialises the model from the seed,
     /// builds the optimizer, then the scheduler (which takes its initial step, as PyTorch's does).
@@ -34,27 +33,27 @@ public final class Run {
 
     init(resolvedConfig config: RunConfig, train: Dataset, test: Dataset?) throws {
         self.config = config
-        var train = train
-        if let limit = config.data.limit, limit < train.count { train = Self.prefix(train, limit) }
         trainData = train
         testData = test
-        generator = Backends.generator(seed: config.seed)
-        model = try Backends.buildModel(config, sampleShape: train.sampleShape, rng: &generator)
+        if let test, test.sampleShape != train.sampleShape {
+            throw RunError.config("data: test samples are \(test.sampleShape), training samples \(train.sampleShape)")
+        }
+        model = try Backends.buildModel(config, sampleShape: train.sampleShape)
         optimizer = try Backends.buildOptimizer(config.optimizer, parameters: model.parameters)
         scheduler = try Backends.buildScheduler(config.scheduler, optimizer: optimizer)
     }
 
-    /// Mini-batches per epoch (the last one may be short, as with PyTorch's DataLoader).
-    public var batchesPerEpoch: Int { (trainData.count + config.data.batchSize - 1) / config.data.batchSize }
+    /// Training samples per epoch (`data.limit` applied).
+    public var samplesPerEpoch: Int { min(trainData.count, config.data.limit ?? trainData.count) }
 
-    /// The batches of the current epoch that are not done yet, in the epoch's order.
-    public func remainingBatches() -> [Batch] {
-        let order = Backends.epochOrder(count: trainData.count, seed: config.seed, epoch: progress.epoch,
-                                        shuffle: config.data.shuffle)
-        let size = config.data.batchSize
-        return stride(from: progress.batch * size, to: order.count, by: size).map { start in
-            Backends.gather(trainData, order[start..<min(start + size, order.count)])
-        }
+    /// Mini-batches per epoch (the last one may be short, as with PyTorch's DataLoader).
+    public var batchesPerEpoch: Int { (samplesPerEpoch + config.data.batchSize - 1) / config.data.batchSize }
+
+    /// The batches of the current epoch that are not done yet, in the epoch's order: a pure
+    /// function of (seed, epoch), minus the `progress.batch` batches already done.
+    public func remainingBatches() -> Batches {
+        Batches(trainData, batchSize: config.data.batchSize, shuffle: config.data.shuffle, seed: config.seed,
+                epoch: progress.epoch, limit: config.data.limit, startBatch: progress.batch)
     }
 
     /// Records one optimizer step: the lr each group used and the loss. Call it once per
@@ -96,11 +95,5 @@ public final class Run {
         if let scheduler, !scheduler.stepsPerBatch { try scheduler.step(metric: metric ?? epochTrainLoss) }
         progress.epoch += 1
         progress.batch = 0
-    }
-
-    static func prefix(_ data: Dataset, _ n: Int) -> Dataset {
-        let f = data.sampleShape.reduce(1, *)
-        return Dataset(images: Tensor(shape: [n] + data.sampleShape, storage: Array(data.images.storage[0..<(n * f)])),
-                       labels: Array(data.labels[0..<n]), source: data.source + ", first \(n)")
     }
 }

@@ -8,11 +8,11 @@ extension Run {
         var metadata: StateDict = [:]
         metadata["config"] = .string(JSON.string(.dict(config.json)))
         var rng: StateDict = ["seed": .int(Int64(bitPattern: config.seed))]
-        rng["generator"] = .dict(Backends.generatorState(generator))
+        rng["generator"] = .dict(Backends.shuffleGenerator(seed: config.seed, epoch: progress.epoch).stateDict())
         return Checkpoint(
             metadata: metadata,
             model: model.stateDict(),
-            optimizer: Backends.optimizerState(optimizer),
+            optimizer: optimizer.stateDict(),
             scheduler: scheduler?.stateDict(),
             progress: progress.stateDict(groups: optimizer.paramGroups.count),
             rng: rng)
@@ -62,17 +62,29 @@ extension Run {
         } catch let e as RunError {
             if case .file = e { throw e }
             throw RunError.file(path, e.description)
+        } catch let e as CheckpointError {
+            throw e
+        } catch {
+            throw RunError.file(path, String(describing: error))
         }
         return run
     }
 
     private func restore(_ file: Checkpoint) throws {
-        try model.loadStateDict(file.model, strict: true)
+        /// Errors of one section, prefixed with its path in the file.
+        func section<T>(_ name: String, _ body: () throws -> T) throws -> T {
+            do { return try body() } catch let e as RunError {
+                throw e
+            } catch {
+                throw RunError.mismatch("\(name): \(error)")
+            }
+        }
+        try section("/model") { try model.loadStateDict(file.model, strict: true) }
         guard let opt = file.optimizer else { throw RunError.mismatch("/optimizer: missing") }
-        try Backends.loadOptimizerState(optimizer, opt)
+        try section("/optimizer") { try optimizer.loadStateDict(opt) }
         switch (scheduler, file.scheduler) {
         case (nil, nil): break
-        case (let s?, let saved?): try s.loadStateDict(saved)
+        case (let s?, let saved?): try section("/scheduler") { try s.loadStateDict(saved) }
         case (let s?, nil): throw RunError.mismatch("/scheduler: missing, but the config builds \(s.typeName)")
         case (nil, let saved?):
             throw RunError.mismatch("/scheduler: holds \(saved["type"]?.stringValue ?? "a scheduler"), but the config has \"scheduler\": null")
@@ -86,19 +98,25 @@ extension Run {
             if let seed = rng["seed"]?.intValue, UInt64(bitPattern: seed) != config.seed {
                 throw RunError.mismatch("rng.seed: \(seed) in /rng, \(config.seed) in the config")
             }
-            guard let g = rng["generator"]?.dictValue else { throw RunError.mismatch("rng.generator: missing") }
-            generator = try Backends.restoreGenerator(g)
+            // The data order is a pure function of (seed, epoch); the saved generator is the one
+            // that orders the current epoch, so it must be the one (seed, epoch) gives.
+            if let g = rng["generator"]?.dictValue {
+                let saved = try RandomGenerator(stateDict: g)
+                guard saved == Backends.shuffleGenerator(seed: config.seed, epoch: progress.epoch) else {
+                    throw RunError.mismatch("rng.generator: not the shuffle generator of seed \(config.seed), epoch \(progress.epoch)")
+                }
+            }
         }
     }
 
     /// Loads model weights (`--init-from`) from a checkpoint or any HDF5 file whose `/model`
     /// group holds one dataset per parameter (as h5py writes them), strictly.
     public func loadModelWeights(from path: String) throws {
-        let weights = try Backends.loadModelWeights(path)
+        let weights = try ModelWeights.load(path)
         do {
             try model.loadStateDict(weights, strict: true)
-        } catch let e as RunError {
-            throw RunError.file(path, e.description)
+        } catch {
+            throw RunError.file(path, "/model: \(error)")
         }
     }
 }

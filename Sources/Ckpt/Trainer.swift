@@ -79,7 +79,7 @@ public struct Trainer {
                 let loss = try run.trainStep(batch)
                 running += Double(loss)
                 let done = run.progress.batch
-                onEvent(.step(epoch: epoch, batch: done, loss: loss, lr: run.progress.lrHistory.last!, samples: batch.count))
+                onEvent(.step(epoch: epoch, batch: done, loss: loss, lr: run.progress.lrHistory.last!, samples: batch.labels.count))
                 if done % config.logEvery == 0 {
                     onEvent(.runningLoss(epoch: epoch + 1, batch: done, loss: running / Double(config.logEvery)))
                     running = 0

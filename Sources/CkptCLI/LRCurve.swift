@@ -1,27 +1,21 @@
 import Ckpt
 import Foundation
 
-/// `DIR/lr.svg`: the seed's "learning rate's curve", one line per param group over the
-/// optimizer steps of the whole run.
+/// `DIR/lr.svg`: the seed's "learning rate's curve", the lr each optimizer step used, one
+/// line per param group, over the whole run (a resumed run's history included).
 enum LRCurve {
     static func write(_ progress: RunProgress, to path: String) throws {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        let rows = progress.lrHistory
-        let groups = rows.first?.count ?? 0
-        let (w, h, pad) = (640.0, 360.0, 50.0)
-        let maxLR = rows.flatMap { $0 }.max() ?? 1
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\">"
-        svg += "<text x=\"\(w / 2)\" y=\"20\" text-anchor=\"middle\">learning rate</text>"
-        for g in 0..<groups {
-            let pts = rows.enumerated().map { k, r in
-                "\(pad + (w - 2 * pad) * Double(k) / Double(max(rows.count - 1, 1))),\(h - pad - (h - 2 * pad) * r[g] / maxLR)"
-            }
-            svg += "<polyline fill=\"none\" stroke=\"black\" points=\"\(pts.joined(separator: " "))\"/>"
+        let groups = progress.lrHistory.first?.count ?? 1
+        let series = (0..<groups).map { g in
+            SVGChart.Series(name: groups == 1 ? "lr" : "group \(g)",
+                            values: progress.lrHistory.map { g < $0.count ? $0[g] : .nan })
         }
-        svg += "</svg>\n"
+        let chart = SVGChart(title: "learning rate (\(progress.globalStep) steps, \(progress.epoch) epochs)",
+                             xLabel: "optimizer step", yLabel: "learning rate", series: series)
         do {
-            try svg.write(toFile: path, atomically: true, encoding: .utf8)
+            try chart.render().write(toFile: path, atomically: true, encoding: .utf8)
         } catch {
             throw RunError.file(path, "cannot write the lr plot: \(error.localizedDescription)")
         }

@@ -65,8 +65,9 @@ struct TrainingSession {
     static func describe(_ run: Run) -> [String] {
         let c = run.config
         var lines: [String] = []
-        var data = "data: \(run.trainData.source), \(run.trainData.count) training images"
-        if let t = run.testData { data += ", \(t.count) test images" }
+        var data = "data: \(run.trainData.source)"
+        if run.samplesPerEpoch < run.trainData.count { data += ", the first \(run.samplesPerEpoch) used" }
+        data += run.testData.map { ", \($0.count) test images" } ?? ", no test set"
         lines.append(data + "; batch size \(c.data.batchSize)\(c.data.shuffle ? ", shuffled" : "")")
         let params = run.model.parameters.reduce(0) { $0 + $1.value.count }
         let model = c.model.type == .mlp ? "mlp \(c.model.sizes.map(String.init).joined(separator: "-"))" : "lenet"

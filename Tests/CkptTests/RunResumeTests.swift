@@ -82,12 +82,12 @@ import Testing
     @Test func restoreChecksShapesAndNamesBothSides() throws {
         let run = try Run(config: try RunConfig(json: Self.configText))
         var c = run.checkpoint()
-        c.model["fc1.weight"] = .tensor(TensorData(shape: [8, 3], storage: .float32(Array(repeating: 0, count: 24))))
+        c.model["net.1.weight"] = .tensor(TensorData(shape: [8, 3], storage: .float32(Array(repeating: 0, count: 24))))
         #expect {
             try Run.restoreRun(from: c, path: "x.h5")
         } throws: { error in
             let text = String(describing: error)
-            return text.hasPrefix("x.h5: ") && text.contains("fc1.weight") && text.contains("[8, 3]") && text.contains("[8, 3072]")
+            return text.hasPrefix("x.h5: /model: ") && text.contains("net.1.weight") && text.contains("[8, 3]") && text.contains("[8, 3072]")
         }
         var noConfig = run.checkpoint()
         noConfig.config = nil
@@ -116,12 +116,12 @@ import Testing
         #expect(v.summary == "lr differs at step 5, group 0: 0.0125 here, 0.025 in the reference")
 
         var c = a.checkpoint()
-        guard case .tensor(var t)? = c.model["fc2.bias"], case .float32(var x) = t.storage else { Issue.record("fc2.bias"); return }
+        guard case .tensor(var t)? = c.model["net.3.bias"], case .float32(var x) = t.storage else { Issue.record("net.3.bias"); return }
         x[3] = x[3].nextUp
         t.storage = .float32(x)
-        c.model["fc2.bias"] = .tensor(t)
+        c.model["net.3.bias"] = .tensor(t)
         let w = RunVerification.compare(c, reference: a.checkpoint())
-        #expect(w.divergence?.hasPrefix("model/fc2.bias: 1 of 10 elements differ (first at flat index 3") == true)
+        #expect(w.divergence?.hasPrefix("model/net.3.bias: 1 of 10 elements differ (first at flat index 3") == true)
     }
 
     @Test func newestValidSkipsTemporariesAndBrokenFiles() throws {
@@ -135,7 +135,8 @@ import Testing
         try run.saveRun(to: dir + "/epoch-2.h5")
         Thread.sleep(forTimeInterval: 0.02)
         try Data("garbage".utf8).write(to: URL(fileURLWithPath: dir + "/epoch-3.h5"))
-        try Data("partial".utf8).write(to: URL(fileURLWithPath: dir + "/.epoch-4.h5.tmp"))
+        // A complete file under the atomic save's temporary name is still not a checkpoint.
+        try FileManager.default.copyItem(atPath: dir + "/epoch-2.h5", toPath: dir + "/.epoch-4.h5.partial-1-abc")
         try Data("partial".utf8).write(to: URL(fileURLWithPath: dir + "/epoch-5.h5.tmp-123"))
         #expect(try CheckpointDirectory.newestValid(in: dir) == dir + "/epoch-2.h5")
         #expect(try CheckpointDirectory.candidates(in: dir).first == dir + "/epoch-3.h5")
