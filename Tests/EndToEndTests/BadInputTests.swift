@@ -92,3 +92,71 @@ import Testing
         #expect(root.stdout.contains("train") && root.stdout.contains("resume"))
     }
 }
+
+/// `--init-from` with an HDF5 file written by h5py (skipped when python3 with h5py is absent).
+@Suite(.serialized) struct InitFromForeignFileTests {
+    static let hasH5py: Bool = {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", "import h5py, numpy"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }()
+
+    static func python(_ script: String, in dir: String) throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", script]
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        try p.run()
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    @Test(.enabled(if: hasH5py, "needs python3 with h5py and numpy"))
+    func h5pyModelGroupLoadsStrictly() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        write(tinyConfig, to: dir + "/cfg.json")
+        // Flat names as PyTorch gives them, and nested groups, float64 converted; all 0.25.
+        #expect(try Self.python("""
+            import h5py, numpy as np
+            with h5py.File("flat.h5", "w") as f:
+                f["model/net.1.weight"] = np.full((16, 3072), 0.25, np.float32)
+                f["model/net.1.bias"] = np.full((16,), 0.25, np.float32)
+                f["model/net.3.weight"] = np.full((10, 16), 0.25, np.float64)
+                f["model/net.3.bias"] = np.full((10,), 0.25, np.float32)
+            with h5py.File("nested.h5", "w") as f:
+                f["model/net/1/weight"] = np.full((16, 3072), 0.25, np.float32)
+                f["model/net/1/bias"] = np.full((16,), 0.25, np.float32)
+                f["model/net/3/weight"] = np.full((10, 16), 0.25, np.float32)
+                f["model/net/3/bias"] = np.full((10,), 0.25, np.float32)
+            with h5py.File("short.h5", "w") as f:
+                f["model/net.1.weight"] = np.zeros((16, 3072), np.float32)
+            with h5py.File("nomodel.h5", "w") as f:
+                f["weights"] = np.zeros(3)
+            """, in: dir) == 0)
+        for name in ["flat.h5", "nested.h5"] {
+            let r = try Binary.ckpt(["train", "--config", "cfg.json", "--init-from", name, "--out", name + ".run", "--epochs", "1", "--json"], in: dir)
+            #expect(r.status == 0, "\(name): \(r.stderr)")
+        }
+        // Same initial weights, same run: the two are bit-identical.
+        let same = try Binary.ckpt(["resume", "flat.h5.run/epoch-1.h5", "--verify", "nested.h5.run/epoch-1.h5"], in: dir)
+        #expect(same.status == 0, "\(same.stdout) \(same.stderr)")
+        // And not the seed's initial weights.
+        #expect(try Binary.ckpt(["train", "--config", "cfg.json", "--out", "plain", "--epochs", "1"], in: dir).status == 0)
+        let differs = try Binary.ckpt(["resume", "flat.h5.run/epoch-1.h5", "--verify", "plain/epoch-1.h5"], in: dir)
+        #expect(differs.status == 1)
+        #expect(differs.stdout.contains("model/net.1.bias") || differs.stdout.contains("model/net.1.weight"), "\(differs.stdout)")
+        let short = try Binary.ckpt(["train", "--config", "cfg.json", "--init-from", "short.h5", "--out", "s"], in: dir)
+        #expect(short.status == 2)
+        #expect(short.stderr.contains("short.h5") && short.stderr.contains("missing key(s): net.1.bias"), "\(short.stderr)")
+        let none = try Binary.ckpt(["train", "--config", "cfg.json", "--init-from", "nomodel.h5", "--out", "n"], in: dir)
+        #expect(none.status == 2)
+        #expect(none.stderr.contains("nomodel.h5: /model: missing"), "\(none.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/s") && !FileManager.default.fileExists(atPath: dir + "/n"))
+    }
+}
