@@ -30,7 +30,7 @@ let package = Package(
             swiftSettings: fast),
         .target(name: "CkptOptim", dependencies: ["CkptCore", "CKernels"], swiftSettings: fast),
         .target(name: "CkptFormat", dependencies: ["HDF5", "CkptCore"], swiftSettings: fast),
-        .target(name: "Ckpt", dependencies: ["CkptCore", "CkptOptim", "CkptFormat"]),
+        .target(name: "Ckpt", dependencies: ["CkptCore", "CkptOptim", "CkptFormat", "HDF5"]),
         .target(
             name: "CkptCLI",
             dependencies: ["Ckpt", "HDF5", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
