@@ -22,11 +22,15 @@ TINY = """{"model": {"type": "mlp", "sizes": [3072, 8, 10]},
  "epochs": 2, "seed": 3, "checkpoint": {"every_epochs": 1}}"""
 
 
-def run(cmd, timeout=10):
+def run(cmd, timeout=60):
+    """(exit status or "timeout", output); a timeout kills the whole process group."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        p = subprocess.run(cmd, capture_output=True, timeout=timeout)
-        return p.returncode, (p.stdout + p.stderr).decode(errors="replace")
+        out, _ = p.communicate(timeout=timeout)
+        return p.returncode, out.decode(errors="replace")
     except subprocess.TimeoutExpired:
+        os.killpg(p.pid, 9)
+        p.communicate()
         return "timeout", ""
 
 
