@@ -11,6 +11,8 @@ let package = Package(
     products: [
         .executable(name: "ckpt", targets: ["ckpt"]),
         .library(name: "Ckpt", targets: ["Ckpt"]),
+        // The format alone, for fuzz/ (a separate package built with -sanitize=fuzzer).
+        .library(name: "CkptFormat", targets: ["CkptFormat"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -49,6 +51,7 @@ let package = Package(
         .testTarget(name: "CkptTests", dependencies: ["Ckpt"]),
         .testTarget(name: "CkptCLITests", dependencies: ["CkptCLI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Ckpt"]),
+        .testTarget(name: "ReliabilityTests", dependencies: ["Ckpt", "HDF5"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -7,9 +7,10 @@ let package = Package(
     name: "ckpt-fuzz",
     dependencies: [.package(name: "ckpt", path: "..")],
     targets: [
+        .target(name: "CFuzzDriver"),
         .executableTarget(
             name: "fuzz-load",
-            dependencies: [.product(name: "CkptFormat", package: "ckpt")],
+            dependencies: ["CFuzzDriver", .product(name: "CkptFormat", package: "ckpt")],
             path: "Sources/FuzzLoad"),
     ],
     swiftLanguageModes: [.v5]

@@ -8,6 +8,7 @@ extension CkptCommand {
     /// ArgumentParser exits 64 (EX_USAGE) on usage errors and 1 on unknown errors; ckpt's
     /// contract is 2 for both. Help and `--version` still exit 0.
     public static func main() {
+        ParseIsolation.isEnabled = true  // inspect/verify/diff parse files in a child process
         let (status, out, err) = run(arguments: Array(CommandLine.arguments.dropFirst()))
         if !out.isEmpty { FileHandle.standardOutput.write(Data(out.utf8)) }
         if !err.isEmpty { FileHandle.standardError.write(Data(err.utf8)) }

@@ -58,6 +58,7 @@ public struct DiffCommand: ParsableCommand {
     }
 
     public func run() throws {
+        if let status = ParseIsolation.runInChild(command: "diff", files: [a, b]) { throw ExitCode(status) }
         let console = Console.standard()
         try finish(console: console) { try execute(console: console, reader: .hdf5) }
     }

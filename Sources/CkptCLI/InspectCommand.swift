@@ -49,6 +49,7 @@ public struct InspectCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
+        if let status = ParseIsolation.runInChild(command: "inspect", files: [file]) { throw ExitCode(status) }
         let console = Console.standard()
         try finish(console: console) { try execute(console: console, reader: .hdf5) }
     }

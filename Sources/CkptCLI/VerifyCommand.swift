@@ -39,6 +39,7 @@ public struct VerifyCommand: ParsableCommand {
     }
 
     public func run() throws {
+        if let status = ParseIsolation.runInChild(command: "verify", files: files) { throw ExitCode(status) }
         let console = Console.standard()
         try finish(console: console) { try execute(console: console, reader: .hdf5) }
     }

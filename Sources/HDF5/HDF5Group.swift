@@ -99,11 +99,7 @@ public final class HDF5Group: HDF5Object {
     }
 
     private func childNames(count: Int, index: H5_index_t) throws -> [String] {
-        try (0..<count).map { i in
-            try readName(at: location, "read link name #\(i)") { buf, size in
-                H5Lget_name_by_idx(handle.id, ".", index, ckpt_H5_ITER_INC(), hsize_t(i), buf, size, ckpt_H5P_DEFAULT())
-            }
-        }
+        try HDF5NameListing.linkNames(handle.id, index: index, expected: count, at: location)
     }
 
     // MARK: links

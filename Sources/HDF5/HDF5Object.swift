@@ -51,11 +51,7 @@ public class HDF5Object {
     }
 
     private func attributeNames(count: Int, index: H5_index_t) throws -> [String] {
-        try (0..<count).map { i in
-            try readName(at: location, "read attribute name #\(i)") { buf, size in
-                H5Aget_name_by_idx(handle.id, ".", index, ckpt_H5_ITER_INC(), hsize_t(i), buf, size, ckpt_H5P_DEFAULT())
-            }
-        }
+        try HDF5NameListing.attributeNames(handle.id, index: index, expected: count, at: location)
     }
 
     public func hasAttribute(_ name: String) throws -> Bool {

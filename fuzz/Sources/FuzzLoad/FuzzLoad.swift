@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CFuzzDriver
 import CkptFormat
 
 /// libFuzzer entry point: the input bytes are written to a scratch file (in /dev/shm when it
@@ -13,7 +14,8 @@ let scratchPath: String = {
 }()
 
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzLoad(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+public func fuzzLoad(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data, size > 0 else { return 0 }
     let fd = open(scratchPath, O_CREAT | O_TRUNC | O_WRONLY, 0o600)
     guard fd >= 0 else { return 0 }
     var done = 0
@@ -25,4 +27,13 @@ public func fuzzLoad(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     close(fd)
     _ = try? CheckpointFile.load(scratchPath)
     return 0
+}
+
+/// SwiftPM links executables with `main` aliased to `<module>_main`, which keeps libFuzzer's own
+/// `main` out of the link; this entry point runs libFuzzer's driver instead.
+@_cdecl("fuzz_load_main")
+public func fuzzLoadMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var c = argc
+    var v = argv
+    return LLVMFuzzerRunDriver(&c, &v) { data, size in fuzzLoad(data, size) }
 }

@@ -1,0 +1,170 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs a command that parses untrusted HDF5 files (`inspect`, `verify`, `diff`) in a child
+/// process, so a crash or endless loop inside the HDF5 C library on a crafted file becomes an
+/// error message with exit status 2 instead of a dead or hung `ckpt`.
+///
+/// HDF5 1.10 has known crashes and hangs on crafted files (CVE-2025-2915, -6750, -6816, ...;
+/// HDFGroup/hdf5#1707) that no check in Swift can rule out before the library parses the file.
+/// The parent re-executes its own binary (`/proc/self/exe`, same arguments) with
+/// `CKPT_ISOLATED_CHILD=1`; the child limits itself (CPU seconds, data size, no core file) and
+/// runs the command normally, writing straight to the inherited stdout and stderr. The parent
+/// passes the child's exit status through, and turns a signal or timeout into
+/// "FILE: unreadable or corrupt file: ..." with status 2.
+///
+/// `CKPT_NO_ISOLATION=1` runs in-process (debugging); where `/proc/self/exe` does not exist
+/// (macOS) the command also runs in-process.
+public enum ParseIsolation {
+    /// Set by `CkptCommand.main()` (the real binary) only: in-process callers such as tests
+    /// never re-execute their own executable.
+    public static var isEnabled = false
+    static let childVariable = "CKPT_ISOLATED_CHILD"
+    static let disableVariable = "CKPT_NO_ISOLATION"
+    /// Test-only: the child raises this signal number before parsing anything.
+    static let testSignalVariable = "CKPT_TEST_CHILD_SIGNAL"
+
+    /// Limits for one run over `files`: CPU seconds and bytes of data, both growing with the
+    /// input so a large honest checkpoint never hits them while a small crafted file that
+    /// asks for terabytes or loops forever does.
+    public struct Limits: Equatable, Sendable {
+        public var cpuSeconds: Int
+        public var wallSeconds: Int
+        public var dataBytes: Int
+
+        /// 20 CPU s plus 1 s per 64 MiB of input; wall clock 10× that (a loaded machine);
+        /// data 2 GiB (Swift runtime, OpenBLAS threads) plus 4× the input.
+        public static func forInput(bytes: Int) -> Limits {
+            let cpu = 20 + bytes / (64 << 20)
+            return Limits(cpuSeconds: cpu, wallSeconds: 10 * cpu, dataBytes: (2 << 30) + 4 * bytes)
+        }
+    }
+
+    /// Call first thing in a command's `run()`. In the parent, runs the whole command in a child
+    /// and returns the exit status to end with (the child has already printed its output, or
+    /// this function printed why the child died). In the child (or where isolation is off),
+    /// returns nil: go on and run the command here.
+    public static func runInChild(command: String, files: [String]) -> Int32? {
+        guard isEnabled else { return nil }
+        if getenv(childVariable) != nil {
+            applyLimits(.forInput(bytes: totalSize(files)))
+            // Test hook: stand in for the HDF5 library dying on a crafted file.
+            if let s = getenv(testSignalVariable).flatMap({ Int32(String(cString: $0)) }) { raise(s) }
+            return nil
+        }
+        if getenv(disableVariable) != nil || access("/proc/self/exe", X_OK) != 0 { return nil }
+        let limits = Limits.forInput(bytes: totalSize(files))
+        switch spawnAndWait(arguments: CommandLine.arguments, limits: limits) {
+        case .exited(let status):
+            return status
+        case .signaled(let sig):
+            report(command, files, "the HDF5 reader crashed (\(signalName(sig)))")
+            return 2
+        case .timedOut:
+            report(command, files, "gave up after \(limits.wallSeconds) s (the reader does not finish)")
+            return 2
+        case .cpuLimit:
+            report(command, files, "gave up after \(limits.cpuSeconds) s of CPU time (the reader does not finish)")
+            return 2
+        case .spawnFailed:
+            return nil  // cannot isolate: run in-process rather than fail
+        }
+    }
+
+    enum Outcome: Equatable { case exited(Int32), signaled(Int32), timedOut, cpuLimit, spawnFailed }
+
+    static func spawnAndWait(arguments: [String], limits: Limits) -> Outcome {
+        var env: [String] = []
+        var p = environ
+        while let e = p.pointee { env.append(String(cString: e)); p += 1 }
+        env.append("\(childVariable)=1")
+        // A crash is reported in one line by the parent, not by the Swift runtime's backtracer.
+        env = env.filter { !$0.hasPrefix("SWIFT_BACKTRACE=") } + ["SWIFT_BACKTRACE=enable=no"]
+        var pid: pid_t = 0
+        // Every signal at its default action and unblocked in the child: a caller (a shell, a
+        // test runner) that ignores or blocks SIGXCPU or SIGABRT must not turn a limit or a
+        // crash into a hang or exit 0.
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attr, &none)  // and none blocked (test runners block some)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        let rc = withCStrings(arguments) { argv in
+            withCStrings(env) { envp in posix_spawn(&pid, "/proc/self/exe", nil, &attr, argv, envp) }
+        }
+        guard rc == 0 else { return .spawnFailed }
+        let deadline = monotonicSeconds() + Double(limits.wallSeconds)
+        var status: Int32 = 0
+        var pause: UInt32 = 200  // µs, doubling to 20 ms: quick commands return at once
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            if r < 0 && errno != EINTR { return .spawnFailed }
+            if monotonicSeconds() > deadline {
+                kill(pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                return .timedOut
+            }
+            usleep(pause)
+            pause = min(pause * 2, 20_000)
+        }
+        let sig = status & 0x7f
+        if sig == 0 { return .exited((status >> 8) & 0xff) }
+        return sig == SIGXCPU ? .cpuLimit : .signaled(sig)
+    }
+
+    static func applyLimits(_ l: Limits) {
+        func set(_ resource: __rlimit_resource_t, _ value: Int) {  // Int32 on glibc
+            var r = rlimit()
+            guard getrlimit(resource, &r) == 0 else { return }
+            let v = rlim_t(value)
+            // Never raise a limit the caller already set lower.
+            if r.rlim_max != rlim_t.max && r.rlim_max < v { return }
+            r.rlim_cur = v
+            if r.rlim_max == rlim_t.max || r.rlim_max > v + 5 { r.rlim_max = v == 0 ? 0 : v + 5 }
+            _ = setrlimit(resource, &r)
+        }
+        set(__rlimit_resource_t(RLIMIT_CPU.rawValue), l.cpuSeconds)
+        set(__rlimit_resource_t(RLIMIT_DATA.rawValue), l.dataBytes)
+        set(__rlimit_resource_t(RLIMIT_CORE.rawValue), 0)
+    }
+
+    static func totalSize(_ files: [String]) -> Int {
+        files.reduce(0) { sum, f in
+            var st = stat()
+            return stat(f, &st) == 0 ? sum + Int(clamping: st.st_size) : sum
+        }
+    }
+
+    static func report(_ command: String, _ files: [String], _ why: String) {
+        let what = files.count == 1 ? files[0] : files.joined(separator: ", ")
+        let line = "ckpt \(command): \(what): unreadable or corrupt file: \(why)\n"
+        _ = line.withCString { write(2, $0, strlen($0)) }
+    }
+
+    static func signalName(_ sig: Int32) -> String {
+        let names: [Int32: String] = [SIGSEGV: "SIGSEGV", SIGBUS: "SIGBUS", SIGABRT: "SIGABRT", SIGILL: "SIGILL",
+                                      SIGFPE: "SIGFPE", SIGTRAP: "SIGTRAP", SIGKILL: "SIGKILL"]
+        return "signal \(sig)" + (names[sig].map { ", \($0)" } ?? "")
+    }
+
+    static func monotonicSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    private static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+        let ptrs: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) } + [nil]
+        defer { ptrs.forEach { free($0) } }
+        return body(ptrs)
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+
+/// `ckpt inspect`, `verify` and `diff` parse files in a child process: a crash of the HDF5
+/// library (stood in for by a signal the child raises, `CKPT_TEST_CHILD_SIGNAL`) is reported as
+/// an unreadable or corrupt file with exit status 2, and normal output passes through unchanged.
+/// Needs the built binary (`swift build -c release --product ckpt`); skipped without it.
+@Suite struct IsolationTests {
+    static let binary: String? = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        var dirs: [URL] = []
+        if let d = ProcessInfo.processInfo.environment["CKPT_BIN_DIR"] { dirs.append(URL(fileURLWithPath: d)) }
+        dirs.append(Bundle.main.bundleURL.deletingLastPathComponent())
+        dirs.append(root.appendingPathComponent(".build/release"))
+        return dirs.map { $0.appendingPathComponent("ckpt").path }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
+    func ckpt(_ args: [String], env: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary!)
+        p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    @Test(.enabled(if: binary != nil, "ckpt is not built"), arguments: ["verify", "inspect", "diff"])
+    func childCrashIsExitTwoWithAMessage(command: String) throws {
+        let dir = makeScratchDirectory()
+        defer { removeDirectory(dir) }
+        let good = try tinyRunCheckpoint(in: dir)
+        let args = command == "diff" ? [command, good, good] : [command, good]
+        let ok = try ckpt(args)
+        #expect(ok.status == 0, "\(ok.err)")
+        #expect(!ok.out.isEmpty)
+        #expect(ok.err.isEmpty)
+        for (signal, words) in [(11, "SIGSEGV"), (6, "SIGABRT"), (24, "gave up")] {
+            let r = try ckpt(args, env: ["CKPT_TEST_CHILD_SIGNAL": String(signal)])
+            #expect(r.status == 2)
+            #expect(r.err.hasPrefix("ckpt \(command): \(good)"), "\(r.err)")
+            #expect(r.err.contains("unreadable or corrupt file"), "\(r.err)")
+            #expect(r.err.contains(words), "\(r.err)")
+        }
+    }
+}

@@ -1,0 +1,1 @@
+// Declarations only (fuzz_driver.h); libFuzzer provides the definition.
