@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Ckpt", dependencies: ["CkptCore", "CkptOptim", "CkptFormat", "HDF5"]),
         .target(
             name: "CkptCLI",
-            dependencies: ["Ckpt", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Ckpt", "HDF5", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "ckpt", dependencies: ["CkptCLI"]),
         // Benchmarks: `make bench` runs them beside their Python peers (bench/run.sh).
         .executableTarget(name: "bench-io", dependencies: ["Ckpt"], path: "Benchmarks/IO", swiftSettings: fast),
