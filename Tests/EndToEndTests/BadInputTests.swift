@@ -75,6 +75,22 @@ import Testing
         #expect(ok.stdout.contains("initial weights from a/epoch-1.h5"))
     }
 
+    @Test(arguments: [
+        (["train", "--epochs", "0"], "--epochs must be a positive integer"),
+        (["train", "--epochs", "three"], "three"),
+        (["train", "--bogus"], "--bogus"),
+        (["resume"], "checkpoint|dir"),
+        (["resume", "x.h5", "--epochs", "-1"], "--epochs"),
+    ])
+    func badUsageExitsTwo(args: [String], message: String) throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try Binary.ckpt(args, in: dir)
+        #expect(r.status == 2, "\(args): \(r.stderr)")
+        #expect(r.stderr.contains(message), "\(args): \(r.stderr)")
+        #expect(files(in: dir).isEmpty)
+    }
+
     @Test func helpTexts() throws {
         let dir = makeTempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
