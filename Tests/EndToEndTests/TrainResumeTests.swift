@@ -31,7 +31,13 @@ import CkptCore
             #expect(r.stdout.contains("lr sequence identical for 24 steps; 4 model tensors and 4 optimizer tensors bit-identical"),
                     "\(r.stdout)")
             #expect(FileManager.default.fileExists(atPath: "\(dir)/\(out)/epoch-3.h5"))
+            // The composition: `ckpt diff` finds the files identical, `ckpt verify` finds them sound.
+            let diff = try Binary.ckpt(["diff", "\(out)/epoch-3.h5", "a/epoch-3.h5"], in: dir)
+            #expect(diff.status == 0, "\(diff.stdout) \(diff.stderr)")
         }
+        let written = files(in: dir + "/a").filter { $0.hasSuffix(".h5") }.map { "a/" + $0 }
+        let verify = try Binary.ckpt(["verify"] + written, in: dir)
+        #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
         // Resuming a mid-epoch checkpoint prints where it starts.
         let mid = try Binary.ckpt(["resume", "a/step-5.h5", "--epochs", "1", "--out", "c"], in: dir)
         #expect(mid.stdout.contains("resuming a/step-5.h5: epoch 0 of 1 complete, step 5 (5 of 8 batches into epoch 1)"), "\(mid.stdout)")
