@@ -53,6 +53,9 @@ struct ResumeCommand: ParsableCommand {
             let say = sayer(json: json)
             let path = try Self.resolve(checkpoint)
             let run = try Run.restoreRun(from: path, epochs: epochs)
+            if let epochs, epochs < run.progress.epoch {
+                throw RunError.file(path, "already \(run.progress.epoch) epochs complete; --epochs \(epochs) asks for fewer")
+            }
             // Read the reference first: a bad REFERENCE is bad input (2) before any training.
             let reference = try verify.map { try Run.loadCheckpoint($0) }
             let p = run.progress

@@ -49,6 +49,12 @@ import Testing
             #expect(r.stderr.hasPrefix("ckpt resume: "), "\(r.stderr)")
             #expect(r.stderr.contains(message), "\(args): \(r.stderr)")
         }
+        // Fewer epochs than the checkpoint already holds.
+        write(tinyConfig, to: dir + "/cfg.json")
+        #expect(try Binary.ckpt(["train", "--config", "cfg.json", "--out", "two", "--epochs", "2"], in: dir).status == 0)
+        let fewer = try Binary.ckpt(["resume", "two/epoch-2.h5", "--epochs", "1"], in: dir)
+        #expect(fewer.status == 2)
+        #expect(fewer.stderr.contains("two/epoch-2.h5: already 2 epochs complete; --epochs 1 asks for fewer"), "\(fewer.stderr)")
         // A missing --verify reference is reported before any training.
         write(tinyConfig, to: dir + "/cfg.json")
         #expect(try Binary.ckpt(["train", "--config", "cfg.json", "--out", "a", "--epochs", "1"], in: dir).status == 0)
