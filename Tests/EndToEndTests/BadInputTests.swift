@@ -181,4 +181,32 @@ import Testing
         #expect(none.stderr.contains("nomodel.h5: /model: missing"), "\(none.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/s") && !FileManager.default.fileExists(atPath: dir + "/n"))
     }
+
+    @Test(.enabled(if: hasH5py, "needs python3 with h5py and numpy"))
+    func trainsOnAnH5pyDataFileAndRejectsBadLabels() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try Self.python("""
+            import h5py, numpy as np
+            rng = np.random.default_rng(0)
+            for name, n, top in [("train.h5", 40, 10), ("test.h5", 16, 10), ("bad.h5", 16, 13)]:
+                with h5py.File(name, "w") as f:
+                    f["images"] = rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8)
+                    f["labels"] = rng.integers(0, top, n, dtype=np.int64)
+            """, in: dir) == 0)
+        write("""
+            {"data": {"dataset": "hdf5", "path": "train.h5", "test_path": "test.h5", "batch_size": 8},
+             "epochs": 2, "checkpoint": {"every_steps": 3}}
+            """, to: dir + "/h5.json")
+        let r = try Binary.ckpt(["train", "--config", "h5.json", "--out", "a"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("16 test images"), "\(r.stdout)")
+        let resumed = try Binary.ckpt(["resume", "a/step-3.h5", "--out", "b", "--verify", "a/epoch-2.h5"], in: dir)
+        #expect(resumed.status == 0, "\(resumed.stdout) \(resumed.stderr)")
+        write(#"{"data": {"dataset": "hdf5", "path": "train.h5", "test_path": "bad.h5"}}"#, to: dir + "/bad.json")
+        let bad = try Binary.ckpt(["train", "--config", "bad.json", "--out", "c"], in: dir)
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("test sample") && bad.stderr.contains("10 outputs"), "\(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/c"))
+    }
 }
