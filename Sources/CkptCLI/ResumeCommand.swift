@@ -63,6 +63,7 @@ struct ResumeCommand: ParsableCommand {
             if p.batch > 0 { at += " (\(p.batch) of \(run.batchesPerEpoch) batches into epoch \(p.epoch + 1))" }
             say("resuming \(path): \(at)")
             let directory = out ?? ((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
+            try checkOutputDirectory(directory)
             var session = TrainingSession(run: run, directory: directory, json: json)
             var (outcome, report) = try session.execute(resumed: true, say: say)
             report = Self.prepending(["resumed_from": .string(path)], to: report)

@@ -52,6 +52,7 @@ struct TrainCommand: ParsableCommand {
             var cfg = try config.map { try RunConfig(contentsOf: $0) } ?? RunConfig()
             if let epochs { cfg.epochs = epochs }
             let say = sayer(json: json)
+            try checkOutputDirectory(out)
             let run = try Run(config: cfg)
             if cfg.data.datasetIsDefault, run.config.data.dataset == .synthetic {
                 say("no CIFAR-10 binaries under \(cfg.data.root): training on the embedded synthetic data")

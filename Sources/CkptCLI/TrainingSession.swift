@@ -101,3 +101,12 @@ func reportingErrors(_ command: String, _ body: () throws -> Int32) throws {
 func sayer(json: Bool) -> (String) -> Void {
     { text in (json ? FileHandle.standardError : FileHandle.standardOutput).write(Data((text + "\n").utf8)) }
 }
+
+/// `--out` must be a directory or not exist yet (it is created at the first save), checked
+/// before any training so a typo does not cost an epoch.
+func checkOutputDirectory(_ path: String) throws {
+    var isDir: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue {
+        throw RunError.file(path, "exists and is not a directory (--out takes a directory for the checkpoints)")
+    }
+}

@@ -24,6 +24,15 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir + "/a"), "nothing is written")
     }
 
+    @Test func outputThatIsAFile() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        write(tinyConfig, to: dir + "/cfg.json")
+        let r = try Binary.ckpt(["train", "--config", "cfg.json", "--out", "cfg.json"], in: dir)
+        #expect(r.status == 2)
+        #expect(r.stderr == "ckpt train: cfg.json: exists and is not a directory (--out takes a directory for the checkpoints)\n")
+    }
+
     @Test func missingConfigFile() throws {
         let dir = makeTempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }

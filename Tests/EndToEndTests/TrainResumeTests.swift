@@ -146,6 +146,26 @@ import CkptCore
     }
 }
 
+/// On a terminal, a progress bar; elsewhere plain lines (the other tests read those).
+@Suite struct ProgressBarTests {
+    static let script = ["/usr/bin/script", "/bin/script"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    @Test(.enabled(if: script != nil, "needs util-linux `script` to run under a pseudo-terminal"))
+    func terminalShowsABarWithRateAndETA() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        write(tinyConfig, to: dir + "/cfg.json")
+        let ckpt = try #require(Binary.path("ckpt"))
+        let r = try Binary.run(Self.script!, ["-qec", "\(ckpt) train --config cfg.json --out a", "/dev/null"], in: dir)
+        #expect(r.status == 0, "\(r.stdout)")
+        // The bar is redrawn in place: carriage return, erase line, then the fields.
+        #expect(r.stdout.contains("\r\u{1B}[2Kepoch 1/3 ["), "\(r.stdout)")
+        #expect(r.stdout.contains(" img/s ETA "))
+        #expect(r.stdout.contains("loss ") && r.stdout.contains(" lr 0.01 "))
+        #expect(r.stdout.contains("saved a/epoch-3.h5"))
+    }
+}
+
 @Suite struct ReadmeTests {
     /// The README shows the custom loop verbatim, so the example it shows is the one the tests run.
     @Test func readmeShowsTheCustomLoopExample() throws {
