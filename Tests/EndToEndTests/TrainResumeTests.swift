@@ -146,6 +146,44 @@ import CkptCore
     }
 }
 
+/// CIFAR-10 is used when its binaries are in the default root (here tiny fakes in the real
+/// record format), the synthetic data otherwise; both say which.
+@Suite(.serialized) struct DatasetChoiceTests {
+    static func writeFakeCIFAR(at root: String, recordsPerFile: Int) throws {
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        var g = SystemRandomNumberGenerator()
+        for name in (1...5).map({ "data_batch_\($0).bin" }) + ["test_batch.bin"] {
+            var bytes: [UInt8] = []
+            for r in 0..<recordsPerFile {
+                bytes.append(UInt8(r % 10))
+                bytes += (0..<3072).map { _ in UInt8.random(in: 0...255, using: &g) }
+            }
+            try Data(bytes).write(to: URL(fileURLWithPath: root + "/" + name))
+        }
+    }
+
+    @Test func cifarWhenPresentInTheDefaultRootElseSynthetic() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // No dataset key: CIFAR-10 if ./CIFAR10 has it, else the synthetic data (capped by `limit`).
+        write(#"{"data": {"batch_size": 8, "limit": 16}, "epochs": 1}"#, to: dir + "/cfg.json")
+        let fallback = try Binary.ckpt(["train", "--config", "cfg.json", "--out", "s"], in: dir)
+        #expect(fallback.status == 0, "\(fallback.stderr)")
+        #expect(fallback.stdout.hasPrefix("no CIFAR-10 binaries under ./CIFAR10: training on the embedded synthetic data"))
+        #expect(fallback.stdout.contains("the first 16 used"), "\(fallback.stdout)")
+        try Self.writeFakeCIFAR(at: dir + "/CIFAR10", recordsPerFile: 8)
+        let r = try Binary.ckpt(["train", "--config", "cfg.json", "--out", "c"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("data: CIFAR-10 train at ./CIFAR10"), "\(r.stdout)")
+        #expect(r.stdout.contains("8 test images") && r.stdout.contains("1 epochs of 2 batches"), "\(r.stdout)")
+        let resumed = try Binary.ckpt(["resume", "c/epoch-1.h5", "--epochs", "2", "--out", "d"], in: dir)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        // The saved config names the dataset, so a resume never falls back silently.
+        let inspect = try Binary.ckpt(["inspect", "c/epoch-1.h5", "--json"], in: dir)
+        #expect(inspect.stdout.contains("cifar10"))
+    }
+}
+
 /// On a terminal, a progress bar; elsewhere plain lines (the other tests read those).
 @Suite struct ProgressBarTests {
     static let script = ["/usr/bin/script", "/bin/script"].first { FileManager.default.isExecutableFile(atPath: $0) }
