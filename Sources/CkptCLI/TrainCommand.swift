@@ -38,7 +38,7 @@ struct TrainCommand: ParsableCommand {
 
     @Flag(name: .long, help: ArgumentHelp(
         "Print one JSON object at the end (the log goes to stderr).",
-        discussion: "Keys: directory, epoch, global_step, batch, checkpoints (paths written, in order), lr_plot, interrupted, train_loss, test_loss, test_accuracy (of the last epoch; null when none ran or there is no test set)."))
+        discussion: "Keys: directory, epoch, global_step, batch, checkpoints (paths written, in order), lr_plot, interrupted, train_loss, test_loss, test_accuracy (of the last epoch; null when none ran or there is no test set), epochs (one object per epoch run: epoch, train_loss, test_loss, test_accuracy, lr after its scheduler step)."))
     var json = false
 
     init() {}

@@ -25,11 +25,19 @@ struct TrainingSession {
         let progress = TrainingProgress(bar: isatty(json ? STDERR_FILENO : STDOUT_FILENO) != 0, quiet: json)
         var saved: [String] = []
         var last: (trainLoss: Double, testLoss: Double?, accuracy: Double?)?
+        var epochs: [StateValue] = []
         let trainer = Trainer(
             directory: directory,
             onEvent: { [run] event in
                 if case .saved(let p) = event { saved.append(p) }
-                if case .epochEnd(_, let l, let tl, let a, _) = event { last = (l, tl, a) }
+                if case .epochEnd(let e, let l, let tl, let a, let lr) = event {
+                    last = (l, tl, a)
+                    epochs.append(.dict([
+                        "epoch": .int(Int64(e)), "train_loss": .double(l),
+                        "test_loss": tl.map { .double($0) } ?? .none, "test_accuracy": a.map { .double($0) } ?? .none,
+                        "lr": .list(lr.map { .double($0) }),
+                    ]))
+                }
                 progress.handle(event, run: run)
             },
             shouldStop: { Interrupt.requested })
@@ -52,6 +60,7 @@ struct TrainingSession {
         report["train_loss"] = last.map { .double($0.trainLoss) } ?? StateValue.none
         report["test_loss"] = last?.testLoss.map { .double($0) } ?? StateValue.none
         report["test_accuracy"] = last?.accuracy.map { .double($0) } ?? StateValue.none
+        report["epochs"] = .list(epochs)
         switch outcome {
         case .completed:
             say("Finished Training: \(run.progress.epoch) epochs, \(run.progress.globalStep) steps; lr curve in \(svg)")

@@ -87,6 +87,10 @@ import CkptCore
         #expect(train["checkpoints"]?.arrayValue?.last == "a/epoch-3.h5")
         #expect((train["test_accuracy"]?.doubleValue).map { (0...1).contains($0) } == true)
         #expect(t.stderr.contains("saved a/epoch-3.h5"))
+        let epochs = try #require(train["epochs"]?.arrayValue)
+        #expect(epochs.count == 3)
+        #expect(epochs.last?.dictValue?["epoch"] == 3)
+        #expect(epochs.last?.dictValue?["lr"]?.arrayValue?.first?.doubleValue == 0.01 * 0.9 * 0.9 * 0.9)
 
         let r = try Binary.ckpt(["resume", "a/step-10.h5", "--out", "b", "--verify", "a/epoch-3.h5", "--json"], in: dir)
         #expect(r.status == 0)
