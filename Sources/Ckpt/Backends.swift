@@ -114,6 +114,11 @@ enum Backends {
             let train = try CIFAR10.load(root: d.root, train: true)
             return (train, cifarPresent(CIFAR10.testFiles) ? try CIFAR10.load(root: d.root, train: false) : nil)
         case .hdf5:
+            for (key, path) in [("data.path", d.path), ("data.test_path", d.testPath)] {
+                if let path, !FileManager.default.fileExists(atPath: path) {
+                    throw RunError.config("\(key): \(path): no such file")
+                }
+            }
             let train = try DataFile.load(path: d.path ?? "")
             return (train, try d.testPath.map { try DataFile.load(path: $0) })
         case .synthetic:

@@ -53,7 +53,14 @@ struct TrainCommand: ParsableCommand {
             if let epochs { cfg.epochs = epochs }
             let say = sayer(json: json)
             try checkOutputDirectory(out)
-            let run = try Run(config: cfg)
+            let run: Run
+            do {
+                run = try Run(config: cfg)
+            } catch let e where config != nil && (e is OptimizerError || e is SchedulerError || e is RunError) {
+                // The optimizer and scheduler sections are checked while building: name the file too.
+                if case RunError.file = e { throw e }
+                throw RunError.file(config!, String(describing: e))
+            }
             if cfg.data.datasetIsDefault, run.config.data.dataset == .synthetic {
                 say("no CIFAR-10 binaries under \(cfg.data.root): training on the embedded synthetic data")
             }

@@ -10,7 +10,11 @@ import Testing
         (#"{"model": {"type": "resnet"}}"#, "cfg.json: model.type: expected one of"),
         (#"{"epochs": "#, "cfg.json: invalid JSON at byte"),
         (#"{"data": {"dataset": "cifar10", "root": "nowhere"}}"#, "data.root: no CIFAR-10 binaries under nowhere"),
-        (#"{"model": {"type": "mlp", "sizes": [100, 10]}, "data": {"dataset": "synthetic"}}"#, "model.sizes[0]"),
+        (#"{"model": {"type": "mlp", "sizes": [100, 10]}, "data": {"dataset": "synthetic"}}"#, "cfg.json: model.sizes[0]"),
+        (#"{"optimizer": {"type": "SGD", "lrr": 0.1}}"#, "cfg.json: optimizer.lrr: unknown key"),
+        (#"{"scheduler": {"type": "StepLR"}}"#, "cfg.json: scheduler.step_size: missing"),
+        (#"{"optimizer": {"param_groups": [{"params": ["conv*"]}]}}"#, "cfg.json: optimizer.param_groups: parameters matching no group: fc1.weight"),
+        (#"{"data": {"dataset": "hdf5", "path": "absent.h5"}}"#, "cfg.json: data.path: absent.h5: no such file"),
     ])
     func badConfigExitsTwoNamingTheKey(config: String, message: String) throws {
         let dir = makeTempDir()
