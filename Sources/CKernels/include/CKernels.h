@@ -9,4 +9,6 @@
 /// 1 when the CPU executes fused multiply-add in hardware.
 int ckpt_cpu_has_fma(void);
 
+#include "optim_kernels.h"
+
 #endif

@@ -1,0 +1,182 @@
+import CBLAS
+
+/// 2-D convolution, as `torch.nn.Conv2d(inChannels, outChannels, kernelSize, stride, padding)`
+/// (zero padding, no dilation, groups 1).
+///
+/// Shapes: input `[N, C, H, W]`, output `[N, O, OH, OW]` with `OH = (H + 2p - kh) / s + 1`;
+/// `weight` `[O, C, kh, kw]`, `bias` `[O]`. Parameters are named `weight` and `bias`.
+///
+/// Computed as im2col + one OpenBLAS sgemm per sample: `out[n] = W[O, C·kh·kw] × col[n]`.
+/// The columns of every sample are kept from forward for the weight gradient.
+public final class Conv2d: Layer {
+    public let inChannels: Int, outChannels: Int
+    public let kernelSize: (Int, Int), stride: Int, padding: Int
+    public let weight: Parameter
+    public let bias: Parameter?
+    public func parameters() -> [Parameter] { bias.map { [weight, $0] } ?? [weight] }
+
+    private let columns = Workspace()
+    private let gradColumns = Workspace()
+
+    /// Parameters initialised as PyTorch's `reset_parameters()`: kaiming-uniform with
+    /// a = sqrt(5) for the weight, which is U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same
+    /// bound for the bias; `fan_in = C·kh·kw`. Draws weight then bias from `generator`.
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+        bias: Bool = true, generator: inout RandomGenerator
+    ) {
+        Compute.pinBLAS()
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernelSize = (kernelSize, kernelSize)
+        self.stride = stride
+        self.padding = padding
+        let fanIn = inChannels * kernelSize * kernelSize
+        weight = Parameter(name: "weight", value: Init.kaimingUniform(
+            shape: [outChannels, inChannels, kernelSize, kernelSize], fanIn: fanIn, generator: &generator))
+        self.bias = bias ? Parameter(name: "bias", value: Init.fanInUniform(
+            shape: [outChannels], fanIn: fanIn, generator: &generator)) : nil
+    }
+
+    public func outputShape(for s: [Int]) throws -> [Int] {
+        guard s.count == 4, s[1] == inChannels else {
+            throw ModelError.badInput("Conv2d(\(inChannels), \(outChannels)): expected input [N, \(inChannels), H, W], got \(shapeString(s))")
+        }
+        let oh = (s[2] + 2 * padding - kernelSize.0) / stride + 1
+        let ow = (s[3] + 2 * padding - kernelSize.1) / stride + 1
+        guard s[2] + 2 * padding >= kernelSize.0, s[3] + 2 * padding >= kernelSize.1 else {
+            throw ModelError.badInput("Conv2d: input \(shapeString(s)) is smaller than the kernel \(kernelSize.0)x\(kernelSize.1)")
+        }
+        return [s[0], outChannels, oh, ow]
+    }
+
+    private struct Dims {
+        var n, c, h, w, oh, ow, kh, kw, s, p: Int
+        var k: Int { c * kh * kw }
+        var l: Int { oh * ow }
+    }
+
+    private func dims(_ s: [Int]) -> Dims {
+        let oh = (s[2] + 2 * padding - kernelSize.0) / stride + 1
+        let ow = (s[3] + 2 * padding - kernelSize.1) / stride + 1
+        return Dims(n: s[0], c: s[1], h: s[2], w: s[3], oh: oh, ow: ow,
+                    kh: kernelSize.0, kw: kernelSize.1, s: stride, p: padding)
+    }
+
+    public func forward(input: UnsafePointer<Float>, inputShape: [Int], output: UnsafeMutablePointer<Float>) {
+        let d = dims(inputShape)
+        let k = d.k, l = d.l, o = outChannels
+        let col = columns.reserve(d.n * k * l)
+        weight.value.storage.withUnsafeBufferPointer { wp in
+            for b in 0..<d.n {
+                let colB = col + b * k * l
+                im2col(input + b * d.c * d.h * d.w, d, colB)
+                let out = output + b * o * l
+                var beta: Float = 0
+                if let bias {
+                    bias.value.storage.withUnsafeBufferPointer { bp in
+                        for oc in 0..<o { out.advanced(by: oc * l).update(repeating: bp[oc], count: l) }
+                    }
+                    beta = 1
+                }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(l), Int32(k),
+                            1, wp.baseAddress, Int32(k), colB, Int32(l), beta, out, Int32(l))
+            }
+        }
+    }
+
+    public func backward(
+        input: UnsafePointer<Float>, inputShape: [Int], output: UnsafePointer<Float>,
+        gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?
+    ) {
+        let d = dims(inputShape)
+        let k = d.k, l = d.l, o = outChannels
+        let col = columns.pointer
+        weight.withGradient { gw, fresh in
+            for b in 0..<d.n {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(o), Int32(k), Int32(l),
+                            1, gradOutput + b * o * l, Int32(l), col + b * k * l, Int32(l),
+                            (fresh && b == 0) ? 0 : 1, gw, Int32(k))
+            }
+        }
+        bias?.withGradient { gb, _ in
+            for oc in 0..<o {
+                var s: Float = 0
+                for b in 0..<d.n { s += sum(gradOutput + (b * o + oc) * l, l) }
+                gb[oc] += s
+            }
+        }
+        guard let gradInput else { return }
+        let gcol = gradColumns.reserve(k * l)
+        let inSize = d.c * d.h * d.w
+        weight.value.storage.withUnsafeBufferPointer { wp in
+            for b in 0..<d.n {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(l), Int32(o),
+                            1, wp.baseAddress, Int32(k), gradOutput + b * o * l, Int32(l), 0, gcol, Int32(l))
+                let gx = gradInput + b * inSize
+                gx.update(repeating: 0, count: inSize)
+                col2im(gcol, d, gx)
+            }
+        }
+    }
+
+    /// col[(c·kh + i)·kw + j, y·OW + x] = input[c, y·s − p + i, x·s − p + j] (0 outside).
+    @inline(__always)
+    private func im2col(_ x: UnsafePointer<Float>, _ d: Dims, _ col: UnsafeMutablePointer<Float>) {
+        var row = col
+        for c in 0..<d.c {
+            let xc = x + c * d.h * d.w
+            for i in 0..<d.kh {
+                for j in 0..<d.kw {
+                    if d.s == 1 && d.p == 0 {
+                        for y in 0..<d.oh {
+                            (row + y * d.ow).update(from: xc + (y + i) * d.w + j, count: d.ow)
+                        }
+                    } else {
+                        for y in 0..<d.oh {
+                            let iy = y * d.s - d.p + i
+                            let r = row + y * d.ow
+                            if iy < 0 || iy >= d.h { r.update(repeating: 0, count: d.ow); continue }
+                            for xo in 0..<d.ow {
+                                let ix = xo * d.s - d.p + j
+                                r[xo] = (ix >= 0 && ix < d.w) ? xc[iy * d.w + ix] : 0
+                            }
+                        }
+                    }
+                    row += d.l
+                }
+            }
+        }
+    }
+
+    /// The adjoint of `im2col`: adds each column entry back to the input position it came from.
+    @inline(__always)
+    private func col2im(_ col: UnsafePointer<Float>, _ d: Dims, _ x: UnsafeMutablePointer<Float>) {
+        var row = col
+        for c in 0..<d.c {
+            let xc = x + c * d.h * d.w
+            for i in 0..<d.kh {
+                for j in 0..<d.kw {
+                    if d.s == 1 && d.p == 0 {
+                        for y in 0..<d.oh {
+                            let dst = xc + (y + i) * d.w + j, r = row + y * d.ow
+                            for xo in 0..<d.ow { dst[xo] += r[xo] }
+                        }
+                        row += d.l
+                        continue
+                    }
+                    for y in 0..<d.oh {
+                        let iy = y * d.s - d.p + i
+                        if iy < 0 || iy >= d.h { continue }
+                        let r = row + y * d.ow
+                        for xo in 0..<d.ow {
+                            let ix = xo * d.s - d.p + j
+                            if ix >= 0 && ix < d.w { xc[iy * d.w + ix] += r[xo] }
+                        }
+                    }
+                    row += d.l
+                }
+            }
+        }
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import CkptCore
-
-@Test func moduleLoads() { #expect(Bool(true)) }

@@ -1,0 +1,69 @@
+import Testing
+@testable import CkptCore
+
+/// Loss, logits and gradients against PyTorch's (fixtures/make_lenet_fixtures.py).
+@Suite("PyTorch reference")
+struct ReferenceTests {
+    @Test("fixture present")
+    func fixturePresent() {
+        #expect(Fixture.arrays.count == 42, "fixtures/lenet/lenet_grads.{bin,json} missing or incomplete")
+    }
+
+    func checkModel(_ model: Sequential, prefix: String, base: UInt64, images: Tensor, labels: [Int32]) throws {
+        Fixture.setWeights(model, base: base)
+        for p in model.parameters() {
+            let check = try Fixture.array("\(prefix)/check/\(p.name)")
+            #expect(Array(p.value.storage.prefix(check.count)) == check.storage, "weights of \(p.name) differ from the script's")
+        }
+        let logits = try model(images)
+        #expect(relativeError(logits, try Fixture.array("\(prefix)/logits")) <= 1e-5)
+        let loss = try model.forwardBackward(images: images, labels: labels)
+        let ref = try Fixture.array("\(prefix)/loss").storage[0]
+        #expect(abs(Double(loss - ref)) / Double(abs(ref)) <= 1e-5, "loss \(loss) vs PyTorch \(ref)")
+        for p in model.parameters() {
+            let g = try #require(p.grad, "no gradient for \(p.name)")
+            let e = relativeError(g, try Fixture.array("\(prefix)/grad/\(p.name)"))
+            #expect(e <= 1e-4, "gradient of \(p.name): relative error \(e)")
+        }
+    }
+
+    @Test("LeNet: logits, loss and every gradient match PyTorch")
+    func lenet() throws {
+        let images = Tensor(shape: [4, 3, 32, 32], storage: Fixture.pixels(1, 4 * 3072))
+        try checkModel(LeNet(seed: 0), prefix: "lenet", base: 1000, images: images, labels: [3, 7, 0, 9])
+    }
+
+    @Test("MLP: logits, loss and every gradient match PyTorch")
+    func mlp() throws {
+        let images = Tensor(shape: [6, 20], storage: Fixture.fill(2, 120, 1))
+        try checkModel(try MLP(sizes: [20, 16, 12, 5], seed: 0), prefix: "mlp", base: 2000, images: images,
+                       labels: [0, 4, 2, 1, 3, 4])
+    }
+
+    @Test("Conv2d with stride 2 and padding 1 matches PyTorch")
+    func conv() throws {
+        var g = RandomGenerator(seed: 0)
+        let conv = Conv2d(2, 3, kernelSize: 3, stride: 2, padding: 1, generator: &g)
+        Fixture.setWeights(conv, base: 3000)
+        let x = Tensor(shape: [2, 2, 7, 7], storage: Fixture.fill(3, 196, 1))
+        let out = try conv.forward(x)
+        #expect(relativeError(out, try Fixture.array("conv/output")) <= 1e-5)
+        let gy = Tensor(shape: out.shape, storage: Fixture.fill(4, out.count, 1))
+        let gx = try conv.backward(input: x, gradOutput: gy)
+        #expect(relativeError(gx, try Fixture.array("conv/grad_input")) <= 1e-5)
+        #expect(relativeError(try #require(conv.weight.grad), try Fixture.array("conv/grad/weight")) <= 1e-5)
+        #expect(relativeError(try #require(conv.bias?.grad), try Fixture.array("conv/grad/bias")) <= 1e-5)
+    }
+
+    @Test("MaxPool2d with ties routes gradients as PyTorch")
+    func pool() throws {
+        let v = Fixture.fill(5, 216, 1).map { ($0 * 4).rounded(.toNearestOrEven) / 4 }
+        let x = Tensor(shape: [2, 3, 6, 6], storage: v)
+        let pool = MaxPool2d(2)
+        let out = try pool.forward(x)
+        #expect(out.storage == (try Fixture.array("pool/output")).storage)
+        let gy = Tensor(shape: out.shape, storage: Fixture.fill(6, out.count, 1))
+        let gx = try pool.backward(input: x, gradOutput: gy)
+        #expect(gx.storage == (try Fixture.array("pool/grad_input")).storage)
+    }
+}
