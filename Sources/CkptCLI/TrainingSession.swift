@@ -63,7 +63,7 @@ struct TrainingSession {
         report["epochs"] = .list(epochs)
         switch outcome {
         case .completed:
-            say("Finished Training: \(run.progress.epoch) epochs, \(run.progress.globalStep) steps; lr curve in \(svg)")
+            say("Finished Training: \(count(run.progress.epoch, "epoch")), \(count(run.progress.globalStep, "step")); lr curve in \(svg)")
         case .interrupted(let path):
             say("interrupted at epoch \(run.progress.epoch + 1), batch \(run.progress.batch): saved \(path); continue with `ckpt resume \(path)`")
         }
@@ -80,11 +80,11 @@ struct TrainingSession {
         lines.append(data + "; batch size \(c.data.batchSize)\(c.data.shuffle ? ", shuffled" : "")")
         let params = run.model.parameters.reduce(0) { $0 + $1.value.count }
         let model = c.model.type == .mlp ? "mlp \(c.model.sizes.map(String.init).joined(separator: "-"))" : "lenet"
-        lines.append("model: \(model), \(params) parameters; optimizer: \(run.optimizer.typeName), \(run.optimizer.paramGroups.count) param group(s)")
+        lines.append("model: \(model), \(params) parameters; optimizer: \(run.optimizer.typeName), \(run.optimizer.paramGroups.count) \(run.optimizer.paramGroups.count == 1 ? "param group" : "param groups")")
         if let s = run.scheduler {
-            lines.append("scheduler: \(s.typeName), stepped once per \(s.stepsPerBatch ? "batch" : "epoch"); \(c.epochs) epochs of \(run.batchesPerEpoch) batches")
+            lines.append("scheduler: \(s.typeName), stepped once per \(s.stepsPerBatch ? "batch" : "epoch"); \(count(c.epochs, "epoch")) of \(count(run.batchesPerEpoch, "batch"))")
         } else {
-            lines.append("scheduler: none (constant lr); \(c.epochs) epochs of \(run.batchesPerEpoch) batches")
+            lines.append("scheduler: none (constant lr); \(count(c.epochs, "epoch")) of \(count(run.batchesPerEpoch, "batch"))")
         }
         return lines
     }
@@ -118,4 +118,9 @@ func checkOutputDirectory(_ path: String) throws {
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue {
         throw RunError.file(path, "exists and is not a directory (--out takes a directory for the checkpoints)")
     }
+}
+
+/// "1 epoch", "20 epochs", "1 batch", "1250 batches".
+func count(_ n: Int, _ noun: String) -> String {
+    n == 1 ? "1 \(noun)" : "\(n) \(noun == "batch" ? "batches" : noun + "s")"
 }

@@ -179,7 +179,7 @@ import CkptCore
         let r = try Binary.ckpt(["train", "--config", "cfg.json", "--out", "c"], in: dir)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("data: CIFAR-10 train at ./CIFAR10"), "\(r.stdout)")
-        #expect(r.stdout.contains("8 test images") && r.stdout.contains("1 epochs of 2 batches"), "\(r.stdout)")
+        #expect(r.stdout.contains("8 test images") && r.stdout.contains("1 epoch of 2 batches"), "\(r.stdout)")
         let resumed = try Binary.ckpt(["resume", "c/epoch-1.h5", "--epochs", "2", "--out", "d"], in: dir)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         // The saved config names the dataset, so a resume never falls back silently.
