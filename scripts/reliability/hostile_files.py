@@ -27,7 +27,7 @@ TINY = """{"model": {"type": "mlp", "sizes": [3072, 8, 10]},
 
 
 # Crafted files that are sound checkpoints with odd contents: verify may accept them.
-LEGAL = {"attribute-16MiB-string", "attribute-config-not-json"}
+LEGAL = {"attribute-16MiB-string", "attribute-config-not-json", "attributes-30000-on-root"}
 
 
 def crafted(base, path, mutate, libver=("earliest", "latest")):

@@ -7,6 +7,9 @@ extension FileReader {
     /// bounded `HDF5Tree` walk for any other HDF5 file.
     public static let hdf5 = FileReader(
         isCheckpoint: { path in
+            // A ckpt manifest that does not match: a damaged checkpoint, reported by `load`
+            // (which checks the manifest first); never let HDF5 parse its metadata here.
+            if (try? CheckpointFile.checkManifest(path)) == nil { return true }
             let file: HDF5File
             do { file = try HDF5File.open(path) } catch let e as HDF5Error {
                 throw CLIError.file(path, "not a readable HDF5 file (\(e.reason)); check that it is a checkpoint and not truncated")
