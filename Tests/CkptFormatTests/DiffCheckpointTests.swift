@@ -67,6 +67,16 @@ import CkptCore
         #expect(d.values.contains { $0.path == "optimizer/param_groups/0/params" && !$0.differs })
     }
 
+    @Test func configComparesKeyByKey() {
+        var b = base
+        b.config = "{\"epochs\": 4, \"seed\": 1}"
+        let d = CheckpointDiff(base, b)
+        #expect(d.values.map(\.path) .filter { $0.hasPrefix("metadata/config") } == ["metadata/config/epochs", "metadata/config/seed"])
+        #expect(d.values.filter(\.differs).map(\.path) == ["metadata/config/epochs", "metadata/config/seed"])
+        #expect(d.values.first { $0.path == "metadata/config/seed" }?.a == nil)
+        #expect(CheckpointDiff(base, b, options: DiffOptions(exclude: ["metadata/config"])).isIdentical)
+    }
+
     @Test func intAndDoubleZeroDiffer() {
         var b = base
         b.scheduler!["step_size"] = 2.0

@@ -30,7 +30,8 @@ public struct DiffOptions: Sendable, Equatable {
 /// Every section is walked in `a`'s key order, then `b`'s extra keys, so the same pair always
 /// gives the same result. Paths name entries as the format lays them out:
 /// `model/conv1.weight`, `optimizer/state/0/exp_avg`, `optimizer/param_groups/0/lr`,
-/// `scheduler/_schedulers/1/gamma`, `progress/epoch`, `metadata/config`. Lists of dicts
+/// `scheduler/_schedulers/1/gamma`, `progress/epoch`, `metadata/format_version`; the run
+/// config (JSON text) is compared key by key: `metadata/config/optimizer/lr`. Lists of dicts
 /// (`param_groups`, `_schedulers`) are walked by index; other lists (`betas`, `base_lrs`,
 /// `params`) are compared as one value.
 ///
@@ -137,10 +138,19 @@ public struct CheckpointDiff: Sendable {
             guard !options.excludes(path) else { continue }
             if Self.creationKeys.contains(key) {
                 creation.append(ValueEntry(path: path, a: a[key], b: b[key], differs: false))
+            } else if key == "config", let x = Self.parsedConfig(a[key]), let y = Self.parsedConfig(b[key]) {
+                // Key by key, so one changed setting is named (and can be excluded).
+                compareDicts(x, y, path: path)
             } else {
                 compareValue(a[key], b[key], path: path)
             }
         }
+    }
+
+    /// The run config (JSON text) as a dict, when it parses as a JSON object.
+    static func parsedConfig(_ v: StateValue?) -> StateDict? {
+        guard let text = v?.stringValue else { return nil }
+        return (try? JSON.parse(text))?.dictValue
     }
 
     private mutating func compareProgress(_ a: StateDict?, _ b: StateDict?) {
