@@ -84,6 +84,14 @@ import CkptFormat
         #expect(v["path"] == "optimizer/param_groups/0/lr" && v["a"] == 0.01 && v["b"] == 0.02)
     }
 
+    @Test func float32ElementsPrintAsFloat32() throws {
+        var f = files
+        let p = f.add("tenth.h5", CLISamples.setting(CLISamples.checkpoint(), model: "fc1.bias", index: 0, to: 0.1))
+        let command = try DiffCommand.parse([p, a])
+        let r = runCommand { try command.execute(console: $0, reader: f.reader) }
+        #expect(r.out.contains("first at [0]: 0.1 vs 1.0\n"))
+    }
+
     @Test func sameTwiceGivesSameText() throws {
         #expect(try diff([a, changed]).out == diff([a, changed]).out)
         #expect(try diff([a, changed, "--json"]).out == diff([a, changed, "--json"]).out)

@@ -143,7 +143,7 @@ struct DiffReport {
         if x.nanMismatches > 0 { line += ", \(x.nanMismatches) NaN mismatch\(x.nanMismatches == 1 ? "" : "es")" }
         if x.infMismatches > 0 { line += ", \(x.infMismatches) Inf mismatch\(x.infMismatches == 1 ? "" : "es")" }
         if let f = x.first, let shape = e.a?.shape {
-            line += "; first at \(Format.shape(Self.unravel(f.index, shape))): \(Format.exact(f.a)) vs \(Format.exact(f.b))"
+            line += "; first at \(Format.shape(Self.unravel(f.index, shape))): \(Format.element(f.a, e.a?.dtype)) vs \(Format.element(f.b, e.b?.dtype))"
         }
         return line
     }

@@ -6,6 +6,17 @@ enum Format {
     /// A double as Python's `repr` would write it (shortest round trip): `0.001`, `1e-05`.
     static func exact(_ d: Double) -> String { JSON.number(d) }
 
+    /// An element of a tensor of `dtype`, as that dtype's shortest round trip (a float32
+    /// `0.058` prints as `0.058`, not as its widened double `0.058000002056360245`).
+    static func element(_ d: Double, _ dtype: DType?) -> String {
+        switch dtype {
+        case .float32?, .float16?: return d.isFinite ? "\(Float(d))" : exact(d)
+        case .int64?, .int32?, .uint8?: return d.isFinite ? String(Int64(d)) : exact(d)
+        case .bool?: return d != 0 ? "True" : "False"
+        default: return exact(d)
+        }
+    }
+
     /// A double with 6 significant digits, for statistics and differences.
     static func short(_ d: Double) -> String {
         if d.isNaN { return "nan" }
