@@ -12,7 +12,7 @@ public struct CkptCommand: ParsableCommand {
             """,
         version: ckptVersion,
         subcommands: [
-            ScheduleCommand.self,
+            TrainCommand.self, ResumeCommand.self, ScheduleCommand.self,
             InspectCommand.self, DiffCommand.self, VerifyCommand.self, PlotCommand.self,
         ])
 
