@@ -40,6 +40,10 @@ import CkptFormat
         let r = try verify([good, missing])
         #expect(r.status == .badInput)
         #expect(r.err == "ckpt verify: \(missing): no such file; check the path\n")
+        let j = try verify([good, missing, "--json"])
+        #expect(j.status == .badInput && j.err == r.err)
+        let files = try #require(try JSON.parse(j.out).dictValue?["files"]?.arrayValue)
+        #expect(files[1].dictValue?["error"] == .string("\(missing): no such file; check the path"))
     }
 
     @Test func noFilesIsAUsageError() {
