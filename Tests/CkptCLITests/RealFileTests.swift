@@ -36,6 +36,10 @@ import CkptFormat
         let root = try #require(try JSON.parse(inspect.out).dictValue)
         #expect(root["format"] == "ckpt" && root["model"]?.dictValue?["tensors"] == 3)
 
+        let raw = try run(InspectCommand.self, [a, "model/fc1.bias", "--tree"])
+        #expect(raw.out.hasPrefix("/model/fc1.bias  Dataset {3}  float32"))
+        #expect(raw.out.contains("    Attribute: checksum  \"xxh64:"))
+
         #expect(try run(DiffCommand.self, [a, b]).status == .success)
         let d = try run(DiffCommand.self, [a, c])
         #expect(d.status == .failure)
