@@ -2,6 +2,7 @@ import Testing
 import Foundation
 import CkptCore
 import CkptFormat
+import HDF5
 @testable import CkptCLI
 
 /// The commands on real HDF5 files: checkpoints saved by `CheckpointFile`, and h5py-written
@@ -80,6 +81,16 @@ import CkptFormat
         let attrs = try #require(try JSON.parse(j.out).dictValue?["root"]?.dictValue?["attributes"]?.dictValue)
         #expect(attrs["ints"] == StateValue.list([1, 2, 2, 3]) && attrs["none"] == StateValue.none)
         #expect(try run(DiffCommand.self, [file, file]).status == .badInput)
+    }
+
+    @Test func float16AttributesShowTheirValues() throws {
+        let path = dir + "/half.h5"
+        let file = try HDF5File.create(path)
+        // 1.5 = 0x3E00, -2.0 = 0xC000 (IEEE binary16, little-endian).
+        try file.root().writeAttribute("half", .numbers(HDF5Array(type: .float16, shape: [2], bytes: [0x00, 0x3E, 0x00, 0xC0])))
+        try file.close()
+        let r = try run(InspectCommand.self, [path])
+        #expect(r.out.contains("    Attribute: half  [1.5, -2.0]\n"))
     }
 
     @Test func corruptFilesFailVerificationAndAreBadInputElsewhere() throws {
