@@ -114,6 +114,16 @@ import CkptCore
         #expect(!CheckpointDiff(base, b, options: DiffOptions(exclude: ["model/fc2", "rng"])).isIdentical)
     }
 
+    @Test func firstElementsAreExactForInt64() {
+        var b = base
+        b.rng!["state"] = .tensor(TensorData(shape: [2], storage: .int64([7, -6627793098026706500])))
+        var a = base
+        a.rng!["state"] = .tensor(TensorData(shape: [2], storage: .int64([7, -6627793098026706501])))
+        let e = CheckpointDiff(a, b).tensors.first { $0.isDifference }
+        #expect(e?.path == "rng/state" && e?.difference?.differing == 1)
+        #expect(e?.firstElements?.a == .int(-6627793098026706501) && e?.firstElements?.b == .int(-6627793098026706500))
+    }
+
     @Test func nanAtSamePositionIsEqual() {
         let a = DiffSamples.setting(base, model: "fc1.bias", index: 1, to: .nan)
         let b = DiffSamples.setting(base, model: "fc1.bias", index: 1, to: -.nan)

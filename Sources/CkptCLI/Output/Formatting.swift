@@ -8,12 +8,12 @@ enum Format {
 
     /// An element of a tensor of `dtype`, as that dtype's shortest round trip (a float32
     /// `0.058` prints as `0.058`, not as its widened double `0.058000002056360245`).
-    static func element(_ d: Double, _ dtype: DType?) -> String {
-        switch dtype {
-        case .float32?, .float16?: return d.isFinite ? "\(Float(d))" : exact(d)
-        case .int64?, .int32?, .uint8?: return d.isFinite ? String(Int64(d)) : exact(d)
-        case .bool?: return d != 0 ? "True" : "False"
-        default: return exact(d)
+    static func element(_ v: StateValue, _ dtype: DType?) -> String {
+        switch v {
+        case .double(let d):
+            if (dtype == .float32 || dtype == .float16) && d.isFinite { return "\(Float(d))" }
+            return exact(d)
+        default: return value(v)
         }
     }
 
@@ -40,8 +40,26 @@ enum Format {
         case .string(let s): return JSON.string(.string(s))
         case .list(let a): return "[" + a.map(value).joined(separator: ", ") + "]"
         case .tuple(let a): return "(" + a.map(value).joined(separator: ", ") + (a.count == 1 ? ",)" : ")")
+        case .dict(let d): return "{" + d.map { "\($0.key): \(value($0.value))" }.joined(separator: ", ") + "}"
         default: return JSON.string(v)
         }
+    }
+
+    /// `value(v)` cut to about `width` characters for a table cell: a long list keeps its
+    /// first items and says how many there are (`["conv1.weight", "conv1.bias", … 10 items]`).
+    static func cell(_ v: StateValue, width: Int = 48) -> String {
+        let full = value(v)
+        guard full.count > width else { return full }
+        if let items = v.arrayValue {
+            var out = ""
+            for item in items {
+                let next = (out.isEmpty ? "" : ", ") + value(item)
+                if out.count + next.count > width - 14 { break }
+                out += next
+            }
+            return "[\(out), … \(items.count) items]"
+        }
+        return String(full.prefix(width - 1)) + "…"
     }
 
     /// `n` followed by `word`, pluralised with an `s` unless `n == 1`.
