@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 
 /// 2-D convolution, as `torch.nn.Conv2d(inChannels, outChannels, kernelSize, stride, padding)`
 /// (zero padding, no dilation, groups 1).
@@ -15,6 +16,7 @@ public final class Conv2d: Layer {
     public let bias: Parameter?
     public func parameters() -> [Parameter] { bias.map { [weight, $0] } ?? [weight] }
 
+    private static let directWeightGrad = ckpt_conv_weight_grad_available() != 0
     private let columns = Workspace()
     private let gradColumns = Workspace()
 
@@ -93,6 +95,14 @@ public final class Conv2d: Layer {
         let k = d.k, l = d.l, o = outChannels
         let col = columns.pointer
         weight.withGradient { gw, fresh in
+            if l >= 256 && Self.directWeightGrad {
+                // Long summed dimension, tiny output (LeNet's conv1): a direct kernel beats sgemm 2x.
+                for b in 0..<d.n {
+                    ckpt_conv_weight_grad(gradOutput + b * o * l, col + b * k * l, Int32(o), Int32(k), Int32(l),
+                                          gw, (fresh && b == 0) ? 0 : 1)
+                }
+                return
+            }
             for b in 0..<d.n {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(o), Int32(k), Int32(l),
                             1, gradOutput + b * o * l, Int32(l), col + b * k * l, Int32(l),

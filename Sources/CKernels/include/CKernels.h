@@ -8,4 +8,7 @@
 /// 1 when the CPU executes fused multiply-add in hardware.
 int ckpt_cpu_has_fma(void);
 
+// Other kernels' headers (this file is the module's umbrella header).
+#include "CKernelsConv.h"
+
 #endif

@@ -1,0 +1,66 @@
+#include "CKernelsConv.h"
+#include "CKernels.h"
+#include <math.h>
+#include <stddef.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+int ckpt_conv_weight_grad_available(void) { return ckpt_cpu_has_fma(); }
+
+static inline float hsum(__m256 v) __attribute__((target("avx2,fma")));
+static inline float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+
+__attribute__((target("avx2,fma")))
+void ckpt_conv_weight_grad(const float *gy, const float *col, int O, int K, int L, float *gw, int accumulate) {
+    const int L8 = L & ~7;
+    for (int k = 0; k < K; k += 2) {
+        const int pair = k + 1 < K;  /* two rows of col per pass: 6 loads feed 8 FMAs */
+        const float *c0 = col + (size_t)k * L, *c1 = col + (size_t)(k + pair) * L;
+        for (int o = 0; o < O; o += 4) {
+            const int no = O - o < 4 ? O - o : 4;
+            __m256 a0[4], a1[4];
+            const float *g[4];
+            for (int i = 0; i < 4; i++) {
+                a0[i] = _mm256_setzero_ps();
+                a1[i] = _mm256_setzero_ps();
+                g[i] = gy + (size_t)(o + (i < no ? i : 0)) * L;
+            }
+            for (int l = 0; l < L8; l += 8) {
+                const __m256 x0 = _mm256_loadu_ps(c0 + l), x1 = _mm256_loadu_ps(c1 + l);
+                for (int i = 0; i < 4; i++) {
+                    const __m256 v = _mm256_loadu_ps(g[i] + l);
+                    a0[i] = _mm256_fmadd_ps(v, x0, a0[i]);
+                    a1[i] = _mm256_fmadd_ps(v, x1, a1[i]);
+                }
+            }
+            for (int i = 0; i < no; i++) {
+                for (int j = 0; j <= pair; j++) {
+                    float r = hsum(j ? a1[i] : a0[i]);
+                    const float *c = j ? c1 : c0;
+                    for (int l = L8; l < L; l++) r = fmaf(g[i][l], c[l], r);
+                    float *d = gw + (size_t)(o + i) * K + k + j;
+                    *d = accumulate ? *d + r : r;
+                }
+            }
+        }
+    }
+}
+#else
+int ckpt_conv_weight_grad_available(void) { return 0; }
+
+void ckpt_conv_weight_grad(const float *gy, const float *col, int O, int K, int L, float *gw, int accumulate) {
+    for (int o = 0; o < O; o++)
+        for (int k = 0; k < K; k++) {
+            float r = 0;
+            for (int l = 0; l < L; l++) r = fmaf(gy[(size_t)o * L + l], col[(size_t)k * L + l], r);
+            float *d = gw + (size_t)o * K + k;
+            *d = accumulate ? *d + r : r;
+        }
+}
+#endif

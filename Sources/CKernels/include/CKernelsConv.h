@@ -1,0 +1,16 @@
+// Convolution kernels of the training core (CkptCore's Conv2d).
+#ifndef CKPT_CKERNELS_CONV_H
+#define CKPT_CKERNELS_CONV_H
+
+/// 1 when ckpt_conv_weight_grad can run on this CPU (x86-64 with AVX2 and FMA).
+int ckpt_conv_weight_grad_available(void);
+
+/// The weight gradient of one sample of an im2col convolution:
+/// gw[o*K + k] (+)= sum over l of gy[o*L + l] * col[k*L + l], for o < O, k < K.
+/// Adds to gw when `accumulate` is non-zero, else overwrites. Each sum runs over l in a fixed
+/// order (8 FMA lanes, then the lanes pairwise, then the tail), so results depend only on the
+/// shapes. Faster than OpenBLAS sgemm for LeNet's first layer (O=6, K=75, L=784), where the
+/// output is tiny and the summed dimension long.
+void ckpt_conv_weight_grad(const float *gy, const float *col, int O, int K, int L, float *gw, int accumulate);
+
+#endif
