@@ -51,6 +51,48 @@ void ckpt_conv_weight_grad(const float *gy, const float *col, int O, int K, int 
         }
     }
 }
+__attribute__((target("avx2,fma")))
+void ckpt_conv_forward(const float *w, const float *bias, const float *col, int O, int K, int L, float *out) {
+    for (int o0 = 0; o0 < O; o0 += 6) {
+        const int no = O - o0 < 6 ? O - o0 : 6;
+        const float *wr[6];
+        for (int i = 0; i < 6; i++) wr[i] = w + (size_t)(o0 + (i < no ? i : 0)) * K;
+        int l = 0;
+        for (; l + 16 <= L; l += 16) {
+            __m256 a[6][2];
+            for (int i = 0; i < 6; i++) { a[i][0] = a[i][1] = _mm256_set1_ps(bias ? bias[o0 + (i < no ? i : 0)] : 0.f); }
+            const float *c = col + l;
+            for (int k = 0; k < K; k++, c += L) {
+                const __m256 x0 = _mm256_loadu_ps(c), x1 = _mm256_loadu_ps(c + 8);
+                for (int i = 0; i < 6; i++) {
+                    const __m256 b = _mm256_broadcast_ss(wr[i] + k);
+                    a[i][0] = _mm256_fmadd_ps(b, x0, a[i][0]);
+                    a[i][1] = _mm256_fmadd_ps(b, x1, a[i][1]);
+                }
+            }
+            for (int i = 0; i < no; i++) {
+                _mm256_storeu_ps(out + (size_t)(o0 + i) * L + l, a[i][0]);
+                _mm256_storeu_ps(out + (size_t)(o0 + i) * L + l + 8, a[i][1]);
+            }
+        }
+        for (; l + 8 <= L; l += 8) {
+            __m256 a[6];
+            for (int i = 0; i < 6; i++) a[i] = _mm256_set1_ps(bias ? bias[o0 + (i < no ? i : 0)] : 0.f);
+            const float *c = col + l;
+            for (int k = 0; k < K; k++, c += L) {
+                const __m256 x0 = _mm256_loadu_ps(c);
+                for (int i = 0; i < 6; i++) a[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(wr[i] + k), x0, a[i]);
+            }
+            for (int i = 0; i < no; i++) _mm256_storeu_ps(out + (size_t)(o0 + i) * L + l, a[i]);
+        }
+        for (; l < L; l++)
+            for (int i = 0; i < no; i++) {
+                float r = bias ? bias[o0 + i] : 0.f;
+                for (int k = 0; k < K; k++) r = fmaf(wr[i][k], col[(size_t)k * L + l], r);
+                out[(size_t)(o0 + i) * L + l] = r;
+            }
+    }
+}
 #else
 int ckpt_conv_weight_grad_available(void) { return 0; }
 
@@ -61,6 +103,15 @@ void ckpt_conv_weight_grad(const float *gy, const float *col, int O, int K, int 
             for (int l = 0; l < L; l++) r = fmaf(gy[(size_t)o * L + l], col[(size_t)k * L + l], r);
             float *d = gw + (size_t)o * K + k;
             *d = accumulate ? *d + r : r;
+        }
+}
+
+void ckpt_conv_forward(const float *w, const float *bias, const float *col, int O, int K, int L, float *out) {
+    for (int o = 0; o < O; o++)
+        for (int l = 0; l < L; l++) {
+            float r = bias ? bias[o] : 0.f;
+            for (int k = 0; k < K; k++) r = fmaf(w[(size_t)o * K + k], col[(size_t)k * L + l], r);
+            out[(size_t)o * L + l] = r;
         }
 }
 #endif

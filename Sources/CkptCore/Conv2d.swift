@@ -16,7 +16,7 @@ public final class Conv2d: Layer {
     public let bias: Parameter?
     public func parameters() -> [Parameter] { bias.map { [weight, $0] } ?? [weight] }
 
-    private static let directWeightGrad = ckpt_conv_weight_grad_available() != 0
+    private static let directKernels = ckpt_conv_weight_grad_available() != 0
     private let columns = Workspace()
     private let gradColumns = Workspace()
 
@@ -74,6 +74,17 @@ public final class Conv2d: Layer {
                 let colB = col + b * k * l
                 im2col(input + b * d.c * d.h * d.w, d, colB)
                 let out = output + b * o * l
+                if l >= 256 && o <= 8 && Self.directKernels {
+                    // Few output channels, long rows (LeNet's conv1): the direct kernel beats sgemm 2.5x.
+                    if let bias {
+                        bias.value.storage.withUnsafeBufferPointer {
+                            ckpt_conv_forward(wp.baseAddress, $0.baseAddress, colB, Int32(o), Int32(k), Int32(l), out)
+                        }
+                    } else {
+                        ckpt_conv_forward(wp.baseAddress, nil, colB, Int32(o), Int32(k), Int32(l), out)
+                    }
+                    continue
+                }
                 var beta: Float = 0
                 if let bias {
                     bias.value.storage.withUnsafeBufferPointer { bp in
@@ -95,7 +106,7 @@ public final class Conv2d: Layer {
         let k = d.k, l = d.l, o = outChannels
         let col = columns.pointer
         weight.withGradient { gw, fresh in
-            if l >= 256 && Self.directWeightGrad {
+            if l >= 256 && Self.directKernels {
                 // Long summed dimension, tiny output (LeNet's conv1): a direct kernel beats sgemm 2x.
                 for b in 0..<d.n {
                     ckpt_conv_weight_grad(gradOutput + b * o * l, col + b * k * l, Int32(o), Int32(k), Int32(l),
@@ -139,9 +150,7 @@ public final class Conv2d: Layer {
             for i in 0..<d.kh {
                 for j in 0..<d.kw {
                     if d.s == 1 && d.p == 0 {
-                        for y in 0..<d.oh {
-                            (row + y * d.ow).update(from: xc + (y + i) * d.w + j, count: d.ow)
-                        }
+                        for y in 0..<d.oh { copy(xc + (y + i) * d.w + j, row + y * d.ow, d.ow) }
                     } else {
                         for y in 0..<d.oh {
                             let iy = y * d.s - d.p + i
@@ -168,10 +177,7 @@ public final class Conv2d: Layer {
             for i in 0..<d.kh {
                 for j in 0..<d.kw {
                     if d.s == 1 && d.p == 0 {
-                        for y in 0..<d.oh {
-                            let dst = xc + (y + i) * d.w + j, r = row + y * d.ow
-                            for xo in 0..<d.ow { dst[xo] += r[xo] }
-                        }
+                        for y in 0..<d.oh { addInPlace(row + y * d.ow, xc + (y + i) * d.w + j, d.ow) }
                         row += d.l
                         continue
                     }

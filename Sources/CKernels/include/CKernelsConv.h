@@ -13,4 +13,10 @@ int ckpt_conv_weight_grad_available(void);
 /// output is tiny and the summed dimension long.
 void ckpt_conv_weight_grad(const float *gy, const float *col, int O, int K, int L, float *gw, int accumulate);
 
+/// The forward product of one sample of an im2col convolution:
+/// out[o*L + l] = bias[o] + sum over k (ascending) of w[o*K + k] * col[k*L + l] (`bias` may be
+/// NULL). One fused multiply-add chain per output element, so the result depends only on the
+/// shapes. Used where it beats OpenBLAS 2.5x: few output channels, long rows (LeNet's conv1).
+void ckpt_conv_forward(const float *w, const float *bias, const float *col, int O, int K, int L, float *out);
+
 #endif
