@@ -11,7 +11,10 @@ public struct CkptCommand: ParsableCommand {
             2 bad usage or bad input.
             """,
         version: ckptVersion,
-        subcommands: [])
+        subcommands: [
+            TrainCommand.self, ResumeCommand.self, ScheduleCommand.self,
+            InspectCommand.self, DiffCommand.self, VerifyCommand.self, PlotCommand.self,
+        ])
 
     public init() {}
 }

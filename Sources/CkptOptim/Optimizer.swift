@@ -1,3 +1,4 @@
+import CKernels
 import CkptCore
 
 /// One parameter group of an optimizer, as an entry of PyTorch's `optimizer.param_groups`.
@@ -6,6 +7,10 @@ import CkptCore
 /// (`momentum` may be the int 0, `betas` a tuple, `foreach` None). Schedulers read and write
 /// `lr` (and `initial_lr`, `momentum`, `betas`, ...) through the subscript, as PyTorch's
 /// schedulers write `group["lr"]`.
+///
+/// Groups built by `Optimizer.addParamGroup` also hold `param_names` where PyTorch puts it
+/// for an optimizer built from `named_parameters()`: after the keys the caller gave, before
+/// the defaults. `stateDict()` refreshes it from the parameters' names.
 public struct ParamGroup {
     public var params: [Parameter]
     public var options: StateDict
@@ -31,6 +36,10 @@ public struct ParamGroup {
 ///
 /// Subclasses implement `step()`. `stepCalls` counts `step()` calls so schedulers can warn,
 /// as PyTorch does, when `scheduler.step()` runs before the first `optimizer.step()`.
+///
+/// State dicts: `stateDict()` returns `["type": typeName, "state": ["<i>": [...]],
+/// "param_groups": [[hyperparameters..., "params": [i...]]]]`, PyTorch's structure with our
+/// `type` key first; `loadStateDict(_:)` follows PyTorch's rules (see its comment).
 open class Optimizer {
     public var paramGroups: [ParamGroup]
     /// Per-parameter state keyed by the parameter's identity, values as PyTorch names them
@@ -38,9 +47,29 @@ open class Optimizer {
     public var state: [ObjectIdentifier: StateDict] = [:]
     /// Number of completed `step()` calls.
     public var stepCalls: Int = 0
+    /// PyTorch's `optimizer.defaults`: every hyperparameter with its default, in key order.
+    public internal(set) var defaults: StateDict = [:]
+    /// Hyperparameters without a default (PyTorch's `required`): a group must give them.
+    public internal(set) var requiredKeys: [String] = []
+    /// The order in which parameters first got state: PyTorch's `self.state` is a dict in
+    /// insertion order, and `state_dict()["state"]` keeps it.
+    var stateOrder: [ObjectIdentifier] = []
+    var stateOrderSet: Set<ObjectIdentifier> = []
+    /// Runs the portable `fmaf()` kernels even on an FMA CPU (tests check both give the same bits).
+    var portableKernels = false
+    /// Flags every kernel call gets.
+    var baseKernelFlags: Int32 { portableKernels ? Int32(CKPT_OPT_PORTABLE) : 0 }
 
     public init(paramGroups: [ParamGroup]) {
         self.paramGroups = paramGroups
+    }
+
+    /// `torch.optim.Optimizer(params, defaults)`: no groups yet; subclasses add them with
+    /// `addParamGroup` after checking their constructor arguments.
+    public init(defaults: StateDict, requiredKeys: [String] = []) {
+        self.paramGroups = []
+        self.defaults = defaults
+        self.requiredKeys = requiredKeys
     }
 
     /// PyTorch's class name ("SGD", "Adam", ...).
@@ -61,5 +90,63 @@ open class Optimizer {
                 }
             }
         }
+    }
+
+    /// `optimizer.add_param_group({"params": params, **options})`.
+    ///
+    /// Key order follows PyTorch: the keys of `options` as given, then `param_names`, then
+    /// the defaults `options` lacks. Throws PyTorch's `ValueError`s when a parameter is
+    /// already in another group or a required hyperparameter is missing.
+    public func addParamGroup(_ params: [Parameter], options: StateDict = [:]) throws {
+        for key in options.keys where key == "params" || key == "param_names" {
+            throw OptimizerError(.invalidValue, "param group option '\(key)' is set from the parameters, not given")
+        }
+        var group = options
+        group["param_names"] = .list(params.map { .string($0.name) })
+        for (key, value) in defaults where group[key] == nil {
+            if requiredKeys.contains(key) {
+                throw OptimizerError(.invalidValue,
+                    "parameter group didn't specify a value of required optimization parameter \(key)")
+            }
+            group[key] = value
+        }
+        for key in requiredKeys where group[key] == nil {
+            throw OptimizerError(.invalidValue,
+                "parameter group didn't specify a value of required optimization parameter \(key)")
+        }
+        var existing = Set<ObjectIdentifier>()
+        for g in paramGroups { for p in g.params { existing.insert(ObjectIdentifier(p)) } }
+        if params.contains(where: { existing.contains(ObjectIdentifier($0)) }) {
+            throw OptimizerError(.invalidValue, "some parameters appear in more than one parameter group")
+        }
+        paramGroups.append(ParamGroup(params: params, options: group))
+    }
+
+    /// Adds the constructor's groups, as `Optimizer.__init__` does: an empty parameter list
+    /// is PyTorch's `ValueError("optimizer got an empty parameter list")`.
+    func addInitialGroups(_ groups: [ParamGroup]) throws {
+        if groups.isEmpty || (groups.count == 1 && groups[0].params.isEmpty) {
+            throw OptimizerError(.invalidValue, "optimizer got an empty parameter list")
+        }
+        for g in groups { try addParamGroup(g.params, options: g.options) }
+    }
+
+    /// Fills group keys an older state dict lacks (PyTorch's `__setstate__`).
+    open func completeLoadedGroup(_ group: inout StateDict) {
+        for (key, value) in defaults where group[key] == nil { group[key] = value }
+    }
+
+    // MARK: state helpers for subclasses
+
+    /// Removes and returns `p`'s state so its buffers are uniquely referenced while a kernel
+    /// writes them; `putState` puts it back.
+    func takeState(_ p: Parameter) -> StateDict? {
+        state.removeValue(forKey: ObjectIdentifier(p))
+    }
+
+    func putState(_ s: StateDict, for p: Parameter) {
+        let id = ObjectIdentifier(p)
+        if stateOrderSet.insert(id).inserted { stateOrder.append(id) }
+        state[id] = s
     }
 }

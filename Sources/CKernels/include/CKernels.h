@@ -4,11 +4,12 @@
 #define CKPT_CKERNELS_H
 #include <stddef.h>
 #include <stdint.h>
+#include "ckpt_hash.h"
 
 /// 1 when the CPU executes fused multiply-add in hardware.
 int ckpt_cpu_has_fma(void);
 
-// Other kernels' headers (this file is the module's umbrella header).
+#include "optim_kernels.h"
 #include "CKernelsConv.h"
 
 #endif

@@ -1,0 +1,250 @@
+import CkptCore
+import Dispatch
+import HDF5
+
+/// Reads groups written by `StateWriter` back into identical `StateDict`s, treating the file
+/// as untrusted: bounded depth and object count, types and shapes checked, sizes checked
+/// against the file before allocating (`HDF5Dataset.read`), checksums verified on a second
+/// core while the next tensor is read.
+final class StateReader {
+    let file: String
+    let verifyChecksums: Bool
+    private var visited = 0
+    private var checks: [(path: String, expected: String, box: HashBox)] = []
+    private let pending = DispatchGroup()
+    /// Attributes that are derived metadata, not state, per object path (`param_name` on
+    /// `/optimizer/state/<i>`).
+    var ignoredAttributes: (String) -> Set<String> = { _ in [] }
+
+    init(file: String, verifyChecksums: Bool) {
+        self.file = file
+        self.verifyChecksums = verifyChecksums
+    }
+
+    /// Waits for outstanding checksum jobs and throws the first mismatch, in file order.
+    func finish() throws {
+        pending.wait()
+        for c in checks {
+            let actual = Checksum.format(c.box.value)
+            if actual != c.expected {
+                throw CheckpointError.checksumMismatch(file: file, path: c.path, expected: c.expected, actual: actual)
+            }
+        }
+        checks.removeAll()
+    }
+
+    func read(_ group: HDF5Group) throws -> StateDict {
+        defer { pending.wait() }
+        return try read(group, depth: 0)
+    }
+
+    private func count(_ n: Int, at path: String) throws {
+        visited += n
+        if visited > CheckpointFormat.maxObjects {
+            throw CheckpointError.malformed(file: file, path: path,
+                                            reason: "more than \(CheckpointFormat.maxObjects) objects")
+        }
+    }
+
+    private func read(_ group: HDF5Group, depth: Int) throws -> StateDict {
+        let path = group.path
+        guard depth < CheckpointFormat.maxDepth else {
+            throw CheckpointError.malformed(file: file, path: path,
+                                            reason: "nested deeper than \(CheckpointFormat.maxDepth) levels")
+        }
+        do {
+            let ignored = ignoredAttributes(path)
+            let allAttributes = try group.attributeNames()
+            let links = try group.childNames()
+            try count(allAttributes.count + links.count, at: path)
+            let attributes = allAttributes.filter { !$0.hasPrefix(CheckpointFormat.reservedPrefix) && !ignored.contains($0) }
+            let tuples = Set(try reservedStrings(group, CheckpointFormat.tuplesAttribute, allAttributes) ?? [])
+            var values: [String: StateValue] = [:]
+            for name in attributes {
+                values[name] = try decodeAttribute(try group.readAttribute(name), isTuple: tuples.contains(name),
+                                                   path: childPath(path, name))
+            }
+            for name in links {
+                let p = childPath(path, name)
+                guard values[name] == nil else {
+                    throw CheckpointError.malformed(file: file, path: p, reason: "both an attribute and a link")
+                }
+                switch try group.childKind(name) {
+                case .group:
+                    values[name] = try readGroupValue(try group.openGroup(name), depth: depth + 1)
+                case .dataset:
+                    values[name] = try readDatasetValue(try group.openDataset(name))
+                case let k:
+                    throw CheckpointError.malformed(file: file, path: p, reason: "unsupported object (\(k))")
+                }
+            }
+            var order = attributes + links
+            if let recorded = try reservedStrings(group, CheckpointFormat.orderAttribute, allAttributes) {
+                guard recorded.count == order.count, Set(recorded) == Set(order) else {
+                    throw CheckpointError.malformed(
+                        file: file, path: path,
+                        reason: "\(CheckpointFormat.orderAttribute) lists \(recorded) but the group holds \(order)")
+                }
+                order = recorded
+            }
+            return StateDict(order.map { ($0, values[$0]!) })
+        } catch let e as HDF5Error {
+            throw CheckpointError(e)
+        }
+    }
+
+    private func reservedStrings(_ group: HDF5Group, _ name: String, _ present: [String]) throws -> [String]? {
+        guard present.contains(name) else { return nil }
+        switch try group.readAttribute(name) {
+        case .strings(let s, let shape) where shape.count == 1: return s
+        default:
+            throw CheckpointError.malformed(file: file, path: childPath(group.path, name),
+                                            reason: "expected a 1-D string array")
+        }
+    }
+
+    private func readGroupValue(_ group: HDF5Group, depth: Int) throws -> StateValue {
+        let attrs = try group.attributeNames()
+        guard attrs.contains(CheckpointFormat.kindAttribute) else { return .dict(try read(group, depth: depth)) }
+        let kind = try group.readAttribute(CheckpointFormat.kindAttribute)
+        let elements = try read(group, depth: depth)
+        guard elements.keys == (0..<elements.count).map(String.init) else {
+            throw CheckpointError.malformed(file: file, path: group.path,
+                                            reason: "list elements must be named 0..<\(elements.count), found \(elements.keys)")
+        }
+        let items = elements.map(\.value)
+        switch kind {
+        case .strings(["list"], []): return .list(items)
+        case .strings(["tuple"], []): return .tuple(items)
+        default:
+            throw CheckpointError.malformed(file: file, path: childPath(group.path, CheckpointFormat.kindAttribute),
+                                            reason: "expected \"list\" or \"tuple\", found \(kind)")
+        }
+    }
+
+    func decodeAttribute(_ value: HDF5AttributeValue, isTuple: Bool, path: String) throws -> StateValue {
+        switch value {
+        case .empty:
+            return .none
+        case .strings(let s, let shape):
+            if shape.isEmpty { return .string(s[0]) }
+            guard shape.count == 1 else { throw malformedShape(shape, path) }
+            let items = s.map { StateValue.string($0) }
+            return isTuple ? .tuple(items) : .list(items)
+        case .numbers(let a):
+            let items = try scalars(a, path: path)
+            if a.shape.isEmpty { return items[0] }
+            guard a.shape.count == 1 else { throw malformedShape(a.shape, path) }
+            return isTuple ? .tuple(items) : .list(items)
+        }
+    }
+
+    private func malformedShape(_ shape: [Int], _ path: String) -> CheckpointError {
+        .malformed(file: file, path: path, reason: "attribute of shape \(shape): only scalars and 1-D arrays are state values")
+    }
+
+    /// Python scalars from a numeric attribute: integers → int, floats → float (h5py writers
+    /// may use float32 or int32; they widen exactly), bool → bool.
+    private func scalars(_ a: HDF5Array, path: String) throws -> [StateValue] {
+        switch a.type {
+        case .int64: return a.values(as: Int64.self)!.map { .int($0) }
+        case .float64: return a.values(as: Double.self)!.map { .double($0) }
+        case .bool: return a.values(as: Bool.self)!.map { .bool($0) }
+        case .float32: return a.values(as: Float.self)!.map { .double(Double($0)) }
+        case .int32: return a.values(as: Int32.self)!.map { .int(Int64($0)) }
+        case .int16: return a.values(as: Int16.self)!.map { .int(Int64($0)) }
+        case .int8: return a.values(as: Int8.self)!.map { .int(Int64($0)) }
+        case .uint8: return a.values(as: UInt8.self)!.map { .int(Int64($0)) }
+        case .uint16: return a.values(as: UInt16.self)!.map { .int(Int64($0)) }
+        case .uint32: return a.values(as: UInt32.self)!.map { .int(Int64($0)) }
+        case .uint64:
+            return try a.values(as: UInt64.self)!.map {
+                guard let v = Int64(exactly: $0) else {
+                    throw CheckpointError.malformed(file: file, path: path, reason: "uint64 \($0) exceeds int64")
+                }
+                return .int(v)
+            }
+        case .float16:
+            throw CheckpointError.malformed(file: file, path: path, reason: "float16 attributes are not state values")
+        }
+    }
+
+    private func readDatasetValue(_ ds: HDF5Dataset) throws -> StateValue {
+        if try ds.isString() {
+            guard let shape = try ds.shape() else { return .none }
+            let s = try ds.readStrings()
+            if shape.isEmpty { return .string(s[0]) }
+            guard shape.count == 1 else { throw malformedShape(shape, ds.path) }
+            return .list(s.map { .string($0) })
+        }
+        let tensor = try readTensor(ds)
+        if verifyChecksums {
+            guard try ds.hasAttribute(CheckpointFormat.checksumAttribute) else {
+                throw CheckpointError.missingChecksum(file: file, path: ds.path)
+            }
+            guard case .strings(let s, []) = try ds.readAttribute(CheckpointFormat.checksumAttribute),
+                  s[0].hasPrefix(Checksum.algorithm + ":")
+            else {
+                throw CheckpointError.malformed(file: file, path: childPath(ds.path, CheckpointFormat.checksumAttribute),
+                                                reason: "expected \"\(Checksum.algorithm):<hex>\"")
+            }
+            let box = HashBox()
+            checks.append((ds.path, s[0].lowercased(), box))
+            if tensor.byteCount >= StateWriter.parallelHashBytes {
+                DispatchQueue.global().async(group: pending) { box.value = tensor.withUnsafeBytes { Checksum.xxh64($0) } }
+            } else {
+                box.value = tensor.withUnsafeBytes { Checksum.xxh64($0) }
+            }
+        }
+        return .tensor(tensor)
+    }
+
+    /// Reads a numeric dataset into a `TensorData` of its own dtype.
+    func readTensor(_ ds: HDF5Dataset) throws -> TensorData {
+        guard let shape = try ds.shape() else {
+            throw CheckpointError.malformed(file: file, path: ds.path, reason: "dataset has a null dataspace")
+        }
+        guard let et = try ds.elementType(), let dtype = DType(et) else {
+            throw CheckpointError.malformed(file: file, path: ds.path,
+                                            reason: "unsupported tensor dtype \(try ds.typeDescription())")
+        }
+        return try readTensorData(ds, shape: shape, dtype: dtype)
+    }
+}
+
+/// Reads `ds` whole as `dtype` (HDF5 converts numeric types where needed).
+func readTensorData(_ ds: HDF5Dataset, shape: [Int], dtype: DType) throws -> TensorData {
+    var n = 1
+    for d in shape {
+        let (m, o) = n.multipliedReportingOverflow(by: d)
+        guard !o, m <= Int.max / 8 else {
+            throw CheckpointError.malformed(file: ds.filePath, path: ds.path, reason: "shape \(shape) overflows")
+        }
+        n = m
+    }
+    do {
+        try ds.checkPlausible(byteCount: n * dtype.size)
+    } catch let e as HDF5Error {
+        throw CheckpointError.malformed(file: e.file, path: e.path, reason: e.reason)
+    }
+    func load<T>(_: T.Type, _ type: HDF5ElementType) throws -> [T] {
+        var failure: Error?
+        let a = [T](unsafeUninitializedCapacity: n) { buf, count in
+            do { try ds.read(into: UnsafeMutableRawBufferPointer(buf), as: type) } catch { failure = error }
+            count = n
+        }
+        if let failure { throw failure }
+        return a
+    }
+    let storage: TensorData.Storage
+    switch dtype {
+    case .float32: storage = .float32(try load(Float.self, .float32))
+    case .float64: storage = .float64(try load(Double.self, .float64))
+    case .float16: storage = .float16(try load(UInt16.self, .float16))
+    case .int64: storage = .int64(try load(Int64.self, .int64))
+    case .int32: storage = .int32(try load(Int32.self, .int32))
+    case .uint8: storage = .uint8(try load(UInt8.self, .uint8))
+    case .bool: storage = .bool(try load(UInt8.self, .bool).map { $0 != 0 })
+    }
+    return TensorData(shape: shape, storage: storage)
+}

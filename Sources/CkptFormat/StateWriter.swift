@@ -1,0 +1,183 @@
+import CkptCore
+import Dispatch
+import HDF5
+
+/// Writes `StateDict`s into HDF5 groups with the format's general value encoding
+/// (`docs/FORMAT.md` §Encoding):
+/// - tensor → dataset (contiguous, native dtype) with a `checksum` attribute;
+/// - int / double / bool / string / None → int64 / float64 / numpy-bool / UTF-8 string /
+///   null-dataspace attribute;
+/// - list or tuple of all-ints, all-doubles, all-bools or all-strings (or empty) → 1-D array
+///   attribute, tuples listed in `__ckpt_tuples__`;
+/// - dict → subgroup; any other list/tuple → subgroup with `__ckpt_kind__` = "list"/"tuple"
+///   and elements under keys "0", "1", ... encoded by these same rules;
+/// - `__ckpt_order__` records the key order only when it is not "attributes, then links".
+struct StateWriter {
+    let file: String
+    /// Collects where each tensor's bytes landed in the file (for the manifest).
+    let ranges = TensorRanges()
+    /// Tensors at least this large hash on another core while HDF5 writes them.
+    static let parallelHashBytes = 1 << 20
+
+    func write(_ dict: StateDict, into group: HDF5Group) throws {
+        try write(dict, into: group, depth: 0)
+    }
+
+    private func write(_ dict: StateDict, into group: HDF5Group, depth: Int) throws {
+        guard depth < CheckpointFormat.maxDepth else {
+            throw CheckpointError.unsupportedValue(file: file, path: group.path,
+                                                   reason: "nesting deeper than \(CheckpointFormat.maxDepth) levels")
+        }
+        var attributeKeys: [String] = []
+        var linkKeys: [String] = []
+        var tupleKeys: [String] = []
+        for (key, value) in dict {
+            let path = childPath(group.path, key)
+            try validate(key: key, path: path)
+            do {
+                switch value {
+                case .tensor(let t):
+                    try writeTensor(t, named: key, in: group)
+                    linkKeys.append(key)
+                case .int, .double, .bool, .string, .none:
+                    try group.writeAttribute(key, scalarAttribute(value))
+                    attributeKeys.append(key)
+                case .list(let items), .tuple(let items):
+                    let isTuple: Bool = if case .tuple = value { true } else { false }
+                    if let attr = arrayAttribute(items) {
+                        try group.writeAttribute(key, attr)
+                        attributeKeys.append(key)
+                        if isTuple { tupleKeys.append(key) }
+                    } else {
+                        let sub = try group.createGroup(key)
+                        try sub.writeAttribute(CheckpointFormat.kindAttribute, .string(isTuple ? "tuple" : "list"))
+                        let elements = StateDict(items.enumerated().map { (String($0.offset), $0.element) })
+                        try write(elements, into: sub, depth: depth + 1)
+                        linkKeys.append(key)
+                    }
+                case .dict(let d):
+                    let sub = try group.createGroup(key)
+                    try write(d, into: sub, depth: depth + 1)
+                    linkKeys.append(key)
+                }
+            } catch let e as HDF5Error {
+                throw CheckpointError.io(file: file, operation: "write \(path)", reason: e.description)
+            }
+        }
+        do {
+            if !tupleKeys.isEmpty {
+                try group.writeAttribute(CheckpointFormat.tuplesAttribute, .stringArray(tupleKeys))
+            }
+            if attributeKeys + linkKeys != dict.keys {
+                try group.writeAttribute(CheckpointFormat.orderAttribute, .stringArray(dict.keys))
+            }
+        } catch let e as HDF5Error {
+            throw CheckpointError.io(file: file, operation: "write \(group.path)", reason: e.description)
+        }
+    }
+
+    private func validate(key: String, path: String) throws {
+        if key.isEmpty || key == "." || key.contains("/") || key.utf8.contains(0) {
+            throw CheckpointError.unsupportedValue(
+                file: file, path: path, reason: "key \"\(key)\" is not a valid HDF5 name (empty, \".\", \"/\" or NUL)")
+        }
+        if key.hasPrefix(CheckpointFormat.reservedPrefix) {
+            throw CheckpointError.unsupportedValue(
+                file: file, path: path, reason: "keys starting with \"\(CheckpointFormat.reservedPrefix)\" are reserved")
+        }
+    }
+
+    func scalarAttribute(_ value: StateValue) -> HDF5AttributeValue {
+        switch value {
+        case .int(let i): .scalar(i)
+        case .double(let d): .scalar(d)
+        case .bool(let b): .scalar(b)
+        case .string(let s): .string(s)
+        default: .empty
+        }
+    }
+
+    /// A 1-D array attribute for homogeneous lists of numbers, bools or strings; nil otherwise.
+    func arrayAttribute(_ items: [StateValue]) -> HDF5AttributeValue? {
+        if items.isEmpty { return .numbers(HDF5Array([Double]())) }
+        var ints: [Int64] = [], doubles: [Double] = [], bools: [Bool] = [], strings: [String] = []
+        for item in items {
+            switch item {
+            case .int(let i): ints.append(i)
+            case .double(let d): doubles.append(d)
+            case .bool(let b): bools.append(b)
+            case .string(let s): strings.append(s)
+            default: return nil
+            }
+        }
+        if ints.count == items.count { return .array(ints) }
+        if doubles.count == items.count { return .array(doubles) }
+        if bools.count == items.count { return .array(bools) }
+        if strings.count == items.count { return .stringArray(strings) }
+        return nil
+    }
+
+    /// Writes one tensor dataset and its checksum, hashing large tensors on another core
+    /// while HDF5 copies the bytes to the file.
+    func writeTensor(_ t: TensorData, named name: String, in group: HDF5Group) throws {
+        let type = t.dtype.hdf5Type
+        let box = HashBox()
+        let pending = DispatchGroup()
+        if t.byteCount >= Self.parallelHashBytes {
+            DispatchQueue.global().async(group: pending) { box.value = t.withUnsafeBytes { Checksum.xxh64($0) } }
+        } else {
+            box.value = t.withUnsafeBytes { Checksum.xxh64($0) }
+        }
+        let dataset: HDF5Dataset
+        do {
+            dataset = try t.withUnsafeBytes { try group.createDataset(name, type: type, shape: t.shape, bytes: $0) }
+        } catch {
+            pending.wait()
+            throw error
+        }
+        pending.wait()
+        try dataset.writeAttribute(CheckpointFormat.checksumAttribute, .string(Checksum.format(box.value)))
+        if t.byteCount > 0, let offset = dataset.dataOffset() { ranges.list.append(offset..<(offset + t.byteCount)) }
+    }
+}
+
+/// File ranges holding tensor bytes, in write order.
+final class TensorRanges {
+    var list: [Range<Int>] = []
+}
+
+/// One hash result, written by a worker and read after its DispatchGroup completes.
+final class HashBox: @unchecked Sendable {
+    var value: UInt64 = 0
+}
+
+func childPath(_ parent: String, _ name: String) -> String {
+    parent == "/" ? "/" + name : parent + "/" + name
+}
+
+extension DType {
+    var hdf5Type: HDF5ElementType {
+        switch self {
+        case .float32: .float32
+        case .float64: .float64
+        case .float16: .float16
+        case .int64: .int64
+        case .int32: .int32
+        case .uint8: .uint8
+        case .bool: .bool
+        }
+    }
+
+    init?(_ t: HDF5ElementType) {
+        switch t {
+        case .float32: self = .float32
+        case .float64: self = .float64
+        case .float16: self = .float16
+        case .int64: self = .int64
+        case .int32: self = .int32
+        case .uint8: self = .uint8
+        case .bool: self = .bool
+        default: return nil
+        }
+    }
+}

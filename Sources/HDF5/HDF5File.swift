@@ -1,0 +1,96 @@
+import CHDF5
+
+/// An open HDF5 file: created fresh for writing, or opened read-only.
+///
+/// Files are created with library version bounds pinned to v18...v110, so Debian 12's
+/// HDF5 1.10 tools (h5dump, h5ls) and h5py open them, and metadata carries HDF5's own
+/// checksums. The root group tracks link and attribute creation order.
+///
+/// The file closes when `close()` is called or the last reference (including groups and
+/// datasets opened from it) goes away. Use one file from one thread at a time.
+public final class HDF5File {
+    /// Upper bound on children or attributes listed per object (corrupt-file guard).
+    public static let maxObjectsPerGroup = 1_000_000
+
+    public let path: String
+    public let isWritable: Bool
+    private var handle: HDF5Handle?
+
+    private init(path: String, writable: Bool, id: hid_t) {
+        self.path = path
+        self.isWritable = writable
+        self.handle = HDF5Handle(id) { H5Fclose($0) }
+    }
+
+    var id: hid_t { handle?.id ?? -1 }
+
+    /// Creates a new file at `path` (fails if it exists unless `overwrite`).
+    ///
+    /// `userBlockSize` (0, or a power of two >= 512) reserves that many bytes at the start of
+    /// the file that HDF5 leaves alone (h5py's `userblock_size`); ckpt keeps a manifest there.
+    public static func create(_ path: String, overwrite: Bool = false, userBlockSize: Int = 0) throws -> HDF5File {
+        HDF5Library.ensure()
+        let loc = HDF5Location(file: path, path: "/")
+        let fcpl = try loc.check(H5Pcreate(ckpt_H5P_FILE_CREATE()), "create file property list")
+        defer { H5Pclose(fcpl) }
+        try loc.check(H5Pset_link_creation_order(fcpl, ckpt_H5P_CRT_ORDER_TRACKED_INDEXED()), "track link order")
+        try loc.check(H5Pset_attr_creation_order(fcpl, ckpt_H5P_CRT_ORDER_TRACKED_INDEXED()), "track attribute order")
+        if userBlockSize > 0 { try loc.check(H5Pset_userblock(fcpl, hsize_t(userBlockSize)), "set user block size") }
+        let fapl = try makeAccessList(loc)
+        defer { H5Pclose(fapl) }
+        let flags = overwrite ? ckpt_H5F_ACC_TRUNC() : ckpt_H5F_ACC_EXCL()
+        let id = H5Fcreate(path, flags, fcpl, fapl)
+        if id < 0 { throw loc.error("create file") }
+        return HDF5File(path: path, writable: true, id: id)
+    }
+
+    /// Opens an existing file read-only. Fails cleanly on non-HDF5 or truncated files.
+    public static func open(_ path: String) throws -> HDF5File {
+        HDF5Library.ensure()
+        let loc = HDF5Location(file: path, path: "/")
+        let fapl = try makeAccessList(loc)
+        defer { H5Pclose(fapl) }
+        let id = H5Fopen(path, ckpt_H5F_ACC_RDONLY(), fapl)
+        if id < 0 { throw loc.error("open file") }
+        return HDF5File(path: path, writable: false, id: id)
+    }
+
+    private static func makeAccessList(_ loc: HDF5Location) throws -> hid_t {
+        let fapl = try loc.check(H5Pcreate(ckpt_H5P_FILE_ACCESS()), "create file access list")
+        do {
+            try loc.check(H5Pset_libver_bounds(fapl, ckpt_H5F_LIBVER_V18(), ckpt_H5F_LIBVER_V110()), "set version bounds")
+            // Closing the file closes every object still open in it, so `close()` really
+            // releases the file (the atomic save fsyncs and renames right after).
+            try loc.check(H5Pset_fclose_degree(fapl, ckpt_H5F_CLOSE_STRONG()), "set close degree")
+        } catch {
+            H5Pclose(fapl)
+            throw error
+        }
+        return fapl
+    }
+
+    /// The root group "/".
+    public func root() throws -> HDF5Group {
+        let loc = HDF5Location(file: path, path: "/")
+        guard handle != nil else { throw loc.error("open root group", "file is closed") }
+        let g = H5Gopen2(id, "/", ckpt_H5P_DEFAULT())
+        if g < 0 { throw loc.error("open root group") }
+        return HDF5Group(handle: HDF5Handle(g) { H5Gclose($0) }, file: self, location: loc)
+    }
+
+    /// Size of the file in bytes as HDF5 sees it.
+    public func size() throws -> Int {
+        var s: hsize_t = 0
+        try HDF5Location(file: path, path: "/").check(H5Fget_filesize(id, &s), "get file size")
+        return Int(clamping: s)
+    }
+
+    /// Flushes and closes the file; objects opened from it become unusable.
+    public func close() throws {
+        guard let h = handle else { return }
+        let loc = HDF5Location(file: path, path: "/")
+        if isWritable { try loc.check(H5Fflush(h.id, H5F_SCOPE_GLOBAL), "flush file") }
+        handle = nil
+        try loc.check(h.close(), "close file")
+    }
+}

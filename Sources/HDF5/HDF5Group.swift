@@ -1,0 +1,211 @@
+import CHDF5
+
+/// What a link in a group points at. Soft and external links are reported, never followed
+/// by `HDF5Group.openGroup` / `openDataset` (an untrusted file must not open other files).
+public enum HDF5ChildKind: Sendable, Equatable {
+    case group
+    case dataset
+    case namedDatatype
+    case softLink(target: String)
+    case externalLink(target: String)
+    case other
+}
+
+/// An HDF5 group. Groups created here track link and attribute creation order, so children
+/// and attributes list in the order they were written.
+public final class HDF5Group: HDF5Object {
+    /// Creates child group `name`.
+    public func createGroup(_ name: String) throws -> HDF5Group {
+        let loc = location.child(name)
+        let gcpl = try loc.check(H5Pcreate(ckpt_H5P_GROUP_CREATE()), "create group property list")
+        defer { H5Pclose(gcpl) }
+        try loc.check(H5Pset_link_creation_order(gcpl, ckpt_H5P_CRT_ORDER_TRACKED_INDEXED()), "track link order")
+        try loc.check(H5Pset_attr_creation_order(gcpl, ckpt_H5P_CRT_ORDER_TRACKED_INDEXED()), "track attribute order")
+        let g = try withLinkCreateList(loc) { lcpl in
+            H5Gcreate2(handle.id, name, lcpl, gcpl, ckpt_H5P_DEFAULT())
+        }
+        if g < 0 { throw loc.error("create group") }
+        return HDF5Group(handle: HDF5Handle(g) { H5Gclose($0) }, file: file, location: loc)
+    }
+
+    /// Opens child group `name` (a hard link only).
+    public func openGroup(_ name: String) throws -> HDF5Group {
+        let loc = location.child(name)
+        guard try childKind(name) == .group else { throw loc.error("open group", "not a group") }
+        let g = H5Gopen2(handle.id, name, ckpt_H5P_DEFAULT())
+        if g < 0 { throw loc.error("open group") }
+        return HDF5Group(handle: HDF5Handle(g) { H5Gclose($0) }, file: file, location: loc)
+    }
+
+    /// Opens child dataset `name` (a hard link only).
+    public func openDataset(_ name: String) throws -> HDF5Dataset {
+        let loc = location.child(name)
+        guard try childKind(name) == .dataset else { throw loc.error("open dataset", "not a dataset") }
+        let d = H5Dopen2(handle.id, name, ckpt_H5P_DEFAULT())
+        if d < 0 { throw loc.error("open dataset") }
+        return HDF5Dataset(handle: HDF5Handle(d) { H5Dclose($0) }, file: file, location: loc)
+    }
+
+    /// Whether a link named `name` exists (of any kind).
+    public func contains(_ name: String) throws -> Bool {
+        guard !name.isEmpty, !name.contains("/"), name != "." else { return false }
+        let r = H5Lexists(handle.id, name, ckpt_H5P_DEFAULT())
+        if r < 0 { throw location.child(name).error("look up link") }
+        return r > 0
+    }
+
+    /// What child `name` is.
+    public func childKind(_ name: String) throws -> HDF5ChildKind {
+        let loc = location.child(name)
+        guard try contains(name) else { throw loc.error("open", "no such object") }
+        var buf = [CChar](repeating: 0, count: 4096)
+        let k = ckpt_link_kind(handle.id, name, &buf, buf.count)
+        switch k {
+        case 0:
+            switch ckpt_object_type(handle.id, name) {
+            case 0: return .group
+            case 1: return .dataset
+            case 2: return .namedDatatype
+            case 3: return .other
+            default: throw loc.error("get object info")
+            }
+        case 1: return .softLink(target: String(cString: buf))
+        case 2: return .externalLink(target: String(cString: buf))
+        case 3: return .other
+        default: throw loc.error("get link info")
+        }
+    }
+
+    /// Names of the links in this group: creation order when tracked, else name order.
+    public func childNames() throws -> [String] {
+        var info = H5G_info_t()
+        try location.check(H5Gget_info(handle.id, &info), "get group info")
+        let n = Int(clamping: info.nlinks)
+        if n == 0 { return [] }
+        guard n <= HDF5File.maxObjectsPerGroup else {
+            throw location.error("list group", "\(n) links (limit \(HDF5File.maxObjectsPerGroup))")
+        }
+        return try childNames(count: n, index: tracksLinkOrder() ? ckpt_H5_INDEX_CRT_ORDER() : ckpt_H5_INDEX_NAME())
+    }
+
+    override func creationPropertyList() -> hid_t { H5Gget_create_plist(handle.id) }
+
+    private func tracksLinkOrder() -> Bool {
+        let p = creationPropertyList()
+        guard p >= 0 else { return false }
+        defer { H5Pclose(p) }
+        var flags: UInt32 = 0
+        return H5Pget_link_creation_order(p, &flags) >= 0 && flags & ckpt_H5P_CRT_ORDER_TRACKED() != 0
+    }
+
+    private func childNames(count: Int, index: H5_index_t) throws -> [String] {
+        try (0..<count).map { i in
+            try readName(at: location, "read link name #\(i)") { buf, size in
+                H5Lget_name_by_idx(handle.id, ".", index, ckpt_H5_ITER_INC(), hsize_t(i), buf, size, ckpt_H5P_DEFAULT())
+            }
+        }
+    }
+
+    // MARK: links
+
+    /// Adds hard link `name` to the existing object at absolute `path` (h5py's `g[name] = obj`).
+    public func createHardLink(_ name: String, to path: String) throws {
+        try location.child(name).check(
+            H5Lcreate_hard(handle.id, path, handle.id, name, ckpt_H5P_DEFAULT(), ckpt_H5P_DEFAULT()), "create hard link")
+    }
+
+    /// Adds soft link `name` pointing at `path` (which need not exist).
+    public func createSoftLink(_ name: String, to path: String) throws {
+        try location.child(name).check(
+            H5Lcreate_soft(path, handle.id, name, ckpt_H5P_DEFAULT(), ckpt_H5P_DEFAULT()), "create soft link")
+    }
+
+    // MARK: creating datasets
+
+    /// Creates a contiguous dataset without writing it (space is allocated on the first
+    /// `HDF5Dataset.write`); for streaming large tensors in.
+    @discardableResult
+    public func createDataset(_ name: String, type: HDF5ElementType, shape: [Int]) throws -> HDF5Dataset {
+        let loc = location.child(name)
+        _ = try checkedCount(shape, elementSize: type.size, at: loc, "create dataset")
+        return try withTemporaryID({ type.makeTypeID() }, close: H5Tclose, at: loc, "create datatype") { tid in
+            try makeDataset(name, typeID: tid, shape: shape, loc: loc)
+        }
+    }
+
+    /// Creates a contiguous dataset `name` of `shape` and writes `bytes` (row-major,
+    /// little-endian elements of `type`) into it. `bytes.count` must be `shape.product * type.size`.
+    @discardableResult
+    public func createDataset(
+        _ name: String, type: HDF5ElementType, shape: [Int], bytes: UnsafeRawBufferPointer
+    ) throws -> HDF5Dataset {
+        let loc = location.child(name)
+        let count = try checkedCount(shape, elementSize: type.size, at: loc, "create dataset")
+        guard bytes.count == count * type.size else {
+            throw loc.error("create dataset", "\(bytes.count) bytes given for shape \(shape) of \(type.rawValue)")
+        }
+        return try withTemporaryID({ type.makeTypeID() }, close: H5Tclose, at: loc, "create datatype") { tid in
+            let ds = try makeDataset(name, typeID: tid, shape: shape, loc: loc)
+            if count > 0 {
+                try loc.check(H5Dwrite(ds.handle.id, tid, ckpt_H5S_ALL(), ckpt_H5S_ALL(), ckpt_H5P_DEFAULT(), bytes.baseAddress),
+                              "write dataset")
+            }
+            return ds
+        }
+    }
+
+    /// Creates a contiguous dataset holding `values` with `shape` (default: 1-D).
+    @discardableResult
+    public func createDataset<T: HDF5Scalar>(_ name: String, values: [T], shape: [Int]? = nil) throws -> HDF5Dataset {
+        try values.withUnsafeBytes {
+            try createDataset(name, type: T.hdf5Type, shape: shape ?? [values.count], bytes: $0)
+        }
+    }
+
+    /// Creates a dataset of variable-length UTF-8 strings (h5py's `str` dtype).
+    @discardableResult
+    public func createStringDataset(_ name: String, strings: [String], shape: [Int]? = nil) throws -> HDF5Dataset {
+        let loc = location.child(name)
+        let shape = shape ?? [strings.count]
+        guard shape.reduce(1, *) == strings.count else {
+            throw loc.error("create dataset", "\(strings.count) strings for shape \(shape)")
+        }
+        return try withTemporaryID({ ckpt_make_vlen_utf8_type() }, close: H5Tclose, at: loc, "create datatype") { tid in
+            let ds = try makeDataset(name, typeID: tid, shape: shape, loc: loc, variableLength: true)
+            if !strings.isEmpty {
+                try withCStringArray(strings) { ptrs in
+                    try loc.check(H5Dwrite(ds.handle.id, tid, ckpt_H5S_ALL(), ckpt_H5S_ALL(), ckpt_H5P_DEFAULT(), ptrs),
+                                  "write dataset")
+                }
+            }
+            return ds
+        }
+    }
+
+    private func makeDataset(
+        _ name: String, typeID: hid_t, shape: [Int], loc: HDF5Location, variableLength: Bool = false
+    ) throws -> HDF5Dataset {
+        let space = makeDataspace(shape)
+        if space < 0 { throw loc.error("create dataspace") }
+        defer { H5Sclose(space) }
+        let dcpl = try loc.check(H5Pcreate(ckpt_H5P_DATASET_CREATE()), "create dataset property list")
+        defer { H5Pclose(dcpl) }
+        try loc.check(H5Pset_attr_creation_order(dcpl, ckpt_H5P_CRT_ORDER_TRACKED_INDEXED()), "track attribute order")
+        // Allocate at write time, no fill pass: the bytes are written once, in one call.
+        // (HDF5 requires fill values for variable-length types.)
+        if !variableLength { try loc.check(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), "set fill time") }
+        let d = try withLinkCreateList(loc) { lcpl in
+            H5Dcreate2(handle.id, name, typeID, space, lcpl, dcpl, ckpt_H5P_DEFAULT())
+        }
+        if d < 0 { throw loc.error("create dataset") }
+        return HDF5Dataset(handle: HDF5Handle(d) { H5Dclose($0) }, file: file, location: loc)
+    }
+
+    /// A link creation list with UTF-8 names (as h5py writes them), so unicode keys round-trip.
+    private func withLinkCreateList(_ loc: HDF5Location, _ body: (hid_t) -> hid_t) throws -> hid_t {
+        let lcpl = try loc.check(H5Pcreate(ckpt_H5P_LINK_CREATE()), "create link property list")
+        defer { H5Pclose(lcpl) }
+        try loc.check(H5Pset_char_encoding(lcpl, H5T_CSET_UTF8), "set name encoding")
+        return body(lcpl)
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import CkptFormat
-
-@Test func moduleLoads() { #expect(Bool(true)) }

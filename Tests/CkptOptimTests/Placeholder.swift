@@ -1,4 +1,0 @@
-import Testing
-@testable import CkptOptim
-
-@Test func moduleLoads() { #expect(Bool(true)) }
