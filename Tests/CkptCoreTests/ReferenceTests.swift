@@ -6,7 +6,7 @@ import Testing
 struct ReferenceTests {
     @Test("fixture present")
     func fixturePresent() {
-        #expect(Fixture.arrays.count == 42, "fixtures/lenet/lenet_grads.{bin,json} missing or incomplete")
+        #expect(Fixture.arrays.count == 42, "\(Fixture.path) missing or incomplete")
     }
 
     func checkModel(_ model: Sequential, prefix: String, base: UInt64, images: Tensor, labels: [Int32]) throws {
