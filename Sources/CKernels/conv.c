@@ -93,6 +93,42 @@ void ckpt_conv_forward(const float *w, const float *bias, const float *col, int 
             }
     }
 }
+
+/* Rows of n floats: full 8-lane moves, then one masked move for the tail. */
+__attribute__((target("avx2,fma")))
+void ckpt_im2col_s1(const float *x, int C, int H, int W, int kh, int kw, float *col) {
+    const int oh = H - kh + 1, ow = W - kw + 1, n8 = ow & ~7, rem = ow - n8;
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    for (int c = 0; c < C; c++)
+        for (int i = 0; i < kh; i++)
+            for (int j = 0; j < kw; j++)
+                for (int y = 0; y < oh; y++) {
+                    const float *src = x + ((size_t)c * H + y + i) * W + j;
+                    float *dst = col + (((size_t)(c * kh + i) * kw + j) * oh + y) * ow;
+                    int t = 0;
+                    for (; t < n8; t += 8) _mm256_storeu_ps(dst + t, _mm256_loadu_ps(src + t));
+                    if (rem) _mm256_maskstore_ps(dst + t, mask, _mm256_maskload_ps(src + t, mask));
+                }
+}
+
+__attribute__((target("avx2,fma")))
+void ckpt_col2im_s1(const float *col, int C, int H, int W, int kh, int kw, float *x) {
+    const int oh = H - kh + 1, ow = W - kw + 1, n8 = ow & ~7, rem = ow - n8;
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    for (int c = 0; c < C; c++)
+        for (int i = 0; i < kh; i++)
+            for (int j = 0; j < kw; j++)
+                for (int y = 0; y < oh; y++) {
+                    const float *src = col + (((size_t)(c * kh + i) * kw + j) * oh + y) * ow;
+                    float *dst = x + ((size_t)c * H + y + i) * W + j;
+                    int t = 0;
+                    for (; t < n8; t += 8)
+                        _mm256_storeu_ps(dst + t, _mm256_add_ps(_mm256_loadu_ps(dst + t), _mm256_loadu_ps(src + t)));
+                    if (rem)
+                        _mm256_maskstore_ps(dst + t, mask,
+                            _mm256_add_ps(_mm256_maskload_ps(dst + t, mask), _mm256_maskload_ps(src + t, mask)));
+                }
+}
 #else
 int ckpt_conv_weight_grad_available(void) { return 0; }
 
@@ -113,5 +149,25 @@ void ckpt_conv_forward(const float *w, const float *bias, const float *col, int 
             for (int k = 0; k < K; k++) r = fmaf(w[(size_t)o * K + k], col[(size_t)k * L + l], r);
             out[(size_t)o * L + l] = r;
         }
+}
+
+void ckpt_im2col_s1(const float *x, int C, int H, int W, int kh, int kw, float *col) {
+    const int oh = H - kh + 1, ow = W - kw + 1;
+    for (int c = 0; c < C; c++)
+        for (int i = 0; i < kh; i++)
+            for (int j = 0; j < kw; j++)
+                for (int y = 0; y < oh; y++)
+                    for (int t = 0; t < ow; t++)
+                        col[(((size_t)(c * kh + i) * kw + j) * oh + y) * ow + t] = x[((size_t)c * H + y + i) * W + j + t];
+}
+
+void ckpt_col2im_s1(const float *col, int C, int H, int W, int kh, int kw, float *x) {
+    const int oh = H - kh + 1, ow = W - kw + 1;
+    for (int c = 0; c < C; c++)
+        for (int i = 0; i < kh; i++)
+            for (int j = 0; j < kw; j++)
+                for (int y = 0; y < oh; y++)
+                    for (int t = 0; t < ow; t++)
+                        x[((size_t)c * H + y + i) * W + j + t] += col[(((size_t)(c * kh + i) * kw + j) * oh + y) * ow + t];
 }
 #endif

@@ -144,6 +144,10 @@ public final class Conv2d: Layer {
     /// col[(c·kh + i)·kw + j, y·OW + x] = input[c, y·s − p + i, x·s − p + j] (0 outside).
     @inline(__always)
     private func im2col(_ x: UnsafePointer<Float>, _ d: Dims, _ col: UnsafeMutablePointer<Float>) {
+        if d.s == 1 && d.p == 0 && Self.directKernels {
+            ckpt_im2col_s1(x, Int32(d.c), Int32(d.h), Int32(d.w), Int32(d.kh), Int32(d.kw), col)
+            return
+        }
         var row = col
         for c in 0..<d.c {
             let xc = x + c * d.h * d.w
@@ -171,6 +175,10 @@ public final class Conv2d: Layer {
     /// The adjoint of `im2col`: adds each column entry back to the input position it came from.
     @inline(__always)
     private func col2im(_ col: UnsafePointer<Float>, _ d: Dims, _ x: UnsafeMutablePointer<Float>) {
+        if d.s == 1 && d.p == 0 && Self.directKernels {
+            ckpt_col2im_s1(col, Int32(d.c), Int32(d.h), Int32(d.w), Int32(d.kh), Int32(d.kw), x)
+            return
+        }
         var row = col
         for c in 0..<d.c {
             let xc = x + c * d.h * d.w

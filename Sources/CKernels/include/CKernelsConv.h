@@ -19,4 +19,11 @@ void ckpt_conv_weight_grad(const float *gy, const float *col, int O, int K, int 
 /// shapes. Used where it beats OpenBLAS 2.5x: few output channels, long rows (LeNet's conv1).
 void ckpt_conv_forward(const float *w, const float *bias, const float *col, int O, int K, int L, float *out);
 
+/// im2col for stride 1, no padding: col[((c*kh + i)*kw + j)*OH*OW + y*OW + t] = x[c][y+i][j+t]
+/// with OH = H-kh+1, OW = W-kw+1 (x is one sample [C, H, W]).
+void ckpt_im2col_s1(const float *x, int C, int H, int W, int kh, int kw, float *col);
+
+/// The adjoint of ckpt_im2col_s1: adds every column entry into x (which it does not clear).
+void ckpt_col2im_s1(const float *col, int C, int H, int W, int kh, int kw, float *x);
+
 #endif
