@@ -44,7 +44,7 @@ let package = Package(
         .executableTarget(name: "custom-loop", dependencies: ["Ckpt"], path: "Examples/CustomLoop"),
 
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
-        .testTarget(name: "CkptCoreTests", dependencies: ["CkptCore", "CkptFormat"]),
+        .testTarget(name: "CkptCoreTests", dependencies: ["CkptCore", "CkptFormat", "HDF5"]),
         .testTarget(name: "CkptOptimTests", dependencies: ["CkptOptim", "CkptFormat"]),
         .testTarget(name: "CkptFormatTests", dependencies: ["CkptFormat"]),
         .testTarget(name: "CkptTests", dependencies: ["Ckpt"]),
