@@ -1,3 +1,4 @@
+import CkptTestSupport
 import Testing
 import Foundation
 #if canImport(FoundationXML)
@@ -12,7 +13,7 @@ import CkptFormat
     let file: String
 
     init() {
-        file = files.add("run.h5", CLISamples.checkpoint(steps: 5000))
+        file = files.add("run.h5", SampleCheckpoints.checkpoint(steps: 5000))
     }
 
     func plot(_ args: [String], files: MemoryFiles? = nil) throws -> (status: CommandStatus, out: String, err: String) {
@@ -54,7 +55,7 @@ import CkptFormat
 
     @Test func checkpointWithoutHistoryIsBadInput() throws {
         var f = files
-        var c = CLISamples.checkpoint()
+        var c = SampleCheckpoints.checkpoint()
         c.progress = nil
         let p = f.add("nohistory.h5", c)
         let r = try plot([p], files: f)

@@ -1,3 +1,4 @@
+import CkptTestSupport
 import Testing
 import Foundation
 import CkptCore
@@ -28,9 +29,9 @@ import HDF5
     }
 
     @Test func savedCheckpointRoundTripsThroughEveryCommand() throws {
-        let a = try save("a.h5", CLISamples.checkpoint())
-        let b = try save("b.h5", CLISamples.checkpoint())
-        let c = try save("c.h5", CLISamples.setting(CLISamples.checkpoint(), model: "fc1.bias", index: 2, to: -3))
+        let a = try save("a.h5", SampleCheckpoints.checkpoint())
+        let b = try save("b.h5", SampleCheckpoints.checkpoint())
+        let c = try save("c.h5", SampleCheckpoints.setting(SampleCheckpoints.checkpoint(), model: "fc1.bias", index: 2, to: -3))
 
         let inspect = try run(InspectCommand.self, [a, "--json"])
         #expect(inspect.status == .success)
@@ -94,7 +95,7 @@ import HDF5
     }
 
     @Test func corruptFilesFailVerificationAndAreBadInputElsewhere() throws {
-        let a = try save("a.h5", CLISamples.checkpoint())
+        let a = try save("a.h5", SampleCheckpoints.checkpoint())
         var bytes = try Data(contentsOf: URL(fileURLWithPath: a))
         let random = dir + "/random.h5"
         try Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 7) }).write(to: URL(fileURLWithPath: random))

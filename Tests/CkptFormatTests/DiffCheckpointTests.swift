@@ -1,9 +1,10 @@
+import CkptTestSupport
 import Testing
 import CkptCore
 @testable import CkptFormat
 
 @Suite struct DiffCheckpointTests {
-    let base = DiffSamples.checkpoint()
+    let base = SampleCheckpoints.checkpoint()
 
     @Test func identicalCheckpointsHaveNoDifferences() {
         let d = CheckpointDiff(base, base)
@@ -24,7 +25,7 @@ import CkptCore
     }
 
     @Test func changedElementIsReportedWithCountsAndTolerance() throws {
-        let b = DiffSamples.setting(base, model: "fc1.weight", index: 4, to: 1.0 + 0.001)
+        let b = SampleCheckpoints.setting(base, model: "fc1.weight", index: 4, to: 1.0 + 0.001)
         let d = CheckpointDiff(base, b)
         #expect(d.differenceCount == 1)
         let e = try #require(d.tensors.first { $0.isDifference })
@@ -38,12 +39,12 @@ import CkptCore
     @Test func missingShapeAndDtypeAreDifferences() {
         var b = base
         b.model.removeValue(forKey: "fc1.bias")
-        b.model["extra"] = .tensor(DiffSamples.tensor([1]))
-        b.model["fc2.weight"] = .tensor(DiffSamples.tensor([3, 2], -1))
+        b.model["extra"] = .tensor(SampleCheckpoints.tensor([1]))
+        b.model["fc2.weight"] = .tensor(SampleCheckpoints.tensor([3, 2], -1))
         b.optimizer!["state"] = .dict([
-            "0": .dict(["momentum_buffer": .tensor(DiffSamples.tensor([3, 2], 0.5))]),
+            "0": .dict(["momentum_buffer": .tensor(SampleCheckpoints.tensor([3, 2], 0.5))]),
             "1": .dict(["momentum_buffer": .tensor(TensorData(shape: [3], storage: .float64([0.5, 0.75, 1])))]),
-            "2": .dict(["momentum_buffer": .tensor(DiffSamples.tensor([2, 3], 0.5))]),
+            "2": .dict(["momentum_buffer": .tensor(SampleCheckpoints.tensor([2, 3], 0.5))]),
         ])
         let d = CheckpointDiff(base, b)
         let diffs = d.tensors.filter(\.isDifference)
@@ -96,7 +97,7 @@ import CkptCore
     }
 
     @Test func longerHistoryDiffersAtFirstExtraStep() throws {
-        let c = DiffSamples.checkpoint(steps: 6)
+        let c = SampleCheckpoints.checkpoint(steps: 6)
         let d = CheckpointDiff(base, c)
         let h = try #require(d.histories.first { $0.path == "progress/lr" })
         #expect(h.first == .init(step: 5, group: 0, a: nil, b: 0.01))
@@ -104,7 +105,7 @@ import CkptCore
     }
 
     @Test func excludeDropsWholeSubtrees() {
-        var b = DiffSamples.setting(base, model: "fc2.weight", index: 0, to: 42)
+        var b = SampleCheckpoints.setting(base, model: "fc2.weight", index: 0, to: 42)
         b.rng = ["seed": 1]
         #expect(!CheckpointDiff(base, b).isIdentical)
         let d = CheckpointDiff(base, b, options: DiffOptions(exclude: ["/model/fc2.weight", "rng/"]))
@@ -125,15 +126,15 @@ import CkptCore
     }
 
     @Test func nanAtSamePositionIsEqual() {
-        let a = DiffSamples.setting(base, model: "fc1.bias", index: 1, to: .nan)
-        let b = DiffSamples.setting(base, model: "fc1.bias", index: 1, to: -.nan)
+        let a = SampleCheckpoints.setting(base, model: "fc1.bias", index: 1, to: .nan)
+        let b = SampleCheckpoints.setting(base, model: "fc1.bias", index: 1, to: -.nan)
         #expect(CheckpointDiff(a, b).isIdentical)
         let d = CheckpointDiff(a, base)
         #expect(d.tensors.first { $0.isDifference }?.difference?.nanMismatches == 1)
     }
 
     @Test func sameInputsGiveSameResult() {
-        let b = DiffSamples.setting(base, model: "fc1.weight", index: 0, to: 9)
+        let b = SampleCheckpoints.setting(base, model: "fc1.weight", index: 0, to: 9)
         let d1 = CheckpointDiff(base, b), d2 = CheckpointDiff(base, b)
         #expect(d1.tensors == d2.tensors && d1.values == d2.values && d1.histories == d2.histories)
     }
