@@ -11,7 +11,7 @@ public struct CkptCommand: ParsableCommand {
             2 bad usage or bad input.
             """,
         version: ckptVersion,
-        subcommands: [ScheduleCommand.self])
+        subcommands: [ScheduleCommand.self, ConvertCommand.self])
 
     public init() {}
 }
