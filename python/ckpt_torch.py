@@ -117,10 +117,16 @@ def xxh64(data):
     return _xxh64_pure(bytes(data))
 
 
+def _contiguous(a):
+    """C-contiguous, keeping 0-d arrays 0-d (np.ascontiguousarray makes them 1-d)."""
+    a = np.asarray(a)
+    return a if a.flags.c_contiguous else a.copy(order="C")
+
+
 def checksum(array):
     """The `checksum` attribute of a tensor dataset: XXH64 of the raw little-endian row-major
     bytes, as "xxh64:<16 lowercase hex digits>" (Sources/CkptFormat/Checksum.swift)."""
-    a = np.ascontiguousarray(array)
+    a = _contiguous(array)
     if a.dtype.byteorder == ">":
         a = a.astype(a.dtype.newbyteorder("<"))
     return "xxh64:%016x" % xxh64(memoryview(a).cast("B") if a.size else b"")
@@ -141,7 +147,7 @@ def _as_array(v, where):
         if str(t.dtype) == "torch.bfloat16":
             raise TypeError(f"{where}: bfloat16 tensors are not supported by format v1")
         v = t.numpy()
-    a = np.ascontiguousarray(v)
+    a = _contiguous(v)
     if a.dtype.newbyteorder("=") not in _TENSOR_DTYPES and a.dtype not in _TENSOR_DTYPES:
         raise TypeError(f"{where}: tensor dtype {a.dtype} is not one of float32, float64, float16, int64, int32, uint8, bool")
     return a.astype(a.dtype.newbyteorder("<"), copy=False)
@@ -396,7 +402,7 @@ class _Reader:
         a = np.asarray(ds[()])
         if a.dtype.newbyteorder("=") not in _TENSOR_DTYPES and a.dtype not in _TENSOR_DTYPES:
             raise CheckpointError(self.file, ds.name, f"unsupported tensor dtype {a.dtype}")
-        a = np.ascontiguousarray(a.astype(a.dtype.newbyteorder("="), copy=False))
+        a = _contiguous(a.astype(a.dtype.newbyteorder("="), copy=False))
         if self.verify:
             if "checksum" not in ds.attrs:
                 raise CheckpointError(self.file, ds.name, "tensor has no checksum attribute")

@@ -61,9 +61,8 @@ import Testing
         #expect(step.bitwiseEqual(.scalar(3)))
         let lr = try #require(c.progress?["lr"]?.tensorValue)
         #expect(lr.dtype == .float64 && lr.shape == [3, 1])
-        #expect(Self.same(.tensor(TensorData(shape: [3], storage: .float64(doubles(lr))))),
-                          .dict(["dtype": "float64", "shape": .list([3]),
-                                 "data": .list(ref["lr"]!.arrayValue!.map { $0.arrayValue![0] })]), "/progress/lr") == [])
+        let torchLr: [Double] = ref["lr"]!.arrayValue!.map { $0.arrayValue![0].doubleValue! }
+        #expect(doubles(lr) == torchLr)
         #expect(c.config == "{\"note\": \"fixture, not a ckpt run config\"}")
     }
 
@@ -74,7 +73,7 @@ import Testing
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.fixture)))
         // Flip one bit of the first model tensor's bytes, found by its float32 pattern.
         let c = try CheckpointFile.load(Self.fixture)
-        let first = try #require(c.model.first?.value.tensorValue)
+        let first = try #require(c.model[c.model.keys[0]]?.tensorValue)
         let needle = first.withUnsafeBytes { Array($0) }
         let at = try #require((0...(bytes.count - needle.count)).first { bytes[$0..<($0 + needle.count)].elementsEqual(needle) })
         bytes[at] ^= 1
@@ -102,7 +101,8 @@ import Testing
         let out = try #require(runTool("python3", ["-c", script, repositoryRoot + "/python", dir + "/swift.h5", dir + "/python.h5"]))
         #expect(out.status == 0, "\(out.output)")
         let back = try CheckpointFile.load(dir + "/python.h5")
-        #expect(sameCheckpoint(original, back))
+        let same = sameCheckpoint(original, back)
+        #expect(same)
         #expect(back.metadata["created_at"] != nil)
     }
 }
