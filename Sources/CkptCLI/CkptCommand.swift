@@ -11,7 +11,11 @@ public struct CkptCommand: ParsableCommand {
             2 bad usage or bad input.
             """,
         version: ckptVersion,
-        subcommands: [ScheduleCommand.self, ConvertCommand.self])
+        subcommands: [
+            TrainCommand.self, ResumeCommand.self, ScheduleCommand.self,
+            InspectCommand.self, DiffCommand.self, VerifyCommand.self, PlotCommand.self,
+            ConvertCommand.self,
+        ])
 
     public init() {}
 }

@@ -118,7 +118,7 @@ enum ScheduleRunner {
             throw Failure(message: "optimizer: expected an object, found \(optValue.kindName)")
         }
         let optimizer: Optimizer
-        do { optimizer = try scheduleOptimizer(config: optConfig) } catch { throw Failure(message: "\(error)") }
+        do { optimizer = try makeScheduleOptimizer(config: optConfig) } catch { throw Failure(message: "\(error)") }
 
         var schedValue = config["scheduler"]
         var metricsValue = config["metrics"]
@@ -178,32 +178,5 @@ enum ScheduleRunner {
             if let b = g["betas"]?.arrayValue, let first = b.first?.doubleValue { return first }
             return g["momentum"]?.doubleValue ?? .nan
         }
-    }
-
-    /// Stand-in for the optimizers branch's `makeScheduleOptimizer(config:)`, used until it
-    /// lands on main: each `param_groups` entry is one group, its keys over the top level's.
-    static func scheduleOptimizer(config: StateDict) throws -> Optimizer {
-        guard let type = config["type"]?.stringValue else { throw Failure(message: "optimizer.type: missing (SGD, Adam, AdamW, RMSprop or Adagrad)") }
-        var base: StateDict
-        switch type {
-        case "SGD": base = ["lr": 0.001, "momentum": 0]
-        case "RMSprop": base = ["lr": 0.01, "momentum": 0]
-        case "Adam", "AdamW": base = ["lr": 0.001, "betas": .tuple([0.9, 0.999])]
-        case "Adagrad": base = ["lr": 0.01]
-        default: throw Failure(message: "optimizer.type: unknown optimizer '\(type)'")
-        }
-        for (k, v) in config where k != "type" && k != "param_groups" { base[k] = v }
-        var groups: [StateDict] = [base]
-        if let pg = config["param_groups"], !pg.isNone {
-            guard let list = pg.arrayValue else { throw Failure(message: "optimizer.param_groups: expected a list") }
-            groups = try list.enumerated().map { i, g in
-                guard case .dict(let d) = g else { throw Failure(message: "optimizer.param_groups[\(i)]: expected an object") }
-                var o = base
-                for (k, v) in d where k != "params" { o[k] = v }
-                return o
-            }
-        }
-        for i in groups.indices { if let b = groups[i]["betas"]?.arrayValue { groups[i]["betas"] = .tuple(b) } }
-        return Optimizer(paramGroups: groups.map { ParamGroup(params: [], options: $0) })
     }
 }

@@ -25,6 +25,7 @@ public final class Conv2d: Layer {
         _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
         bias: Bool = true, generator: inout RandomGenerator
     ) {
+        Compute.pinBLAS()
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernelSize = (kernelSize, kernelSize)
@@ -101,10 +102,7 @@ public final class Conv2d: Layer {
         bias?.withGradient { gb, _ in
             for oc in 0..<o {
                 var s: Float = 0
-                for b in 0..<d.n {
-                    let g = gradOutput + (b * o + oc) * l
-                    for i in 0..<l { s += g[i] }
-                }
+                for b in 0..<d.n { s += sum(gradOutput + (b * o + oc) * l, l) }
                 gb[oc] += s
             }
         }
@@ -159,6 +157,14 @@ public final class Conv2d: Layer {
             let xc = x + c * d.h * d.w
             for i in 0..<d.kh {
                 for j in 0..<d.kw {
+                    if d.s == 1 && d.p == 0 {
+                        for y in 0..<d.oh {
+                            let dst = xc + (y + i) * d.w + j, r = row + y * d.ow
+                            for xo in 0..<d.ow { dst[xo] += r[xo] }
+                        }
+                        row += d.l
+                        continue
+                    }
                     for y in 0..<d.oh {
                         let iy = y * d.s - d.p + i
                         if iy < 0 || iy >= d.h { continue }

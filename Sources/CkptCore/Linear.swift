@@ -12,6 +12,7 @@ public final class Linear: Layer {
 
     /// Initialised as PyTorch's `reset_parameters()`: U(±1/sqrt(in)) for weight, then bias.
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, generator: inout RandomGenerator) {
+        Compute.pinBLAS()
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
         weight = Parameter(name: "weight", value: Init.kaimingUniform(

@@ -23,6 +23,10 @@ public final class MaxPool2d: Layer {
         let oh = (h - k) / st + 1, ow = (w - k) / st + 1
         let planes = s[0] * s[1]
         let idx = argmax.reserve(planes * oh * ow)
+        if k == 2 && st == 2 {
+            forward2x2(input, planes: planes, h: h, w: w, output: output, idx: idx)
+            return
+        }
         var o = 0
         for p in 0..<planes {
             let x = input + p * h * w
@@ -60,6 +64,35 @@ public final class MaxPool2d: Layer {
             let gx = gradInput + p * h * w
             let base = p * oh * ow
             for o in 0..<(oh * ow) { gx[Int(idx[base + o])] += gradOutput[base + o] }
+        }
+    }
+
+    /// The 2x2, stride-2 case (LeNet's), unrolled; same tie and NaN rules.
+    @inline(__always)
+    private func forward2x2(
+        _ input: UnsafePointer<Float>, planes: Int, h: Int, w: Int,
+        output: UnsafeMutablePointer<Float>, idx: UnsafeMutablePointer<Int32>
+    ) {
+        let oh = h / 2, ow = w / 2
+        var o = 0
+        for p in 0..<planes {
+            let x = input + p * h * w
+            for y in 0..<oh {
+                let r0 = 2 * y * w, r1 = r0 + w
+                for xo in 0..<ow {
+                    let i0 = r0 + 2 * xo, i1 = i0 + 1, i2 = r1 + 2 * xo, i3 = i2 + 1
+                    var best = x[i0], bi = i0
+                    if !best.isNaN {
+                        let v1 = x[i1], v2 = x[i2], v3 = x[i3]
+                        if v1 > best || v1.isNaN { best = v1; bi = i1 }
+                        if !best.isNaN && (v2 > best || v2.isNaN) { best = v2; bi = i2 }
+                        if !best.isNaN && (v3 > best || v3.isNaN) { best = v3; bi = i3 }
+                    }
+                    output[o] = best
+                    idx[o] = Int32(bi)
+                    o += 1
+                }
+            }
         }
     }
 }

@@ -126,4 +126,32 @@ private func error(_ body: () throws -> Void) -> OptimizerError? {
         #expect(g["params"] == .list([0, 1]))
         #expect(g["param_names"] == .list(["layer0.weight", "layer1.weight"]))
     }
+
+    /// A step writes the parameter and its state buffers in place: no copy-on-write copies
+    /// (a copy would be allocated while the original is alive, so its address would differ).
+    @Test(arguments: ["SGD", "Adam", "RMSprop", "Adagrad"])
+    func stepsWriteInPlace(type: String) throws {
+        let p = params([[1000]])[0]
+        let opt: Optimizer = switch type {
+        case "SGD": try SGD([p], momentum: 0.9)
+        case "Adam": try Adam([p], amsgrad: true)
+        case "RMSprop": try RMSprop([p], momentum: 0.9, centered: true)
+        default: try Adagrad([p])
+        }
+        func addresses() -> [Int] {
+            var out = [p.value.storage.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) }]
+            for (_, v) in opt.state[ObjectIdentifier(p)] ?? [:] {
+                if let t = v.tensorValue, t.count > 1 {
+                    out.append(t.floatArray().withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) })
+                }
+            }
+            return out
+        }
+        setGrads([p], step: 0)
+        try opt.step()
+        let before = addresses()
+        #expect(before.count > 1)
+        for t in 1...3 { setGrads([p], step: t); try opt.step() }
+        #expect(addresses() == before)
+    }
 }

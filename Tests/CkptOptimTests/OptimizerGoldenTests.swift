@@ -115,6 +115,22 @@ import Testing
         }
     }
 
+    /// PyTorch's own state dict (no `type` key) loads into a fresh optimizer and comes back
+    /// out unchanged: same keys, order, types and bits.
+    @Test(arguments: all)
+    func loadsPyTorchStateDict(optimizer: String) throws {
+        let file = try OptimFixture.load(optimizer)
+        for c in file.cases {
+            let name = c["name"]!.stringValue!
+            let (_, opt) = try OptimFixture.build(file, c)
+            let torch = c["state_dict"]!.dictValue!
+            try opt.loadStateDict(torch)
+            var ours = opt.stateDict()
+            _ = ours.removeValue(forKey: "type")
+            compare(ours: .dict(ours), torch: .dict(torch), path: "\(optimizer)/\(name) loaded")
+        }
+    }
+
     /// Same structure, key order, Python types and bits; names the first differing path.
     func compare(ours: StateValue, torch: StateValue, path: String) {
         switch (ours, torch) {

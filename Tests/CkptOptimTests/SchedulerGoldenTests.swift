@@ -92,3 +92,32 @@ import Testing
         }
     }
 }
+
+/// The same golden sequences with the real optimizers (`makeScheduleOptimizer`), whose
+/// `defaults` decide between `momentum` and `betas[0]` as PyTorch's do, and whose `step()`
+/// the schedulers follow.
+@Suite struct SchedulerRealOptimizerTests {
+    @Test(arguments: SchedulerFixtures.all)
+    func lrSequenceMatchesTorch(_ c: SchedulerFixtures.Case) throws {
+        // AdamW's config refuses the key its groups hold (it always decouples).
+        let groups: [StateValue] = c.groups.map { g in
+            var g = g
+            if c.doc["optimizer_type"] == "AdamW" { _ = g.removeValue(forKey: "decoupled_weight_decay") }
+            return .dict(g)
+        }
+        let optimizer = try makeScheduleOptimizer(config: [
+            "type": c.doc["optimizer_type"]!, "param_groups": .list(groups),
+        ])
+        let (s, _) = try makeScheduler(config: c.config, optimizer: optimizer)
+        let want = c.lr, wantMomentum = c.momentum, metrics = c.metrics
+        for k in 0...c.steps {
+            if k > 0 { try stepBoth(s, optimizer, metric: metrics?[k - 1]) }
+            guard bits(optimizer.paramGroups.map(\.lr)) == bits(want[k]),
+                  wantMomentum.map({ bits(momentumRow(optimizer)) == bits($0[k]) }) ?? true
+            else {
+                Issue.record("step \(k): lr \(optimizer.paramGroups.map(\.lr)) != torch \(want[k])")
+                return
+            }
+        }
+    }
+}

@@ -83,8 +83,9 @@ extension Optimizer {
             guard case .dict(let g) = saved else {
                 throw OptimizerError(.stateDictMismatch, "param_groups[\(gi)] must be a dict, found \(saved.kindName)")
             }
-            guard let idx = g["params"]?.arrayValue, let ids = Optional(idx.compactMap(\.intValue)), ids.count == idx.count else {
-                throw OptimizerError(.stateDictMismatch, "param_groups[\(gi)].params must be a list of ints")
+            guard let ids = Self.indexList(g["params"]) else {
+                throw OptimizerError(.stateDictMismatch,
+                    "param_groups[\(gi)].params must be a list of ints, found \(g["params"]?.kindName ?? "nothing")")
             }
             guard ids.count == current.params.count else {
                 throw OptimizerError(.invalidValue,
@@ -129,6 +130,22 @@ extension Optimizer {
         state = newState
         stateOrder = order
         stateOrderSet = Set(order)
+    }
+
+    /// A group's `params`: a list of ints, or an integer tensor (as a file format may store it).
+    static func indexList(_ v: StateValue?) -> [Int64]? {
+        switch v {
+        case .list(let a)?, .tuple(let a)?:
+            let ids = a.compactMap { x -> Int64? in if case .int(let i) = x { i } else { nil } }
+            return ids.count == a.count ? ids : nil
+        case .tensor(let t)?:
+            switch t.storage {
+            case .int64(let a): return a
+            case .int32(let a): return a.map(Int64.init)
+            default: return nil
+            }
+        default: return nil
+        }
     }
 
     /// The shape of the first non-`step` state tensor (PyTorch keeps them shaped like the param).

@@ -2,12 +2,13 @@ import CkptCore
 
 /// Reads and writes the momentum that CyclicLR and OneCycleLR cycle: `betas[0]` when the
 /// optimizer has `betas` (Adam, AdamW), otherwise `momentum` (SGD, RMSprop), as PyTorch
-/// decides from `optimizer.defaults` (here: the first group's keys, which every group shares).
+/// decides from `optimizer.defaults` (for an optimizer built from bare groups, with no
+/// defaults, from the first group's keys, which every group shares).
 enum MomentumKey {
     static func usesBeta1(_ optimizer: Optimizer, scheduler: String) throws -> Bool {
-        let first = optimizer.paramGroups.first
-        if first?["betas"] != nil { return true }
-        if first?["momentum"] != nil { return false }
+        let keys = optimizer.defaults.isEmpty ? (optimizer.paramGroups.first?.options ?? [:]) : optimizer.defaults
+        if keys["betas"] != nil { return true }
+        if keys["momentum"] != nil { return false }
         throw SchedulerError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
     }
 

@@ -1,0 +1,99 @@
+/// A training run: the model, its optimizer and lr scheduler, the data, how far training has
+/// come and the random state, all built from one `RunConfig`.
+///
+/// The pieces follow PyTorch's training loop one to one (`optimizer.zeroGrad()`,
+/// `model.forwardBackward(batch)` for forward + loss + backward, `optimizer.step()`,
+/// `scheduler.step()`), so a custom loop reads like the seed's. `saveRun(to:)` writes all of it
+/// to one checkpoint and `Run.restoreRun(from:)` rebuilds it, so the next step after a restore
+/// computes exactly what it would have computed without the interruption:
+/// - the data order of epoch `e` is a pure function of (`seed`, `e`), and `remainingBatches()`
+///   skips the batches an interrupted epoch already did;
+/// - the lr each step uses is the optimizer's saved group lr, continued by the scheduler's
+///   chainable step (never recomputed from a closed form).
+public final class Run {
+    /// The config with every default filled in and the dataset resolved (the CIFAR-10 →
+    /// synthetic fallback already applied), as saved in every checkpoint.
+    public internal(set) var config: RunConfig
+    public let model: RunModel
+    public let optimizer: Optimizer
+    /// nil: constant lr (`"scheduler": null`).
+    public let scheduler: RunScheduler?
+    public let trainData: Dataset
+    /// nil when the dataset has no test split (`test_size: 0`, an HDF5 file without `test_path`).
+    public let testData: Dataset?
+    public var progress = RunProgress()
+
+    /// Builds a fresh run from `config`: loads the data, initialises the model from the seed,
+    /// builds the optimizer, then the scheduler (which takes its initial step, as PyTorch's does).
+    public convenience init(config: RunConfig) throws {
+        var resolved = config
+        let (train, test) = try Backends.loadData(&resolved)
+        try self.init(resolvedConfig: resolved, train: train, test: test)
+    }
+
+    init(resolvedConfig config: RunConfig, train: Dataset, test: Dataset?) throws {
+        self.config = config
+        trainData = train
+        testData = test
+        if let test, test.sampleShape != train.sampleShape {
+            throw RunError.config("data: test samples are \(test.sampleShape), training samples \(train.sampleShape)")
+        }
+        model = try Backends.buildModel(config, sampleShape: train.sampleShape)
+        optimizer = try Backends.buildOptimizer(config.optimizer, parameters: model.parameters)
+        scheduler = try Backends.buildScheduler(config.scheduler, optimizer: optimizer)
+    }
+
+    /// Training samples per epoch (`data.limit` applied).
+    public var samplesPerEpoch: Int { min(trainData.count, config.data.limit ?? trainData.count) }
+
+    /// Mini-batches per epoch (the last one may be short, as with PyTorch's DataLoader).
+    public var batchesPerEpoch: Int { (samplesPerEpoch + config.data.batchSize - 1) / config.data.batchSize }
+
+    /// The batches of the current epoch that are not done yet, in the epoch's order: a pure
+    /// function of (seed, epoch), minus the `progress.batch` batches already done.
+    public func remainingBatches() -> Batches {
+        Batches(trainData, batchSize: config.data.batchSize, shuffle: config.data.shuffle, seed: config.seed,
+                epoch: progress.epoch, limit: config.data.limit, startBatch: progress.batch)
+    }
+
+    /// Records one optimizer step: the lr each group used and the loss. Call it once per
+    /// `optimizer.step()` (before or after: the optimizer step does not change the lr).
+    public func recordStep(loss: Float) {
+        progress.lrHistory.append(optimizer.paramGroups.map(\.lr))
+        progress.lossHistory.append(loss)
+        progress.globalStep += 1
+        progress.batch += 1
+    }
+
+    /// One step of the seed's loop: zero grads, forward, loss, backward, optimizer step,
+    /// record; then the scheduler's step when its interval is `"step"`. Returns the loss.
+    @discardableResult
+    public func trainStep(_ batch: Batch) throws -> Float {
+        optimizer.zeroGrad()
+        let loss = try model.forwardBackward(batch)
+        try optimizer.step()
+        recordStep(loss: loss)
+        if let scheduler, scheduler.stepsPerBatch { try scheduler.step(metric: Double(loss)) }
+        return loss
+    }
+
+    /// Test-set loss and accuracy, nil without a test set.
+    public func evaluate() throws -> (loss: Double, accuracy: Double)? {
+        guard let testData, testData.count > 0 else { return nil }
+        return try model.evaluate(testData, batchSize: max(config.data.batchSize, 256))
+    }
+
+    /// The mean loss of the current epoch's steps so far (in double, as Python sums `loss.item()`).
+    public var epochTrainLoss: Double {
+        let losses = progress.lossHistory[progress.epochStartStep...]
+        return losses.isEmpty ? .nan : losses.reduce(0.0) { $0 + Double($1) } / Double(losses.count)
+    }
+
+    /// Ends the epoch: the scheduler's per-epoch step (ReduceLROnPlateau receives `metric`),
+    /// then `epoch += 1`. After it, the run holds exactly the state the next epoch starts from.
+    public func endEpoch(metric: Double? = nil) throws {
+        if let scheduler, !scheduler.stepsPerBatch { try scheduler.step(metric: metric ?? epochTrainLoss) }
+        progress.epoch += 1
+        progress.batch = 0
+    }
+}

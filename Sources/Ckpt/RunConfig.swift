@@ -1,0 +1,366 @@
+import Foundation
+
+/// A run's configuration, parsed from the JSON run config (`docs/CONFIG.md`), with the seed's
+/// value for every key left out: LeNet, SGD(lr 0.001, momentum 0.9), ExponentialLR(gamma 0.9)
+/// stepped per epoch, 20 epochs, batch size 4, CIFAR-10 from `./CIFAR10` (or the embedded
+/// synthetic data when those files are absent), seed 0, a checkpoint after every epoch.
+///
+/// Parsing is strict: an unknown key, a wrong type or a bad value throws `RunConfig.Error`
+/// naming the key path (`data.batch_size: expected a positive integer, found "4"`).
+/// The `optimizer` and `scheduler` sections are kept as `StateDict`s in PyTorch's keyword
+/// names and checked by `makeOptimizer` / `makeScheduler`, which know each class's arguments.
+public struct RunConfig: Sendable, Equatable {
+    public enum ModelType: String, Sendable, Equatable, CaseIterable { case lenet, mlp }
+    public enum DatasetKind: String, Sendable, Equatable, CaseIterable { case cifar10, hdf5, synthetic }
+    /// Which loss ReduceLROnPlateau receives after each epoch.
+    public enum PlateauMetric: String, Sendable, Equatable {
+        case testLoss = "test_loss", trainLoss = "train_loss"
+    }
+
+    public struct Model: Sendable, Equatable {
+        public var type: ModelType = .lenet
+        /// MLP layer sizes, input first (`[3072, 256, 10]`); unused by LeNet.
+        public var sizes: [Int] = [3072, 256, 10]
+    }
+
+    public struct Data: Sendable, Equatable {
+        public var dataset: DatasetKind = .cifar10
+        /// True when `dataset` was left out: CIFAR-10 if its files are under `root`, else synthetic.
+        public var datasetIsDefault = true
+        public var root = "./CIFAR10"
+        public var path: String?
+        public var testPath: String?
+        public var trainSize = RunConfig.syntheticTrainSize
+        public var testSize = RunConfig.syntheticTestSize
+        public var batchSize = 4
+        public var shuffle = true
+        public var limit: Int?
+    }
+
+    public struct Checkpointing: Sendable, Equatable {
+        /// Save `epoch-<N>.h5` when N is a multiple of this (the last epoch is always saved); nil: last only.
+        public var everyEpochs: Int? = 1
+        /// Save `step-<global_step>.h5` every this many optimizer steps; nil: never mid-epoch.
+        public var everySteps: Int?
+    }
+
+    public var model = Model()
+    public var data = Data()
+    /// The optimizer section: `type` plus PyTorch's keyword arguments, and `param_groups`.
+    public var optimizer: StateDict = RunConfig.seedOptimizer
+    /// The scheduler section (`type`, PyTorch's keyword arguments, `interval`); nil: constant lr.
+    public var scheduler: StateDict? = RunConfig.seedScheduler
+    /// Which loss feeds ReduceLROnPlateau (`scheduler.metric`); the train loss when there is no test set.
+    public var plateauMetric = PlateauMetric.testLoss
+    public var epochs = 20
+    public var seed: UInt64 = 0
+    public var checkpoint = Checkpointing()
+    /// Print the seed's running-loss line every this many mini-batches (the seed's 2000).
+    public var logEvery = 2000
+
+    /// The synthetic default's size: small enough that the seed's 20 epochs at batch size 4
+    /// take a few minutes on two cores, large enough that the loss visibly falls.
+    public static let syntheticTrainSize = 5000
+    public static let syntheticTestSize = 1000
+    public static let seedOptimizer: StateDict = ["type": "SGD", "lr": 0.001, "momentum": 0.9]
+    public static let seedScheduler: StateDict = ["type": "ExponentialLR", "gamma": 0.9]
+
+    /// The seed's configuration.
+    public init() {}
+
+    /// A config parse or validation error; `key` is the dotted path ("data.batch_size").
+    public struct Error: Swift.Error, CustomStringConvertible, Equatable {
+        public var key: String
+        public var message: String
+        public var file: String?
+        public init(key: String, message: String, file: String? = nil) {
+            self.key = key
+            self.message = message
+            self.file = file
+        }
+        public var description: String {
+            let prefix = file.map { "\($0): " } ?? ""
+            return key.isEmpty ? prefix + message : "\(prefix)\(key): \(message)"
+        }
+    }
+
+    /// Parses a run config from JSON text.
+    public init(json text: String) throws {
+        let value: StateValue
+        do {
+            value = try JSON.parse(text)
+        } catch let e as JSON.ParseError {
+            throw Error(key: "", message: e.description)
+        }
+        try self.init(value: value)
+    }
+
+    /// Reads and parses the run config at `path`; errors name the file.
+    public init(contentsOf path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw Error(key: "", message: exists ? "cannot read the file" : "no such file", file: path)
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw Error(key: "", message: "not UTF-8 text", file: path)
+        }
+        do {
+            try self.init(json: text)
+        } catch var e as Error {
+            e.file = path
+            throw e
+        }
+    }
+
+    /// Parses an already-decoded JSON value (a dict).
+    public init(value: StateValue) throws {
+        guard let root = value.dictValue else {
+            throw Error(key: "", message: "a run config is a JSON object, found \(Self.show(value))")
+        }
+        let r = Reader(root, path: "")
+        try r.allow(["model", "data", "optimizer", "scheduler", "epochs", "seed", "checkpoint", "log_every"])
+        if let m = try r.dict("model") {
+            try m.allow(["type", "sizes"])
+            model.type = try m.choice("type", default: ModelType.lenet)
+            if model.type == .mlp {
+                if let sizes = try m.positiveInts("sizes") {
+                    guard sizes.count >= 2 else {
+                        throw m.error("sizes", "expected at least two sizes (inputs, outputs), found \(sizes.count)")
+                    }
+                    model.sizes = sizes
+                }
+            } else if m.has("sizes") {
+                throw m.error("sizes", "only used with \"type\": \"mlp\"")
+            }
+        }
+        if let d = try r.dict("data") {
+            try d.allow(["dataset", "root", "path", "test_path", "train_size", "test_size", "batch_size", "shuffle", "limit"])
+            if d.has("dataset") {
+                data.dataset = try d.choice("dataset", default: DatasetKind.cifar10)
+                data.datasetIsDefault = false
+            }
+            let relevant: [DatasetKind: Set<String>] = [
+                .cifar10: ["root"], .hdf5: ["path", "test_path"], .synthetic: ["train_size", "test_size"],
+            ]
+            for key in ["root", "path", "test_path", "train_size", "test_size"]
+            where d.has(key) && !relevant[data.dataset]!.contains(key) {
+                let owner = relevant.first { $0.value.contains(key) }!.key
+                throw d.error(key, "only used with \"dataset\": \"\(owner.rawValue)\"")
+            }
+            data.root = try d.string("root") ?? data.root
+            data.path = try d.string("path")
+            data.testPath = try d.optionalString("test_path")
+            if data.dataset == .hdf5, data.path == nil {
+                throw d.error("path", "required with \"dataset\": \"hdf5\" (an HDF5 file with /images and /labels)")
+            }
+            data.trainSize = try d.positiveInt("train_size") ?? data.trainSize
+            data.testSize = try d.nonNegativeInt("test_size") ?? data.testSize
+            data.batchSize = try d.positiveInt("batch_size") ?? data.batchSize
+            data.shuffle = try d.bool("shuffle") ?? data.shuffle
+            data.limit = try d.optionalPositiveInt("limit")
+        }
+        if r.has("optimizer") {
+            guard let o = try r.dict("optimizer") else {
+                throw r.error("optimizer", "expected an object such as {\"type\": \"SGD\", \"lr\": 0.001}, found null")
+            }
+            var section = o.dict
+            let type = try o.string("type") ?? "SGD"
+            if section["type"] == nil { section = Self.prepending("type", .string(type), to: section) }
+            if type == "SGD" {
+                // The seed's values stand in for keys left out, as everywhere in the config.
+                if section["lr"] == nil { section["lr"] = Self.seedOptimizer["lr"] }
+                if section["momentum"] == nil { section["momentum"] = Self.seedOptimizer["momentum"] }
+            }
+            if section["param_groups"]?.isNone == true { _ = section.removeValue(forKey: "param_groups") }
+            optimizer = section
+        }
+        if r.has("scheduler") {
+            if let s = try r.dict("scheduler") {
+                var section = s.dict
+                let type = try s.string("type") ?? "ExponentialLR"
+                if section["type"] == nil { section = Self.prepending("type", .string(type), to: section) }
+                if type == "ExponentialLR", section["gamma"] == nil { section["gamma"] = Self.seedScheduler["gamma"] }
+                if let interval = section["interval"] {
+                    guard let text = interval.stringValue, text == "epoch" || text == "step" else {
+                        throw s.error("interval", "expected \"epoch\" or \"step\", found \(Self.show(interval))")
+                    }
+                }
+                if let metric = section.removeValue(forKey: "metric") {
+                    guard type == "ReduceLROnPlateau" else {
+                        throw s.error("metric", "only used with \"type\": \"ReduceLROnPlateau\"")
+                    }
+                    guard let text = metric.stringValue, let m = PlateauMetric(rawValue: text) else {
+                        throw s.error("metric", "expected \"test_loss\" or \"train_loss\", found \(Self.show(metric))")
+                    }
+                    plateauMetric = m
+                }
+                scheduler = section
+            } else {
+                scheduler = nil
+            }
+        }
+        epochs = try r.positiveInt("epochs") ?? epochs
+        if r.has("seed") {
+            guard case .int(let s) = r.dict["seed"]!, s >= 0 else {
+                throw r.error("seed", "expected a non-negative integer, found \(Self.show(r.dict["seed"]!))")
+            }
+            seed = UInt64(s)
+        }
+        if let c = try r.dict("checkpoint") {
+            try c.allow(["every_epochs", "every_steps"])
+            if c.has("every_epochs") { checkpoint.everyEpochs = try c.optionalPositiveInt("every_epochs") }
+            checkpoint.everySteps = try c.optionalPositiveInt("every_steps")
+        }
+        logEvery = try r.positiveInt("log_every") ?? logEvery
+    }
+
+    /// The scheduler's `interval`: `"step"` steps it after every optimizer step, `"epoch"` (the
+    /// seed's) once after each epoch.
+    public var schedulerStepsPerBatch: Bool { scheduler?["interval"]?.stringValue == "step" }
+
+    /// The full config with every default filled in, as saved in each checkpoint's `config`
+    /// attribute; parsing it back gives an equal `RunConfig`.
+    public var json: StateDict {
+        var modelSection: StateDict = ["type": .string(model.type.rawValue)]
+        if model.type == .mlp { modelSection["sizes"] = .list(model.sizes.map { .int(Int64($0)) }) }
+        var d: StateDict = [:]
+        if !data.datasetIsDefault || data.dataset != .cifar10 { d["dataset"] = .string(data.dataset.rawValue) }
+        switch data.dataset {
+        case .cifar10: d["root"] = .string(data.root)
+        case .hdf5:
+            d["path"] = data.path.map { .string($0) } ?? StateValue.none
+            d["test_path"] = data.testPath.map { .string($0) } ?? StateValue.none
+        case .synthetic:
+            d["train_size"] = .int(Int64(data.trainSize))
+            d["test_size"] = .int(Int64(data.testSize))
+        }
+        d["batch_size"] = .int(Int64(data.batchSize))
+        d["shuffle"] = .bool(data.shuffle)
+        d["limit"] = data.limit.map { .int(Int64($0)) } ?? StateValue.none
+        var sched: StateValue = .none
+        if var s = scheduler {
+            if s["type"]?.stringValue == "ReduceLROnPlateau" { s["metric"] = .string(plateauMetric.rawValue) }
+            sched = .dict(s)
+        }
+        return [
+            "model": .dict(modelSection),
+            "data": .dict(d),
+            "optimizer": .dict(optimizer),
+            "scheduler": sched,
+            "epochs": .int(Int64(epochs)),
+            "seed": .int(Int64(bitPattern: seed)),
+            "checkpoint": .dict([
+                "every_epochs": checkpoint.everyEpochs.map { .int(Int64($0)) } ?? .none,
+                "every_steps": checkpoint.everySteps.map { .int(Int64($0)) } ?? .none,
+            ]),
+            "log_every": .int(Int64(logEvery)),
+        ]
+    }
+
+    /// `json` as indented JSON text.
+    public var jsonText: String { JSON.string(.dict(json), pretty: true) }
+
+    static func show(_ v: StateValue) -> String {
+        switch v {
+        case .none: "null"
+        case .list, .tuple: "a list"
+        case .dict: "an object"
+        default: JSON.string(v)
+        }
+    }
+
+    static func prepending(_ key: String, _ value: StateValue, to dict: StateDict) -> StateDict {
+        var out: StateDict = [key: value]
+        for (k, v) in dict { out[k] = v }
+        return out
+    }
+}
+
+/// Typed reads from one config object, with errors naming the dotted key path.
+private struct Reader {
+    let dict: StateDict
+    let path: String
+
+    init(_ dict: StateDict, path: String) {
+        self.dict = dict
+        self.path = path
+    }
+
+    func key(_ k: String) -> String { path.isEmpty ? k : "\(path).\(k)" }
+    func error(_ k: String, _ message: String) -> RunConfig.Error { RunConfig.Error(key: key(k), message: message) }
+    func has(_ k: String) -> Bool { dict[k] != nil }
+
+    func allow(_ keys: Set<String>) throws {
+        for k in dict.keys where !keys.contains(k) {
+            throw RunConfig.Error(key: key(k), message: "unknown key (expected one of: \(keys.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    /// A nested object; nil when absent or null.
+    func dict(_ k: String) throws -> Reader? {
+        guard let v = dict[k], !v.isNone else { return nil }
+        guard let d = v.dictValue else { throw error(k, "expected an object, found \(RunConfig.show(v))") }
+        return Reader(d, path: key(k))
+    }
+
+    func string(_ k: String) throws -> String? {
+        guard let v = dict[k] else { return nil }
+        guard let s = v.stringValue else { throw error(k, "expected a string, found \(RunConfig.show(v))") }
+        return s
+    }
+
+    func optionalString(_ k: String) throws -> String? {
+        guard let v = dict[k], !v.isNone else { return nil }
+        return try string(k)
+    }
+
+    func bool(_ k: String) throws -> Bool? {
+        guard let v = dict[k] else { return nil }
+        guard let b = v.boolValue else { throw error(k, "expected true or false, found \(RunConfig.show(v))") }
+        return b
+    }
+
+    func positiveInt(_ k: String) throws -> Int? {
+        guard let v = dict[k] else { return nil }
+        guard case .int(let i) = v, i > 0, i <= Int64(Int32.max) else {
+            throw error(k, "expected a positive integer, found \(RunConfig.show(v))")
+        }
+        return Int(i)
+    }
+
+    func nonNegativeInt(_ k: String) throws -> Int? {
+        guard let v = dict[k] else { return nil }
+        guard case .int(let i) = v, i >= 0, i <= Int64(Int32.max) else {
+            throw error(k, "expected a non-negative integer, found \(RunConfig.show(v))")
+        }
+        return Int(i)
+    }
+
+    func optionalPositiveInt(_ k: String) throws -> Int? {
+        guard let v = dict[k], !v.isNone else { return nil }
+        guard case .int(let i) = v, i > 0, i <= Int64(Int32.max) else {
+            throw error(k, "expected a positive integer or null, found \(RunConfig.show(v))")
+        }
+        return Int(i)
+    }
+
+    func positiveInts(_ k: String) throws -> [Int]? {
+        guard let v = dict[k] else { return nil }
+        guard let items = v.arrayValue else { throw error(k, "expected a list of positive integers, found \(RunConfig.show(v))") }
+        return try items.enumerated().map { i, item in
+            guard case .int(let n) = item, n > 0, n <= Int64(Int32.max) else {
+                throw error("\(k)[\(i)]", "expected a positive integer, found \(RunConfig.show(item))")
+            }
+            return Int(n)
+        }
+    }
+
+    func choice<T: RawRepresentable & CaseIterable>(_ k: String, default value: T) throws -> T where T.RawValue == String {
+        guard let v = dict[k] else { return value }
+        guard let s = v.stringValue, let c = T(rawValue: s) else {
+            let names = T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+            throw error(k, "expected one of \(names), found \(RunConfig.show(v))")
+        }
+        return c
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+
+/// The seed's training loop over a `Run`, with checkpoints:
+/// ```
+/// for epoch in epochs:
+///     for batch in epoch's batches (skipping those a resumed epoch already did):
+///         zeroGrad, forward, loss, backward, optimizer.step, record lr per group and loss
+///         scheduler.step() when interval == "step"
+///         every `log_every` batches: the seed's "[epoch, batch] loss: x.xxx" line
+///         every `checkpoint.every_steps` steps: DIR/step-<global_step>.h5
+///     test loss and accuracy
+///     scheduler.step() when interval == "epoch" (ReduceLROnPlateau: the test loss, or the
+///         epoch's mean train loss when there is no test set or `scheduler.metric` is "train_loss")
+///     DIR/epoch-<N>.h5 (N = completed epochs), so the file holds exactly the state epoch N+1 starts from
+/// ```
+/// `shouldStop` is polled at every batch boundary (Ctrl-C): the trainer then saves the current
+/// state as `DIR/step-<global_step>.h5`, which resumes exactly, and returns `.interrupted`.
+public struct Trainer {
+    /// What the loop reports, for progress display.
+    public enum Event {
+        /// Before the first batch; `resumed` when the run came from a checkpoint.
+        case started(epochs: Int, batchesPerEpoch: Int, batchSize: Int, resumed: Bool)
+        /// After each optimizer step. `batch` counts from 1 within the epoch (0-based `epoch`).
+        case step(epoch: Int, batch: Int, loss: Float, lr: [Double], samples: Int)
+        /// The seed's running-loss line: mean loss of the last `logEvery` batches.
+        case runningLoss(epoch: Int, batch: Int, loss: Double)
+        /// After the epoch's scheduler step. `epoch` counts from 1.
+        case epochEnd(epoch: Int, trainLoss: Double, testLoss: Double?, testAccuracy: Double?, lr: [Double])
+        case saved(path: String)
+    }
+
+    public enum Outcome: Equatable {
+        case completed
+        /// Stopped at a batch boundary; the state is saved at `path`.
+        case interrupted(path: String)
+    }
+
+    /// Where checkpoints go.
+    public var directory: String
+    public var onEvent: (Event) -> Void
+    public var shouldStop: () -> Bool
+
+    public init(directory: String, onEvent: @escaping (Event) -> Void = { _ in }, shouldStop: @escaping () -> Bool = { false }) {
+        self.directory = directory
+        self.onEvent = onEvent
+        self.shouldStop = shouldStop
+    }
+
+    public func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+
+    /// Trains `run` until `run.config.epochs` epochs are complete.
+    public func train(_ run: Run, resumed: Bool = false) throws -> Outcome {
+        let config = run.config
+        let perEpoch = run.batchesPerEpoch
+        onEvent(.started(epochs: config.epochs, batchesPerEpoch: perEpoch, batchSize: config.data.batchSize, resumed: resumed))
+        var lastSaved: (step: Int, epoch: Int, path: String)?
+        func save(_ name: String) throws -> String {
+            let p = path(name)
+            try run.saveRun(to: p)
+            lastSaved = (run.progress.globalStep, run.progress.epoch, p)
+            onEvent(.saved(path: p))
+            return p
+        }
+        func stop() throws -> Outcome {
+            if let s = lastSaved, s.step == run.progress.globalStep, s.epoch == run.progress.epoch {
+                return .interrupted(path: s.path)
+            }
+            return .interrupted(path: try save("step-\(run.progress.globalStep).h5"))
+        }
+        while run.progress.epoch < config.epochs {
+            let epoch = run.progress.epoch
+            let isLastEpoch = epoch + 1 == config.epochs
+            let epochFileFollows = isLastEpoch || config.checkpoint.everyEpochs.map { (epoch + 1) % $0 == 0 } ?? false
+            // The running loss resumes from the batches of this print window already done.
+            let windowStart = run.progress.epochStartStep + (run.progress.batch / config.logEvery) * config.logEvery
+            var running = run.progress.lossHistory[windowStart...].reduce(0.0) { $0 + Double($1) }
+            for batch in run.remainingBatches() {
+                if shouldStop() { return try stop() }
+                let loss = try run.trainStep(batch)
+                running += Double(loss)
+                let done = run.progress.batch
+                onEvent(.step(epoch: epoch, batch: done, loss: loss, lr: run.progress.lrHistory.last!, samples: batch.labels.count))
+                if done % config.logEvery == 0 {
+                    onEvent(.runningLoss(epoch: epoch + 1, batch: done, loss: running / Double(config.logEvery)))
+                    running = 0
+                }
+                if let every = config.checkpoint.everySteps, run.progress.globalStep % every == 0,
+                   !(done == perEpoch && epochFileFollows) {
+                    _ = try save("step-\(run.progress.globalStep).h5")
+                }
+            }
+            if shouldStop() { return try stop() }
+            let trainLoss = run.epochTrainLoss
+            let test = try run.evaluate()
+            let metric = config.plateauMetric == .testLoss ? test?.loss ?? trainLoss : trainLoss
+            try run.endEpoch(metric: metric)
+            onEvent(.epochEnd(epoch: run.progress.epoch, trainLoss: trainLoss, testLoss: test?.loss,
+                              testAccuracy: test?.accuracy, lr: run.optimizer.paramGroups.map(\.lr)))
+            if epochFileFollows { _ = try save("epoch-\(run.progress.epoch).h5") }
+        }
+        return .completed
+    }
+}

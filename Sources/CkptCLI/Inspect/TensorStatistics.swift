@@ -1,0 +1,67 @@
+import CkptCore
+
+/// Summary statistics of a tensor's elements, computed in double precision in element order
+/// (so the same tensor always gives the same bits).
+///
+/// `min`, `max`, `mean` and `std` are over the finite elements; `std` is PyTorch's default
+/// `torch.std` (unbiased, correction = 1), NaN for fewer than two finite elements. NaN and
+/// ±Inf elements are counted, not included. All are NaN when no element is finite.
+struct TensorStatistics: Equatable {
+    var count: Int
+    var min: Double
+    var max: Double
+    var mean: Double
+    var std: Double
+    var nanCount: Int
+    var infCount: Int
+
+    init(_ t: TensorData) {
+        switch t.storage {
+        case .float32(let x): self.init(x, Double.init)
+        case .float64(let x): self.init(x, { $0 })
+        case .int64(let x): self.init(x, Double.init)
+        case .int32(let x): self.init(x, Double.init)
+        case .uint8(let x): self.init(x, Double.init)
+        case .bool(let x): self.init(x, { $0 ? 1 : 0 })
+        case .float16: self.init(t.doubleElements, { $0 })
+        }
+    }
+
+    /// Two passes over `values` (sum, then squared deviations from the mean), no copies.
+    private init<T>(_ values: [T], _ toDouble: (T) -> Double) {
+        count = values.count
+        var lo = Double.infinity, hi = -Double.infinity, sum = 0.0, n = 0, nans = 0, infs = 0
+        for e in values {
+            let v = toDouble(e)
+            if v.isNaN { nans += 1; continue }
+            if v.isInfinite { infs += 1; continue }
+            n += 1
+            sum += v
+            if v < lo { lo = v }
+            if v > hi { hi = v }
+        }
+        nanCount = nans
+        infCount = infs
+        guard n > 0 else { min = .nan; max = .nan; mean = .nan; std = .nan; return }
+        min = lo
+        max = hi
+        let m = sum / Double(n)
+        mean = m
+        var squares = 0.0
+        for e in values {
+            let v = toDouble(e)
+            if v.isFinite { squares += (v - m) * (v - m) }
+        }
+        std = n > 1 ? (squares / Double(n - 1)).squareRoot() : .nan
+    }
+
+    var json: StateValue {
+        .dict(["min": .double(min), "max": .double(max), "mean": .double(mean), "std": .double(std),
+               "nan": .int(Int64(nanCount)), "inf": .int(Int64(infCount))])
+    }
+
+    /// Text cells: min, max, mean, std, nan, inf.
+    var cells: [String] {
+        [Format.short(min), Format.short(max), Format.short(mean), Format.short(std), "\(nanCount)", "\(infCount)"]
+    }
+}

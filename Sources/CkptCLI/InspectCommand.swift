@@ -1,0 +1,96 @@
+import ArgumentParser
+import CkptCore
+import CkptFormat
+
+/// `ckpt inspect FILE [PATH] [--stats] [--json]`: what a checkpoint (or any HDF5 file) holds.
+public struct InspectCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Show what a checkpoint or any HDF5 file holds.",
+        discussion: """
+            For a ckpt checkpoint (root attribute format = "ckpt"): the format version and \
+            creation facts, the run's config, a tree of model tensors (name, dtype, shape, \
+            size), the optimizer (type, a table of param groups and their hyperparameters, \
+            the state held per parameter), the scheduler (type, last_epoch, last lrs and its \
+            own keys), progress (epoch, global step) and the lr and loss histories as small \
+            charts.
+
+            For any other HDF5 file (h5py, Keras, ...): every group and dataset with its \
+            shape, type and attributes, like `h5ls -r -v`, with the values of small attributes.
+
+            PATH narrows the output to one section, group or dataset: `model`, \
+            `model/conv1.weight`, `optimizer/param_groups/0`, `scheduler`. A tensor's values \
+            are printed when it has at most 16 elements.
+
+            --stats adds min, max, mean, std (PyTorch's default, unbiased) and NaN/Inf counts \
+            per tensor, computed in double precision over the finite elements.
+
+            Exit status: 0 success; 2 bad usage, a missing or unreadable file, or a PATH the \
+            file does not hold.
+
+            Examples:
+              ckpt inspect runs/default/epoch-20.h5
+              ckpt inspect runs/default/epoch-20.h5 model --stats
+              ckpt inspect runs/default/epoch-20.h5 optimizer/param_groups/0 --json
+              ckpt inspect weights_from_h5py.h5
+            """)
+
+    @Argument(help: "The checkpoint or HDF5 file.")
+    public var file: String
+
+    @Argument(help: "A section, group or dataset inside the file (for example model/fc3.bias).")
+    public var path: String?
+
+    @Flag(help: "Add min, max, mean, std and NaN/Inf counts for every tensor shown.")
+    public var stats = false
+
+    @OptionGroup public var output: JSONOption
+
+    public init() {}
+
+    public func run() throws {
+        let console = Console.standard()
+        try finish(console: console) { try execute(console: console, reader: .hdf5) }
+    }
+
+    /// Writes the report to `console`; throws `CLIError` for bad input.
+    func execute(console: Console, reader: FileReader) throws -> CommandStatus {
+        try FileReader.requireReadableFile(file)
+        let isCheckpoint: Bool
+        do { isCheckpoint = try reader.isCheckpoint(file) } catch { throw CLIError.reading(file, error) }
+        let parts = (path ?? "").split(separator: "/").map(String.init)
+        let part: CheckpointReport.Part
+        if isCheckpoint {
+            let checkpoint: Checkpoint
+            do { checkpoint = try reader.loadCheckpoint(file) } catch { throw CLIError.reading(file, error) }
+            let report = CheckpointReport(file: file, checkpoint: checkpoint, stats: stats,
+                                          chartWidth: console.isTerminal ? 48 : 40)
+            if parts.isEmpty {
+                part = report.full()
+            } else if parts.count == 1, let section = report.section(parts[0]) {
+                part = section
+            } else if let value = report.value(at: parts) {
+                part = report.entry(value, path: parts.joined(separator: "/"))
+            } else {
+                throw notFound(parts)
+            }
+        } else {
+            let root: FileTreeNode
+            do { root = try reader.tree(file) } catch { throw CLIError.reading(file, error) }
+            guard let node = root.find(parts.joined(separator: "/")) else { throw notFound(parts) }
+            let report = FileTreeReport(file: file, root: node)
+            part = CheckpointReport.Part(json: report.json(), lines: report.lines())
+        }
+        if output.json {
+            console.print(JSON.string(part.json, pretty: true))
+        } else {
+            for line in part.lines { console.print(line) }
+        }
+        return .success
+    }
+
+    private func notFound(_ parts: [String]) -> CLIError {
+        CLIError.file(file, path: "/" + parts.joined(separator: "/"),
+                      "no such group or dataset; run 'ckpt inspect \(file)' to list what it holds")
+    }
+}

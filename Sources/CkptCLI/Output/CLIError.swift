@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+
+/// The ckpt exit statuses (named apart from Swift Testing's `ExitStatus`) (`ckpt --help` documents them).
+public enum CommandStatus: Int32, Sendable {
+    /// Success: files identical within tolerance, every file sound.
+    case success = 0
+    /// A difference was found, or a verification failed.
+    case failure = 1
+    /// Bad usage or bad input: missing, unreadable or invalid file, invalid option value.
+    case badInput = 2
+}
+
+/// An error a command reports as one line on stderr, with its exit status.
+///
+/// The message names the file, the path inside it when there is one, and what to do
+/// ("run 'ckpt inspect FILE' to list what it holds"). No stack traces, no HDF5 dumps.
+public struct CLIError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var status: CommandStatus
+
+    public init(_ message: String, status: CommandStatus = .badInput) {
+        self.message = message
+        self.status = status
+    }
+
+    public var description: String { message }
+
+    /// A bad-input error for `file`, with the path inside it when known.
+    public static func file(_ file: String, path: String? = nil, _ message: String) -> CLIError {
+        CLIError([file, path].compactMap { $0 }.joined(separator: ": ") + ": " + message)
+    }
+
+    /// Turns any error a loader throws into one line about `file`, keeping its own text (which
+    /// names the path inside the file) but not repeating the file name.
+    public static func reading(_ file: String, _ error: Error) -> CLIError {
+        if let e = error as? CLIError { return e }
+        var text = String(describing: error).replacingOccurrences(of: "\n", with: " ")
+        if !text.contains(file) { text = "\(file): \(text)" }
+        return CLIError(text)
+    }
+}
+
+extension ParsableCommand {
+    /// Runs `body` as a command's `run()`: a `CLIError` becomes its line on stderr and its exit
+    /// status; a non-zero status returned becomes `ExitCode`.
+    func finish(console: Console, _ body: () throws -> CommandStatus) throws {
+        let status: CommandStatus
+        do {
+            status = try body()
+        } catch let error as CLIError {
+            console.printError("ckpt \(Self._commandName): \(error.message)")
+            throw ExitCode(error.status.rawValue)
+        }
+        if status != .success { throw ExitCode(status.rawValue) }
+    }
+}

@@ -1,0 +1,44 @@
+import CkptFormat
+import Foundation
+
+/// How the reading commands open files: is it a ckpt checkpoint, load it, or list any HDF5
+/// file's tree. Commands take one so tests can hand them checkpoints held in memory.
+public struct FileReader: Sendable {
+    /// Whether the file is a ckpt checkpoint (root attribute `format == "ckpt"`); throws a
+    /// `CLIError` when the file cannot be read as HDF5.
+    public var isCheckpoint: @Sendable (String) throws -> Bool
+    /// Loads a checkpoint, verifying tensor checksums; throws the loader's error.
+    public var loadCheckpoint: @Sendable (String) throws -> Checkpoint
+    /// The object tree of any HDF5 file.
+    public var tree: @Sendable (String) throws -> FileTreeNode
+
+    public init(isCheckpoint: @escaping @Sendable (String) throws -> Bool,
+                loadCheckpoint: @escaping @Sendable (String) throws -> Checkpoint,
+                tree: @escaping @Sendable (String) throws -> FileTreeNode) {
+        self.isCheckpoint = isCheckpoint
+        self.loadCheckpoint = loadCheckpoint
+        self.tree = tree
+    }
+
+    /// Fails with exit status 2 unless `path` names a readable regular file.
+    public static func requireReadableFile(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw CLIError.file(path, "no such file; check the path")
+        }
+        guard !isDirectory.boolValue else { throw CLIError.file(path, "is a directory; give a checkpoint file such as \(path)/epoch-1.h5") }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw CLIError.file(path, "not readable (permission denied)")
+        }
+    }
+
+    /// Loads `path` as a checkpoint for a command, mapping every failure to one `CLIError`
+    /// line (exit status 2).
+    func checkpoint(_ path: String) throws -> Checkpoint {
+        try Self.requireReadableFile(path)
+        guard try isCheckpoint(path) else {
+            throw CLIError.file(path, "not a ckpt checkpoint (no root attribute format = \"ckpt\"); 'ckpt inspect \(path)' lists what it holds")
+        }
+        do { return try loadCheckpoint(path) } catch { throw CLIError.reading(path, error) }
+    }
+}

@@ -1,0 +1,64 @@
+import CkptCore
+import Foundation
+
+/// How numbers and values read in text output. JSON output uses `JSON.string` instead.
+enum Format {
+    /// A double as Python's `repr` would write it (shortest round trip): `0.001`, `1e-05`.
+    static func exact(_ d: Double) -> String { JSON.number(d) }
+
+    /// A double with 6 significant digits, for statistics and differences.
+    static func short(_ d: Double) -> String {
+        if d.isNaN { return "nan" }
+        if d.isInfinite { return d < 0 ? "-inf" : "inf" }
+        return String(format: "%.6g", d)
+    }
+
+    static func shape(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ", ") + "]" }
+
+    /// A state value in one line: Python-like spellings for scalars, JSON for lists and dicts,
+    /// and `float32 [3, 2]` for tensors.
+    static func value(_ v: StateValue) -> String {
+        switch v {
+        case .tensor(let t):
+            // One-element tensors (an optimizer's `step`) show their value.
+            let v = t.count == 1 ? " = " + short(t.doubleElements[0]) : ""
+            return "\(t.dtype.rawValue) \(shape(t.shape))" + v
+        case .double(let d): return exact(d)
+        case .bool(let b): return b ? "True" : "False"
+        case .none: return "None"
+        case .string(let s): return JSON.string(.string(s))
+        case .list(let a): return "[" + a.map(value).joined(separator: ", ") + "]"
+        case .tuple(let a): return "(" + a.map(value).joined(separator: ", ") + (a.count == 1 ? ",)" : ")")
+        default: return JSON.string(v)
+        }
+    }
+
+    /// `n` followed by `word`, pluralised with an `s` unless `n == 1`.
+    static func count(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+
+    /// Bytes in B, KiB, MiB or GiB.
+    static func bytes(_ n: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var v = Double(n), u = 0
+        while v >= 1024, u < units.count - 1 { v /= 1024; u += 1 }
+        return u == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[u])
+    }
+}
+
+extension StateValue {
+    /// A JSON-friendly copy: tensors become `{dtype, shape}` summaries (no data).
+    var jsonSummary: StateValue {
+        switch self {
+        case .tensor(let t):
+            return .dict(["dtype": .string(t.dtype.rawValue), "shape": .list(t.shape.map { .int(Int64($0)) })])
+        case .list(let a): return .list(a.map(\.jsonSummary))
+        case .tuple(let a): return .tuple(a.map(\.jsonSummary))
+        case .dict(let d): return .dict(StateDict(d.map { ($0.key, $0.value.jsonSummary) }))
+        default: return self
+        }
+    }
+}
+
+extension Array where Element == Int {
+    var shapeJSON: StateValue { .list(map { .int(Int64($0)) }) }
+}

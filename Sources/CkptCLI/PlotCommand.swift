@@ -1,0 +1,98 @@
+import ArgumentParser
+import CkptCore
+import CkptFormat
+import Foundation
+
+/// `ckpt plot FILE [--out FILE.svg]`: the lr (per param group) and loss curves of a run.
+public struct PlotCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "plot",
+        abstract: "Draw a checkpoint's lr and loss history as an SVG chart.",
+        discussion: """
+            Reads progress/lr (the lr each optimizer step used, one curve per param group) and \
+            progress/loss from the checkpoint and writes one SVG file with two charts, each \
+            with axes, ticks, labels and a title, that any browser shows. For the lr curve a \
+            config would give before training, use 'ckpt schedule --plot'.
+
+            Exit status: 0 the chart was written; 2 bad usage, a missing or unreadable file, a \
+            file that is not a checkpoint or holds no history, or an output that cannot be \
+            written.
+
+            Examples:
+              ckpt plot runs/default/epoch-20.h5                  (writes runs/default/epoch-20.svg)
+              ckpt plot runs/default/epoch-20.h5 --out lr.svg
+              ckpt plot runs/default/epoch-20.h5 --out - > lr.svg
+            """)
+
+    @Argument(help: "The checkpoint.")
+    public var file: String
+
+    @Option(help: ArgumentHelp("Where to write the SVG (- for stdout; default: FILE with the extension .svg).", valueName: "file.svg"))
+    public var out: String?
+
+    @OptionGroup public var output: JSONOption
+
+    public init() {}
+
+    public func run() throws {
+        let console = Console.standard()
+        try finish(console: console) { try execute(console: console, reader: .hdf5) }
+    }
+
+    /// The output path: `--out`, or FILE with its extension replaced by `.svg`.
+    var outputPath: String {
+        if let out { return out }
+        let url = URL(fileURLWithPath: file)
+        return url.pathExtension.isEmpty ? file + ".svg" : url.deletingPathExtension().path + ".svg"
+    }
+
+    func execute(console: Console, reader: FileReader) throws -> CommandStatus {
+        let checkpoint = try reader.checkpoint(file)
+        let history = try PlotHistory(checkpoint: checkpoint, file: file)
+        let svg = PlotSVG.render(history, title: URL(fileURLWithPath: file).lastPathComponent)
+        let target = outputPath
+        if target == "-" {
+            console.write(svg)
+        } else {
+            do {
+                try svg.write(toFile: target, atomically: true, encoding: .utf8)
+            } catch {
+                throw CLIError.file(target, "cannot write the chart (\(error.localizedDescription)); check the directory exists and is writable")
+            }
+        }
+        if output.json {
+            let facts: StateDict = [
+                "file": .string(file), "out": .string(target),
+                "steps": .int(Int64(history.steps)), "groups": .int(Int64(history.lr.count)),
+                "lr": .list(history.lr.map { .dict(["first": $0.first.map { .double($0) } ?? .none, "last": $0.last.map { .double($0) } ?? .none]) }),
+                "loss": .dict(["first": history.loss.first.map { .double($0) } ?? .none, "last": history.loss.last.map { .double($0) } ?? .none]),
+            ]
+            if target == "-" { console.printError(JSON.string(.dict(facts), pretty: true)) } else { console.print(JSON.string(.dict(facts), pretty: true)) }
+        } else if target != "-" {
+            console.print("wrote \(target): lr for \(Format.count(history.lr.count, "param group")) and loss over \(Format.count(history.steps, "step"))")
+        }
+        return .success
+    }
+}
+
+/// The series `ckpt plot` draws: lr per group (`progress/lr` `[steps, groups]` split by
+/// column) and loss (`progress/loss` `[steps]`).
+struct PlotHistory {
+    var lr: [[Double]]
+    var loss: [Double]
+    var steps: Int
+
+    init(checkpoint: Checkpoint, file: String) throws {
+        guard let p = checkpoint.progress, let lrTensor = p["lr"]?.tensorValue, lrTensor.shape.count == 2 else {
+            throw CLIError.file(file, path: "/progress/lr", "no lr history to plot (a checkpoint written by 'ckpt train' holds one)")
+        }
+        let steps = lrTensor.shape[0], groups = lrTensor.shape[1]
+        guard steps > 0 else {
+            throw CLIError.file(file, path: "/progress/lr", "the history is empty (no optimizer step taken yet)")
+        }
+        let values = lrTensor.doubleElements
+        lr = (0..<groups).map { g in (0..<steps).map { values[$0 * groups + g] } }
+        loss = p["loss"]?.tensorValue?.doubleElements ?? []
+        self.steps = steps
+    }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Ckpt
+import Foundation
+
+/// `ckpt resume`: continue a run from a checkpoint, optionally proving it matches an
+/// uninterrupted run.
+struct ResumeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Continue a run from a checkpoint, bit for bit.",
+        discussion: """
+            Uses only what the checkpoint holds: its config, model, optimizer, scheduler, \
+            progress (epoch, step, batch within the epoch, lr and loss history) and random \
+            state. The optimizer and scheduler are rebuilt and restored in PyTorch's documented \
+            order (build the optimizer, build the scheduler, load the optimizer state, load the \
+            scheduler state). Checkpoints are written as `ckpt train` writes them.
+
+            With --verify, compares the finished run against REFERENCE, a checkpoint of an \
+            uninterrupted run at the same point: the lr sequence step by step, then every model \
+            and optimizer tensor bit for bit, then the scheduler state.
+
+            Exit status: 0 done (and identical with --verify), 1 --verify found a difference, \
+            2 bad usage or input, 130 interrupted.
+            """)
+
+    @Argument(help: ArgumentHelp(
+        "A checkpoint written by `ckpt train`, or a run directory (its newest checkpoint that loads).",
+        valueName: "checkpoint|dir"))
+    var checkpoint: String
+
+    @Option(name: .long, help: ArgumentHelp("Train until this many epochs are complete (default: the config's).", valueName: "total"))
+    var epochs: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Directory for new checkpoints (default: the checkpoint's directory).", valueName: "dir"))
+    var out: String?
+
+    @Option(name: .long, help: ArgumentHelp("After the run, compare with this checkpoint of an uninterrupted run.", valueName: "reference"))
+    var verify: String?
+
+    @Flag(name: .long, help: ArgumentHelp(
+        "Print one JSON object at the end (the log goes to stderr).",
+        discussion: "Keys: resumed_from, then those of `ckpt train --json`, and with --verify, verification: {identical, lr_steps, model_tensors, optimizer_tensors, divergence, lr_divergence: {step, group, value, reference} or null}."))
+    var json = false
+
+    init() {}
+
+    func validate() throws {
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be a positive integer, got \(epochs)") }
+    }
+
+    func run() throws {
+        try reportingErrors("resume") {
+            let say = sayer(json: json)
+            let path = try Self.resolve(checkpoint)
+            let run = try Run.restoreRun(from: path, epochs: epochs)
+            // Read the reference first: a bad REFERENCE is bad input (2) before any training.
+            let reference = try verify.map { try Run.loadCheckpoint($0) }
+            let p = run.progress
+            var at = "epoch \(p.epoch) of \(run.config.epochs) complete, step \(p.globalStep)"
+            if p.batch > 0 { at += " (\(p.batch) of \(run.batchesPerEpoch) batches into epoch \(p.epoch + 1))" }
+            say("resuming \(path): \(at)")
+            let directory = out ?? ((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
+            var session = TrainingSession(run: run, directory: directory, json: json)
+            var (outcome, report) = try session.execute(resumed: true, say: say)
+            report = Self.prepending(["resumed_from": .string(path)], to: report)
+            var status: Int32 = outcome == .completed ? 0 : TrainingSession.interruptedStatus
+            if let reference, let verify, outcome == .completed {
+                let result = RunVerification.compare(run.checkpoint(), reference: reference)
+                say("verify against \(verify): \(result.summary)")
+                report["verification"] = result.json
+                if !result.identical { status = 1 }
+            }
+            if json { print(JSON.string(.dict(report))) }
+            return status
+        }
+    }
+
+    /// A file as given; a directory as its newest checkpoint that loads.
+    static func resolve(_ path: String) throws -> String {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw RunError.file(path, "no such file or directory")
+        }
+        guard isDir.boolValue else { return path }
+        guard let newest = try CheckpointDirectory.newestValid(in: path) else {
+            throw RunError.file(path, "no checkpoint here that loads (files named *.h5 written by `ckpt train`)")
+        }
+        return newest
+    }
+
+    static func prepending(_ head: StateDict, to dict: StateDict) -> StateDict {
+        var out = head
+        for (k, v) in dict { out[k] = v }
+        return out
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Ckpt
+import Foundation
+
+/// `ckpt train`: the seed's training run, checkpointed after every epoch.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a network and write a checkpoint after every epoch.",
+        discussion: """
+            Without a config this is the seed's run: LeNet, SGD(lr 0.001, momentum 0.9), \
+            ExponentialLR(gamma 0.9) stepped per epoch, 20 epochs at batch size 4, on CIFAR-10 \
+            when its binaries are in ./CIFAR10, else on the embedded synthetic data (it says \
+            which). Any key a config leaves out takes the seed's value (docs/CONFIG.md).
+
+            Writes DIR/epoch-<N>.h5 after epoch N's scheduler step (the exact state epoch N+1 \
+            starts from), DIR/step-<global_step>.h5 every checkpoint.every_steps steps, and \
+            DIR/lr.svg at the end. Ctrl-C saves the current state as DIR/step-<global_step>.h5 \
+            at the next batch boundary and exits with status 130; `ckpt resume` continues it \
+            exactly. A second Ctrl-C exits without saving.
+
+            Exit status: 0 done, 2 bad usage or input (nothing is written), 130 interrupted.
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("Run config, a JSON file (docs/CONFIG.md).", valueName: "file"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("Directory for the checkpoints and lr.svg.", valueName: "dir"))
+    var out = "runs/default"
+
+    @Option(name: .long, help: ArgumentHelp("Total epochs (replaces the config's \"epochs\").", valueName: "n"))
+    var epochs: Int?
+
+    @Option(name: .customLong("init-from"), help: ArgumentHelp(
+        "Start from the model weights in a checkpoint, or in any HDF5 file whose /model group holds one dataset per parameter (loaded strictly).",
+        valueName: "file"))
+    var initFrom: String?
+
+    @Flag(name: .long, help: ArgumentHelp(
+        "Print one JSON object at the end (the log goes to stderr).",
+        discussion: "Keys: directory, epoch, global_step, batch, checkpoints (paths written, in order), lr_plot, interrupted, train_loss, test_loss, test_accuracy (of the last epoch; null when none ran or there is no test set)."))
+    var json = false
+
+    init() {}
+
+    func validate() throws {
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be a positive integer, got \(epochs)") }
+    }
+
+    func run() throws {
+        try reportingErrors("train") {
+            var cfg = try config.map { try RunConfig(contentsOf: $0) } ?? RunConfig()
+            if let epochs { cfg.epochs = epochs }
+            let say = sayer(json: json)
+            let run = try Run(config: cfg)
+            if cfg.data.datasetIsDefault, run.config.data.dataset == .synthetic {
+                say("no CIFAR-10 binaries under \(cfg.data.root): training on the embedded synthetic data")
+            }
+            if let initFrom {
+                try run.loadModelWeights(from: initFrom)
+                say("initial weights from \(initFrom)")
+            }
+            TrainingSession.describe(run).forEach(say)
+            var session = TrainingSession(run: run, directory: out, json: json)
+            let (outcome, report) = try session.execute(resumed: false, say: say)
+            if json { print(JSON.string(.dict(report))) }
+            return outcome == .completed ? 0 : TrainingSession.interruptedStatus
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import ArgumentParser
+import Ckpt
+import Foundation
+
+/// What `ckpt train` and `ckpt resume` share: run the trainer with progress display and
+/// Ctrl-C handling, write `DIR/lr.svg`, and report (lines, or one JSON object with `--json`).
+struct TrainingSession {
+    let run: Run
+    let directory: String
+    let json: Bool
+    /// Files written, in order.
+    private(set) var saved: [String] = []
+
+    init(run: Run, directory: String, json: Bool) {
+        self.run = run
+        self.directory = directory
+        self.json = json
+    }
+
+    /// Exit status 130 (as a shell reports SIGINT) when Ctrl-C stopped the run.
+    static let interruptedStatus: Int32 = 130
+
+    /// Trains to `run.config.epochs`; returns the outcome and the report fields.
+    mutating func execute(resumed: Bool, say: (String) -> Void) throws -> (Trainer.Outcome, StateDict) {
+        let progress = TrainingProgress(bar: isatty(json ? STDERR_FILENO : STDOUT_FILENO) != 0, quiet: json)
+        var saved: [String] = []
+        var last: (trainLoss: Double, testLoss: Double?, accuracy: Double?)?
+        let trainer = Trainer(
+            directory: directory,
+            onEvent: { [run] event in
+                if case .saved(let p) = event { saved.append(p) }
+                if case .epochEnd(_, let l, let tl, let a, _) = event { last = (l, tl, a) }
+                progress.handle(event, run: run)
+            },
+            shouldStop: { Interrupt.requested })
+        Interrupt.install()
+        defer { signal(SIGINT, SIG_DFL) }
+        let outcome = try trainer.train(run, resumed: resumed)
+        progress.finish()
+        self.saved = saved
+        let svg = trainer.path("lr.svg")
+        try LRCurve.write(run.progress, to: svg)
+        var report: StateDict = [
+            "directory": .string(directory),
+            "epoch": .int(Int64(run.progress.epoch)),
+            "global_step": .int(Int64(run.progress.globalStep)),
+            "batch": .int(Int64(run.progress.batch)),
+            "checkpoints": .list(saved.map { .string($0) }),
+            "lr_plot": .string(svg),
+            "interrupted": .bool(outcome != .completed),
+        ]
+        report["train_loss"] = last.map { .double($0.trainLoss) } ?? StateValue.none
+        report["test_loss"] = last?.testLoss.map { .double($0) } ?? StateValue.none
+        report["test_accuracy"] = last?.accuracy.map { .double($0) } ?? StateValue.none
+        switch outcome {
+        case .completed:
+            say("Finished Training: \(run.progress.epoch) epochs, \(run.progress.globalStep) steps; lr curve in \(svg)")
+        case .interrupted(let path):
+            say("interrupted at epoch \(run.progress.epoch + 1), batch \(run.progress.batch): saved \(path); continue with `ckpt resume \(path)`")
+        }
+        return (outcome, report)
+    }
+
+    /// One-line descriptions of the run for the log.
+    static func describe(_ run: Run) -> [String] {
+        let c = run.config
+        var lines: [String] = []
+        var data = "data: \(run.trainData.source)"
+        if run.samplesPerEpoch < run.trainData.count { data += ", the first \(run.samplesPerEpoch) used" }
+        data += run.testData.map { ", \($0.count) test images" } ?? ", no test set"
+        lines.append(data + "; batch size \(c.data.batchSize)\(c.data.shuffle ? ", shuffled" : "")")
+        let params = run.model.parameters.reduce(0) { $0 + $1.value.count }
+        let model = c.model.type == .mlp ? "mlp \(c.model.sizes.map(String.init).joined(separator: "-"))" : "lenet"
+        lines.append("model: \(model), \(params) parameters; optimizer: \(run.optimizer.typeName), \(run.optimizer.paramGroups.count) param group(s)")
+        if let s = run.scheduler {
+            lines.append("scheduler: \(s.typeName), stepped once per \(s.stepsPerBatch ? "batch" : "epoch"); \(c.epochs) epochs of \(run.batchesPerEpoch) batches")
+        } else {
+            lines.append("scheduler: none (constant lr); \(c.epochs) epochs of \(run.batchesPerEpoch) batches")
+        }
+        return lines
+    }
+}
+
+/// Runs a command body: errors become one line on stderr and exit status 2; a returned
+/// non-zero status becomes the exit code.
+func reportingErrors(_ command: String, _ body: () throws -> Int32) throws {
+    let status: Int32
+    do {
+        status = try body()
+    } catch let e as ExitCode {
+        throw e
+    } catch {
+        let text = String(describing: error).replacingOccurrences(of: "\n", with: " ")
+        FileHandle.standardError.write(Data("ckpt \(command): \(text)\n".utf8))
+        throw ExitCode(2)
+    }
+    if status != 0 { throw ExitCode(status) }
+}
+
+/// Where human-readable lines go: stdout normally, stderr when stdout carries JSON.
+func sayer(json: Bool) -> (String) -> Void {
+    { text in (json ? FileHandle.standardError : FileHandle.standardOutput).write(Data((text + "\n").utf8)) }
+}

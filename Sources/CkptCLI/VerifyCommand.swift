@@ -1,0 +1,138 @@
+import ArgumentParser
+import CkptCore
+import CkptFormat
+
+/// `ckpt verify FILE...`: integrity and structure of checkpoints, without training.
+public struct VerifyCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check that checkpoints are intact and internally consistent.",
+        discussion: """
+            For every file: the format and its version, the checksum of every tensor (each \
+            dataset's stored checksum against its bytes), and the structure of the optimizer \
+            and scheduler against each other and the model: state indices within the param \
+            groups' params, each state tensor's shape and dtype equal to its parameter's \
+            (found through param_names), every parameter in exactly one group, the scheduler's \
+            base_lrs and _last_lr with one entry per param group, and the progress histories \
+            with one row per optimizer step.
+
+            Each problem is printed on its own line as FILE: PATH: what is wrong.
+
+            Exit status: 0 every file is sound; 1 some file has a problem (corrupted, not a \
+            checkpoint, or inconsistent); 2 bad usage, or a file that does not exist or cannot \
+            be read.
+
+            Examples:
+              ckpt verify runs/default/epoch-20.h5
+              ckpt verify runs/default/*.h5 --json
+            """)
+
+    @Argument(help: "The checkpoint files to verify.")
+    public var files: [String]
+
+    @OptionGroup public var output: JSONOption
+
+    public init() {}
+
+    public func validate() throws {
+        if files.isEmpty { throw ValidationError("give at least one checkpoint file") }
+    }
+
+    public func run() throws {
+        let console = Console.standard()
+        try finish(console: console) { try execute(console: console, reader: .hdf5) }
+    }
+
+    /// One file's outcome.
+    struct Outcome {
+        var file: String
+        /// A missing or unreadable file (exit status 2), as one line.
+        var inputError: String?
+        var problems: [VerifyProblem] = []
+        var tensors = 0
+        var summary = ""
+    }
+
+    func execute(console: Console, reader: FileReader) throws -> CommandStatus {
+        if files.isEmpty { throw CLIError("give at least one checkpoint file") }
+        let outcomes = files.map { verify($0, reader: reader) }
+        if output.json {
+            console.print(JSON.string(json(outcomes), pretty: true))
+        } else {
+            for o in outcomes {
+                if let e = o.inputError {
+                    console.printError("ckpt verify: \(e)")
+                } else if o.problems.isEmpty {
+                    console.print("\(o.file): ok (\(o.summary))")
+                } else {
+                    console.print("\(o.file): \(Format.count(o.problems.count, "problem"))")
+                    for p in o.problems { console.print("  \(o.file): \(p.path): \(p.message)") }
+                }
+            }
+        }
+        if outcomes.contains(where: { $0.inputError != nil }) { return .badInput }
+        return outcomes.allSatisfy { $0.problems.isEmpty } ? .success : .failure
+    }
+
+    private func verify(_ file: String, reader: FileReader) -> Outcome {
+        var o = Outcome(file: file)
+        do { try FileReader.requireReadableFile(file) } catch {
+            o.inputError = (error as? CLIError)?.message ?? "\(file): \(error)"
+            return o
+        }
+        let checkpoint: Checkpoint
+        do {
+            guard try reader.isCheckpoint(file) else {
+                o.problems = [VerifyProblem(path: "/", message: "not a ckpt checkpoint (no root attribute format = \"ckpt\")")]
+                return o
+            }
+            checkpoint = try reader.loadCheckpoint(file)
+        } catch {
+            // The loader's message names the file and the object; keep one of each.
+            var text = (error as? CLIError)?.message ?? String(describing: error).replacingOccurrences(of: "\n", with: " ")
+            if text.hasPrefix(file + ": ") { text.removeFirst(file.count + 2) }
+            var path = "/"
+            if let e = error as? CheckpointError, let p = e.path, text.hasPrefix(p + ": ") {
+                path = p
+                text.removeFirst(p.count + 2)
+            }
+            o.problems = [VerifyProblem(path: path, message: text)]
+            return o
+        }
+        o.problems = CheckpointVerifier.problems(in: checkpoint)
+        o.tensors = Self.tensorCount(checkpoint)
+        var facts = ["format v\(checkpoint.metadata["format_version"].map(Format.value) ?? "?")",
+                     "\(Format.count(o.tensors, "tensor")) checksummed"]
+        if let opt = checkpoint.optimizer {
+            facts.append("\(opt["type"]?.stringValue ?? "?") with \(Format.count(opt["param_groups"]?.arrayValue?.count ?? 0, "param group"))")
+        }
+        if let s = checkpoint.scheduler?["type"]?.stringValue { facts.append(s) }
+        o.summary = facts.joined(separator: "; ")
+        return o
+    }
+
+    /// Every tensor the file holds (each carries a checksum the loader verified).
+    static func tensorCount(_ c: Checkpoint) -> Int {
+        func count(_ v: StateValue) -> Int {
+            switch v {
+            case .tensor: 1
+            case .dict(let d): d.reduce(0) { $0 + count($1.value) }
+            case .list(let a), .tuple(let a): a.reduce(0) { $0 + count($1) }
+            default: 0
+            }
+        }
+        return [c.model, c.optimizer, c.scheduler, c.progress, c.rng].compactMap { $0 }.reduce(0) { $0 + count(.dict($1)) }
+    }
+
+    private func json(_ outcomes: [Outcome]) -> StateValue {
+        let files: [StateValue] = outcomes.map { o in
+            var d: StateDict = ["file": .string(o.file), "ok": .bool(o.inputError == nil && o.problems.isEmpty)]
+            if let e = o.inputError { d["error"] = .string(e) }
+            d["tensors"] = .int(Int64(o.tensors))
+            d["problems"] = .list(o.problems.map { .dict(["path": .string($0.path), "message": .string($0.message)]) })
+            return .dict(d)
+        }
+        let ok = outcomes.allSatisfy { $0.inputError == nil && $0.problems.isEmpty }
+        return .dict(["ok": .bool(ok), "files": .list(files)])
+    }
+}

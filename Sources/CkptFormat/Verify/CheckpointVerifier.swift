@@ -1,0 +1,255 @@
+import CkptCore
+
+/// One structural problem in a checkpoint: where it is (a path inside the file, as the format
+/// lays it out: `optimizer/state/3/exp_avg`) and what is wrong, naming both sides.
+public struct VerifyProblem: Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String { "\(path): \(message)" }
+}
+
+/// Checks that a checkpoint's sections agree with each other, as PyTorch's `load_state_dict`
+/// calls would need them to (format v1, `docs/FORMAT.md`):
+/// - metadata: `format == "ckpt"`, `format_version == 1`;
+/// - model: every entry is a tensor;
+/// - optimizer: a known `type`; `param_groups` a list of dicts, each with `lr`, `params` (ints)
+///   and `param_names` (strings, as many as `params`, each a model tensor); the indices of all
+///   groups together are `0..<N`, each once (PyTorch's numbering); every `state` key is one of
+///   those indices, and each state tensor has its parameter's shape and dtype (`step` is 0-d);
+/// - scheduler (and each child in `_schedulers`): a `type`, an int `last_epoch`, `base_lrs` and
+///   `_last_lr` with one entry per param group, and `_last_lr` equal to the groups' `lr`;
+/// - progress: non-negative `epoch` / `global_step`, `lr` float64 `[global_step, groups]`,
+///   `loss` float32 `[global_step]`.
+///
+/// Tensor checksums are checked by `CheckpointFile`'s loader, not here: this works on a
+/// `Checkpoint` in memory.
+public enum CheckpointVerifier {
+    /// The optimizer types format v1 knows.
+    public static let optimizerTypes: Set<String> = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"]
+
+    /// Every problem found, in section order; empty when the checkpoint is sound.
+    public static func problems(in checkpoint: Checkpoint) -> [VerifyProblem] {
+        var v = Run(checkpoint: checkpoint)
+        v.metadata()
+        v.model()
+        let groups = v.optimizer()
+        if let scheduler = checkpoint.scheduler { v.scheduler(scheduler, path: "scheduler", groups: groups) }
+        v.progress(groups: groups)
+        return v.problems
+    }
+
+    private struct Run {
+        let checkpoint: Checkpoint
+        var problems: [VerifyProblem] = []
+
+        mutating func problem(_ path: String, _ message: String) {
+            problems.append(VerifyProblem(path: path, message: message))
+        }
+
+        mutating func metadata() {
+            let m = checkpoint.metadata
+            switch m["format"] {
+            case .string("ckpt")?: break
+            case nil: problem("/", "no format attribute (expected format = \"ckpt\")")
+            case let other?: problem("/", "format is \(show(other)), expected \"ckpt\"")
+            }
+            switch m["format_version"] {
+            case .int(1)?: break
+            case nil: problem("/", "no format_version attribute (expected 1)")
+            case let other?: problem("/", "format_version is \(show(other)), this ckpt reads version 1")
+            }
+        }
+
+        mutating func model() {
+            if checkpoint.model.isEmpty { problem("model", "no tensors") }
+            for (name, value) in checkpoint.model where value.tensorValue == nil {
+                problem("model/\(name)", "is a \(value.kindName), expected a tensor")
+            }
+        }
+
+        /// Checks the optimizer; returns its group lrs (one per group) when the groups are readable.
+        mutating func optimizer() -> [StateValue]? {
+            guard let opt = checkpoint.optimizer else { return nil }
+            if let type = opt["type"]?.stringValue {
+                if !CheckpointVerifier.optimizerTypes.contains(type) {
+                    problem("optimizer", "unknown type \"\(type)\" (known: \(CheckpointVerifier.optimizerTypes.sorted().joined(separator: ", ")))")
+                }
+            } else {
+                problem("optimizer", "no type attribute")
+            }
+            guard let groupList = opt["param_groups"]?.arrayValue, !groupList.isEmpty else {
+                problem("optimizer/param_groups", "missing or empty")
+                return nil
+            }
+            var owner: [Int64: (group: Int, name: String?)] = [:]
+            var lrs: [StateValue] = []
+            for (g, value) in groupList.enumerated() {
+                let path = "optimizer/param_groups/\(g)"
+                guard let group = value.dictValue else {
+                    problem(path, "is a \(value.kindName), expected a dict of hyperparameters")
+                    continue
+                }
+                if let lr = group["lr"], lr.doubleValue != nil { lrs.append(lr) } else {
+                    problem(path, "no numeric lr")
+                }
+                guard let params = group["params"]?.arrayValue?.compactMap(\.intValue),
+                      params.count == group["params"]?.arrayValue?.count else {
+                    problem(path, "params is missing or not a list of ints")
+                    continue
+                }
+                let names = group["param_names"]?.arrayValue?.compactMap(\.stringValue)
+                if names == nil || names!.count != group["param_names"]?.arrayValue?.count {
+                    problem(path, "param_names is missing or not a list of strings")
+                } else if names!.count != params.count {
+                    problem(path, "\(params.count) params but \(names!.count) param_names")
+                }
+                for (k, index) in params.enumerated() {
+                    let name = names.flatMap { k < $0.count ? $0[k] : nil }
+                    if let previous = owner[index] {
+                        problem(path, "parameter index \(index) is also in param group \(previous.group)")
+                        continue
+                    }
+                    owner[index] = (g, name)
+                    if let name {
+                        if checkpoint.model[name] == nil {
+                            problem(path, "param_names[\(k)] = \"\(name)\" is not a tensor of the model")
+                        }
+                    }
+                }
+            }
+            let total = Int64(owner.count)
+            for index in owner.keys.sorted() where index < 0 || index >= total {
+                problem("optimizer/param_groups/\(owner[index]!.group)",
+                        "parameter index \(index) outside 0..<\(total) (PyTorch numbers parameters from 0, groups in order)")
+            }
+            state(opt["state"], owner: owner)
+            return lrs.count == groupList.count ? lrs : nil
+        }
+
+        mutating func state(_ value: StateValue?, owner: [Int64: (group: Int, name: String?)]) {
+            guard let value else { return problem("optimizer/state", "missing (an empty dict when no step was taken)") }
+            guard let state = value.dictValue else {
+                return problem("optimizer/state", "is a \(value.kindName), expected a dict")
+            }
+            for (key, entry) in state {
+                let path = "optimizer/state/\(key)"
+                guard let index = Int64(key), owner[index] != nil else {
+                    problem(path, "state for parameter \(key), which no param group holds (indices: \(owner.keys.sorted().map(String.init).joined(separator: ", ")))")
+                    continue
+                }
+                guard let slots = entry.dictValue else {
+                    problem(path, "is a \(entry.kindName), expected a dict")
+                    continue
+                }
+                let param = owner[index]!.name.flatMap { checkpoint.model[$0]?.tensorValue }
+                for (slot, v) in slots {
+                    guard let t = v.tensorValue else { continue }
+                    if slot == "step" {
+                        if t.count != 1 { problem("\(path)/step", "shape \(t.shape), expected a 0-d tensor") }
+                        continue
+                    }
+                    guard let param, let name = owner[index]!.name else { continue }
+                    if t.shape != param.shape {
+                        problem("\(path)/\(slot)", "shape \(t.shape) but parameter \(name) has shape \(param.shape)")
+                    } else if t.dtype != param.dtype {
+                        problem("\(path)/\(slot)", "dtype \(t.dtype.rawValue) but parameter \(name) is \(param.dtype.rawValue)")
+                    }
+                }
+            }
+        }
+
+        mutating func scheduler(_ s: StateDict, path: String, groups: [StateValue]?) {
+            if s["type"]?.stringValue == nil { problem(path, "no type attribute") }
+            if let e = s["last_epoch"], e.intValue == nil || e.boolValue != nil {
+                problem(path, "last_epoch is a \(e.kindName), expected an int")
+            }
+            if let groups {
+                for key in ["base_lrs", "_last_lr"] {
+                    guard let v = s[key] else { continue }
+                    guard let list = v.arrayValue else {
+                        problem(path, "\(key) is a \(v.kindName), expected a list")
+                        continue
+                    }
+                    if list.count != groups.count {
+                        problem(path, "\(key) has \(list.count) entries but the optimizer has \(groups.count) param groups")
+                    }
+                }
+                if path == "scheduler", let last = s["_last_lr"]?.arrayValue, last.count == groups.count {
+                    for (g, (x, y)) in zip(last, groups).enumerated() {
+                        if let a = x.doubleValue, let b = y.doubleValue, a.bitPattern != b.bitPattern {
+                            problem(path, "_last_lr[\(g)] = \(a) but optimizer/param_groups/\(g) has lr = \(b)")
+                        }
+                    }
+                }
+            }
+            if let children = s["_schedulers"] {
+                guard let list = children.arrayValue else {
+                    return problem(path, "_schedulers is a \(children.kindName), expected a list")
+                }
+                for (k, child) in list.enumerated() {
+                    if let d = child.dictValue {
+                        scheduler(d, path: "\(path)/_schedulers/\(k)", groups: groups)
+                    } else {
+                        problem("\(path)/_schedulers/\(k)", "is a \(child.kindName), expected a scheduler's dict")
+                    }
+                }
+            }
+        }
+
+        mutating func progress(groups: [StateValue]?) {
+            guard let p = checkpoint.progress else { return }
+            var steps: Int64?
+            for key in ["epoch", "global_step", "batch"] {
+                guard let v = p[key] else {
+                    if key != "batch" { problem("progress", "no \(key)") }
+                    continue
+                }
+                guard case .int(let n) = v, n >= 0 else {
+                    problem("progress", "\(key) is \(show(v)), expected a non-negative int")
+                    continue
+                }
+                if key == "global_step" { steps = n }
+            }
+            if let lr = p["lr"] {
+                if let t = lr.tensorValue {
+                    if t.dtype != .float64 { problem("progress/lr", "dtype \(t.dtype.rawValue), expected float64") }
+                    if t.shape.count != 2 {
+                        problem("progress/lr", "shape \(t.shape), expected [global_step, groups]")
+                    } else {
+                        if let steps, t.shape[0] != steps {
+                            problem("progress/lr", "\(t.shape[0]) steps but global_step is \(steps)")
+                        }
+                        if let groups, t.shape[1] != groups.count {
+                            problem("progress/lr", "\(t.shape[1]) groups but the optimizer has \(groups.count) param groups")
+                        }
+                    }
+                } else {
+                    problem("progress/lr", "is a \(lr.kindName), expected a tensor")
+                }
+            }
+            if let loss = p["loss"] {
+                if let t = loss.tensorValue {
+                    if t.dtype != .float32 { problem("progress/loss", "dtype \(t.dtype.rawValue), expected float32") }
+                    if t.shape.count != 1 {
+                        problem("progress/loss", "shape \(t.shape), expected [global_step]")
+                    } else if let steps, t.shape[0] != steps {
+                        problem("progress/loss", "\(t.shape[0]) steps but global_step is \(steps)")
+                    }
+                } else {
+                    problem("progress/loss", "is a \(loss.kindName), expected a tensor")
+                }
+            }
+        }
+
+        func show(_ v: StateValue) -> String {
+            if case .tensor(let t) = v { return "a tensor \(t.shape)" }
+            return JSON.string(v)
+        }
+    }
+}

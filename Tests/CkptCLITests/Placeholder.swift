@@ -1,4 +1,0 @@
-import Testing
-@testable import CkptCLI
-
-@Test func moduleLoads() { #expect(Bool(true)) }

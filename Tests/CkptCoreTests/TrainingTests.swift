@@ -1,0 +1,49 @@
+import Testing
+@testable import CkptCore
+
+@Suite("Training")
+struct TrainingTests {
+    static func train(seed: UInt64, steps: Int, threads: Int) throws -> (Sequential, [Float]) {
+        let saved = Compute.threads
+        Compute.threads = threads
+        defer { Compute.threads = saved }
+        let (data, _) = Synthetic.make(trainSize: steps * 8, testSize: 0, seed: seed)
+        let model = LeNet(seed: seed)
+        let sgd = TestSGD(model.parameters(), lr: 0.01, momentum: 0.9)
+        var losses: [Float] = []
+        for batch in Batches(data, batchSize: 8, shuffle: true, seed: seed, epoch: 0) {
+            sgd.zeroGrad()
+            losses.append(try model.forwardBackward(images: batch.images, labels: batch.labels))
+            sgd.step()
+        }
+        return (model, losses)
+    }
+
+    @Test("same seed → bit-identical parameters and losses, with 1 or 2 threads")
+    func deterministic() throws {
+        let (a, la) = try Self.train(seed: 5, steps: 12, threads: 1)
+        let (b, lb) = try Self.train(seed: 5, steps: 12, threads: 2)
+        let sameParams = a.stateDict().bitwiseEqual(b.stateDict())
+        let sameLosses = la.map(\.bitPattern) == lb.map(\.bitPattern)
+        #expect(sameParams)
+        #expect(sameLosses)
+    }
+
+    @Test("LeNet learns the synthetic data: loss falls and test accuracy is well above chance")
+    func learns() throws {
+        let (train, test) = Synthetic.make(trainSize: 3000, testSize: 500, seed: 0)
+        let model = LeNet(seed: 0)
+        let sgd = TestSGD(model.parameters(), lr: 0.001, momentum: 0.9)
+        var losses: [Float] = []
+        for batch in Batches(train, batchSize: 4, shuffle: true, seed: 0, epoch: 0) {
+            sgd.zeroGrad()
+            losses.append(try model.forwardBackward(images: batch.images, labels: batch.labels))
+            sgd.step()
+        }
+        let first = losses.prefix(100).reduce(0, +) / 100, last = losses.suffix(100).reduce(0, +) / 100
+        #expect(last < 0.7 * first, "mean loss of the first 100 steps \(first), last 100 \(last)")
+        let acc = try model.evaluate(test, batchSize: 100)
+        #expect(acc.total == 500)
+        #expect(acc.accuracy > 0.4, "test accuracy \(acc.accuracy)")
+    }
+}

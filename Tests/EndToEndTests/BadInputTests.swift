@@ -1,0 +1,162 @@
+import Foundation
+import Testing
+
+/// Bad usage and bad input: exit status 2, one line on stderr naming the file or key, and
+/// nothing written.
+@Suite(.serialized) struct BadInputTests {
+    @Test(arguments: [
+        (#"{"data": {"batch_sise": 4}}"#, "cfg.json: data.batch_sise: unknown key"),
+        (#"{"data": {"batch_size": "4"}}"#, #"cfg.json: data.batch_size: expected a positive integer, found "4""#),
+        (#"{"model": {"type": "resnet"}}"#, "cfg.json: model.type: expected one of"),
+        (#"{"epochs": "#, "cfg.json: invalid JSON at byte"),
+        (#"{"data": {"dataset": "cifar10", "root": "nowhere"}}"#, "data.root: no CIFAR-10 binaries under nowhere"),
+        (#"{"model": {"type": "mlp", "sizes": [100, 10]}, "data": {"dataset": "synthetic"}}"#, "model.sizes[0]"),
+    ])
+    func badConfigExitsTwoNamingTheKey(config: String, message: String) throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        write(config, to: dir + "/cfg.json")
+        let r = try Binary.ckpt(["train", "--config", "cfg.json", "--out", "a"], in: dir)
+        #expect(r.status == 2)
+        #expect(r.stderr.hasPrefix("ckpt train: "), "\(r.stderr)")
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/a"), "nothing is written")
+    }
+
+    @Test func missingConfigFile() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try Binary.ckpt(["train", "--config", "absent.json", "--out", "a"], in: dir)
+        #expect(r.status == 2)
+        #expect(r.stderr == "ckpt train: absent.json: no such file\n")
+        #expect(files(in: dir).isEmpty)
+    }
+
+    @Test func resumeBadInputs() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/empty", withIntermediateDirectories: true)
+        write("not an hdf5 file", to: dir + "/junk.h5")
+        let cases: [([String], String)] = [
+            (["resume", "absent.h5"], "absent.h5: no such file or directory"),
+            (["resume", "empty"], "empty: no checkpoint here that loads"),
+            (["resume", "junk.h5"], "junk.h5"),
+        ]
+        for (args, message) in cases {
+            let r = try Binary.ckpt(args, in: dir)
+            #expect(r.status == 2, "\(args)")
+            #expect(r.stderr.hasPrefix("ckpt resume: "), "\(r.stderr)")
+            #expect(r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+        // A missing --verify reference is reported before any training.
+        write(tinyConfig, to: dir + "/cfg.json")
+        #expect(try Binary.ckpt(["train", "--config", "cfg.json", "--out", "a", "--epochs", "1"], in: dir).status == 0)
+        let r = try Binary.ckpt(["resume", "a/epoch-1.h5", "--epochs", "2", "--out", "b", "--verify", "absent.h5"], in: dir)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("absent.h5"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/b"))
+    }
+
+    @Test func initFromWithWrongShapesNamesTheTensor() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        write(tinyConfig, to: dir + "/cfg.json")
+        #expect(try Binary.ckpt(["train", "--config", "cfg.json", "--out", "a", "--epochs", "1"], in: dir).status == 0)
+        write(tinyConfig.replacingOccurrences(of: "[3072, 16, 10]", with: "[3072, 32, 10]"), to: dir + "/wide.json")
+        let r = try Binary.ckpt(["train", "--config", "wide.json", "--init-from", "a/epoch-1.h5", "--out", "b"], in: dir)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("a/epoch-1.h5"), "\(r.stderr)")
+        #expect(r.stderr.contains("[16, 3072]") && r.stderr.contains("[32, 3072]"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/b"))
+        // Matching shapes: training starts from those weights.
+        let ok = try Binary.ckpt(["train", "--config", "cfg.json", "--init-from", "a/epoch-1.h5", "--out", "c", "--epochs", "1"], in: dir)
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout.contains("initial weights from a/epoch-1.h5"))
+    }
+
+    @Test func helpTexts() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let train = try Binary.ckpt(["train", "--help"], in: dir)
+        #expect(train.status == 0)
+        for option in ["--config", "--out", "--epochs", "--init-from", "--json", "epoch-<N>.h5", "Ctrl-C"] {
+            #expect(train.stdout.contains(option), "train --help lacks \(option)")
+        }
+        let resume = try Binary.ckpt(["resume", "--help"], in: dir)
+        #expect(resume.status == 0)
+        for option in ["--epochs", "--out", "--verify", "--json", "checkpoint|dir", "documented"] {
+            #expect(resume.stdout.contains(option), "resume --help lacks \(option)")
+        }
+        let root = try Binary.ckpt(["--help"], in: dir)
+        #expect(root.stdout.contains("train") && root.stdout.contains("resume"))
+    }
+}
+
+/// `--init-from` with an HDF5 file written by h5py (skipped when python3 with h5py is absent).
+@Suite(.serialized) struct InitFromForeignFileTests {
+    static let hasH5py: Bool = {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", "import h5py, numpy"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }()
+
+    static func python(_ script: String, in dir: String) throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", script]
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        try p.run()
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    @Test(.enabled(if: hasH5py, "needs python3 with h5py and numpy"))
+    func h5pyModelGroupLoadsStrictly() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        write(tinyConfig, to: dir + "/cfg.json")
+        // Flat names as PyTorch gives them, and nested groups, float64 converted; all 0.25.
+        #expect(try Self.python("""
+            import h5py, numpy as np
+            with h5py.File("flat.h5", "w") as f:
+                f["model/net.1.weight"] = np.full((16, 3072), 0.25, np.float32)
+                f["model/net.1.bias"] = np.full((16,), 0.25, np.float32)
+                f["model/net.3.weight"] = np.full((10, 16), 0.25, np.float64)
+                f["model/net.3.bias"] = np.full((10,), 0.25, np.float32)
+            with h5py.File("nested.h5", "w") as f:
+                f["model/net/1/weight"] = np.full((16, 3072), 0.25, np.float32)
+                f["model/net/1/bias"] = np.full((16,), 0.25, np.float32)
+                f["model/net/3/weight"] = np.full((10, 16), 0.25, np.float32)
+                f["model/net/3/bias"] = np.full((10,), 0.25, np.float32)
+            with h5py.File("short.h5", "w") as f:
+                f["model/net.1.weight"] = np.zeros((16, 3072), np.float32)
+            with h5py.File("nomodel.h5", "w") as f:
+                f["weights"] = np.zeros(3)
+            """, in: dir) == 0)
+        for name in ["flat.h5", "nested.h5"] {
+            let r = try Binary.ckpt(["train", "--config", "cfg.json", "--init-from", name, "--out", name + ".run", "--epochs", "1", "--json"], in: dir)
+            #expect(r.status == 0, "\(name): \(r.stderr)")
+        }
+        // Same initial weights, same run: the two are bit-identical.
+        let same = try Binary.ckpt(["resume", "flat.h5.run/epoch-1.h5", "--verify", "nested.h5.run/epoch-1.h5"], in: dir)
+        #expect(same.status == 0, "\(same.stdout) \(same.stderr)")
+        // And not the seed's initial weights.
+        #expect(try Binary.ckpt(["train", "--config", "cfg.json", "--out", "plain", "--epochs", "1"], in: dir).status == 0)
+        let differs = try Binary.ckpt(["resume", "flat.h5.run/epoch-1.h5", "--verify", "plain/epoch-1.h5"], in: dir)
+        #expect(differs.status == 1)
+        #expect(differs.stdout.contains("model/net.1.bias") || differs.stdout.contains("model/net.1.weight"), "\(differs.stdout)")
+        let short = try Binary.ckpt(["train", "--config", "cfg.json", "--init-from", "short.h5", "--out", "s"], in: dir)
+        #expect(short.status == 2)
+        #expect(short.stderr.contains("short.h5") && short.stderr.contains("missing key(s): net.1.bias"), "\(short.stderr)")
+        let none = try Binary.ckpt(["train", "--config", "cfg.json", "--init-from", "nomodel.h5", "--out", "n"], in: dir)
+        #expect(none.status == 2)
+        #expect(none.stderr.contains("nomodel.h5: /model: missing"), "\(none.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/s") && !FileManager.default.fileExists(atPath: dir + "/n"))
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import Ckpt
-
-@Test func moduleLoads() { #expect(Bool(true)) }

@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+import CkptCore
+
+/// `ckpt train` then `ckpt resume --verify`, through the built binary.
+@Suite(.serialized) struct TrainResumeTests {
+    @Test func trainWritesEpochAndStepCheckpointsAndThePlot() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        write(tinyConfig, to: dir + "/cfg.json")
+        let r = try Binary.ckpt(["train", "--config", "cfg.json", "--out", "a"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(files(in: dir + "/a") == ["epoch-1.h5", "epoch-2.h5", "epoch-3.h5", "lr.svg",
+                                          "step-10.h5", "step-15.h5", "step-20.h5", "step-5.h5"])
+        #expect(r.stdout.contains("epoch 1/3: train loss "))
+        #expect(r.stdout.contains("accuracy "))
+        #expect(r.stdout.contains("Finished Training: 3 epochs, 24 steps"))
+        let svg = try String(contentsOfFile: dir + "/a/lr.svg", encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") || svg.hasPrefix("<?xml"))
+    }
+
+    @Test func resumeFromTheMiddleVerifiesAgainstTheUninterruptedRun() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        write(tinyConfig, to: dir + "/cfg.json")
+        #expect(try Binary.ckpt(["train", "--config", "cfg.json", "--out", "a"], in: dir).status == 0)
+        for start in ["a/epoch-1.h5", "a/step-5.h5", "a/step-15.h5"] {
+            let out = "b-" + (start as NSString).lastPathComponent
+            let r = try Binary.ckpt(["resume", start, "--out", out, "--verify", "a/epoch-3.h5"], in: dir)
+            #expect(r.status == 0, "\(start): \(r.stdout) \(r.stderr)")
+            #expect(r.stdout.contains("lr sequence identical for 24 steps; 4 model tensors and 4 optimizer tensors bit-identical"),
+                    "\(r.stdout)")
+            #expect(FileManager.default.fileExists(atPath: "\(dir)/\(out)/epoch-3.h5"))
+        }
+        // Resuming a mid-epoch checkpoint prints where it starts.
+        let mid = try Binary.ckpt(["resume", "a/step-5.h5", "--epochs", "1", "--out", "c"], in: dir)
+        #expect(mid.stdout.contains("resuming a/step-5.h5: epoch 0 of 1 complete, step 5 (5 of 8 batches into epoch 1)"), "\(mid.stdout)")
+        #expect(files(in: dir + "/c") == ["epoch-1.h5", "lr.svg"])
+    }
+
+    @Test func resumeWithAChangedConfigReportsTheFirstDivergingStep() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        write(tinyConfig, to: dir + "/cfg.json")
+        write(tinyConfig.replacingOccurrences(of: "\"gamma\": 0.9", with: "\"gamma\": 0.8"), to: dir + "/changed.json")
+        #expect(try Binary.ckpt(["train", "--config", "cfg.json", "--out", "a"], in: dir).status == 0)
+        #expect(try Binary.ckpt(["train", "--config", "changed.json", "--out", "b", "--epochs", "1"], in: dir).status == 0)
+        let r = try Binary.ckpt(["resume", "b/epoch-1.h5", "--epochs", "3", "--verify", "a/epoch-3.h5", "--json"], in: dir)
+        #expect(r.status == 1, "\(r.stderr)")
+        // Epoch 1 ran at 0.01 in both; epoch 2's first step (step 8) used 0.01*0.8 vs 0.01*0.9.
+        #expect(r.stderr.contains("lr differs at step 8, group 0: \(0.01 * 0.8) here, \(0.01 * 0.9) in the reference"), "\(r.stderr)")
+        let report = try JSON.parse(r.stdout).dictValue
+        let verification = report?["verification"]?.dictValue
+        #expect(verification?["identical"] == false)
+        #expect(verification?["lr_divergence"]?.dictValue?["step"] == 8)
+        #expect(verification?["lr_divergence"]?.dictValue?["value"]?.doubleValue == 0.01 * 0.8)
+    }
+
+    @Test func sameConfigTwiceGivesBitIdenticalRuns() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        write(tinyConfig, to: dir + "/cfg.json")
+        #expect(try Binary.ckpt(["train", "--config", "cfg.json", "--out", "a"], in: dir).status == 0)
+        #expect(try Binary.ckpt(["train", "--config", "cfg.json", "--out", "b"], in: dir).status == 0)
+        // A directory resumes from its newest checkpoint: nothing left to train, only the check.
+        let r = try Binary.ckpt(["resume", "b", "--verify", "a/epoch-3.h5"], in: dir)
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("resuming b/epoch-3.h5"), "\(r.stdout)")
+        #expect(r.stdout.contains("lr sequence identical for 24 steps"))
+    }
+
+    @Test func jsonOutputParsesBack() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        write(tinyConfig, to: dir + "/cfg.json")
+        let t = try Binary.ckpt(["train", "--config", "cfg.json", "--out", "a", "--json"], in: dir)
+        #expect(t.status == 0)
+        let train = try #require(try JSON.parse(t.stdout).dictValue)
+        #expect(train["epoch"] == 3 && train["global_step"] == 24 && train["interrupted"] == false)
+        #expect(train["checkpoints"]?.arrayValue?.count == 7)
+        #expect(train["checkpoints"]?.arrayValue?.last == "a/epoch-3.h5")
+        #expect((train["test_accuracy"]?.doubleValue).map { (0...1).contains($0) } == true)
+        #expect(t.stderr.contains("saved a/epoch-3.h5"))
+
+        let r = try Binary.ckpt(["resume", "a/step-10.h5", "--out", "b", "--verify", "a/epoch-3.h5", "--json"], in: dir)
+        #expect(r.status == 0)
+        let resume = try #require(try JSON.parse(r.stdout).dictValue)
+        #expect(resume["resumed_from"] == "a/step-10.h5")
+        let v = try #require(resume["verification"]?.dictValue)
+        #expect(v["identical"] == true && v["lr_steps"] == 24 && v["model_tensors"] == 4 && v["optimizer_tensors"] == 4)
+        #expect(v["divergence"] == StateValue.none)
+    }
+
+    @Test func ctrlCSavesAStateThatResumesExactly() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Long enough (200 epochs) that SIGINT arrives mid-run; log every batch to know when.
+        let long = tinyConfig.replacingOccurrences(of: "\"epochs\": 3", with: "\"epochs\": 200, \"log_every\": 1")
+        write(long, to: dir + "/long.json")
+        let (p, out, _) = try Binary.launch("ckpt", ["train", "--config", "long.json", "--out", "a"], in: dir)
+        var seen = ""
+        let handle = out.fileHandleForReading
+        while !seen.contains("[1,     3] loss") {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        kill(p.processIdentifier, SIGINT)
+        seen += String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 130, "\(seen)")
+        #expect(seen.contains("interrupted at epoch 1, batch "), "\(seen)")
+        // "interrupted at epoch E, batch B: saved a/step-G.h5; continue with ..."
+        let line = try #require(seen.split(separator: "\n").first { $0.hasPrefix("interrupted") })
+        let path = try #require(line.split(separator: " ").first { $0.hasPrefix("a/step-") }).dropLast()
+        let name = (String(path) as NSString).lastPathComponent
+        #expect(files(in: dir + "/a").contains(name))
+        #expect(!files(in: dir + "/a").contains { $0.contains(".tmp") })
+        // The saved file resumes exactly: continue it to 2 epochs, compare with a 2-epoch run.
+        #expect(try Binary.ckpt(["train", "--config", "long.json", "--epochs", "2", "--out", "ref"], in: dir).status == 0)
+        let r = try Binary.ckpt(["resume", String(path), "--epochs", "2", "--out", "b", "--verify", "ref/epoch-2.h5"], in: dir)
+        #expect(r.status == 0, "\(path): \(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("lr sequence identical for 16 steps"))
+    }
+
+    @Test func customLoopExampleSavesEveryEpochAndResumes() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let first = try Binary.run("custom-loop", ["run", "2"], in: dir)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.hasPrefix("starting at epoch 1 of 2"))
+        #expect(files(in: dir + "/run") == ["epoch-1.h5", "epoch-2.h5"])
+        let second = try Binary.run("custom-loop", ["run", "4"], in: dir)
+        #expect(second.stdout.hasPrefix("starting at epoch 3 of 4"), "\(second.stdout)")
+        #expect(try Binary.run("custom-loop", ["straight", "4"], in: dir).status == 0)
+        // The interrupted-and-resumed run ends bit-identical to the straight one.
+        let r = try Binary.ckpt(["resume", "run/epoch-4.h5", "--verify", "straight/epoch-4.h5"], in: dir)
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("lr sequence identical for 64 steps"), "\(r.stdout)")
+    }
+}
+
+@Suite struct ReadmeTests {
+    /// The README shows the custom loop verbatim, so the example it shows is the one the tests run.
+    @Test func readmeShowsTheCustomLoopExample() throws {
+        let root = Binary.packageRoot.path
+        let readme = try String(contentsOfFile: root + "/README.md", encoding: .utf8)
+        let example = try String(contentsOfFile: root + "/Examples/CustomLoop/main.swift", encoding: .utf8)
+        #expect(readme.contains("```swift\n" + example + "```"))
+        #expect(example.split(separator: "\n").count <= 35)
+    }
+}
