@@ -13,6 +13,8 @@ if command -v python3 >/dev/null && python3 -c "import numpy" 2>/dev/null; then
 else
   peers="python peers|missing|missing|missing|0"
 fi
+# bench/run.sh aggregates the raw rows of every part into one table.
+if [ -n "${BENCH_RAW:-}" ]; then echo "$ours" > "$BENCH_RAW/io.ours"; echo "$peers" > "$BENCH_RAW/io.peers"; fi
 printf '%s\n%s\n' "$ours" "$peers" | python3 -c '
 import sys
 rows = [l.rstrip("\n").split("|") for l in sys.stdin if "|" in l]
