@@ -26,14 +26,14 @@ def num(x):
         return None
 gib = lambda b, s: (b / 2**30) / s if s else None
 fmt = lambda v: "   -  " if v is None else f"{v:6.2f}"
-print(f"{\"method\":32} {\"save GiB/s\":>11} {\"save+fsync\":>11} {\"load GiB/s\":>11}")
+print("%-32s %11s %11s %11s" % ("method", "save GiB/s", "save+fsync", "load GiB/s"))
 table = {}
 for name, s, ss, l, b in rows:
     b = float(b)
     vals = [gib(b, num(x)) if num(x) else None for x in (s, ss, l)]
     table[name] = vals
     if s == "missing":
-        print(f"{name:32} {\"missing\":>11}")
+        print("%-32s %11s" % (name, "missing"))
     else:
         print(f"{name:32} {fmt(vals[0]):>11} {fmt(vals[1]):>11} {fmt(vals[2]):>11}")
 ck = table.get("ckpt CheckpointFile (xxh64)")

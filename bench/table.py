@@ -101,10 +101,10 @@ def train(d):
         f = l.split()
         if len(f) == 4:
             peer[(f[1], f[2])] = num(f[3].split("=")[1])
-    for l in ours:
-        f = l.split()
-        if len(f) != 4:
-            continue
+    figures = [l.split() for l in ours if len(l.split()) == 4 and l.startswith("ckpt ")]
+    if not figures:
+        row("LeNet training", None, "images/s", "(bench-train printed no figures)", None)
+    for f in figures:
         t, b = f[1].split("=")[1], f[2].split("=")[1]
         row(f"LeNet training, batch {b}, {t} thread{'s' if t != '1' else ''}", num(f[3].split("=")[1]), "images/s",
             "PyTorch", peer.get((f[1], f[2])))
