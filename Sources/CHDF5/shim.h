@@ -115,6 +115,13 @@ static inline long long ckpt_object_address(hid_t loc, const char *name) {
     return (long long)info.addr;
 }
 
+/// File offset of a contiguous dataset's raw data, or -1 when it has none (unallocated,
+/// compact or chunked).
+static inline long long ckpt_dataset_offset(hid_t dset) {
+    haddr_t a = H5Dget_offset(dset);
+    return a == HADDR_UNDEF ? -1 : (long long)a;
+}
+
 /// Number of attributes on an open object, or -1.
 static inline long long ckpt_attribute_count(hid_t obj) {
     H5O_info_t info;

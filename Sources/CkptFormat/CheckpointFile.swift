@@ -31,6 +31,8 @@ public enum CheckpointFile {
     /// Reads the checkpoint at `path`. With `verifyChecksums`, every tensor must carry a
     /// checksum that matches its bytes (`CheckpointError.checksumMismatch` names the tensor).
     public static func load(_ path: String, verifyChecksums: Bool = true) throws -> Checkpoint {
+        // Metadata first, before the HDF5 library parses any of it (FileManifest).
+        if verifyChecksums { try FileManifest.verify(path) }
         let file: HDF5File
         do { file = try HDF5File.open(path) } catch let e as HDF5Error {
             throw CheckpointError.unreadable(file: path, path: "/", reason: e.reason)
@@ -79,8 +81,10 @@ public enum CheckpointFile {
 
     private static func write(_ c: Checkpoint, toNewFile tmp: String, reportingAs path: String) throws {
         let writer = StateWriter(file: path)
+        let sections = [c.model, c.optimizer, c.scheduler, c.progress, c.rng].compactMap { $0 }
+        let userBlock = FileManifest.userBlockSize(forTensorCount: sections.reduce(0) { $0 + tensorCount($1) })
         let file: HDF5File
-        do { file = try HDF5File.create(tmp) } catch let e as HDF5Error {
+        do { file = try HDF5File.create(tmp, userBlockSize: userBlock) } catch let e as HDF5Error {
             throw CheckpointError.io(file: path, operation: "create \(tmp)", reason: e.reason)
         }
         do {
@@ -101,12 +105,26 @@ public enum CheckpointFile {
             if let p = c.progress { try writer.write(p, into: try root.createGroup("progress")) }
             if let r = c.rng { try writer.write(r, into: try root.createGroup("rng")) }
             try file.close()
+            try FileManifest.write(to: tmp, userBlockSize: userBlock, tensorRanges: writer.ranges.list, reportingAs: path)
         } catch let e as HDF5Error {
             try? file.close()
             throw CheckpointError.io(file: path, operation: "write \(e.path)", reason: e.description)
         } catch {
             try? file.close()
             throw error
+        }
+    }
+
+    private static func tensorCount(_ d: StateDict) -> Int {
+        d.reduce(0) { $0 + tensorCount($1.value) }
+    }
+
+    private static func tensorCount(_ v: StateValue) -> Int {
+        switch v {
+        case .tensor: 1
+        case .list(let a), .tuple(let a): a.reduce(0) { $0 + tensorCount($1) }
+        case .dict(let d): tensorCount(d)
+        default: 0
         }
     }
 

@@ -14,6 +14,8 @@ import HDF5
 /// - `__ckpt_order__` records the key order only when it is not "attributes, then links".
 struct StateWriter {
     let file: String
+    /// Collects where each tensor's bytes landed in the file (for the manifest).
+    let ranges = TensorRanges()
     /// Tensors at least this large hash on another core while HDF5 writes them.
     static let parallelHashBytes = 1 << 20
 
@@ -135,7 +137,13 @@ struct StateWriter {
         }
         pending.wait()
         try dataset.writeAttribute(CheckpointFormat.checksumAttribute, .string(Checksum.format(box.value)))
+        if t.byteCount > 0, let offset = dataset.dataOffset() { ranges.list.append(offset..<(offset + t.byteCount)) }
     }
+}
+
+/// File ranges holding tensor bytes, in write order.
+final class TensorRanges {
+    var list: [Range<Int>] = []
 }
 
 /// One hash result, written by a worker and read after its DispatchGroup completes.

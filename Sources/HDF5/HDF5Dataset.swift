@@ -62,6 +62,13 @@ public final class HDF5Dataset: HDF5Object {
         return Int(try location.check(H5Pget_nfilters(p), "get filters"))
     }
 
+    /// Absolute file offset of the raw data of a contiguous, written dataset (nil otherwise).
+    /// With a user block, the offset counts from the start of the file, user block included.
+    public func dataOffset() -> Int? {
+        let o = ckpt_dataset_offset(handle.id)
+        return o < 0 ? nil : Int(o)
+    }
+
     /// Bytes the dataset occupies in the file (may be 0 when never written).
     public func storageSize() -> Int { Int(clamping: H5Dget_storage_size(handle.id)) }
 
@@ -78,6 +85,22 @@ public final class HDF5Dataset: HDF5Object {
             throw location.error(op, "dataset claims \(byteCount) bytes but the file holds only \(fileSize)")
         }
         if lay == .virtual { throw location.error(op, "virtual datasets are not read") }
+    }
+
+    /// Writes the whole dataset from `bytes` (elements of `type`, row-major), whose size must be
+    /// exactly `count * type.size`.
+    public func write(_ bytes: UnsafeRawBufferPointer, as type: HDF5ElementType) throws {
+        let op = "write dataset"
+        let shape = try shape() ?? []
+        let count = try checkedCount(shape, elementSize: type.size, at: location, op)
+        guard bytes.count == count * type.size else {
+            throw location.error(op, "\(bytes.count) bytes for shape \(shape) of \(type.rawValue)")
+        }
+        if count == 0 { return }
+        try withTemporaryID({ type.makeTypeID() }, close: H5Tclose, at: location, op) { mtype in
+            try location.check(
+                H5Dwrite(handle.id, mtype, ckpt_H5S_ALL(), ckpt_H5S_ALL(), ckpt_H5P_DEFAULT(), bytes.baseAddress), op)
+        }
     }
 
     /// Reads the whole dataset, converted to `type`, into `buffer`, whose size must be

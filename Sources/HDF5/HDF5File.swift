@@ -25,13 +25,17 @@ public final class HDF5File {
     var id: hid_t { handle?.id ?? -1 }
 
     /// Creates a new file at `path` (fails if it exists unless `overwrite`).
-    public static func create(_ path: String, overwrite: Bool = false) throws -> HDF5File {
+    ///
+    /// `userBlockSize` (0, or a power of two >= 512) reserves that many bytes at the start of
+    /// the file that HDF5 leaves alone (h5py's `userblock_size`); ckpt keeps a manifest there.
+    public static func create(_ path: String, overwrite: Bool = false, userBlockSize: Int = 0) throws -> HDF5File {
         HDF5Library.ensure()
         let loc = HDF5Location(file: path, path: "/")
         let fcpl = try loc.check(H5Pcreate(ckpt_H5P_FILE_CREATE()), "create file property list")
         defer { H5Pclose(fcpl) }
         try loc.check(H5Pset_link_creation_order(fcpl, ckpt_H5P_CRT_ORDER_TRACKED_INDEXED()), "track link order")
         try loc.check(H5Pset_attr_creation_order(fcpl, ckpt_H5P_CRT_ORDER_TRACKED_INDEXED()), "track attribute order")
+        if userBlockSize > 0 { try loc.check(H5Pset_userblock(fcpl, hsize_t(userBlockSize)), "set user block size") }
         let fapl = try makeAccessList(loc)
         defer { H5Pclose(fapl) }
         let flags = overwrite ? ckpt_H5F_ACC_TRUNC() : ckpt_H5F_ACC_EXCL()

@@ -106,7 +106,32 @@ public final class HDF5Group: HDF5Object {
         }
     }
 
+    // MARK: links
+
+    /// Adds hard link `name` to the existing object at absolute `path` (h5py's `g[name] = obj`).
+    public func createHardLink(_ name: String, to path: String) throws {
+        try location.child(name).check(
+            H5Lcreate_hard(handle.id, path, handle.id, name, ckpt_H5P_DEFAULT(), ckpt_H5P_DEFAULT()), "create hard link")
+    }
+
+    /// Adds soft link `name` pointing at `path` (which need not exist).
+    public func createSoftLink(_ name: String, to path: String) throws {
+        try location.child(name).check(
+            H5Lcreate_soft(path, handle.id, name, ckpt_H5P_DEFAULT(), ckpt_H5P_DEFAULT()), "create soft link")
+    }
+
     // MARK: creating datasets
+
+    /// Creates a contiguous dataset without writing it (space is allocated on the first
+    /// `HDF5Dataset.write`); for streaming large tensors in.
+    @discardableResult
+    public func createDataset(_ name: String, type: HDF5ElementType, shape: [Int]) throws -> HDF5Dataset {
+        let loc = location.child(name)
+        _ = try checkedCount(shape, elementSize: type.size, at: loc, "create dataset")
+        return try withTemporaryID({ type.makeTypeID() }, close: H5Tclose, at: loc, "create datatype") { tid in
+            try makeDataset(name, typeID: tid, shape: shape, loc: loc)
+        }
+    }
 
     /// Creates a contiguous dataset `name` of `shape` and writes `bytes` (row-major,
     /// little-endian elements of `type`) into it. `bytes.count` must be `shape.product * type.size`.
