@@ -16,7 +16,8 @@ PyTorch side (needs torch):
 `load` returns PyTorch's own state dicts: our `type` keys are dropped, optimizer state keys are
 ints again, `step` is a 0-d float32 tensor, and ints, floats, bools, tuples and None come back
 as the Python values PyTorch had. `save` writes exactly what the Swift writer writes (same
-attribute types, the same encoding of None, lists, tuples and dicts, XXH64 checksums), atomically
+attribute types, the same encoding of None, lists, tuples and dicts, XXH64 checksums, the
+manifest in the HDF5 user block), atomically
 (temporary file, fsync, rename, fsync of the directory).
 
 Format side (h5py and numpy only; torch is imported lazily):
@@ -187,7 +188,7 @@ def _check_key(key, path):
         raise ValueError(f"{path}: keys starting with {RESERVED_PREFIX!r} are reserved")
 
 
-def _write_group(group, d, depth=0):
+def _write_group(group, d, depth=0, ranges=None):
     if depth >= MAX_DEPTH:
         raise ValueError(f"{group.name}: nesting deeper than {MAX_DEPTH} levels")
     attrs, links, tuples = [], [], []
@@ -199,6 +200,10 @@ def _write_group(group, d, depth=0):
             a = _as_array(v, path)
             ds = group.create_dataset(key, data=a, track_order=True)
             ds.attrs["checksum"] = checksum(a)
+            if ranges is not None and a.nbytes > 0:
+                offset = ds.id.get_offset()
+                if offset is not None:
+                    ranges.append((offset, a.nbytes))
             links.append(key)
         elif v is None:
             group.attrs.create(key, h5py.Empty("<i1"))
@@ -219,10 +224,10 @@ def _write_group(group, d, depth=0):
             else:
                 sub = group.create_group(key, track_order=True)
                 sub.attrs.create(KIND, "tuple" if isinstance(v, tuple) else "list", dtype=h5py.string_dtype("utf-8"))
-                _write_group(sub, OrderedDict((str(i), x) for i, x in enumerate(v)), depth + 1)
+                _write_group(sub, OrderedDict((str(i), x) for i, x in enumerate(v)), depth + 1, ranges)
                 links.append(key)
         elif isinstance(v, dict):
-            _write_group(group.create_group(key, track_order=True), v, depth + 1)
+            _write_group(group.create_group(key, track_order=True), v, depth + 1, ranges)
             links.append(key)
         else:
             raise TypeError(f"{path}: unsupported value of type {type(v).__name__}")
@@ -249,6 +254,86 @@ def _fsync(path):
         os.close(fd)
 
 
+MANIFEST_MAGIC = b"CKPT-MANIFEST v1\n"
+
+
+def _count_tensors(v):
+    if _is_torch_tensor(v) or isinstance(v, np.ndarray):
+        return 1
+    if isinstance(v, dict):
+        return sum(_count_tensors(x) for x in v.values())
+    if isinstance(v, (list, tuple)):
+        return sum(_count_tensors(x) for x in v)
+    return 0
+
+
+def _user_block_size(tensors):
+    """The Swift writer's FileManifest.userBlockSize(forTensorCount:)."""
+    need, size = 160 + 42 * tensors, 512
+    while size < need:
+        size *= 2
+    return size
+
+
+def _metadata_hash(f, user_block, file_size, ranges):
+    """XXH64 of the bytes [user_block, file_size) outside the tensor ranges, concatenated."""
+    parts, pos = [], user_block
+    for off, n in ranges:
+        if off > pos:
+            f.seek(pos)
+            parts.append(f.read(off - pos))
+        pos = max(pos, off + n)
+    if file_size > pos:
+        f.seek(pos)
+        parts.append(f.read(file_size - pos))
+    return xxh64(b"".join(parts))
+
+
+def _write_manifest(path, user_block, ranges):
+    """The manifest in the HDF5 user block (docs/FORMAT.md "Integrity"), as the Swift writer
+    puts it there: file size and the XXH64 of every byte outside the user block and the tensor
+    data, so a reader can check HDF5's metadata before the library parses it."""
+    ranges = sorted(ranges)
+    size = os.path.getsize(path)
+    with open(path, "r+b") as f:
+        h = _metadata_hash(f, user_block, size, ranges)
+        text = MANIFEST_MAGIC.decode() + f"userblock {user_block}\nfile_size {size}\nmetadata_xxh64 {h:016x}\n"
+        text += f"tensor_ranges {len(ranges)}\n" + "".join(f"{o} {n}\n" for o, n in ranges)
+        block = text.encode()
+        if len(block) > user_block:
+            raise ValueError(f"{path}: manifest of {len(block)} bytes exceeds the {user_block}-byte user block")
+        f.seek(0)
+        f.write(block + b"\0" * (user_block - len(block)))
+
+
+def _verify_manifest(path):
+    """Checks the manifest when the file has one (files from plain h5py have none)."""
+    with open(path, "rb") as f:
+        head = f.read(512)
+        if not head.startswith(MANIFEST_MAGIC):
+            return
+        lines = head.split(b"\0", 1)[0].decode("ascii", "replace").split("\n")
+        try:
+            user_block = int(lines[1].split(" ")[1])
+            assert lines[1].startswith("userblock ") and user_block >= 512 and user_block & (user_block - 1) == 0
+            f.seek(0)
+            lines = f.read(user_block).split(b"\0", 1)[0].decode("ascii").split("\n")
+            size = int(lines[2].removeprefix("file_size "))
+            expected = int(lines[3].removeprefix("metadata_xxh64 "), 16)
+            n = int(lines[4].removeprefix("tensor_ranges "))
+            ranges = [tuple(int(x) for x in line.split(" ")) for line in lines[5:5 + n]]
+            assert len(ranges) == n and all(len(r) == 2 for r in ranges)
+        except (IndexError, ValueError, AssertionError):
+            raise CheckpointError(path, "/", "manifest: malformed") from None
+        actual_size = os.fstat(f.fileno()).st_size
+        if actual_size != size:
+            raise CheckpointError(path, "/", f"{'truncated: ' if actual_size < size else ''}{actual_size} bytes, the manifest says {size}")
+        actual = _metadata_hash(f, user_block, size, ranges)
+        if actual != expected:
+            raise CheckpointError(path, "/", f"metadata checksum mismatch: manifest says xxh64:{expected:016x}, "
+                                             f"the file hashes to xxh64:{actual:016x}")
+
+
 def write(path, sections, metadata=None, durable=True):
     """Writes format v1 to `path` atomically from `sections` ({"model": {...}, "optimizer": ...};
     values are Python scalars, strings, None, lists, tuples, dicts, numpy arrays or torch
@@ -259,7 +344,9 @@ def write(path, sections, metadata=None, durable=True):
     directory, name = os.path.split(os.path.abspath(path))
     tmp = os.path.join(directory, f".{name}.partial-{os.getpid()}-{random.getrandbits(32):x}")
     try:
-        with h5py.File(tmp, "w", libver=("v108", "v110"), track_order=True) as f:
+        user_block = _user_block_size(sum(_count_tensors(sections.get(sec)) for sec in SECTIONS))
+        ranges = []
+        with h5py.File(tmp, "w", libver=("v108", "v110"), track_order=True, userblock_size=user_block) as f:
             f.attrs.create("format", FORMAT_NAME, dtype=h5py.string_dtype("utf-8"))
             f.attrs["format_version"] = np.int64(FORMAT_VERSION)
             meta = dict(metadata or {})
@@ -291,7 +378,7 @@ def write(path, sections, metadata=None, durable=True):
                 if d is None:
                     continue
                 g = f.create_group(sec, track_order=True)
-                _write_group(g, d)
+                _write_group(g, d, ranges=ranges)
                 if sec == "optimizer" and "state" in g:
                     # Derived metadata for h5dump readers, as the Swift writer adds it.
                     names = _param_names(d)
@@ -300,6 +387,7 @@ def write(path, sections, metadata=None, durable=True):
                                 and isinstance(g["state"].get(key), h5py.Group):
                             g["state"][key].attrs.create("param_name", names[int(key)],
                                                          dtype=h5py.string_dtype("utf-8"))
+        _write_manifest(tmp, user_block, ranges)
         if durable:
             _fsync(tmp)
         os.replace(tmp, path)
@@ -417,8 +505,11 @@ class _Reader:
 
 def read(path, verify=True):
     """The checkpoint at `path` as Python values: {"metadata": {...}, "model": {...}, and the
-    sections present}. Tensors are numpy arrays; every tensor's checksum is verified unless
-    `verify=False`. Raises CheckpointError for files that are not format v1."""
+    sections present}. Tensors are numpy arrays; the manifest (when present) and every tensor's
+    checksum are verified unless `verify=False`. Raises CheckpointError for files that are not
+    format v1 or fail a check."""
+    if verify:
+        _verify_manifest(path)
     with h5py.File(path, "r") as f:
         names = list(f.attrs.keys())
         if "format" not in names:
@@ -539,11 +630,22 @@ def _typed_scheduler_state(scheduler):
     return out
 
 
-def _typed_optimizer_state(optimizer):
+def _typed_optimizer_state(optimizer, model=None):
+    """optimizer.state_dict() with "type" first and string state keys. Groups built without
+    names get `param_names` from the model (format v1 records them; PyTorch's load_state_dict
+    accepts and keeps them), placed before `params` as the Swift side places them."""
     sd = optimizer.state_dict()
     state = OrderedDict((str(k), OrderedDict(v)) for k, v in sd["state"].items())
-    return OrderedDict([("type", type(optimizer).__name__), ("state", state),
-                        ("param_groups", [OrderedDict(g) for g in sd["param_groups"]])])
+    names = {id(p): n for n, p in model.named_parameters()} if hasattr(model, "named_parameters") else {}
+    groups = []
+    for packed, live in zip(sd["param_groups"], optimizer.param_groups):
+        g = OrderedDict(packed)
+        if "param_names" not in g and names and all(id(p) in names for p in live["params"]):
+            params = g.pop("params")
+            g["param_names"] = [names[id(p)] for p in live["params"]]
+            g["params"] = params
+        groups.append(g)
+    return OrderedDict([("type", type(optimizer).__name__), ("state", state), ("param_groups", groups)])
 
 
 def save(path, model, optimizer=None, scheduler=None, progress=None, config=None, rng=None, durable=True):
@@ -556,7 +658,7 @@ def save(path, model, optimizer=None, scheduler=None, progress=None, config=None
     model_sd = model.state_dict() if hasattr(model, "state_dict") else model
     sections = {"model": OrderedDict((k, v) for k, v in model_sd.items())}
     if optimizer is not None:
-        sections["optimizer"] = _typed_optimizer_state(optimizer) if hasattr(optimizer, "param_groups") else optimizer
+        sections["optimizer"] = _typed_optimizer_state(optimizer, model) if hasattr(optimizer, "param_groups") else optimizer
     if scheduler is not None:
         sections["scheduler"] = _typed_scheduler_state(scheduler) if hasattr(scheduler, "state_dict") else scheduler
     if progress is not None:

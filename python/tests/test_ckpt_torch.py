@@ -98,8 +98,10 @@ def test_refuses_files_that_are_not_format_v1(tmp_path):
     shutil.copy(SWIFT_RUN, tmp_path / "v2.h5")
     with h5py.File(tmp_path / "v2.h5", "r+") as f:
         f.attrs["format_version"] = np.int64(2)
-    with pytest.raises(ckpt_torch.CheckpointError, match="found 2, this reader supports 1"):
+    with pytest.raises(ckpt_torch.CheckpointError, match="the manifest says"):   # edited in place
         ckpt_torch.read(str(tmp_path / "v2.h5"))
+    with pytest.raises(ckpt_torch.CheckpointError, match="found 2, this reader supports 1"):
+        ckpt_torch.read(str(tmp_path / "v2.h5"), verify=False)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -189,6 +191,36 @@ def test_the_swift_cli_verifies_a_python_written_file(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     done = subprocess.run([CKPT, "diff", SWIFT_RUN, out], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+    done = subprocess.run([CKPT, "verify", PYTHON_RUN], capture_output=True, text=True)   # from a torch run
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _manifest(path):
+    with open(path, "rb") as f:
+        return f.read(4096).split(b"\0", 1)[0].decode().split("\n")
+
+
+def test_writes_and_checks_the_manifest_like_the_swift_side(tmp_path):
+    r = ckpt_torch.read(SWIFT_RUN)
+    meta = {k: v for k, v in r.pop("metadata").items() if k not in ("format", "format_version")}
+    out = tmp_path / "py.h5"
+    ckpt_torch.write(str(out), r, meta)
+    swift, python = _manifest(SWIFT_RUN), _manifest(out)
+    assert python[0] == swift[0] == "CKPT-MANIFEST v1"
+    assert python[1] == swift[1]                                      # same user block size
+    assert python[2] == f"file_size {out.stat().st_size}"
+    assert python[4] == swift[4]                                      # same number of tensor ranges
+    # A flipped bit in HDF5 metadata (outside the tensors) fails before h5py parses the file.
+    data = bytearray(out.read_bytes())
+    ub = int(python[1].split()[1])
+    data[ub + 100] ^= 0x40
+    out.write_bytes(bytes(data))
+    with pytest.raises(ckpt_torch.CheckpointError, match="metadata checksum mismatch"):
+        ckpt_torch.read(str(out))
+    data = bytearray(out.read_bytes())[:-10]
+    out.write_bytes(bytes(data))
+    with pytest.raises(ckpt_torch.CheckpointError, match="truncated"):
+        ckpt_torch.read(str(out))
 
 
 # ----------------------------------------------------------------------------- PyTorch
@@ -276,7 +308,12 @@ def test_a_pytorch_run_saved_and_loaded_is_unchanged(tmp_path):
     opt2.load_state_dict(ck["optimizer"])
     sched2.load_state_dict(ck["scheduler"])
     _deep_equal(model2.state_dict(), model.state_dict())
-    _deep_equal(opt2.state_dict(), opt.state_dict())
+    saved_groups = opt2.state_dict()["param_groups"]
+    # format v1 records param_names (from the model); PyTorch keeps them on load.
+    assert saved_groups[0]["param_names"] == ["net.1.weight", "net.1.bias", "net.3.weight", "net.3.bias"]
+    for g in saved_groups:
+        del g["param_names"]
+    _deep_equal(dict(opt2.state_dict(), param_groups=saved_groups), opt.state_dict())
     _deep_equal(sched2.state_dict(), sched.state_dict())
     assert ck["config"] == {"seed": 0} and ck["progress"]["global_step"] == 3
     raw = ckpt_torch.read(path)
