@@ -25,7 +25,7 @@ run: build
 	.build/release/ckpt train --out $(RUN_DIR)
 
 test: deps
-	$(SWIFT) build -c release --product ckpt
+	$(SWIFT) build $(TEST_FLAGS)   # every product, same flags as the tests: end-to-end tests run ckpt, custom-loop, bench-io
 	$(SWIFT) test $(TEST_FLAGS)
 	$(MAKE) --no-print-directory test-python
 

@@ -92,6 +92,11 @@ func rawRead() {
     for _ in 0..<tensors {
         out.append([Float](unsafeUninitializedCapacity: perTensor) { buf, n in
             let b = UnsafeMutableRawBufferPointer(buf)
+            // Huge pages, as numpy and CheckpointFile.load use for large buffers.
+            let huge = 2 << 20
+            let start = (Int(bitPattern: b.baseAddress!) + huge - 1) & ~(huge - 1)
+            let end = (Int(bitPattern: b.baseAddress!) + b.count) & ~(huge - 1)
+            if end > start { madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_HUGEPAGE) }
             var off = 0
             while off < b.count {
                 let r = read(fd, b.baseAddress! + off, b.count - off)

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CkptCore
 import Dispatch
 import HDF5
@@ -230,6 +233,7 @@ func readTensorData(_ ds: HDF5Dataset, shape: [Int], dtype: DType) throws -> Ten
     func load<T>(_: T.Type, _ type: HDF5ElementType) throws -> [T] {
         var failure: Error?
         let a = [T](unsafeUninitializedCapacity: n) { buf, count in
+            adviseHugePages(UnsafeMutableRawBufferPointer(buf))
             do { try ds.read(into: UnsafeMutableRawBufferPointer(buf), as: type) } catch { failure = error }
             count = n
         }
@@ -247,4 +251,18 @@ func readTensorData(_ ds: HDF5Dataset, shape: [Int], dtype: DType) throws -> Ten
     case .bool: storage = .bool(try load(UInt8.self, .bool).map { $0 != 0 })
     }
     return TensorData(shape: shape, storage: storage)
+}
+
+/// Asks Linux for transparent huge pages on a large fresh buffer (as numpy does for arrays
+/// of 4 MiB and more): 512x fewer page faults while the read fills it.
+func adviseHugePages(_ buffer: UnsafeMutableRawBufferPointer) {
+    #if os(Linux)
+    let huge = 2 << 20
+    guard buffer.count >= 4 << 20, let base = buffer.baseAddress else { return }
+    let start = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
+    let end = (Int(bitPattern: base) + buffer.count) & ~(huge - 1)
+    if end > start, let p = UnsafeMutableRawPointer(bitPattern: start) {
+        _ = madvise(p, end - start, MADV_HUGEPAGE)
+    }
+    #endif
 }
