@@ -35,7 +35,10 @@ PIP_INSTALL := python3 -m pip install -q --disable-pip-version-check
 python-deps:
 	@python3 -c "import h5py, numpy, pytest" 2>/dev/null || { \
 	  echo "installing h5py numpy pytest (pip)"; \
-	  $(PIP_INSTALL) h5py numpy pytest 2>/dev/null || $(PIP_INSTALL) --break-system-packages h5py numpy pytest; }
+	  $(PIP_INSTALL) h5py numpy pytest 2>/dev/null || $(PIP_INSTALL) --break-system-packages h5py numpy pytest 2>/dev/null || { \
+	    echo "pip unavailable: installing python3-h5py python3-numpy python3-pytest (apt)"; \
+	    SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-h5py python3-numpy python3-pytest >/dev/null; }; }
 
 test-python: python-deps
 	python3 -m pytest -q -rs -p no:cacheprovider python/tests
