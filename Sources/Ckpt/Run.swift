@@ -39,6 +39,12 @@ public final class Run {
             throw RunError.config("data: test samples are \(test.sampleShape), training samples \(train.sampleShape)")
         }
         model = try Backends.buildModel(config, sampleShape: train.sampleShape)
+        // Labels are checked before training starts, not when a bad one's batch comes up.
+        let classes = config.model.type == .lenet ? 10 : config.model.sizes.last!
+        for (name, data) in [("training", train), ("test", test)] {
+            guard let data, let bad = data.labels.firstIndex(where: { $0 < 0 || Int($0) >= classes }) else { continue }
+            throw RunError.config("data: \(name) sample \(bad) has label \(data.labels[bad]), but the model has \(classes) outputs (classes 0..<\(classes))")
+        }
         optimizer = try Backends.buildOptimizer(config.optimizer, parameters: model.parameters)
         scheduler = try Backends.buildScheduler(config.scheduler, optimizer: optimizer)
     }

@@ -55,8 +55,9 @@ public struct RunConfig: Sendable, Equatable {
     public var epochs = 20
     public var seed: UInt64 = 0
     public var checkpoint = Checkpointing()
-    /// Print the seed's running-loss line every this many mini-batches (the seed's 2000).
-    public var logEvery = 2000
+    /// Print the seed's running-loss line every this many mini-batches; nil: the seed's 2000,
+    /// or a fifth of an epoch when an epoch is shorter than 10000 batches (see `logInterval`).
+    public var logEvery: Int?
 
     /// The synthetic default's size: small enough that the seed's 20 epochs at batch size 4
     /// take a few minutes on two cores, large enough that the loss visibly falls.
@@ -211,7 +212,7 @@ public struct RunConfig: Sendable, Equatable {
             if c.has("every_epochs") { checkpoint.everyEpochs = try c.optionalPositiveInt("every_epochs") }
             checkpoint.everySteps = try c.optionalPositiveInt("every_steps")
         }
-        logEvery = try r.positiveInt("log_every") ?? logEvery
+        logEvery = try r.optionalPositiveInt("log_every")
     }
 
     /// The scheduler's `interval`: `"step"` steps it after every optimizer step, `"epoch"` (the
@@ -253,8 +254,15 @@ public struct RunConfig: Sendable, Equatable {
                 "every_epochs": checkpoint.everyEpochs.map { .int(Int64($0)) } ?? .none,
                 "every_steps": checkpoint.everySteps.map { .int(Int64($0)) } ?? .none,
             ]),
-            "log_every": .int(Int64(logEvery)),
+            "log_every": logEvery.map { .int(Int64($0)) } ?? .none,
         ]
+    }
+
+    /// The running-loss interval for epochs of `batchesPerEpoch` batches: `log_every`, or by
+    /// default the seed's 2000 (CIFAR-10 at batch size 4 has 12500 batches per epoch), reduced
+    /// to a fifth of an epoch for shorter epochs so every epoch prints a few lines.
+    public func logInterval(batchesPerEpoch: Int) -> Int {
+        logEvery ?? min(2000, max(1, batchesPerEpoch / 5))
     }
 
     /// `json` as indented JSON text.

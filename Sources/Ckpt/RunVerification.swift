@@ -116,20 +116,17 @@ public struct RunVerification: Sendable, Equatable {
         }
     }
 
+    /// Counts and magnitudes from the diff engine (`TensorComparison`, the one `ckpt diff` uses).
     static func describeTensorDifference(_ a: TensorData, _ b: TensorData) -> String {
-        switch (a.storage, b.storage) {
-        case (.float32(let x), .float32(let y)):
-            let diff = zip(x, y).enumerated().filter { $0.element.0.bitPattern != $0.element.1.bitPattern }
-            let first = diff[0]
-            let maxAbs = diff.map { abs(Double($0.element.0) - Double($0.element.1)) }.max() ?? 0
-            return "\(diff.count) of \(x.count) elements differ (first at flat index \(first.offset): \(first.element.0) here, \(first.element.1) in the reference; max abs difference \(maxAbs))"
-        case (.float64(let x), .float64(let y)):
-            let diff = zip(x, y).enumerated().filter { $0.element.0.bitPattern != $0.element.1.bitPattern }
-            let first = diff[0]
-            return "\(diff.count) of \(x.count) elements differ (first at flat index \(first.offset): \(first.element.0) here, \(first.element.1) in the reference)"
-        default:
-            return "contents differ"
+        guard let d = TensorComparison.compare(a, b), d.differing > 0 else {
+            // Equal values with different bits: -0.0 against 0.0, or NaNs with other payloads.
+            return "bits differ but values compare equal (signed zeros or NaN payloads)"
         }
+        var text = "\(d.differing) of \(d.count) elements differ"
+        if let f = d.first {
+            text += " (first at flat index \(f.index): \(JSON.number(f.a)) here, \(JSON.number(f.b)) in the reference; max abs difference \(JSON.number(d.maxAbs)))"
+        }
+        return text
     }
 
     /// The verdict as JSON: `{"identical": bool, "lr_steps": n, "model_tensors": n,

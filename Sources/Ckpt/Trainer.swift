@@ -52,6 +52,7 @@ public struct Trainer {
     public func train(_ run: Run, resumed: Bool = false) throws -> Outcome {
         let config = run.config
         let perEpoch = run.batchesPerEpoch
+        let logEvery = config.logInterval(batchesPerEpoch: perEpoch)
         onEvent(.started(epochs: config.epochs, batchesPerEpoch: perEpoch, batchSize: config.data.batchSize, resumed: resumed))
         var lastSaved: (step: Int, epoch: Int, path: String)?
         func save(_ name: String) throws -> String {
@@ -72,7 +73,7 @@ public struct Trainer {
             let isLastEpoch = epoch + 1 == config.epochs
             let epochFileFollows = isLastEpoch || config.checkpoint.everyEpochs.map { (epoch + 1) % $0 == 0 } ?? false
             // The running loss resumes from the batches of this print window already done.
-            let windowStart = run.progress.epochStartStep + (run.progress.batch / config.logEvery) * config.logEvery
+            let windowStart = run.progress.epochStartStep + (run.progress.batch / logEvery) * logEvery
             var running = run.progress.lossHistory[windowStart...].reduce(0.0) { $0 + Double($1) }
             for batch in run.remainingBatches() {
                 if shouldStop() { return try stop() }
@@ -80,8 +81,8 @@ public struct Trainer {
                 running += Double(loss)
                 let done = run.progress.batch
                 onEvent(.step(epoch: epoch, batch: done, loss: loss, lr: run.progress.lrHistory.last!, samples: batch.labels.count))
-                if done % config.logEvery == 0 {
-                    onEvent(.runningLoss(epoch: epoch + 1, batch: done, loss: running / Double(config.logEvery)))
+                if done % logEvery == 0 {
+                    onEvent(.runningLoss(epoch: epoch + 1, batch: done, loss: running / Double(logEvery)))
                     running = 0
                 }
                 if let every = config.checkpoint.everySteps, run.progress.globalStep % every == 0,

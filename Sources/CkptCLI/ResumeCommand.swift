@@ -53,6 +53,9 @@ struct ResumeCommand: ParsableCommand {
             let say = sayer(json: json)
             let path = try Self.resolve(checkpoint)
             let run = try Run.restoreRun(from: path, epochs: epochs)
+            if let epochs, epochs < run.progress.epoch {
+                throw RunError.file(path, "already \(run.progress.epoch) epochs complete; --epochs \(epochs) asks for fewer")
+            }
             // Read the reference first: a bad REFERENCE is bad input (2) before any training.
             let reference = try verify.map { try Run.loadCheckpoint($0) }
             let p = run.progress
@@ -60,6 +63,7 @@ struct ResumeCommand: ParsableCommand {
             if p.batch > 0 { at += " (\(p.batch) of \(run.batchesPerEpoch) batches into epoch \(p.epoch + 1))" }
             say("resuming \(path): \(at)")
             let directory = out ?? ((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
+            try checkOutputDirectory(directory)
             var session = TrainingSession(run: run, directory: directory, json: json)
             var (outcome, report) = try session.execute(resumed: true, say: say)
             report = Self.prepending(["resumed_from": .string(path)], to: report)

@@ -38,7 +38,7 @@ struct TrainCommand: ParsableCommand {
 
     @Flag(name: .long, help: ArgumentHelp(
         "Print one JSON object at the end (the log goes to stderr).",
-        discussion: "Keys: directory, epoch, global_step, batch, checkpoints (paths written, in order), lr_plot, interrupted, train_loss, test_loss, test_accuracy (of the last epoch; null when none ran or there is no test set)."))
+        discussion: "Keys: directory, epoch, global_step, batch, checkpoints (paths written, in order), lr_plot, interrupted, train_loss, test_loss, test_accuracy (of the last epoch; null when none ran or there is no test set), epochs (one object per epoch run: epoch, train_loss, test_loss, test_accuracy, lr after its scheduler step)."))
     var json = false
 
     init() {}
@@ -52,7 +52,15 @@ struct TrainCommand: ParsableCommand {
             var cfg = try config.map { try RunConfig(contentsOf: $0) } ?? RunConfig()
             if let epochs { cfg.epochs = epochs }
             let say = sayer(json: json)
-            let run = try Run(config: cfg)
+            try checkOutputDirectory(out)
+            let run: Run
+            do {
+                run = try Run(config: cfg)
+            } catch let e where config != nil && (e is OptimizerError || e is SchedulerError || e is RunError) {
+                // The optimizer and scheduler sections are checked while building: name the file too.
+                if case RunError.file = e { throw e }
+                throw RunError.file(config!, String(describing: e))
+            }
             if cfg.data.datasetIsDefault, run.config.data.dataset == .synthetic {
                 say("no CIFAR-10 binaries under \(cfg.data.root): training on the embedded synthetic data")
             }

@@ -25,11 +25,19 @@ struct TrainingSession {
         let progress = TrainingProgress(bar: isatty(json ? STDERR_FILENO : STDOUT_FILENO) != 0, quiet: json)
         var saved: [String] = []
         var last: (trainLoss: Double, testLoss: Double?, accuracy: Double?)?
+        var epochs: [StateValue] = []
         let trainer = Trainer(
             directory: directory,
             onEvent: { [run] event in
                 if case .saved(let p) = event { saved.append(p) }
-                if case .epochEnd(_, let l, let tl, let a, _) = event { last = (l, tl, a) }
+                if case .epochEnd(let e, let l, let tl, let a, let lr) = event {
+                    last = (l, tl, a)
+                    epochs.append(.dict([
+                        "epoch": .int(Int64(e)), "train_loss": .double(l),
+                        "test_loss": tl.map { .double($0) } ?? .none, "test_accuracy": a.map { .double($0) } ?? .none,
+                        "lr": .list(lr.map { .double($0) }),
+                    ]))
+                }
                 progress.handle(event, run: run)
             },
             shouldStop: { Interrupt.requested })
@@ -52,9 +60,10 @@ struct TrainingSession {
         report["train_loss"] = last.map { .double($0.trainLoss) } ?? StateValue.none
         report["test_loss"] = last?.testLoss.map { .double($0) } ?? StateValue.none
         report["test_accuracy"] = last?.accuracy.map { .double($0) } ?? StateValue.none
+        report["epochs"] = .list(epochs)
         switch outcome {
         case .completed:
-            say("Finished Training: \(run.progress.epoch) epochs, \(run.progress.globalStep) steps; lr curve in \(svg)")
+            say("Finished Training: \(count(run.progress.epoch, "epoch")), \(count(run.progress.globalStep, "step")); lr curve in \(svg)")
         case .interrupted(let path):
             say("interrupted at epoch \(run.progress.epoch + 1), batch \(run.progress.batch): saved \(path); continue with `ckpt resume \(path)`")
         }
@@ -71,11 +80,11 @@ struct TrainingSession {
         lines.append(data + "; batch size \(c.data.batchSize)\(c.data.shuffle ? ", shuffled" : "")")
         let params = run.model.parameters.reduce(0) { $0 + $1.value.count }
         let model = c.model.type == .mlp ? "mlp \(c.model.sizes.map(String.init).joined(separator: "-"))" : "lenet"
-        lines.append("model: \(model), \(params) parameters; optimizer: \(run.optimizer.typeName), \(run.optimizer.paramGroups.count) param group(s)")
+        lines.append("model: \(model), \(params) parameters; optimizer: \(run.optimizer.typeName), \(run.optimizer.paramGroups.count) \(run.optimizer.paramGroups.count == 1 ? "param group" : "param groups")")
         if let s = run.scheduler {
-            lines.append("scheduler: \(s.typeName), stepped once per \(s.stepsPerBatch ? "batch" : "epoch"); \(c.epochs) epochs of \(run.batchesPerEpoch) batches")
+            lines.append("scheduler: \(s.typeName), stepped once per \(s.stepsPerBatch ? "batch" : "epoch"); \(count(c.epochs, "epoch")) of \(count(run.batchesPerEpoch, "batch"))")
         } else {
-            lines.append("scheduler: none (constant lr); \(c.epochs) epochs of \(run.batchesPerEpoch) batches")
+            lines.append("scheduler: none (constant lr); \(count(c.epochs, "epoch")) of \(count(run.batchesPerEpoch, "batch"))")
         }
         return lines
     }
@@ -100,4 +109,18 @@ func reportingErrors(_ command: String, _ body: () throws -> Int32) throws {
 /// Where human-readable lines go: stdout normally, stderr when stdout carries JSON.
 func sayer(json: Bool) -> (String) -> Void {
     { text in (json ? FileHandle.standardError : FileHandle.standardOutput).write(Data((text + "\n").utf8)) }
+}
+
+/// `--out` must be a directory or not exist yet (it is created at the first save), checked
+/// before any training so a typo does not cost an epoch.
+func checkOutputDirectory(_ path: String) throws {
+    var isDir: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue {
+        throw RunError.file(path, "exists and is not a directory (--out takes a directory for the checkpoints)")
+    }
+}
+
+/// "1 epoch", "20 epochs", "1 batch", "1250 batches".
+func count(_ n: Int, _ noun: String) -> String {
+    n == 1 ? "1 \(noun)" : "\(n) \(noun == "batch" ? "batches" : noun + "s")"
 }

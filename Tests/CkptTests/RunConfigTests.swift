@@ -12,7 +12,10 @@ import Testing
         #expect(c.scheduler?.bitwiseEqual(["type": "ExponentialLR", "gamma": 0.9]) == true)
         #expect(!c.schedulerStepsPerBatch)
         #expect(c.epochs == 20 && c.seed == 0 && c.checkpoint.everyEpochs == 1 && c.checkpoint.everySteps == nil)
-        #expect(c.logEvery == 2000)
+        #expect(c.logEvery == nil)
+        #expect(c.logInterval(batchesPerEpoch: 12500) == 2000)
+        #expect(c.logInterval(batchesPerEpoch: 1250) == 250)
+        #expect(c.logInterval(batchesPerEpoch: 3) == 1)
     }
 
     @Test func issueExampleParses() throws {

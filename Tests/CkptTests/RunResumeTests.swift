@@ -96,6 +96,19 @@ import Testing
         } throws: { error in
             String(describing: error).hasPrefix("w.h5: no run config")
         }
+        // Optimizer state that names other parameters (PyTorch would pair it by position).
+        var renamed = run.checkpoint()
+        var groups = try #require(renamed.optimizer?["param_groups"]?.arrayValue)
+        var group = try #require(groups[0].dictValue)
+        group["param_names"] = .list(["net.3.weight", "net.3.bias", "net.1.weight", "net.1.bias"])
+        groups[0] = .dict(group)
+        renamed.optimizer?["param_groups"] = .list(groups)
+        #expect {
+            try Run.restoreRun(from: renamed, path: "o.h5")
+        } throws: { error in
+            let text = String(describing: error)
+            return text.hasPrefix("o.h5: /optimizer: ") && text.contains("net.3.weight") && text.contains("net.1.weight")
+        }
         var noScheduler = run.checkpoint()
         noScheduler.scheduler = nil
         #expect {

@@ -10,7 +10,11 @@ import Testing
         (#"{"model": {"type": "resnet"}}"#, "cfg.json: model.type: expected one of"),
         (#"{"epochs": "#, "cfg.json: invalid JSON at byte"),
         (#"{"data": {"dataset": "cifar10", "root": "nowhere"}}"#, "data.root: no CIFAR-10 binaries under nowhere"),
-        (#"{"model": {"type": "mlp", "sizes": [100, 10]}, "data": {"dataset": "synthetic"}}"#, "model.sizes[0]"),
+        (#"{"model": {"type": "mlp", "sizes": [100, 10]}, "data": {"dataset": "synthetic"}}"#, "cfg.json: model.sizes[0]"),
+        (#"{"optimizer": {"type": "SGD", "lrr": 0.1}}"#, "cfg.json: optimizer.lrr: unknown key"),
+        (#"{"scheduler": {"type": "StepLR"}}"#, "cfg.json: scheduler.step_size: missing"),
+        (#"{"optimizer": {"param_groups": [{"params": ["conv*"]}]}}"#, "cfg.json: optimizer.param_groups: parameters matching no group: fc1.weight"),
+        (#"{"data": {"dataset": "hdf5", "path": "absent.h5"}}"#, "cfg.json: data.path: absent.h5: no such file"),
     ])
     func badConfigExitsTwoNamingTheKey(config: String, message: String) throws {
         let dir = makeTempDir()
@@ -22,6 +26,15 @@ import Testing
         #expect(r.stderr.contains(message), "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/a"), "nothing is written")
+    }
+
+    @Test func outputThatIsAFile() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        write(tinyConfig, to: dir + "/cfg.json")
+        let r = try Binary.ckpt(["train", "--config", "cfg.json", "--out", "cfg.json"], in: dir)
+        #expect(r.status == 2)
+        #expect(r.stderr == "ckpt train: cfg.json: exists and is not a directory (--out takes a directory for the checkpoints)\n")
     }
 
     @Test func missingConfigFile() throws {
@@ -49,6 +62,12 @@ import Testing
             #expect(r.stderr.hasPrefix("ckpt resume: "), "\(r.stderr)")
             #expect(r.stderr.contains(message), "\(args): \(r.stderr)")
         }
+        // Fewer epochs than the checkpoint already holds.
+        write(tinyConfig, to: dir + "/cfg.json")
+        #expect(try Binary.ckpt(["train", "--config", "cfg.json", "--out", "two", "--epochs", "2"], in: dir).status == 0)
+        let fewer = try Binary.ckpt(["resume", "two/epoch-2.h5", "--epochs", "1"], in: dir)
+        #expect(fewer.status == 2)
+        #expect(fewer.stderr.contains("two/epoch-2.h5: already 2 epochs complete; --epochs 1 asks for fewer"), "\(fewer.stderr)")
         // A missing --verify reference is reported before any training.
         write(tinyConfig, to: dir + "/cfg.json")
         #expect(try Binary.ckpt(["train", "--config", "cfg.json", "--out", "a", "--epochs", "1"], in: dir).status == 0)
@@ -73,6 +92,22 @@ import Testing
         let ok = try Binary.ckpt(["train", "--config", "cfg.json", "--init-from", "a/epoch-1.h5", "--out", "c", "--epochs", "1"], in: dir)
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.stdout.contains("initial weights from a/epoch-1.h5"))
+    }
+
+    @Test(arguments: [
+        (["train", "--epochs", "0"], "--epochs must be a positive integer"),
+        (["train", "--epochs", "three"], "three"),
+        (["train", "--bogus"], "--bogus"),
+        (["resume"], "checkpoint|dir"),
+        (["resume", "x.h5", "--epochs", "-1"], "--epochs"),
+    ])
+    func badUsageExitsTwo(args: [String], message: String) throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try Binary.ckpt(args, in: dir)
+        #expect(r.status == 2, "\(args): \(r.stderr)")
+        #expect(r.stderr.contains(message), "\(args): \(r.stderr)")
+        #expect(files(in: dir).isEmpty)
     }
 
     @Test func helpTexts() throws {
@@ -158,5 +193,33 @@ import Testing
         #expect(none.status == 2)
         #expect(none.stderr.contains("nomodel.h5: /model: missing"), "\(none.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/s") && !FileManager.default.fileExists(atPath: dir + "/n"))
+    }
+
+    @Test(.enabled(if: hasH5py, "needs python3 with h5py and numpy"))
+    func trainsOnAnH5pyDataFileAndRejectsBadLabels() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try Self.python("""
+            import h5py, numpy as np
+            rng = np.random.default_rng(0)
+            for name, n, top in [("train.h5", 40, 10), ("test.h5", 16, 10), ("bad.h5", 16, 13)]:
+                with h5py.File(name, "w") as f:
+                    f["images"] = rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8)
+                    f["labels"] = rng.integers(0, top, n, dtype=np.int64)
+            """, in: dir) == 0)
+        write("""
+            {"data": {"dataset": "hdf5", "path": "train.h5", "test_path": "test.h5", "batch_size": 8},
+             "epochs": 2, "checkpoint": {"every_steps": 3}}
+            """, to: dir + "/h5.json")
+        let r = try Binary.ckpt(["train", "--config", "h5.json", "--out", "a"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("16 test images"), "\(r.stdout)")
+        let resumed = try Binary.ckpt(["resume", "a/step-3.h5", "--out", "b", "--verify", "a/epoch-2.h5"], in: dir)
+        #expect(resumed.status == 0, "\(resumed.stdout) \(resumed.stderr)")
+        write(#"{"data": {"dataset": "hdf5", "path": "train.h5", "test_path": "bad.h5"}}"#, to: dir + "/bad.json")
+        let bad = try Binary.ckpt(["train", "--config", "bad.json", "--out", "c"], in: dir)
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("test sample") && bad.stderr.contains("10 outputs"), "\(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/c"))
     }
 }

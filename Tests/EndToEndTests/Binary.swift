@@ -26,7 +26,7 @@ enum Binary {
     }
 
     static func launch(_ name: String, _ args: [String], in dir: String) throws -> (Process, Pipe, Pipe) {
-        guard let exe = path(name) else {
+        guard let exe = name.hasPrefix("/") ? name : path(name) else {
             throw NSError(domain: "EndToEnd", code: 1, userInfo: [NSLocalizedDescriptionKey:
                 "\(name) is not built: run `swift build -c release --product \(name)` first"])
         }

@@ -31,7 +31,13 @@ import CkptCore
             #expect(r.stdout.contains("lr sequence identical for 24 steps; 4 model tensors and 4 optimizer tensors bit-identical"),
                     "\(r.stdout)")
             #expect(FileManager.default.fileExists(atPath: "\(dir)/\(out)/epoch-3.h5"))
+            // The composition: `ckpt diff` finds the files identical, `ckpt verify` finds them sound.
+            let diff = try Binary.ckpt(["diff", "\(out)/epoch-3.h5", "a/epoch-3.h5"], in: dir)
+            #expect(diff.status == 0, "\(diff.stdout) \(diff.stderr)")
         }
+        let written = files(in: dir + "/a").filter { $0.hasSuffix(".h5") }.map { "a/" + $0 }
+        let verify = try Binary.ckpt(["verify"] + written, in: dir)
+        #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
         // Resuming a mid-epoch checkpoint prints where it starts.
         let mid = try Binary.ckpt(["resume", "a/step-5.h5", "--epochs", "1", "--out", "c"], in: dir)
         #expect(mid.stdout.contains("resuming a/step-5.h5: epoch 0 of 1 complete, step 5 (5 of 8 batches into epoch 1)"), "\(mid.stdout)")
@@ -81,6 +87,10 @@ import CkptCore
         #expect(train["checkpoints"]?.arrayValue?.last == "a/epoch-3.h5")
         #expect((train["test_accuracy"]?.doubleValue).map { (0...1).contains($0) } == true)
         #expect(t.stderr.contains("saved a/epoch-3.h5"))
+        let epochs = try #require(train["epochs"]?.arrayValue)
+        #expect(epochs.count == 3)
+        #expect(epochs.last?.dictValue?["epoch"] == 3)
+        #expect(epochs.last?.dictValue?["lr"]?.arrayValue?.first?.doubleValue == 0.01 * 0.9 * 0.9 * 0.9)
 
         let r = try Binary.ckpt(["resume", "a/step-10.h5", "--out", "b", "--verify", "a/epoch-3.h5", "--json"], in: dir)
         #expect(r.status == 0)
@@ -137,6 +147,64 @@ import CkptCore
         let r = try Binary.ckpt(["resume", "run/epoch-4.h5", "--verify", "straight/epoch-4.h5"], in: dir)
         #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
         #expect(r.stdout.contains("lr sequence identical for 64 steps"), "\(r.stdout)")
+    }
+}
+
+/// CIFAR-10 is used when its binaries are in the default root (here tiny fakes in the real
+/// record format), the synthetic data otherwise; both say which.
+@Suite(.serialized) struct DatasetChoiceTests {
+    static func writeFakeCIFAR(at root: String, recordsPerFile: Int) throws {
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        var g = SystemRandomNumberGenerator()
+        for name in (1...5).map({ "data_batch_\($0).bin" }) + ["test_batch.bin"] {
+            var bytes: [UInt8] = []
+            for r in 0..<recordsPerFile {
+                bytes.append(UInt8(r % 10))
+                bytes += (0..<3072).map { _ in UInt8.random(in: 0...255, using: &g) }
+            }
+            try Data(bytes).write(to: URL(fileURLWithPath: root + "/" + name))
+        }
+    }
+
+    @Test func cifarWhenPresentInTheDefaultRootElseSynthetic() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // No dataset key: CIFAR-10 if ./CIFAR10 has it, else the synthetic data (capped by `limit`).
+        write(#"{"data": {"batch_size": 8, "limit": 16}, "epochs": 1}"#, to: dir + "/cfg.json")
+        let fallback = try Binary.ckpt(["train", "--config", "cfg.json", "--out", "s"], in: dir)
+        #expect(fallback.status == 0, "\(fallback.stderr)")
+        #expect(fallback.stdout.hasPrefix("no CIFAR-10 binaries under ./CIFAR10: training on the embedded synthetic data"))
+        #expect(fallback.stdout.contains("the first 16 used"), "\(fallback.stdout)")
+        try Self.writeFakeCIFAR(at: dir + "/CIFAR10", recordsPerFile: 8)
+        let r = try Binary.ckpt(["train", "--config", "cfg.json", "--out", "c"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("data: CIFAR-10 train at ./CIFAR10"), "\(r.stdout)")
+        #expect(r.stdout.contains("8 test images") && r.stdout.contains("1 epoch of 2 batches"), "\(r.stdout)")
+        let resumed = try Binary.ckpt(["resume", "c/epoch-1.h5", "--epochs", "2", "--out", "d"], in: dir)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        // The saved config names the dataset, so a resume never falls back silently.
+        let inspect = try Binary.ckpt(["inspect", "c/epoch-1.h5", "--json"], in: dir)
+        #expect(inspect.stdout.contains("cifar10"))
+    }
+}
+
+/// On a terminal, a progress bar; elsewhere plain lines (the other tests read those).
+@Suite struct ProgressBarTests {
+    static let script = ["/usr/bin/script", "/bin/script"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    @Test(.enabled(if: script != nil, "needs util-linux `script` to run under a pseudo-terminal"))
+    func terminalShowsABarWithRateAndETA() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        write(tinyConfig, to: dir + "/cfg.json")
+        let ckpt = try #require(Binary.path("ckpt"))
+        let r = try Binary.run(Self.script!, ["-qec", "\(ckpt) train --config cfg.json --out a", "/dev/null"], in: dir)
+        #expect(r.status == 0, "\(r.stdout)")
+        // The bar is redrawn in place: carriage return, erase line, then the fields.
+        #expect(r.stdout.contains("\r\u{1B}[2Kepoch 1/3 ["), "\(r.stdout)")
+        #expect(r.stdout.contains(" img/s ETA "))
+        #expect(r.stdout.contains("loss ") && r.stdout.contains(" lr 0.01 "))
+        #expect(r.stdout.contains("saved a/epoch-3.h5"))
     }
 }
 
