@@ -7,7 +7,7 @@ RUN_DIR ?= runs/default
 # Tests run in release: numeric Swift in debug is tens of times slower.
 TEST_FLAGS := -c release -Xswiftc -enable-testing
 
-.PHONY: deps build run test bench clean
+.PHONY: deps build run test test-python python-deps bench clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -27,6 +27,21 @@ run: build
 test: deps
 	$(SWIFT) build $(TEST_FLAGS)   # every product, same flags as the tests: end-to-end tests run ckpt, custom-loop, bench-io
 	$(SWIFT) test $(TEST_FLAGS)
+	$(MAKE) --no-print-directory test-python
+
+# python/ckpt_torch.py's tests: h5py + numpy + pytest from PyPI when missing (small; torch is
+# optional and its half of the tests is skipped with a message where it is absent).
+PIP_INSTALL := python3 -m pip install -q --disable-pip-version-check
+python-deps:
+	@python3 -c "import h5py, numpy, pytest" 2>/dev/null || { \
+	  echo "installing h5py numpy pytest (pip)"; \
+	  $(PIP_INSTALL) h5py numpy pytest 2>/dev/null || $(PIP_INSTALL) --break-system-packages h5py numpy pytest 2>/dev/null || { \
+	    echo "pip unavailable: installing python3-h5py python3-numpy python3-pytest (apt)"; \
+	    SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-h5py python3-numpy python3-pytest >/dev/null; }; }
+
+test-python: python-deps
+	python3 -m pytest -q -rs -p no:cacheprovider python/tests
 
 bench: build
 	bash bench/run.sh

@@ -45,12 +45,13 @@ let package = Package(
         // The README's custom training loop, compiled and run by the tests.
         .executableTarget(name: "custom-loop", dependencies: ["Ckpt"], path: "Examples/CustomLoop"),
 
+        .target(name: "CkptTestSupport", dependencies: ["CkptFormat"], path: "Tests/Support"),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
-        .testTarget(name: "CkptCoreTests", dependencies: ["CkptCore", "CkptFormat"]),
+        .testTarget(name: "CkptCoreTests", dependencies: ["CkptCore", "CkptFormat", "HDF5"]),
         .testTarget(name: "CkptOptimTests", dependencies: ["CkptOptim", "CkptFormat"]),
-        .testTarget(name: "CkptFormatTests", dependencies: ["CkptFormat"]),
+        .testTarget(name: "CkptFormatTests", dependencies: ["CkptTestSupport", "CkptFormat"]),
         .testTarget(name: "CkptTests", dependencies: ["Ckpt"]),
-        .testTarget(name: "CkptCLITests", dependencies: ["CkptCLI"]),
+        .testTarget(name: "CkptCLITests", dependencies: ["CkptTestSupport", "CkptCLI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Ckpt"]),
         .testTarget(name: "ReliabilityTests", dependencies: ["Ckpt", "HDF5"]),
     ],

@@ -13,6 +13,8 @@ if command -v python3 >/dev/null && python3 -c "import numpy" 2>/dev/null; then
 else
   peers="python peers|missing|missing|missing|0"
 fi
+# bench/run.sh aggregates the raw rows of every part into one table.
+if [ -n "${BENCH_RAW:-}" ]; then echo "$ours" > "$BENCH_RAW/io.ours"; echo "$peers" > "$BENCH_RAW/io.peers"; fi
 mkdir -p .build/bench-io
 printf '%s\n%s\n' "$ours" "$peers" > .build/bench-io/results.txt
 python3 bench/io_table.py < .build/bench-io/results.txt

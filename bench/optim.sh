@@ -17,6 +17,8 @@ if python3 -c "import torch" 2>/dev/null; then
 else
   echo "(PyTorch not installed: its column is empty)"
 fi
+# bench/run.sh aggregates the raw rows of every part into one table.
+if [ -n "${BENCH_RAW:-}" ]; then echo "$ours" > "$BENCH_RAW/optim.ours"; echo "$theirs" > "$BENCH_RAW/optim.peers"; fi
 { echo "$ours" | sed 's/^/ours /'; echo "$theirs" | sed 's/^/theirs /'; } | awk -v n="$ELEMENTS" -v steps="$STEPS" '
   { v[$1 " " $2] = $3 }
   END {

@@ -18,6 +18,8 @@ else
   theirs=""
   echo "(PyTorch not installed: pip install torch to see the comparison)"
 fi
+# bench/run.sh aggregates the raw rows of every part into one table.
+if [ -n "${BENCH_RAW:-}" ]; then echo "$ours" > "$BENCH_RAW/train.ours"; echo "$theirs" > "$BENCH_RAW/train.peers"; fi
 printf "%-8s %-6s %14s %14s %8s\n" threads batch "ckpt img/s" "torch img/s" ratio
 while read -r _ t b x; do
   t=${t#threads=}; b=${b#batch=}; x=${x#images_per_s=}

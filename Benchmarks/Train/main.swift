@@ -1,7 +1,8 @@
 // bench-train: images/s training the seed's LeNet (forward, CrossEntropyLoss, backward,
 // SGD lr=0.001 momentum=0.9 written inline, zero-grad) on synthetic 32x32x3 data.
 // Prints one line per (threads, batch): `ckpt threads=T batch=B images_per_s=X`, the same
-// format as bench/train_torch.py. usage: bench-train [--threads 1 2] [--batches 4 64] [--seconds 3]
+// format as bench/train_torch.py.
+// usage: bench-train [--threads 1 2] [--batches 4 64] [--seconds 3 | --steps N]
 import CkptCore
 import Foundation
 
@@ -14,10 +15,16 @@ func option(_ name: String, _ def: [Double]) -> [Double] {
 let threads = option("--threads", [1, 2]).map(Int.init)
 let batches = option("--batches", [4, 64]).map(Int.init)
 let seconds = option("--seconds", [3])[0]
+// --steps N: run exactly N timed steps (for profilers such as callgrind) instead of --seconds.
+let fixedSteps = option("--steps", []).first.map(Int.init)
+
+// BENCH_CPU_TIME=1 times with the process's CPU clock instead of the wall clock: steadier on a
+// loaded machine (the reported figures should still be wall-clock, from a quiet machine).
+let clock = ProcessInfo.processInfo.environment["BENCH_CPU_TIME"] == "1" ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC
 
 func now() -> Double {
     var t = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &t)
+    clock_gettime(clock, &t)
     return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }
 
@@ -60,6 +67,11 @@ func run(batch: Int) throws -> Double {
     }
 
     try steps(20, 0)
+    if let fixedSteps {
+        let t0 = now()
+        try steps(fixedSteps, 0)
+        return Double(fixedSteps * batch) / (now() - t0)
+    }
     var best = 0.0
     var pos = 0
     for _ in 0..<3 {

@@ -14,6 +14,7 @@ public struct CkptCommand: ParsableCommand {
         subcommands: [
             TrainCommand.self, ResumeCommand.self, ScheduleCommand.self,
             InspectCommand.self, DiffCommand.self, VerifyCommand.self, PlotCommand.self,
+            ConvertCommand.self,
         ])
 
     public init() {}

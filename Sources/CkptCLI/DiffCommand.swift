@@ -20,8 +20,9 @@ public struct DiffCommand: ParsableCommand {
             the same position. --atol and --rtol allow differences as numpy.isclose does: \
             |a - b| <= atol + rtol * |b|; infinities only equal the same infinity. Ints, bools \
             and strings always compare exactly; int 0 and float 0.0 differ, as PyTorch keeps them \
-            apart. created_at and created_by are shown but never count, so a resumed run and an \
-            uninterrupted one compare as identical. The same pair always prints the same text.
+            apart. The run config is compared key by key (metadata/config/epochs). created_at and \
+            created_by are shown but never count, so a resumed run and an uninterrupted one \
+            compare as identical. The same pair always prints the same text.
 
             Exit status: 0 identical within tolerance; 1 differences found; 2 bad usage or a \
             missing, unreadable or non-checkpoint file.
@@ -30,6 +31,7 @@ public struct DiffCommand: ParsableCommand {
               ckpt diff runs/a/epoch-10.h5 runs/b/epoch-10.h5
               ckpt diff a.h5 b.h5 --atol 1e-6 --rtol 1e-5
               ckpt diff a.h5 b.h5 --exclude rng --exclude optimizer/state --json
+              ckpt diff resumed.h5 straight.h5 --exclude metadata/config/epochs
             """)
 
     @Argument(help: "The first checkpoint.")
@@ -38,10 +40,10 @@ public struct DiffCommand: ParsableCommand {
     @Argument(help: "The second checkpoint (the reference for relative differences).")
     public var b: String
 
-    @Option(help: "Absolute tolerance (default 0: exact).")
+    @Option(help: ArgumentHelp("Absolute tolerance; 0 compares exactly.", valueName: "x"))
     public var atol: Double = 0
 
-    @Option(help: "Relative tolerance, times |B| (default 0: exact).")
+    @Option(help: ArgumentHelp("Relative tolerance, times |B|; 0 compares exactly.", valueName: "y"))
     public var rtol: Double = 0
 
     @Option(help: ArgumentHelp("Leave out a section, subtree or entry (repeatable), e.g. rng, optimizer/state, model/fc3.bias.", valueName: "path"))

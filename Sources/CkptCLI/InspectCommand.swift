@@ -32,6 +32,7 @@ public struct InspectCommand: ParsableCommand {
               ckpt inspect runs/default/epoch-20.h5
               ckpt inspect runs/default/epoch-20.h5 model --stats
               ckpt inspect runs/default/epoch-20.h5 optimizer/param_groups/0 --json
+              ckpt inspect runs/default/epoch-20.h5 model/conv1.weight --tree
               ckpt inspect weights_from_h5py.h5
             """)
 
@@ -43,6 +44,9 @@ public struct InspectCommand: ParsableCommand {
 
     @Flag(help: "Add min, max, mean, std and NaN/Inf counts for every tensor shown.")
     public var stats = false
+
+    @Flag(help: "Show the raw HDF5 tree (groups, datasets, attributes such as checksums) even for a checkpoint.")
+    public var tree = false
 
     @OptionGroup public var output: JSONOption
 
@@ -61,7 +65,7 @@ public struct InspectCommand: ParsableCommand {
         do { isCheckpoint = try reader.isCheckpoint(file) } catch { throw CLIError.reading(file, error) }
         let parts = (path ?? "").split(separator: "/").map(String.init)
         let part: CheckpointReport.Part
-        if isCheckpoint {
+        if isCheckpoint && !tree {
             let checkpoint: Checkpoint
             do { checkpoint = try reader.loadCheckpoint(file) } catch { throw CLIError.reading(file, error) }
             let report = CheckpointReport(file: file, checkpoint: checkpoint, stats: stats,

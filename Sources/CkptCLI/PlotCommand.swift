@@ -87,6 +87,9 @@ struct PlotHistory {
             throw CLIError.file(file, path: "/progress/lr", "no lr history to plot (a checkpoint written by 'ckpt train' holds one)")
         }
         let steps = lrTensor.shape[0], groups = lrTensor.shape[1]
+        guard groups > 0 else {
+            throw CLIError.file(file, path: "/progress/lr", "shape \(lrTensor.shape) has no param group column")
+        }
         guard steps > 0 else {
             throw CLIError.file(file, path: "/progress/lr", "the history is empty (no optimizer step taken yet)")
         }

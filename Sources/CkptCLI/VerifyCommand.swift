@@ -57,12 +57,14 @@ public struct VerifyCommand: ParsableCommand {
     func execute(console: Console, reader: FileReader) throws -> CommandStatus {
         if files.isEmpty { throw CLIError("give at least one checkpoint file") }
         let outcomes = files.map { verify($0, reader: reader) }
+        // Missing or unreadable files: one line each on stderr, in text and JSON modes alike.
+        for o in outcomes { if let e = o.inputError { console.printError("ckpt verify: \(e)") } }
         if output.json {
             console.print(JSON.string(json(outcomes), pretty: true))
         } else {
             for o in outcomes {
-                if let e = o.inputError {
-                    console.printError("ckpt verify: \(e)")
+                if o.inputError != nil {
+                    continue
                 } else if o.problems.isEmpty {
                     console.print("\(o.file): ok (\(o.summary))")
                 } else {

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 
 /// 2-D convolution, as `torch.nn.Conv2d(inChannels, outChannels, kernelSize, stride, padding)`
 /// (zero padding, no dilation, groups 1).
@@ -15,6 +16,7 @@ public final class Conv2d: Layer {
     public let bias: Parameter?
     public func parameters() -> [Parameter] { bias.map { [weight, $0] } ?? [weight] }
 
+    private static let directKernels = ckpt_conv_weight_grad_available() != 0
     private let columns = Workspace()
     private let gradColumns = Workspace()
 
@@ -72,6 +74,17 @@ public final class Conv2d: Layer {
                 let colB = col + b * k * l
                 im2col(input + b * d.c * d.h * d.w, d, colB)
                 let out = output + b * o * l
+                if l >= 256 && o <= 8 && Self.directKernels {
+                    // Few output channels, long rows (LeNet's conv1): the direct kernel beats sgemm 2.5x.
+                    if let bias {
+                        bias.value.storage.withUnsafeBufferPointer {
+                            ckpt_conv_forward(wp.baseAddress, $0.baseAddress, colB, Int32(o), Int32(k), Int32(l), out)
+                        }
+                    } else {
+                        ckpt_conv_forward(wp.baseAddress, nil, colB, Int32(o), Int32(k), Int32(l), out)
+                    }
+                    continue
+                }
                 var beta: Float = 0
                 if let bias {
                     bias.value.storage.withUnsafeBufferPointer { bp in
@@ -93,6 +106,14 @@ public final class Conv2d: Layer {
         let k = d.k, l = d.l, o = outChannels
         let col = columns.pointer
         weight.withGradient { gw, fresh in
+            if l >= 256 && Self.directKernels {
+                // Long summed dimension, tiny output (LeNet's conv1): a direct kernel beats sgemm 2x.
+                for b in 0..<d.n {
+                    ckpt_conv_weight_grad(gradOutput + b * o * l, col + b * k * l, Int32(o), Int32(k), Int32(l),
+                                          gw, (fresh && b == 0) ? 0 : 1)
+                }
+                return
+            }
             for b in 0..<d.n {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(o), Int32(k), Int32(l),
                             1, gradOutput + b * o * l, Int32(l), col + b * k * l, Int32(l),
@@ -123,15 +144,17 @@ public final class Conv2d: Layer {
     /// col[(c·kh + i)·kw + j, y·OW + x] = input[c, y·s − p + i, x·s − p + j] (0 outside).
     @inline(__always)
     private func im2col(_ x: UnsafePointer<Float>, _ d: Dims, _ col: UnsafeMutablePointer<Float>) {
+        if d.s == 1 && d.p == 0 && Self.directKernels {
+            ckpt_im2col_s1(x, Int32(d.c), Int32(d.h), Int32(d.w), Int32(d.kh), Int32(d.kw), col)
+            return
+        }
         var row = col
         for c in 0..<d.c {
             let xc = x + c * d.h * d.w
             for i in 0..<d.kh {
                 for j in 0..<d.kw {
                     if d.s == 1 && d.p == 0 {
-                        for y in 0..<d.oh {
-                            (row + y * d.ow).update(from: xc + (y + i) * d.w + j, count: d.ow)
-                        }
+                        for y in 0..<d.oh { copy(xc + (y + i) * d.w + j, row + y * d.ow, d.ow) }
                     } else {
                         for y in 0..<d.oh {
                             let iy = y * d.s - d.p + i
@@ -152,16 +175,17 @@ public final class Conv2d: Layer {
     /// The adjoint of `im2col`: adds each column entry back to the input position it came from.
     @inline(__always)
     private func col2im(_ col: UnsafePointer<Float>, _ d: Dims, _ x: UnsafeMutablePointer<Float>) {
+        if d.s == 1 && d.p == 0 && Self.directKernels {
+            ckpt_col2im_s1(col, Int32(d.c), Int32(d.h), Int32(d.w), Int32(d.kh), Int32(d.kw), x)
+            return
+        }
         var row = col
         for c in 0..<d.c {
             let xc = x + c * d.h * d.w
             for i in 0..<d.kh {
                 for j in 0..<d.kw {
                     if d.s == 1 && d.p == 0 {
-                        for y in 0..<d.oh {
-                            let dst = xc + (y + i) * d.w + j, r = row + y * d.ow
-                            for xo in 0..<d.ow { dst[xo] += r[xo] }
-                        }
+                        for y in 0..<d.oh { addInPlace(row + y * d.ow, xc + (y + i) * d.w + j, d.ow) }
                         row += d.l
                         continue
                     }

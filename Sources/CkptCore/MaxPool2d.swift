@@ -1,7 +1,8 @@
 /// 2-D max pooling, as `torch.nn.MaxPool2d(kernelSize, stride)` (stride defaults to the
 /// kernel size; no padding, floor mode). Input `[N, C, H, W]`, output `[N, C, OH, OW]` with
-/// `OH = (H - k) / s + 1`. Ties and NaN follow PyTorch: the first maximum in row-major window
-/// order wins, a NaN wins over numbers. The backward routes each gradient to that position.
+/// `OH = (H - k) / s + 1`. Ties and NaN follow PyTorch's CPU kernel: the first maximum in
+/// row-major window order wins; a NaN wins over numbers, and a later NaN over an earlier one.
+/// The backward routes each gradient to that position.
 public final class MaxPool2d: Layer {
     public let kernelSize: Int, stride: Int
     private let argmax = IndexWorkspace()
@@ -38,9 +39,8 @@ public final class MaxPool2d: Layer {
                         let rowStart = (y * st + i) * w + xo * st
                         for j in 0..<k {
                             let v = x[rowStart + j]
-                            if v > best || v.isNaN { best = v; bi = rowStart + j; if v.isNaN { break } }
+                            if v > best || v.isNaN { best = v; bi = rowStart + j }
                         }
-                        if best.isNaN { break }
                     }
                     output[o] = best
                     idx[o] = Int32(bi)
@@ -81,12 +81,17 @@ public final class MaxPool2d: Layer {
                 let r0 = 2 * y * w, r1 = r0 + w
                 for xo in 0..<ow {
                     let i0 = r0 + 2 * xo, i1 = i0 + 1, i2 = r1 + 2 * xo, i3 = i2 + 1
-                    var best = x[i0], bi = i0
-                    if !best.isNaN {
-                        let v1 = x[i1], v2 = x[i2], v3 = x[i3]
-                        if v1 > best || v1.isNaN { best = v1; bi = i1 }
-                        if !best.isNaN && (v2 > best || v2.isNaN) { best = v2; bi = i2 }
-                        if !best.isNaN && (v3 > best || v3.isNaN) { best = v3; bi = i3 }
+                    let v0 = x[i0], v1 = x[i1], v2 = x[i2], v3 = x[i3]
+                    // Branch-free first-maximum selection; a NaN anywhere (rare) takes the exact path.
+                    var best = v0, bi = i0
+                    if v1 > best { best = v1; bi = i1 }
+                    if v2 > best { best = v2; bi = i2 }
+                    if v3 > best { best = v3; bi = i3 }
+                    if (v0 + v1 + v2 + v3).isNaN {
+                        best = v0; bi = i0
+                        for (v, i) in [(v1, i1), (v2, i2), (v3, i3)] where v > best || v.isNaN {
+                            best = v; bi = i
+                        }
                     }
                     output[o] = best
                     idx[o] = Int32(bi)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A typed, contiguous (row-major) n-d array of any `DType`: what a state dict holds where
 /// PyTorch holds a `torch.Tensor`.
 ///
@@ -49,7 +51,13 @@ public struct TensorData: Sendable, Equatable {
     /// `-0.0 != 0.0`. This is what "bit-identical" means throughout ckpt.
     public func bitwiseEqual(_ other: TensorData) -> Bool {
         guard shape == other.shape, dtype == other.dtype else { return false }
-        return withUnsafeBytes { a in other.withUnsafeBytes { b in a.elementsEqual(b) } }
+        return withUnsafeBytes { a in
+            other.withUnsafeBytes { b in
+                guard a.count == b.count else { return false }
+                guard let pa = a.baseAddress, let pb = b.baseAddress else { return a.count == 0 }
+                return memcmp(pa, pb, a.count) == 0
+            }
+        }
     }
 
     /// A 0-d float32 tensor, as PyTorch keeps an optimizer's `step`.

@@ -1,3 +1,4 @@
+import CkptTestSupport
 import Testing
 import CkptCore
 import CkptFormat
@@ -10,12 +11,12 @@ import CkptFormat
     let changed: String
 
     init() {
-        let base = CLISamples.checkpoint()
+        let base = SampleCheckpoints.checkpoint()
         a = files.add("a.h5", base)
         var resumed = base
         resumed.metadata["created_at"] = "2026-11-25T08:00:00Z"
         same = files.add("same.h5", resumed)
-        var c = CLISamples.setting(base, model: "fc2.weight", index: 4, to: 7)
+        var c = SampleCheckpoints.setting(base, model: "fc2.weight", index: 4, to: 7)
         var groups = c.optimizer!["param_groups"]!.arrayValue!
         var g = groups[0].dictValue!
         g["lr"] = 0.02
@@ -84,6 +85,14 @@ import CkptFormat
         #expect(v["path"] == "optimizer/param_groups/0/lr" && v["a"] == 0.01 && v["b"] == 0.02)
     }
 
+    @Test func float32ElementsPrintAsFloat32() throws {
+        var f = files
+        let p = f.add("tenth.h5", SampleCheckpoints.setting(SampleCheckpoints.checkpoint(), model: "fc1.bias", index: 0, to: 0.1))
+        let command = try DiffCommand.parse([p, a])
+        let r = runCommand { try command.execute(console: $0, reader: f.reader) }
+        #expect(r.out.contains("first at [0]: 0.1 vs 1.0\n"))
+    }
+
     @Test func sameTwiceGivesSameText() throws {
         #expect(try diff([a, changed]).out == diff([a, changed]).out)
         #expect(try diff([a, changed, "--json"]).out == diff([a, changed, "--json"]).out)
@@ -91,9 +100,9 @@ import CkptFormat
 
     @Test func missingShapeAndDtypeLines() throws {
         var f = files
-        var c = CLISamples.checkpoint()
+        var c = SampleCheckpoints.checkpoint()
         c.model.removeValue(forKey: "fc1.bias")
-        c.model["fc2.weight"] = .tensor(CLISamples.tensor([3, 2]))
+        c.model["fc2.weight"] = .tensor(SampleCheckpoints.tensor([3, 2]))
         c.rng!["state"] = .tensor(TensorData(shape: [4], storage: .int32([1, 2, 3, 4])))
         let p = f.add("other.h5", c)
         let command = try DiffCommand.parse([a, p])

@@ -1,3 +1,4 @@
+import CkptTestSupport
 import Testing
 import CkptCore
 import CkptFormat
@@ -8,7 +9,7 @@ import CkptFormat
     let file: String
 
     init() {
-        file = files.add("run.h5", CLISamples.checkpoint())
+        file = files.add("run.h5", SampleCheckpoints.checkpoint())
     }
 
     func inspect(_ args: [String]) throws -> (status: CommandStatus, out: String, err: String) {
@@ -57,7 +58,7 @@ import CkptFormat
     /// Reference: torch 2 on [0.5, -1.25, 3, nan, inf, 2, -7.5] restricted to finite values:
     /// min -7.5, max 3, mean -0.65, std (unbiased) 4.151806835583756.
     @Test func statsMatchTorch() throws {
-        var c = CLISamples.checkpoint()
+        var c = SampleCheckpoints.checkpoint()
         c.model["w"] = .tensor(TensorData(shape: [7], storage: .float32([0.5, -1.25, 3, .nan, .infinity, 2, -7.5])))
         var f = files
         let p = f.add("stats.h5", c)

@@ -1,7 +1,9 @@
+import CkptTestSupport
 import Testing
 import Foundation
 import CkptCore
 import CkptFormat
+import HDF5
 @testable import CkptCLI
 
 /// The commands on real HDF5 files: checkpoints saved by `CheckpointFile`, and h5py-written
@@ -27,14 +29,18 @@ import CkptFormat
     }
 
     @Test func savedCheckpointRoundTripsThroughEveryCommand() throws {
-        let a = try save("a.h5", CLISamples.checkpoint())
-        let b = try save("b.h5", CLISamples.checkpoint())
-        let c = try save("c.h5", CLISamples.setting(CLISamples.checkpoint(), model: "fc1.bias", index: 2, to: -3))
+        let a = try save("a.h5", SampleCheckpoints.checkpoint())
+        let b = try save("b.h5", SampleCheckpoints.checkpoint())
+        let c = try save("c.h5", SampleCheckpoints.setting(SampleCheckpoints.checkpoint(), model: "fc1.bias", index: 2, to: -3))
 
         let inspect = try run(InspectCommand.self, [a, "--json"])
         #expect(inspect.status == .success)
         let root = try #require(try JSON.parse(inspect.out).dictValue)
         #expect(root["format"] == "ckpt" && root["model"]?.dictValue?["tensors"] == 3)
+
+        let raw = try run(InspectCommand.self, [a, "model/fc1.bias", "--tree"])
+        #expect(raw.out.hasPrefix("/model/fc1.bias  Dataset {3}  float32"))
+        #expect(raw.out.contains("    Attribute: checksum  \"xxh64:"))
 
         #expect(try run(DiffCommand.self, [a, b]).status == .success)
         let d = try run(DiffCommand.self, [a, c])
@@ -78,8 +84,18 @@ import CkptFormat
         #expect(try run(DiffCommand.self, [file, file]).status == .badInput)
     }
 
+    @Test func float16AttributesShowTheirValues() throws {
+        let path = dir + "/half.h5"
+        let file = try HDF5File.create(path)
+        // 1.5 = 0x3E00, -2.0 = 0xC000 (IEEE binary16, little-endian).
+        try file.root().writeAttribute("half", .numbers(HDF5Array(type: .float16, shape: [2], bytes: [0x00, 0x3E, 0x00, 0xC0])))
+        try file.close()
+        let r = try run(InspectCommand.self, [path])
+        #expect(r.out.contains("    Attribute: half  [1.5, -2.0]\n"))
+    }
+
     @Test func corruptFilesFailVerificationAndAreBadInputElsewhere() throws {
-        let a = try save("a.h5", CLISamples.checkpoint())
+        let a = try save("a.h5", SampleCheckpoints.checkpoint())
         var bytes = try Data(contentsOf: URL(fileURLWithPath: a))
         let random = dir + "/random.h5"
         try Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 7) }).write(to: URL(fileURLWithPath: random))

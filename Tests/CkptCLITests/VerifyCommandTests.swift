@@ -1,3 +1,4 @@
+import CkptTestSupport
 import Testing
 import CkptCore
 import CkptFormat
@@ -10,8 +11,8 @@ import CkptFormat
     let corrupt: String
 
     init() {
-        good = files.add("good.h5", CLISamples.checkpoint())
-        var c = CLISamples.checkpoint()
+        good = files.add("good.h5", SampleCheckpoints.checkpoint())
+        var c = SampleCheckpoints.checkpoint()
         c.scheduler!["base_lrs"] = .list([0.1])
         broken = files.add("broken.h5", c)
         corrupt = files.add("corrupt.h5", loadError: "/model/fc1.weight: checksum mismatch (stored 0x1, computed 0x2)")
@@ -40,6 +41,10 @@ import CkptFormat
         let r = try verify([good, missing])
         #expect(r.status == .badInput)
         #expect(r.err == "ckpt verify: \(missing): no such file; check the path\n")
+        let j = try verify([good, missing, "--json"])
+        #expect(j.status == .badInput && j.err == r.err)
+        let files = try #require(try JSON.parse(j.out).dictValue?["files"]?.arrayValue)
+        #expect(files[1].dictValue?["error"] == .string("\(missing): no such file; check the path"))
     }
 
     @Test func noFilesIsAUsageError() {

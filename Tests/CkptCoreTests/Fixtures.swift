@@ -1,35 +1,34 @@
 import Foundation
+import HDF5
 @testable import CkptCore
 
-/// The PyTorch reference arrays written by `fixtures/make_lenet_fixtures.py`
-/// (`fixtures/lenet/lenet_grads.{bin,json}`), and the script's deterministic `fill`.
+/// The PyTorch reference arrays written by `fixtures/make_lenet_fixtures.py` into
+/// `fixtures/lenet/lenet_grads.h5` (read with the HDF5 module), and the script's `fill`.
 enum Fixture {
-    static let root: URL = URL(fileURLWithPath: #filePath)
+    static let path: String = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("fixtures/lenet")
+        .appendingPathComponent("fixtures/lenet/lenet_grads.h5").path
 
     struct MissingArray: Error, CustomStringConvertible {
         var name: String
-        var description: String { "fixture has no array \(name)" }
+        var description: String { "\(Fixture.path) has no float32 array \(name)" }
     }
 
-    /// name → tensor.
+    /// Every array of the file, by its path without the leading "/" ("lenet/grad/conv1.weight").
     static let arrays: [String: Tensor] = {
-        guard let index = try? Data(contentsOf: root.appendingPathComponent("lenet_grads.json")),
-              let bin = try? Data(contentsOf: root.appendingPathComponent("lenet_grads.bin")),
-              let text = String(data: index, encoding: .utf8),
-              let json = try? JSON.parse(text),
-              let entries = json.dictValue?["arrays"]?.dictValue else { return [:] }
-        let floats: [Float] = bin.withUnsafeBytes { raw in
-            (0..<(bin.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
-        }
+        guard let file = try? HDF5File.open(path), let root = try? file.root() else { return [:] }
         var out: [String: Tensor] = [:]
-        for (name, v) in entries {
-            guard let e = v.dictValue, let off = e["offset"]?.intValue,
-                  let shape = e["shape"]?.arrayValue?.compactMap({ $0.intValue.map(Int.init) }) else { continue }
-            let n = shape.reduce(1, *)
-            out[name] = Tensor(shape: shape, storage: Array(floats[Int(off)..<(Int(off) + n)]))
+        func walk(_ g: HDF5Group, _ prefix: String) {
+            for name in (try? g.childNames()) ?? [] {
+                if let d = try? g.openDataset(name), let shape = try? d.shape() ?? [],
+                   let values = try? d.read(as: Float.self) {
+                    out[prefix + name] = Tensor(shape: shape, storage: values)
+                } else if let child = try? g.openGroup(name) {
+                    walk(child, prefix + name + "/")
+                }
+            }
         }
+        walk(root, "")
         return out
     }()
 

@@ -6,7 +6,7 @@ import Testing
 struct ReferenceTests {
     @Test("fixture present")
     func fixturePresent() {
-        #expect(Fixture.arrays.count == 42, "fixtures/lenet/lenet_grads.{bin,json} missing or incomplete")
+        #expect(Fixture.arrays.count == 42, "\(Fixture.path) missing or incomplete")
     }
 
     func checkModel(_ model: Sequential, prefix: String, base: UInt64, images: Tensor, labels: [Int32]) throws {
@@ -65,5 +65,23 @@ struct ReferenceTests {
         let gy = Tensor(shape: out.shape, storage: Fixture.fill(6, out.count, 1))
         let gx = try pool.backward(input: x, gradOutput: gy)
         #expect(gx.storage == (try Fixture.array("pool/grad_input")).storage)
+    }
+
+    /// PyTorch 2.15: max_pool2d([[nan, 1], [nan, 0]]) is nan with index 2 (the last NaN);
+    /// [[2, nan], [5, nan]] gives index 3; [[1, 3], [3, 2]] gives index 1 (the first maximum).
+    @Test("MaxPool2d NaN and tie rules", arguments: [
+        ([Float.nan, 1, .nan, 0], 2), ([2, .nan, 5, .nan], 3), ([1, 3, 3, 2], 1),
+    ])
+    func poolNaN(values: [Float], index: Int) throws {
+        for (kernel, size) in [(2, 2), (2, 3)] {  // the 2x2 fast path and the general path
+            var v = [Float](repeating: -9, count: size * size)
+            for (i, x) in values.enumerated() { v[(i / 2) * size + i % 2] = x }
+            let pool = MaxPool2d(kernel, stride: kernel == 2 && size == 3 ? 1 : nil)
+            let x = Tensor(shape: [1, 1, size, size], storage: v)
+            let out = try pool.forward(x)
+            #expect(out.storage[0].isNaN == values.contains { $0.isNaN })
+            let gx = try pool.backward(input: x, gradOutput: Tensor(shape: out.shape, repeating: 1))
+            #expect(gx.storage[(index / 2) * size + index % 2] >= 1)
+        }
     }
 }

@@ -1,9 +1,10 @@
+import CkptTestSupport
 import Testing
 import CkptCore
 @testable import CkptFormat
 
 @Suite struct DiffCheckpointTests {
-    let base = DiffSamples.checkpoint()
+    let base = SampleCheckpoints.checkpoint()
 
     @Test func identicalCheckpointsHaveNoDifferences() {
         let d = CheckpointDiff(base, base)
@@ -24,7 +25,7 @@ import CkptCore
     }
 
     @Test func changedElementIsReportedWithCountsAndTolerance() throws {
-        let b = DiffSamples.setting(base, model: "fc1.weight", index: 4, to: 1.0 + 0.001)
+        let b = SampleCheckpoints.setting(base, model: "fc1.weight", index: 4, to: 1.0 + 0.001)
         let d = CheckpointDiff(base, b)
         #expect(d.differenceCount == 1)
         let e = try #require(d.tensors.first { $0.isDifference })
@@ -38,12 +39,12 @@ import CkptCore
     @Test func missingShapeAndDtypeAreDifferences() {
         var b = base
         b.model.removeValue(forKey: "fc1.bias")
-        b.model["extra"] = .tensor(DiffSamples.tensor([1]))
-        b.model["fc2.weight"] = .tensor(DiffSamples.tensor([3, 2], -1))
+        b.model["extra"] = .tensor(SampleCheckpoints.tensor([1]))
+        b.model["fc2.weight"] = .tensor(SampleCheckpoints.tensor([3, 2], -1))
         b.optimizer!["state"] = .dict([
-            "0": .dict(["momentum_buffer": .tensor(DiffSamples.tensor([3, 2], 0.5))]),
+            "0": .dict(["momentum_buffer": .tensor(SampleCheckpoints.tensor([3, 2], 0.5))]),
             "1": .dict(["momentum_buffer": .tensor(TensorData(shape: [3], storage: .float64([0.5, 0.75, 1])))]),
-            "2": .dict(["momentum_buffer": .tensor(DiffSamples.tensor([2, 3], 0.5))]),
+            "2": .dict(["momentum_buffer": .tensor(SampleCheckpoints.tensor([2, 3], 0.5))]),
         ])
         let d = CheckpointDiff(base, b)
         let diffs = d.tensors.filter(\.isDifference)
@@ -67,6 +68,16 @@ import CkptCore
         #expect(d.values.contains { $0.path == "optimizer/param_groups/0/params" && !$0.differs })
     }
 
+    @Test func configComparesKeyByKey() {
+        var b = base
+        b.config = "{\"epochs\": 4, \"seed\": 1}"
+        let d = CheckpointDiff(base, b)
+        #expect(d.values.map(\.path) .filter { $0.hasPrefix("metadata/config") } == ["metadata/config/epochs", "metadata/config/seed"])
+        #expect(d.values.filter(\.differs).map(\.path) == ["metadata/config/epochs", "metadata/config/seed"])
+        #expect(d.values.first { $0.path == "metadata/config/seed" }?.a == nil)
+        #expect(CheckpointDiff(base, b, options: DiffOptions(exclude: ["metadata/config"])).isIdentical)
+    }
+
     @Test func intAndDoubleZeroDiffer() {
         var b = base
         b.scheduler!["step_size"] = 2.0
@@ -86,7 +97,7 @@ import CkptCore
     }
 
     @Test func longerHistoryDiffersAtFirstExtraStep() throws {
-        let c = DiffSamples.checkpoint(steps: 6)
+        let c = SampleCheckpoints.checkpoint(steps: 6)
         let d = CheckpointDiff(base, c)
         let h = try #require(d.histories.first { $0.path == "progress/lr" })
         #expect(h.first == .init(step: 5, group: 0, a: nil, b: 0.01))
@@ -94,7 +105,7 @@ import CkptCore
     }
 
     @Test func excludeDropsWholeSubtrees() {
-        var b = DiffSamples.setting(base, model: "fc2.weight", index: 0, to: 42)
+        var b = SampleCheckpoints.setting(base, model: "fc2.weight", index: 0, to: 42)
         b.rng = ["seed": 1]
         #expect(!CheckpointDiff(base, b).isIdentical)
         let d = CheckpointDiff(base, b, options: DiffOptions(exclude: ["/model/fc2.weight", "rng/"]))
@@ -104,16 +115,26 @@ import CkptCore
         #expect(!CheckpointDiff(base, b, options: DiffOptions(exclude: ["model/fc2", "rng"])).isIdentical)
     }
 
+    @Test func firstElementsAreExactForInt64() {
+        var b = base
+        b.rng!["state"] = .tensor(TensorData(shape: [2], storage: .int64([7, -6627793098026706500])))
+        var a = base
+        a.rng!["state"] = .tensor(TensorData(shape: [2], storage: .int64([7, -6627793098026706501])))
+        let e = CheckpointDiff(a, b).tensors.first { $0.isDifference }
+        #expect(e?.path == "rng/state" && e?.difference?.differing == 1)
+        #expect(e?.firstElements?.a == .int(-6627793098026706501) && e?.firstElements?.b == .int(-6627793098026706500))
+    }
+
     @Test func nanAtSamePositionIsEqual() {
-        let a = DiffSamples.setting(base, model: "fc1.bias", index: 1, to: .nan)
-        let b = DiffSamples.setting(base, model: "fc1.bias", index: 1, to: -.nan)
+        let a = SampleCheckpoints.setting(base, model: "fc1.bias", index: 1, to: .nan)
+        let b = SampleCheckpoints.setting(base, model: "fc1.bias", index: 1, to: -.nan)
         #expect(CheckpointDiff(a, b).isIdentical)
         let d = CheckpointDiff(a, base)
         #expect(d.tensors.first { $0.isDifference }?.difference?.nanMismatches == 1)
     }
 
     @Test func sameInputsGiveSameResult() {
-        let b = DiffSamples.setting(base, model: "fc1.weight", index: 0, to: 9)
+        let b = SampleCheckpoints.setting(base, model: "fc1.weight", index: 0, to: 9)
         let d1 = CheckpointDiff(base, b), d2 = CheckpointDiff(base, b)
         #expect(d1.tensors == d2.tensors && d1.values == d2.values && d1.histories == d2.histories)
     }

@@ -1,9 +1,10 @@
+import CkptTestSupport
 import Testing
 import CkptCore
 @testable import CkptFormat
 
 @Suite struct VerifyCheckpointTests {
-    let base = DiffSamples.checkpoint()
+    let base = SampleCheckpoints.checkpoint()
 
     func problems(_ edit: (inout Checkpoint) -> Void) -> [String] {
         var c = base
@@ -40,7 +41,7 @@ import CkptCore
     @Test func stateShapeMustEqualTheParameter() {
         let p = problems { c in
             var state = c.optimizer!["state"]!.dictValue!
-            state["2"] = .dict(["momentum_buffer": .tensor(DiffSamples.tensor([3, 2]))])
+            state["2"] = .dict(["momentum_buffer": .tensor(SampleCheckpoints.tensor([3, 2]))])
             c.optimizer!["state"] = .dict(state)
         }
         #expect(p == ["optimizer/state/2/momentum_buffer: shape [3, 2] but parameter fc2.weight has shape [2, 3]"])

@@ -45,7 +45,10 @@ struct DiffReport {
             d["max_rel"] = .double(x.maxRel)
             d["nan_mismatches"] = .int(Int64(x.nanMismatches))
             d["inf_mismatches"] = .int(Int64(x.infMismatches))
-            if let f = x.first { d["first"] = .dict(["index": .int(Int64(f.index)), "a": .double(f.a), "b": .double(f.b)]) }
+            if let f = x.first {
+                d["first"] = .dict(["index": .int(Int64(f.index)), "a": e.firstElements?.a ?? .double(f.a),
+                                    "b": e.firstElements?.b ?? .double(f.b)])
+            }
         }
         return .dict(d)
     }
@@ -121,7 +124,7 @@ struct DiffReport {
         } else if section == "scheduler" {
             out += sideBySide(values.filter { $0.path != "scheduler/type" }, title: "keys", drop: "scheduler/", groupColumn: false)
         } else {
-            for v in values where v.differs { out += valueLines(v, indent: "  ") }
+            for v in values where v.differs { out += valueLines(v, indent: "  ", relativeTo: section) }
         }
         if section == "progress" {
             for h in histories { out.append("  " + historyLine(h)) }
@@ -143,7 +146,8 @@ struct DiffReport {
         if x.nanMismatches > 0 { line += ", \(x.nanMismatches) NaN mismatch\(x.nanMismatches == 1 ? "" : "es")" }
         if x.infMismatches > 0 { line += ", \(x.infMismatches) Inf mismatch\(x.infMismatches == 1 ? "" : "es")" }
         if let f = x.first, let shape = e.a?.shape {
-            line += "; first at \(Format.shape(Self.unravel(f.index, shape))): \(Format.exact(f.a)) vs \(Format.exact(f.b))"
+            let values = e.firstElements.map { ($0.a, $0.b) } ?? (.double(f.a), .double(f.b))
+            line += "; first at \(Format.shape(Self.unravel(f.index, shape))): \(Format.element(values.0, e.a?.dtype)) vs \(Format.element(values.1, e.b?.dtype))"
         }
         return line
     }
@@ -172,18 +176,21 @@ struct DiffReport {
             } else {
                 cells = groupColumn ? ["", rest] : [rest]
             }
-            cells += [v.a.map(Format.value) ?? "-", v.b.map(Format.value) ?? "-", v.differs ? "*" : ""]
+            cells += [v.a.map { Format.cell($0) } ?? "-", v.b.map { Format.cell($0) } ?? "-", v.differs ? "*" : ""]
             table.add(cells)
         }
-        return ["  \(title):"] + table.lines(indent: "    ")
+        // Differing values too long for a cell follow the table in full.
+        let long = values.filter { v in v.differs && [v.a, v.b].contains { $0.map { Format.cell($0) != Format.value($0) } ?? false } }
+        return ["  \(title):"] + table.lines(indent: "    ") + long.flatMap { valueLines($0, indent: "    ") }
     }
 
-    private func valueLines(_ v: CheckpointDiff.ValueEntry, indent: String) -> [String] {
+    private func valueLines(_ v: CheckpointDiff.ValueEntry, indent: String, relativeTo section: String? = nil) -> [String] {
         let a = v.a.map(Format.value) ?? "-", b = v.b.map(Format.value) ?? "-"
+        let name = section.map { String(v.path.dropFirst($0.count + 1)) } ?? v.path
         if a.count + b.count > 60 {
-            return ["\(indent)\(v.path) differs:", "\(indent)  A: \(a)", "\(indent)  B: \(b)"]
+            return ["\(indent)\(name) differs:", "\(indent)  A: \(a)", "\(indent)  B: \(b)"]
         }
-        return ["\(indent)\(v.path): \(a) vs \(b)"]
+        return ["\(indent)\(name): \(a) vs \(b)"]
     }
 
     private func historyLine(_ h: CheckpointDiff.HistoryEntry) -> String {
@@ -194,7 +201,8 @@ struct DiffReport {
         if h.stepsA != h.stepsB { line += " \(h.stepsA) vs \(h.stepsB) steps;" }
         if let f = h.first {
             line += " first differs at step \(f.step)" + (h.groupsA > 1 || h.groupsB > 1 ? ", group \(f.group)" : "")
-            line += ": \(f.a.map(Format.exact) ?? "(none)") vs \(f.b.map(Format.exact) ?? "(none)")"
+            let show = { (v: Double?) in v.map { Format.element(.double($0), h.dtype) } ?? "(none)" }
+            line += ": \(show(f.a)) vs \(show(f.b))"
             if h.differingSteps > 0 { line += " (\(h.differingSteps) of \(min(h.stepsA, h.stepsB)) common steps differ)" }
         }
         return line

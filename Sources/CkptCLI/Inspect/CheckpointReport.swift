@@ -137,7 +137,7 @@ struct CheckpointReport {
         var keys: [String] = []
         for group in groups { for k in group.keys where !keys.contains(k) { keys.append(k) } }
         var table = TextTable(["key"] + groups.indices.map { "group \($0)" })
-        for key in keys { table.add([key] + groups.map { $0[key].map(Format.value) ?? "-" }) }
+        for key in keys { table.add([key] + groups.map { $0[key].map { Format.cell($0) } ?? "-" }) }
         lines += table.lines()
 
         var stateJSON: [StateValue] = []

@@ -6,6 +6,17 @@ enum Format {
     /// A double as Python's `repr` would write it (shortest round trip): `0.001`, `1e-05`.
     static func exact(_ d: Double) -> String { JSON.number(d) }
 
+    /// An element of a tensor of `dtype`, as that dtype's shortest round trip (a float32
+    /// `0.058` prints as `0.058`, not as its widened double `0.058000002056360245`).
+    static func element(_ v: StateValue, _ dtype: DType?) -> String {
+        switch v {
+        case .double(let d):
+            if (dtype == .float32 || dtype == .float16) && d.isFinite { return "\(Float(d))" }
+            return exact(d)
+        default: return value(v)
+        }
+    }
+
     /// A double with 6 significant digits, for statistics and differences.
     static func short(_ d: Double) -> String {
         if d.isNaN { return "nan" }
@@ -29,8 +40,26 @@ enum Format {
         case .string(let s): return JSON.string(.string(s))
         case .list(let a): return "[" + a.map(value).joined(separator: ", ") + "]"
         case .tuple(let a): return "(" + a.map(value).joined(separator: ", ") + (a.count == 1 ? ",)" : ")")
+        case .dict(let d): return "{" + d.map { "\($0.key): \(value($0.value))" }.joined(separator: ", ") + "}"
         default: return JSON.string(v)
         }
+    }
+
+    /// `value(v)` cut to about `width` characters for a table cell: a long list keeps its
+    /// first items and says how many there are (`["conv1.weight", "conv1.bias", … 10 items]`).
+    static func cell(_ v: StateValue, width: Int = 48) -> String {
+        let full = value(v)
+        guard full.count > width else { return full }
+        if let items = v.arrayValue {
+            var out = ""
+            for item in items {
+                let next = (out.isEmpty ? "" : ", ") + value(item)
+                if out.count + next.count > width - 14 { break }
+                out += next
+            }
+            return "[\(out), … \(items.count) items]"
+        }
+        return String(full.prefix(width - 1)) + "…"
     }
 
     /// `n` followed by `word`, pluralised with an `s` unless `n == 1`.

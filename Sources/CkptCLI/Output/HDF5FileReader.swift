@@ -66,7 +66,10 @@ extension StateValue {
             case .float64: items = (a.values(as: Double.self) ?? []).map { .double($0) }
             case .float32: items = (a.values(as: Float.self) ?? []).map { .double(Double($0)) }
             case .float16:
-                items = TensorData(shape: [a.count], storage: .float16(a.values(as: UInt16.self) ?? [])).doubleElements.map { .double($0) }
+                // Raw little-endian binary16 bits (`values(as:)` only reads exact Swift types).
+                guard a.bytes.count == a.count * 2 else { return nil }
+                let bits = (0..<a.count).map { UInt16(a.bytes[2 * $0]) | UInt16(a.bytes[2 * $0 + 1]) << 8 }
+                items = TensorData(shape: [bits.count], storage: .float16(bits)).doubleElements.map { .double($0) }
             case .int64: items = (a.values(as: Int64.self) ?? []).map { .int($0) }
             case .int32: items = (a.values(as: Int32.self) ?? []).map { .int(Int64($0)) }
             case .int16: items = (a.values(as: Int16.self) ?? []).map { .int(Int64($0)) }

@@ -18,7 +18,7 @@ enum PlotSVG {
         if !history.loss.isEmpty {
             charts.append(SVGChart(
                 title: "training loss: \(title)", xLabel: "optimizer step", yLabel: "loss",
-                series: [SVGChart.Series(name: "loss" + (history.loss.count > maxPoints ? " (mean per \(history.loss.count / maxPoints)+ steps)" : ""),
+                series: [SVGChart.Series(name: "loss" + (history.loss.count > maxPoints ? " (means over ~\(Int((Double(history.loss.count) / Double(maxPoints)).rounded(.up))) steps)" : ""),
                                          points: points(history.loss))],
                 width: width, height: 380))
         }

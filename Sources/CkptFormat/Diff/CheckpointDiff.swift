@@ -30,7 +30,8 @@ public struct DiffOptions: Sendable, Equatable {
 /// Every section is walked in `a`'s key order, then `b`'s extra keys, so the same pair always
 /// gives the same result. Paths name entries as the format lays them out:
 /// `model/conv1.weight`, `optimizer/state/0/exp_avg`, `optimizer/param_groups/0/lr`,
-/// `scheduler/_schedulers/1/gamma`, `progress/epoch`, `metadata/config`. Lists of dicts
+/// `scheduler/_schedulers/1/gamma`, `progress/epoch`, `metadata/format_version`; the run
+/// config (JSON text) is compared key by key: `metadata/config/optimizer/lr`. Lists of dicts
 /// (`param_groups`, `_schedulers`) are walked by index; other lists (`betas`, `base_lrs`,
 /// `params`) are compared as one value.
 ///
@@ -47,6 +48,14 @@ public struct CheckpointDiff: Sendable {
         public var b: TensorSummary?
         /// Element-wise comparison; `nil` when a side is missing or the shapes differ.
         public var difference: TensorDifference?
+        /// The first differing element of each side, exactly as stored (`.int` for integer
+        /// dtypes, whose values a double could round; `.double` for floats; `.bool`).
+        public var firstElements: (a: StateValue, b: StateValue)?
+
+        public static func == (l: Self, r: Self) -> Bool {
+            l.path == r.path && l.a == r.a && l.b == r.b && l.difference == r.difference
+                && l.firstElements?.a == r.firstElements?.a && l.firstElements?.b == r.firstElements?.b
+        }
 
         public var onlyInA: Bool { b == nil }
         public var onlyInB: Bool { a == nil }
@@ -79,6 +88,8 @@ public struct CheckpointDiff: Sendable {
         public var stepsB: Int
         public var groupsA: Int
         public var groupsB: Int
+        /// The first side's dtype (float64 for lr, float32 for loss), for printing values.
+        public var dtype: DType = .float64
         /// Steps (in the common prefix) where some group's value differs.
         public var differingSteps: Int
         /// The first difference: `step` is 1-based (the optimizer step that used the value,
@@ -137,10 +148,19 @@ public struct CheckpointDiff: Sendable {
             guard !options.excludes(path) else { continue }
             if Self.creationKeys.contains(key) {
                 creation.append(ValueEntry(path: path, a: a[key], b: b[key], differs: false))
+            } else if key == "config", let x = Self.parsedConfig(a[key]), let y = Self.parsedConfig(b[key]) {
+                // Key by key, so one changed setting is named (and can be excluded).
+                compareDicts(x, y, path: path)
             } else {
                 compareValue(a[key], b[key], path: path)
             }
         }
+    }
+
+    /// The run config (JSON text) as a dict, when it parses as a JSON object.
+    static func parsedConfig(_ v: StateValue?) -> StateDict? {
+        guard let text = v?.stringValue else { return nil }
+        return (try? JSON.parse(text))?.dictValue
     }
 
     private mutating func compareProgress(_ a: StateDict?, _ b: StateDict?) {
@@ -195,7 +215,10 @@ public struct CheckpointDiff: Sendable {
 
     private mutating func compareTensor(_ a: TensorData?, _ b: TensorData?, path: String) {
         var entry = TensorEntry(path: path, a: a.map(TensorSummary.init), b: b.map(TensorSummary.init))
-        if let a, let b { entry.difference = TensorComparison.compare(a, b, tolerance: options.tolerance) }
+        if let a, let b {
+            entry.difference = TensorComparison.compare(a, b, tolerance: options.tolerance)
+            if let i = entry.difference?.first?.index { entry.firstElements = (a.element(at: i), b.element(at: i)) }
+        }
         tensors.append(entry)
     }
 
@@ -227,7 +250,7 @@ public struct CheckpointDiff: Sendable {
         let groupsA = a.shape.count == 2 ? a.shape[1] : 1
         let groupsB = b.shape.count == 2 ? b.shape[1] : 1
         var entry = HistoryEntry(path: path, stepsA: stepsA, stepsB: stepsB, groupsA: groupsA,
-                                 groupsB: groupsB, differingSteps: 0, first: nil)
+                                 groupsB: groupsB, dtype: a.dtype, differingSteps: 0, first: nil)
         let x = a.doubleElements, y = b.doubleElements
         let groups = min(groupsA, groupsB)
         for s in 0..<min(stepsA, stepsB) {
@@ -255,6 +278,21 @@ public struct CheckpointDiff: Sendable {
         let seen = Set(keys)
         keys += b.keys.filter { !seen.contains($0) }
         return keys
+    }
+}
+
+extension TensorData {
+    /// Element `i` (row-major) as the Python scalar it would be: `.int`, `.double` or `.bool`.
+    public func element(at i: Int) -> StateValue {
+        switch storage {
+        case .float32(let x): .double(Double(x[i]))
+        case .float64(let x): .double(x[i])
+        case .float16: .double(doubleElements[i])
+        case .int64(let x): .int(x[i])
+        case .int32(let x): .int(Int64(x[i]))
+        case .uint8(let x): .int(Int64(x[i]))
+        case .bool(let x): .bool(x[i])
+        }
     }
 }
 

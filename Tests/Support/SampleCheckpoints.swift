@@ -1,14 +1,15 @@
 import CkptCore
-@testable import CkptFormat
+import CkptFormat
 
-/// A small two-group SGD + StepLR checkpoint in memory, shaped like what training writes.
-enum DiffSamples {
-    static func tensor(_ shape: [Int], _ start: Float = 0) -> TensorData {
+/// A small two-group SGD + StepLR checkpoint in memory, shaped like what training writes:
+/// the shared sample of the diff, verify and command tests.
+public enum SampleCheckpoints {
+    public static func tensor(_ shape: [Int], _ start: Float = 0) -> TensorData {
         let n = shape.reduce(1, *)
         return TensorData(shape: shape, storage: .float32((0..<n).map { start + Float($0) * 0.25 }))
     }
 
-    static func checkpoint(steps: Int = 4) -> Checkpoint {
+    public static func checkpoint(steps: Int = 4) -> Checkpoint {
         let model: StateDict = [
             "fc1.weight": .tensor(tensor([3, 2])),
             "fc1.bias": .tensor(tensor([3], 1)),
@@ -52,7 +53,7 @@ enum DiffSamples {
     }
 
     /// Replaces one element of a float32 tensor at `path` (section/key...) of a checkpoint.
-    static func setting(_ c: Checkpoint, model name: String, index: Int, to value: Float) -> Checkpoint {
+    public static func setting(_ c: Checkpoint, model name: String, index: Int, to value: Float) -> Checkpoint {
         var c = c
         guard case .tensor(var t)? = c.model[name], case .float32(var a) = t.storage else { return c }
         a[index] = value

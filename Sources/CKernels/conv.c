@@ -1,0 +1,173 @@
+#include "CKernelsConv.h"
+#include "CKernels.h"
+#include <math.h>
+#include <stddef.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+int ckpt_conv_weight_grad_available(void) { return ckpt_cpu_has_fma(); }
+
+static inline float hsum(__m256 v) __attribute__((target("avx2,fma")));
+static inline float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+
+__attribute__((target("avx2,fma")))
+void ckpt_conv_weight_grad(const float *gy, const float *col, int O, int K, int L, float *gw, int accumulate) {
+    const int L8 = L & ~7;
+    for (int k = 0; k < K; k += 2) {
+        const int pair = k + 1 < K;  /* two rows of col per pass: 6 loads feed 8 FMAs */
+        const float *c0 = col + (size_t)k * L, *c1 = col + (size_t)(k + pair) * L;
+        for (int o = 0; o < O; o += 4) {
+            const int no = O - o < 4 ? O - o : 4;
+            __m256 a0[4], a1[4];
+            const float *g[4];
+            for (int i = 0; i < 4; i++) {
+                a0[i] = _mm256_setzero_ps();
+                a1[i] = _mm256_setzero_ps();
+                g[i] = gy + (size_t)(o + (i < no ? i : 0)) * L;
+            }
+            for (int l = 0; l < L8; l += 8) {
+                const __m256 x0 = _mm256_loadu_ps(c0 + l), x1 = _mm256_loadu_ps(c1 + l);
+                for (int i = 0; i < 4; i++) {
+                    const __m256 v = _mm256_loadu_ps(g[i] + l);
+                    a0[i] = _mm256_fmadd_ps(v, x0, a0[i]);
+                    a1[i] = _mm256_fmadd_ps(v, x1, a1[i]);
+                }
+            }
+            for (int i = 0; i < no; i++) {
+                for (int j = 0; j <= pair; j++) {
+                    float r = hsum(j ? a1[i] : a0[i]);
+                    const float *c = j ? c1 : c0;
+                    for (int l = L8; l < L; l++) r = fmaf(g[i][l], c[l], r);
+                    float *d = gw + (size_t)(o + i) * K + k + j;
+                    *d = accumulate ? *d + r : r;
+                }
+            }
+        }
+    }
+}
+__attribute__((target("avx2,fma")))
+void ckpt_conv_forward(const float *w, const float *bias, const float *col, int O, int K, int L, float *out) {
+    for (int o0 = 0; o0 < O; o0 += 6) {
+        const int no = O - o0 < 6 ? O - o0 : 6;
+        const float *wr[6];
+        for (int i = 0; i < 6; i++) wr[i] = w + (size_t)(o0 + (i < no ? i : 0)) * K;
+        int l = 0;
+        for (; l + 16 <= L; l += 16) {
+            __m256 a[6][2];
+            for (int i = 0; i < 6; i++) { a[i][0] = a[i][1] = _mm256_set1_ps(bias ? bias[o0 + (i < no ? i : 0)] : 0.f); }
+            const float *c = col + l;
+            for (int k = 0; k < K; k++, c += L) {
+                const __m256 x0 = _mm256_loadu_ps(c), x1 = _mm256_loadu_ps(c + 8);
+                for (int i = 0; i < 6; i++) {
+                    const __m256 b = _mm256_broadcast_ss(wr[i] + k);
+                    a[i][0] = _mm256_fmadd_ps(b, x0, a[i][0]);
+                    a[i][1] = _mm256_fmadd_ps(b, x1, a[i][1]);
+                }
+            }
+            for (int i = 0; i < no; i++) {
+                _mm256_storeu_ps(out + (size_t)(o0 + i) * L + l, a[i][0]);
+                _mm256_storeu_ps(out + (size_t)(o0 + i) * L + l + 8, a[i][1]);
+            }
+        }
+        for (; l + 8 <= L; l += 8) {
+            __m256 a[6];
+            for (int i = 0; i < 6; i++) a[i] = _mm256_set1_ps(bias ? bias[o0 + (i < no ? i : 0)] : 0.f);
+            const float *c = col + l;
+            for (int k = 0; k < K; k++, c += L) {
+                const __m256 x0 = _mm256_loadu_ps(c);
+                for (int i = 0; i < 6; i++) a[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(wr[i] + k), x0, a[i]);
+            }
+            for (int i = 0; i < no; i++) _mm256_storeu_ps(out + (size_t)(o0 + i) * L + l, a[i]);
+        }
+        for (; l < L; l++)
+            for (int i = 0; i < no; i++) {
+                float r = bias ? bias[o0 + i] : 0.f;
+                for (int k = 0; k < K; k++) r = fmaf(wr[i][k], col[(size_t)k * L + l], r);
+                out[(size_t)(o0 + i) * L + l] = r;
+            }
+    }
+}
+
+/* Rows of n floats: full 8-lane moves, then one masked move for the tail. */
+__attribute__((target("avx2,fma")))
+void ckpt_im2col_s1(const float *x, int C, int H, int W, int kh, int kw, float *col) {
+    const int oh = H - kh + 1, ow = W - kw + 1, n8 = ow & ~7, rem = ow - n8;
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    for (int c = 0; c < C; c++)
+        for (int i = 0; i < kh; i++)
+            for (int j = 0; j < kw; j++)
+                for (int y = 0; y < oh; y++) {
+                    const float *src = x + ((size_t)c * H + y + i) * W + j;
+                    float *dst = col + (((size_t)(c * kh + i) * kw + j) * oh + y) * ow;
+                    int t = 0;
+                    for (; t < n8; t += 8) _mm256_storeu_ps(dst + t, _mm256_loadu_ps(src + t));
+                    if (rem) _mm256_maskstore_ps(dst + t, mask, _mm256_maskload_ps(src + t, mask));
+                }
+}
+
+__attribute__((target("avx2,fma")))
+void ckpt_col2im_s1(const float *col, int C, int H, int W, int kh, int kw, float *x) {
+    const int oh = H - kh + 1, ow = W - kw + 1, n8 = ow & ~7, rem = ow - n8;
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    for (int c = 0; c < C; c++)
+        for (int i = 0; i < kh; i++)
+            for (int j = 0; j < kw; j++)
+                for (int y = 0; y < oh; y++) {
+                    const float *src = col + (((size_t)(c * kh + i) * kw + j) * oh + y) * ow;
+                    float *dst = x + ((size_t)c * H + y + i) * W + j;
+                    int t = 0;
+                    for (; t < n8; t += 8)
+                        _mm256_storeu_ps(dst + t, _mm256_add_ps(_mm256_loadu_ps(dst + t), _mm256_loadu_ps(src + t)));
+                    if (rem)
+                        _mm256_maskstore_ps(dst + t, mask,
+                            _mm256_add_ps(_mm256_maskload_ps(dst + t, mask), _mm256_maskload_ps(src + t, mask)));
+                }
+}
+#else
+int ckpt_conv_weight_grad_available(void) { return 0; }
+
+void ckpt_conv_weight_grad(const float *gy, const float *col, int O, int K, int L, float *gw, int accumulate) {
+    for (int o = 0; o < O; o++)
+        for (int k = 0; k < K; k++) {
+            float r = 0;
+            for (int l = 0; l < L; l++) r = fmaf(gy[(size_t)o * L + l], col[(size_t)k * L + l], r);
+            float *d = gw + (size_t)o * K + k;
+            *d = accumulate ? *d + r : r;
+        }
+}
+
+void ckpt_conv_forward(const float *w, const float *bias, const float *col, int O, int K, int L, float *out) {
+    for (int o = 0; o < O; o++)
+        for (int l = 0; l < L; l++) {
+            float r = bias ? bias[o] : 0.f;
+            for (int k = 0; k < K; k++) r = fmaf(w[(size_t)o * K + k], col[(size_t)k * L + l], r);
+            out[(size_t)o * L + l] = r;
+        }
+}
+
+void ckpt_im2col_s1(const float *x, int C, int H, int W, int kh, int kw, float *col) {
+    const int oh = H - kh + 1, ow = W - kw + 1;
+    for (int c = 0; c < C; c++)
+        for (int i = 0; i < kh; i++)
+            for (int j = 0; j < kw; j++)
+                for (int y = 0; y < oh; y++)
+                    for (int t = 0; t < ow; t++)
+                        col[(((size_t)(c * kh + i) * kw + j) * oh + y) * ow + t] = x[((size_t)c * H + y + i) * W + j + t];
+}
+
+void ckpt_col2im_s1(const float *col, int C, int H, int W, int kh, int kw, float *x) {
+    const int oh = H - kh + 1, ow = W - kw + 1;
+    for (int c = 0; c < C; c++)
+        for (int i = 0; i < kh; i++)
+            for (int j = 0; j < kw; j++)
+                for (int y = 0; y < oh; y++)
+                    for (int t = 0; t < ow; t++)
+                        x[((size_t)c * H + y + i) * W + j + t] += col[(((size_t)(c * kh + i) * kw + j) * oh + y) * ow + t];
+}
+#endif

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Ckpt
+import Foundation
+
+/// `ckpt convert IN OUT`: moves model weights between a checkpoint's `/model` group and a
+/// `.safetensors` file (Hugging Face, mlx-swift, `safetensors.torch.load_file`). The
+/// direction comes from the extensions; safetensors → checkpoint writes a model-only
+/// checkpoint (usable with `ckpt train --init-from`, not with `ckpt resume`).
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Convert model weights between a checkpoint and a .safetensors file.",
+        discussion: """
+            IN.h5 OUT.safetensors writes the checkpoint's /model tensors (checksums verified \
+            first) in model order, with __metadata__ {"format": "pt"}. IN.safetensors OUT.h5 \
+            validates the file as the reference implementation does (header size, offsets \
+            contiguous without holes or overlap, sizes, dtypes F32 F64 F16 I64 I32 U8 BOOL) and \
+            writes a model-only checkpoint; the safetensors metadata goes to the root attribute \
+            safetensors_metadata (JSON). Checkpoint extensions: .h5 .hdf5 .ckpt. OUT is written \
+            atomically. Exit status: 0 done, 2 bad usage or bad input.
+            """)
+
+    @Argument(help: ArgumentHelp("The file to read (.h5/.hdf5/.ckpt or .safetensors).", valueName: "in"))
+    var input: String
+
+    @Argument(help: ArgumentHelp("The file to write (.safetensors or .h5/.hdf5/.ckpt).", valueName: "out"))
+    var output: String
+
+    init() {}
+
+    enum Kind { case checkpoint, safetensors }
+
+    static func kind(_ path: String) -> Kind? {
+        let ext = (path as NSString).pathExtension.lowercased()
+        if ext == "safetensors" { return .safetensors }
+        if ["h5", "hdf5", "ckpt"].contains(ext) { return .checkpoint }
+        return nil
+    }
+
+    func validate() throws {
+        guard let a = Self.kind(input) else {
+            throw ValidationError("cannot tell the format of \(input) from its extension (.h5, .hdf5, .ckpt or .safetensors)")
+        }
+        guard let b = Self.kind(output) else {
+            throw ValidationError("cannot tell the format of \(output) from its extension (.h5, .hdf5, .ckpt or .safetensors)")
+        }
+        guard a != b else {
+            throw ValidationError("\(input) and \(output) are the same format: one side must be .safetensors, the other a checkpoint")
+        }
+    }
+
+    func run() throws {
+        do {
+            let count: Int
+            switch Self.kind(input) {
+            case .checkpoint?:
+                let c = try CheckpointFile.load(input)
+                try Safetensors.write(c.model, metadata: [("format", "pt")], to: output)
+                count = c.model.count
+            default:
+                let (tensors, metadata) = try Safetensors.read(input)
+                var meta: StateDict = [:]
+                if !metadata.isEmpty {
+                    var m = StateDict()
+                    for (k, v) in metadata { m[k] = .string(v) }
+                    meta["safetensors_metadata"] = .string(JSON.string(.dict(m)))
+                }
+                try CheckpointFile.save(Checkpoint(metadata: meta, model: tensors), to: output)
+                count = tensors.count
+            }
+            print("wrote \(output): \(count) tensors")
+        } catch {
+            let text = String(describing: error).replacingOccurrences(of: "\n", with: " ")
+            FileHandle.standardError.write(Data("ckpt convert: \(text)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}

@@ -1,0 +1,302 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CkptCore
+
+/// The safetensors format (Hugging Face, mlx-swift, PyTorch via the `safetensors` package):
+/// an 8-byte little-endian header length N, N bytes of UTF-8 JSON
+/// `{"name": {"dtype": "F32", "shape": [2, 3], "data_offsets": [begin, end]}, ...,
+///   "__metadata__": {"key": "value"}}`, then the tensors' raw little-endian row-major bytes,
+/// with offsets relative to the end of the header.
+///
+/// Files are untrusted and validated as the reference implementation (`safetensors` 0.x,
+/// `SafeTensors::deserialize` + `validate`) does, before anything is allocated for tensor
+/// data: header length at most `maxHeaderBytes` and within the file; the header is a JSON
+/// object starting with `{`; each entry names a supported dtype, a shape of non-negative
+/// ints and two offsets; taken in offset order the tensors are contiguous from 0 (no holes,
+/// no overlap) and end exactly at the end of the file; element count × dtype size is computed
+/// with overflow checks and must equal the byte range. Supported dtypes: F32, F64, F16, I64,
+/// I32, U8, BOOL (the others the reference knows are refused by name).
+///
+/// Writing follows the reference writer: the header is padded with spaces to a multiple of
+/// 8 bytes, so every tensor starts 8-byte aligned in a file.
+public enum Safetensors {
+    /// The reference implementation's `MAX_HEADER_SIZE` (100 MB).
+    public static let maxHeaderBytes = 100_000_000
+    static let metadataKey = "__metadata__"
+
+    /// A parsed header entry: where one tensor's bytes are in the data section.
+    public struct Entry: Equatable, Sendable {
+        public var name: String
+        public var dtype: DType
+        public var shape: [Int]
+        /// `[begin, end)` relative to the start of the data section.
+        public var begin: Int
+        public var end: Int
+    }
+
+    /// A parsed and validated header: the tensors in data-offset order and `__metadata__`.
+    public struct Header: Equatable, Sendable {
+        public var entries: [Entry]
+        public var metadata: [(key: String, value: String)]
+        /// Bytes before the data section (8 + N).
+        public var dataStart: Int
+
+        public static func == (a: Header, b: Header) -> Bool {
+            a.entries == b.entries && a.dataStart == b.dataStart
+                && a.metadata.map(\.key) == b.metadata.map(\.key) && a.metadata.map(\.value) == b.metadata.map(\.value)
+        }
+    }
+
+    static func dtype(_ name: String) -> DType? {
+        switch name {
+        case "F32": .float32
+        case "F64": .float64
+        case "F16": .float16
+        case "I64": .int64
+        case "I32": .int32
+        case "U8": .uint8
+        case "BOOL": .bool
+        default: nil
+        }
+    }
+
+    static func name(_ dtype: DType) -> String {
+        switch dtype {
+        case .float32: "F32"
+        case .float64: "F64"
+        case .float16: "F16"
+        case .int64: "I64"
+        case .int32: "I32"
+        case .uint8: "U8"
+        case .bool: "BOOL"
+        }
+    }
+
+    // MARK: - reading
+
+    /// Parses and validates the header of a safetensors file of `fileSize` bytes whose first
+    /// bytes are `prefix` (at least 8, and the whole header when the length allows).
+    /// `file` names the file in errors.
+    public static func parseHeader(_ prefix: [UInt8], fileSize: Int, file: String) throws -> Header {
+        func bad(_ path: String, _ reason: String) -> CheckpointError { .malformed(file: file, path: path, reason: reason) }
+        guard fileSize >= 8, prefix.count >= 8 else {
+            throw bad("header", "\(fileSize) bytes: too short for the 8-byte header length")
+        }
+        var n64: UInt64 = 0
+        for i in (0..<8).reversed() { n64 = n64 << 8 | UInt64(prefix[i]) }
+        guard n64 <= UInt64(maxHeaderBytes) else {
+            throw bad("header", "header length \(n64) exceeds the limit of \(maxHeaderBytes) bytes")
+        }
+        let n = Int(n64)
+        guard 8 + n <= fileSize, 8 + n <= prefix.count else {
+            throw bad("header", "header length \(n) runs past the end of the \(fileSize)-byte file")
+        }
+        guard let text = String(validating: prefix[8..<(8 + n)], as: UTF8.self) else {
+            throw bad("header", "the header is not valid UTF-8")
+        }
+        guard text.hasPrefix("{") else { throw bad("header", "the header must be a JSON object starting with '{'") }
+        let json: StateValue
+        do { json = try JSON.parse(text) } catch { throw bad("header", "\(error)") }
+        guard case .dict(let object) = json else { throw bad("header", "the header is not a JSON object") }
+
+        var entries: [Entry] = []
+        var metadata: [(key: String, value: String)] = []
+        for (name, value) in object {
+            if name == metadataKey {
+                guard case .dict(let m) = value else { throw bad(metadataKey, "expected an object of strings") }
+                for (k, v) in m {
+                    guard case .string(let s) = v else { throw bad("\(metadataKey)/\(k)", "expected a string, found \(v.kindName)") }
+                    metadata.append((k, s))
+                }
+                continue
+            }
+            entries.append(try entry(name, value, file: file))
+        }
+        // The reference sorts by offsets and then requires contiguity from 0 to the end.
+        entries.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
+        var start = 0
+        for e in entries {
+            guard e.begin == start, e.end >= e.begin else {
+                throw bad(e.name, "data_offsets [\(e.begin), \(e.end)] leave a hole or overlap (expected to begin at \(start))")
+            }
+            start = e.end
+            var count = 1
+            for d in e.shape {
+                let (m, o) = count.multipliedReportingOverflow(by: d)
+                guard !o else { throw bad(e.name, "shape \(e.shape) overflows") }
+                count = m
+            }
+            let (bytes, o) = count.multipliedReportingOverflow(by: e.dtype.size)
+            guard !o else { throw bad(e.name, "shape \(e.shape) of \(name(e.dtype)) overflows") }
+            guard bytes == e.end - e.begin else {
+                throw bad(e.name, "shape \(e.shape) of \(name(e.dtype)) needs \(bytes) bytes, data_offsets give \(e.end - e.begin)")
+            }
+        }
+        let dataBytes = fileSize - 8 - n
+        guard start == dataBytes else {
+            throw bad("data", "the tensors cover \(start) bytes but the data section holds \(dataBytes)")
+        }
+        return Header(entries: entries, metadata: metadata, dataStart: 8 + n)
+    }
+
+    private static func entry(_ name: String, _ value: StateValue, file: String) throws -> Entry {
+        func bad(_ reason: String) -> CheckpointError { .malformed(file: file, path: name, reason: reason) }
+        guard case .dict(let info) = value else { throw bad("expected an object, found \(value.kindName)") }
+        guard case .string(let dt)? = info["dtype"] else { throw bad("'dtype' missing or not a string") }
+        guard let dtype = dtype(dt) else {
+            throw bad("dtype \(dt) is not supported (F32, F64, F16, I64, I32, U8, BOOL)")
+        }
+        guard case .list(let dims)? = info["shape"] else { throw bad("'shape' missing or not a list") }
+        var shape: [Int] = []
+        for d in dims {
+            guard case .int(let i) = d, i >= 0 else { throw bad("shape \(JSON.string(.list(dims))) must hold non-negative integers") }
+            shape.append(Int(i))
+        }
+        guard case .list(let offs)? = info["data_offsets"], offs.count == 2,
+              case .int(let b) = offs[0], case .int(let e) = offs[1], b >= 0, e >= 0
+        else { throw bad("'data_offsets' must be two non-negative integers") }
+        return Entry(name: name, dtype: dtype, shape: shape, begin: Int(b), end: Int(e))
+    }
+
+    /// Reads the safetensors file at `path`: tensors in data-offset order, and `__metadata__`.
+    public static func read(_ path: String) throws -> (tensors: StateDict, metadata: [(key: String, value: String)]) {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw CheckpointError.unreadable(file: path, path: "/", reason: AtomicFile.errnoText()) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw CheckpointError.unreadable(file: path, path: "/", reason: AtomicFile.errnoText()) }
+        let size = Int(st.st_size)
+        var lengthBytes = try readExactly(fd, count: min(8, size), at: 0, file: path)
+        if lengthBytes.count == 8 {
+            var n: UInt64 = 0
+            for i in (0..<8).reversed() { n = n << 8 | UInt64(lengthBytes[i]) }
+            if n <= UInt64(maxHeaderBytes), 8 + Int(n) <= size {
+                lengthBytes += try readExactly(fd, count: Int(n), at: 8, file: path)
+            }
+        }
+        let header = try parseHeader(lengthBytes, fileSize: size, file: path)
+        var tensors = StateDict()
+        for e in header.entries {
+            let count = e.shape.reduce(1, *)
+            let offset = header.dataStart + e.begin
+            func load<T>(_: T.Type) throws -> [T] {
+                var failure: Error?
+                let a = [T](unsafeUninitializedCapacity: count) { buf, n in
+                    do { try readInto(fd, UnsafeMutableRawBufferPointer(buf), at: offset, file: path) } catch { failure = error }
+                    n = count
+                }
+                if let failure { throw failure }
+                return a
+            }
+            let storage: TensorData.Storage
+            switch e.dtype {
+            case .float32: storage = .float32(try load(Float.self))
+            case .float64: storage = .float64(try load(Double.self))
+            case .float16: storage = .float16(try load(UInt16.self))
+            case .int64: storage = .int64(try load(Int64.self))
+            case .int32: storage = .int32(try load(Int32.self))
+            case .uint8: storage = .uint8(try load(UInt8.self))
+            case .bool: storage = .bool(try load(UInt8.self).map { $0 != 0 })
+            }
+            tensors[e.name] = .tensor(TensorData(shape: e.shape, storage: storage))
+        }
+        return (tensors, header.metadata)
+    }
+
+    private static func readExactly(_ fd: Int32, count: Int, at offset: Int, file: String) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        try out.withUnsafeMutableBytes { try readInto(fd, $0, at: offset, file: file) }
+        return out
+    }
+
+    private static func readInto(_ fd: Int32, _ buf: UnsafeMutableRawBufferPointer, at offset: Int, file: String) throws {
+        var done = 0
+        while done < buf.count {
+            let r = pread(fd, buf.baseAddress! + done, buf.count - done, off_t(offset + done))
+            if r < 0, errno == EINTR { continue }
+            guard r > 0 else {
+                throw CheckpointError.unreadable(file: file, path: "/",
+                                                 reason: r == 0 ? "unexpected end of file" : AtomicFile.errnoText())
+            }
+            done += r
+        }
+    }
+
+    // MARK: - writing
+
+    /// The header bytes (length prefix + JSON padded with spaces to a multiple of 8) for
+    /// `tensors` laid out in order. Only tensors are allowed; `file` names the target in errors.
+    public static func header(for tensors: StateDict, metadata: [(key: String, value: String)] = [],
+                              file: String) throws -> [UInt8] {
+        var object = StateDict()
+        if !metadata.isEmpty {
+            var m = StateDict()
+            for (k, v) in metadata { m[k] = .string(v) }
+            object[metadataKey] = .dict(m)
+        }
+        var offset = 0
+        for (name, value) in tensors {
+            guard case .tensor(let t) = value else {
+                throw CheckpointError.unsupportedValue(file: file, path: name,
+                                                       reason: "safetensors holds tensors only, found \(value.kindName)")
+            }
+            guard name != metadataKey else {
+                throw CheckpointError.unsupportedValue(file: file, path: name, reason: "reserved safetensors key")
+            }
+            object[name] = .dict([
+                "dtype": .string(Self.name(t.dtype)),
+                "shape": .list(t.shape.map { .int(Int64($0)) }),
+                "data_offsets": .list([.int(Int64(offset)), .int(Int64(offset + t.byteCount))]),
+            ])
+            offset += t.byteCount
+        }
+        var json = Array(JSON.string(.dict(object)).utf8)
+        while json.count % 8 != 0 { json.append(0x20) }
+        var out: [UInt8] = []
+        out.reserveCapacity(8 + json.count)
+        var n = UInt64(json.count)
+        for _ in 0..<8 { out.append(UInt8(n & 0xFF)); n >>= 8 }
+        return out + json
+    }
+
+    /// Writes `tensors` (every value must be a tensor) as a safetensors file at `path`,
+    /// atomically (temporary file, fsync, rename), in their order.
+    public static func write(_ tensors: StateDict, metadata: [(key: String, value: String)] = [],
+                             to path: String, durable: Bool = true) throws {
+        let head = try header(for: tensors, metadata: metadata, file: path)
+        try AtomicFile.write(to: path, durable: durable) { tmp in
+            let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            guard fd >= 0 else { throw CheckpointError.io(file: path, operation: "create \(tmp)", reason: AtomicFile.errnoText()) }
+            defer { close(fd) }
+            func put(_ b: UnsafeRawBufferPointer) throws {
+                var done = 0
+                while done < b.count {
+                    let r = rawWrite(fd, b.baseAddress! + done, b.count - done)
+                    if r < 0, errno == EINTR { continue }
+                    guard r > 0 else { throw CheckpointError.io(file: path, operation: "write \(tmp)", reason: AtomicFile.errnoText()) }
+                    done += r
+                }
+            }
+            try head.withUnsafeBytes(put)
+            for (_, value) in tensors {
+                guard case .tensor(let t) = value else { continue }
+                if case .bool(let a) = t.storage {
+                    try a.map { UInt8($0 ? 1 : 0) }.withUnsafeBytes(put)
+                } else {
+                    try t.withUnsafeBytes(put)
+                }
+            }
+        }
+    }
+}
+
+private func rawWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.write(fd, p, n)
+    #else
+    Darwin.write(fd, p, n)
+    #endif
+}

@@ -1,0 +1,679 @@
+"""Read and write ckpt checkpoints (format v1, docs/FORMAT.md) from Python and PyTorch.
+
+PyTorch side (needs torch):
+
+    ckpt = ckpt_torch.load("runs/default/epoch-2.h5")
+    model.load_state_dict(ckpt["model"])
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)   # 1. build optimizer
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.9)   # 2. build scheduler
+    optimizer.load_state_dict(ckpt["optimizer"])                               # 3. load optimizer
+    scheduler.load_state_dict(ckpt["scheduler"])                               # 4. load scheduler
+
+    ckpt_torch.save("run.h5", model, optimizer, scheduler,
+                    progress={"epoch": 2, "global_step": 32, "lr": lrs, "loss": losses},
+                    config=run_config)          # `ckpt resume run.h5` continues it
+
+`load` returns PyTorch's own state dicts: our `type` keys are dropped, optimizer state keys are
+ints again, `step` is a 0-d float32 tensor, and ints, floats, bools, tuples and None come back
+as the Python values PyTorch had. `save` writes exactly what the Swift writer writes (same
+attribute types, the same encoding of None, lists, tuples and dicts, XXH64 checksums, the
+manifest in the HDF5 user block), atomically
+(temporary file, fsync, rename, fsync of the directory).
+
+Format side (h5py and numpy only; torch is imported lazily):
+
+    read(path, verify=True) -> {"metadata": {...}, "model": {...}, "optimizer": ..., ...}
+    write(path, sections, metadata=None)     # sections of Python values and numpy arrays
+"""
+import json
+import os
+import random
+import struct
+import time
+from collections import OrderedDict
+
+import h5py
+import numpy as np
+
+try:
+    import xxhash as _xxhash
+except ImportError:  # pure-Python XXH64 below (slow: fine for small files)
+    _xxhash = None
+
+FORMAT_NAME = "ckpt"
+FORMAT_VERSION = 1
+SECTIONS = ("model", "optimizer", "scheduler", "progress", "rng")
+KIND, TUPLES, ORDER = "__ckpt_kind__", "__ckpt_tuples__", "__ckpt_order__"
+RESERVED_PREFIX = "__ckpt_"
+MAX_DEPTH = 64
+MAX_OBJECTS = 2_000_000
+
+__all__ = ["load", "save", "read", "write", "checksum", "xxh64", "CheckpointError"]
+
+
+class CheckpointError(ValueError):
+    """A file that is not a valid format v1 checkpoint; the message names the file and path."""
+
+    def __init__(self, file, path, reason):
+        super().__init__(f"{file}: {path}: {reason}")
+        self.file, self.path, self.reason = file, path, reason
+
+
+# ----------------------------------------------------------------------------- checksums
+
+_M = (1 << 64) - 1
+_P1, _P2, _P3 = 0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9
+_P4, _P5 = 0x85EBCA77C2B2AE63, 0x27D4EB2F165667C5
+
+
+def _rotl(x, r):
+    return ((x << r) | (x >> (64 - r))) & _M
+
+
+def _round(acc, lane):
+    return (_rotl((acc + lane * _P2) & _M, 31) * _P1) & _M
+
+
+def _xxh64_pure(data, seed=0):
+    """XXH64 from the algorithm's specification (used when the `xxhash` package is absent)."""
+    n = len(data)
+    p = 0
+    if n >= 32:
+        v = [(seed + _P1 + _P2) & _M, (seed + _P2) & _M, seed & _M, (seed - _P1) & _M]
+        stripes = n // 32
+        lanes = struct.unpack_from(f"<{stripes * 4}Q", data, 0)
+        for s in range(stripes):
+            for i in range(4):
+                v[i] = _round(v[i], lanes[4 * s + i])
+        p = stripes * 32
+        h = (_rotl(v[0], 1) + _rotl(v[1], 7) + _rotl(v[2], 12) + _rotl(v[3], 18)) & _M
+        for i in range(4):
+            h = ((h ^ _round(0, v[i])) * _P1 + _P4) & _M
+    else:
+        h = (seed + _P5) & _M
+    h = (h + n) & _M
+    while p + 8 <= n:
+        (k,) = struct.unpack_from("<Q", data, p)
+        h = (_rotl(h ^ _round(0, k), 27) * _P1 + _P4) & _M
+        p += 8
+    if p + 4 <= n:
+        (k,) = struct.unpack_from("<I", data, p)
+        h = (_rotl(h ^ (k * _P1 & _M), 23) * _P2 + _P3) & _M
+        p += 4
+    while p < n:
+        h = (_rotl(h ^ (data[p] * _P5 & _M), 11) * _P1) & _M
+        p += 1
+    h ^= h >> 33
+    h = (h * _P2) & _M
+    h ^= h >> 29
+    h = (h * _P3) & _M
+    h ^= h >> 32
+    return h
+
+
+def xxh64(data):
+    """XXH64 (seed 0) of a bytes-like object, as an int."""
+    if _xxhash is not None:
+        return _xxhash.xxh64_intdigest(data)
+    return _xxh64_pure(bytes(data))
+
+
+def _contiguous(a):
+    """C-contiguous, keeping 0-d arrays 0-d (np.ascontiguousarray makes them 1-d)."""
+    a = np.asarray(a)
+    return a if a.flags.c_contiguous else a.copy(order="C")
+
+
+def checksum(array):
+    """The `checksum` attribute of a tensor dataset: XXH64 of the raw little-endian row-major
+    bytes, as "xxh64:<16 lowercase hex digits>" (Sources/CkptFormat/Checksum.swift)."""
+    a = _contiguous(array)
+    if a.dtype.byteorder == ">":
+        a = a.astype(a.dtype.newbyteorder("<"))
+    return "xxh64:%016x" % xxh64(memoryview(a).cast("B") if a.size else b"")
+
+
+# ----------------------------------------------------------------------------- writing
+
+_TENSOR_DTYPES = {np.dtype(t) for t in ("float32", "float64", "float16", "int64", "int32", "uint8", "bool")}
+
+
+def _is_torch_tensor(v):
+    return type(v).__module__.startswith("torch") and type(v).__name__ in ("Tensor", "Parameter")
+
+
+def _as_array(v, where):
+    if _is_torch_tensor(v):
+        t = v.detach().cpu().contiguous()
+        if str(t.dtype) == "torch.bfloat16":
+            raise TypeError(f"{where}: bfloat16 tensors are not supported by format v1")
+        v = t.numpy()
+    a = _contiguous(v)
+    if a.dtype.newbyteorder("=") not in _TENSOR_DTYPES and a.dtype not in _TENSOR_DTYPES:
+        raise TypeError(f"{where}: tensor dtype {a.dtype} is not one of float32, float64, float16, int64, int32, uint8, bool")
+    return a.astype(a.dtype.newbyteorder("<"), copy=False)
+
+
+def _array_attr(items):
+    """A 1-D array attribute for homogeneous lists of ints, floats, bools or strings (the Swift
+    writer's `arrayAttribute`), else None."""
+    if len(items) == 0:
+        return np.zeros(0, dtype=np.float64)
+    if all(type(x) is int for x in items):
+        return np.array(items, dtype=np.int64)
+    if all(type(x) is float for x in items):
+        return np.array(items, dtype=np.float64)
+    if all(type(x) is bool for x in items):
+        return np.array(items, dtype=np.bool_)
+    if all(type(x) is str for x in items):
+        return np.array(items, dtype=h5py.string_dtype("utf-8"))
+    return None
+
+
+def _scalar(v):
+    """Python ints, floats and bools (and numpy scalars) as the Swift writer's attribute types."""
+    if isinstance(v, (bool, np.bool_)):
+        return np.bool_(v)
+    if isinstance(v, (int, np.integer)):
+        return np.int64(v)
+    if isinstance(v, (float, np.floating)):
+        return np.float64(v)
+    return None
+
+
+def _check_key(key, path):
+    if not isinstance(key, str) or key in ("", ".") or "/" in key or "\0" in key:
+        raise ValueError(f"{path}: key {key!r} is not a valid HDF5 name (empty, '.', '/' or NUL)")
+    if key.startswith(RESERVED_PREFIX):
+        raise ValueError(f"{path}: keys starting with {RESERVED_PREFIX!r} are reserved")
+
+
+def _write_group(group, d, depth=0, ranges=None):
+    if depth >= MAX_DEPTH:
+        raise ValueError(f"{group.name}: nesting deeper than {MAX_DEPTH} levels")
+    attrs, links, tuples = [], [], []
+    keys = list(d.keys())
+    for key, v in d.items():
+        path = group.name.rstrip("/") + "/" + str(key)
+        _check_key(key, path)
+        if _is_torch_tensor(v) or isinstance(v, np.ndarray):
+            a = _as_array(v, path)
+            ds = group.create_dataset(key, data=a, track_order=True)
+            ds.attrs["checksum"] = checksum(a)
+            if ranges is not None and a.nbytes > 0:
+                offset = ds.id.get_offset()
+                if offset is not None:
+                    ranges.append((offset, a.nbytes))
+            links.append(key)
+        elif v is None:
+            group.attrs.create(key, h5py.Empty("<i1"))
+            attrs.append(key)
+        elif isinstance(v, str):
+            group.attrs.create(key, v, dtype=h5py.string_dtype("utf-8"))
+            attrs.append(key)
+        elif _scalar(v) is not None:
+            group.attrs[key] = _scalar(v)
+            attrs.append(key)
+        elif isinstance(v, (list, tuple)):
+            arr = _array_attr(list(v))
+            if arr is not None:
+                group.attrs[key] = arr
+                attrs.append(key)
+                if isinstance(v, tuple):
+                    tuples.append(key)
+            else:
+                sub = group.create_group(key, track_order=True)
+                sub.attrs.create(KIND, "tuple" if isinstance(v, tuple) else "list", dtype=h5py.string_dtype("utf-8"))
+                _write_group(sub, OrderedDict((str(i), x) for i, x in enumerate(v)), depth + 1, ranges)
+                links.append(key)
+        elif isinstance(v, dict):
+            _write_group(group.create_group(key, track_order=True), v, depth + 1, ranges)
+            links.append(key)
+        else:
+            raise TypeError(f"{path}: unsupported value of type {type(v).__name__}")
+    if tuples:
+        group.attrs[TUPLES] = np.array(tuples, dtype=h5py.string_dtype("utf-8"))
+    if attrs + links != keys:
+        group.attrs[ORDER] = np.array(keys, dtype=h5py.string_dtype("utf-8"))
+
+
+def _param_names(optimizer_sd):
+    names = {}
+    for g in optimizer_sd.get("param_groups") or []:
+        pn, params = g.get("param_names"), g.get("params")
+        if isinstance(pn, (list, tuple)) and isinstance(params, (list, tuple)) and len(pn) == len(params):
+            names.update(zip(params, pn))
+    return names
+
+
+def _fsync(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+MANIFEST_MAGIC = b"CKPT-MANIFEST v1\n"
+
+
+def _count_tensors(v):
+    if _is_torch_tensor(v) or isinstance(v, np.ndarray):
+        return 1
+    if isinstance(v, dict):
+        return sum(_count_tensors(x) for x in v.values())
+    if isinstance(v, (list, tuple)):
+        return sum(_count_tensors(x) for x in v)
+    return 0
+
+
+def _user_block_size(tensors):
+    """The Swift writer's FileManifest.userBlockSize(forTensorCount:)."""
+    need, size = 160 + 42 * tensors, 512
+    while size < need:
+        size *= 2
+    return size
+
+
+def _metadata_hash(f, user_block, file_size, ranges):
+    """XXH64 of the bytes [user_block, file_size) outside the tensor ranges, concatenated."""
+    parts, pos = [], user_block
+    for off, n in ranges:
+        if off > pos:
+            f.seek(pos)
+            parts.append(f.read(off - pos))
+        pos = max(pos, off + n)
+    if file_size > pos:
+        f.seek(pos)
+        parts.append(f.read(file_size - pos))
+    return xxh64(b"".join(parts))
+
+
+def _write_manifest(path, user_block, ranges):
+    """The manifest in the HDF5 user block (docs/FORMAT.md "Integrity"), as the Swift writer
+    puts it there: file size and the XXH64 of every byte outside the user block and the tensor
+    data, so a reader can check HDF5's metadata before the library parses it."""
+    ranges = sorted(ranges)
+    size = os.path.getsize(path)
+    with open(path, "r+b") as f:
+        h = _metadata_hash(f, user_block, size, ranges)
+        text = MANIFEST_MAGIC.decode() + f"userblock {user_block}\nfile_size {size}\nmetadata_xxh64 {h:016x}\n"
+        text += f"tensor_ranges {len(ranges)}\n" + "".join(f"{o} {n}\n" for o, n in ranges)
+        block = text.encode()
+        if len(block) > user_block:
+            raise ValueError(f"{path}: manifest of {len(block)} bytes exceeds the {user_block}-byte user block")
+        f.seek(0)
+        f.write(block + b"\0" * (user_block - len(block)))
+
+
+def _verify_manifest(path):
+    """Checks the manifest when the file has one (files from plain h5py have none)."""
+    with open(path, "rb") as f:
+        head = f.read(512)
+        if not head.startswith(MANIFEST_MAGIC):
+            return
+        lines = head.split(b"\0", 1)[0].decode("ascii", "replace").split("\n")
+        try:
+            user_block = int(lines[1].split(" ")[1])
+            assert lines[1].startswith("userblock ") and user_block >= 512 and user_block & (user_block - 1) == 0
+            f.seek(0)
+            lines = f.read(user_block).split(b"\0", 1)[0].decode("ascii").split("\n")
+            size = int(lines[2].removeprefix("file_size "))
+            expected = int(lines[3].removeprefix("metadata_xxh64 "), 16)
+            n = int(lines[4].removeprefix("tensor_ranges "))
+            ranges = [tuple(int(x) for x in line.split(" ")) for line in lines[5:5 + n]]
+            assert len(ranges) == n and all(len(r) == 2 for r in ranges)
+        except (IndexError, ValueError, AssertionError):
+            raise CheckpointError(path, "/", "manifest: malformed") from None
+        actual_size = os.fstat(f.fileno()).st_size
+        if actual_size != size:
+            raise CheckpointError(path, "/", f"{'truncated: ' if actual_size < size else ''}{actual_size} bytes, the manifest says {size}")
+        actual = _metadata_hash(f, user_block, size, ranges)
+        if actual != expected:
+            raise CheckpointError(path, "/", f"metadata checksum mismatch: manifest says xxh64:{expected:016x}, "
+                                             f"the file hashes to xxh64:{actual:016x}")
+
+
+def write(path, sections, metadata=None, durable=True):
+    """Writes format v1 to `path` atomically from `sections` ({"model": {...}, "optimizer": ...};
+    values are Python scalars, strings, None, lists, tuples, dicts, numpy arrays or torch
+    tensors) and root `metadata` (scalars, strings, None or flat lists). Optimizer and
+    scheduler dicts must carry "type" first, as the Swift side writes them."""
+    if "model" not in sections or sections["model"] is None:
+        raise ValueError(f"{path}: a checkpoint needs a 'model' section")
+    directory, name = os.path.split(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{name}.partial-{os.getpid()}-{random.getrandbits(32):x}")
+    try:
+        user_block = _user_block_size(sum(_count_tensors(sections.get(sec)) for sec in SECTIONS))
+        ranges = []
+        with h5py.File(tmp, "w", libver=("v108", "v110"), track_order=True, userblock_size=user_block) as f:
+            f.attrs.create("format", FORMAT_NAME, dtype=h5py.string_dtype("utf-8"))
+            f.attrs["format_version"] = np.int64(FORMAT_VERSION)
+            meta = dict(metadata or {})
+            f.attrs.create("created_by", meta.pop("created_by", "python/ckpt_torch.py"),
+                           dtype=h5py.string_dtype("utf-8"))
+            f.attrs.create("created_at", meta.pop("created_at", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
+                           dtype=h5py.string_dtype("utf-8"))
+            root_tuples = []
+            for k, v in meta.items():
+                _check_key(k, "/" + k)
+                if k in SECTIONS or k in ("format", "format_version"):
+                    raise ValueError(f"/{k}: reserved metadata key")
+                if v is None:
+                    f.attrs.create(k, h5py.Empty("<i1"))
+                elif isinstance(v, str):
+                    f.attrs.create(k, v, dtype=h5py.string_dtype("utf-8"))
+                elif _scalar(v) is not None:
+                    f.attrs[k] = _scalar(v)
+                elif isinstance(v, (list, tuple)) and _array_attr(list(v)) is not None:
+                    f.attrs[k] = _array_attr(list(v))
+                    if isinstance(v, tuple):
+                        root_tuples.append(k)
+                else:
+                    raise TypeError(f"/{k}: metadata values must be scalars, strings, None or flat lists")
+            if root_tuples:
+                f.attrs[TUPLES] = np.array(root_tuples, dtype=h5py.string_dtype("utf-8"))
+            for sec in SECTIONS:
+                d = sections.get(sec)
+                if d is None:
+                    continue
+                g = f.create_group(sec, track_order=True)
+                _write_group(g, d, ranges=ranges)
+                if sec == "optimizer" and "state" in g:
+                    # Derived metadata for h5dump readers, as the Swift writer adds it.
+                    names = _param_names(d)
+                    for key, value in d["state"].items():
+                        if isinstance(value, dict) and "param_name" not in value and int(key) in names \
+                                and isinstance(g["state"].get(key), h5py.Group):
+                            g["state"][key].attrs.create("param_name", names[int(key)],
+                                                         dtype=h5py.string_dtype("utf-8"))
+        _write_manifest(tmp, user_block, ranges)
+        if durable:
+            _fsync(tmp)
+        os.replace(tmp, path)
+        tmp = None
+        if durable:
+            _fsync(directory)
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+# ----------------------------------------------------------------------------- reading
+
+def _attr_value(v, is_tuple, file, path):
+    if isinstance(v, h5py.Empty):
+        return None
+    if isinstance(v, bytes):
+        return v.decode("utf-8")
+    if isinstance(v, str):
+        return v
+    if isinstance(v, np.ndarray):
+        if v.ndim != 1:
+            raise CheckpointError(file, path, f"attribute of shape {list(v.shape)}: only scalars and 1-D arrays are state values")
+        items = [_attr_value(x, False, file, path) for x in v.tolist()]
+        return tuple(items) if is_tuple else items
+    if isinstance(v, np.generic):
+        if v.dtype == np.float16:
+            raise CheckpointError(file, path, "float16 attributes are not state values")
+        return v.item()
+    if isinstance(v, (int, float, bool)):
+        return v
+    raise CheckpointError(file, path, f"unsupported attribute value {type(v).__name__}")
+
+
+class _Reader:
+    def __init__(self, file, verify):
+        self.file, self.verify, self.visited = file, verify, 0
+
+    def group(self, g, depth=0, ignored=()):
+        if depth >= MAX_DEPTH:
+            raise CheckpointError(self.file, g.name, f"nested deeper than {MAX_DEPTH} levels")
+        names = list(g.attrs.keys())
+        links = list(g.keys())
+        self.visited += len(names) + len(links)
+        if self.visited > MAX_OBJECTS:
+            raise CheckpointError(self.file, g.name, f"more than {MAX_OBJECTS} objects")
+        tuples = set(self._strings(g, TUPLES, names) or [])
+        values = OrderedDict()
+        for k in names:
+            if k.startswith(RESERVED_PREFIX) or k in ignored:
+                continue
+            values[k] = _attr_value(g.attrs[k], k in tuples, self.file, f"{g.name}/{k}")
+        for k in links:
+            p = f"{g.name.rstrip('/')}/{k}"
+            if k in values:
+                raise CheckpointError(self.file, p, "both an attribute and a link")
+            obj = g.get(k)
+            if isinstance(obj, h5py.Group):
+                values[k] = self.group_value(obj, depth + 1)
+            elif isinstance(obj, h5py.Dataset):
+                values[k] = self.dataset(obj)
+            else:
+                raise CheckpointError(self.file, p, "unsupported object")
+        order = self._strings(g, ORDER, names)
+        if order is not None:
+            if sorted(order) != sorted(values):
+                raise CheckpointError(self.file, g.name, f"{ORDER} lists {order} but the group holds {list(values)}")
+            values = OrderedDict((k, values[k]) for k in order)
+        return values
+
+    def _strings(self, g, name, names):
+        if name not in names:
+            return None
+        v = g.attrs[name]
+        if not isinstance(v, np.ndarray) or v.ndim != 1:
+            raise CheckpointError(self.file, f"{g.name}/{name}", "expected a 1-D string array")
+        return [x.decode() if isinstance(x, bytes) else str(x) for x in v.tolist()]
+
+    def group_value(self, g, depth):
+        if KIND not in g.attrs:
+            param_ignored = ("param_name",) if g.name.count("/") == 3 and g.name.startswith("/optimizer/state/") else ()
+            return self.group(g, depth, param_ignored)
+        kind = _attr_value(g.attrs[KIND], False, self.file, g.name)
+        elements = self.group(g, depth)
+        if list(elements) != [str(i) for i in range(len(elements))]:
+            raise CheckpointError(self.file, g.name, f"list elements must be named 0..<{len(elements)}, found {list(elements)}")
+        if kind not in ("list", "tuple"):
+            raise CheckpointError(self.file, f"{g.name}/{KIND}", f"expected 'list' or 'tuple', found {kind!r}")
+        items = list(elements.values())
+        return tuple(items) if kind == "tuple" else items
+
+    def dataset(self, ds):
+        if h5py.check_string_dtype(ds.dtype) is not None:
+            if ds.shape is None:
+                return None
+            v = ds.asstr()[()]
+            return v if ds.ndim == 0 else list(v)
+        if ds.shape is None:
+            raise CheckpointError(self.file, ds.name, "dataset has a null dataspace")
+        a = np.asarray(ds[()])
+        if a.dtype.newbyteorder("=") not in _TENSOR_DTYPES and a.dtype not in _TENSOR_DTYPES:
+            raise CheckpointError(self.file, ds.name, f"unsupported tensor dtype {a.dtype}")
+        a = _contiguous(a.astype(a.dtype.newbyteorder("="), copy=False))
+        if self.verify:
+            if "checksum" not in ds.attrs:
+                raise CheckpointError(self.file, ds.name, "tensor has no checksum attribute")
+            expected = _attr_value(ds.attrs["checksum"], False, self.file, ds.name + "/checksum")
+            if not isinstance(expected, str) or not expected.startswith("xxh64:"):
+                raise CheckpointError(self.file, ds.name + "/checksum", "expected 'xxh64:<hex>'")
+            actual = checksum(a)
+            if actual != expected.lower():
+                raise CheckpointError(self.file, ds.name, f"checksum mismatch: file says {expected}, data hashes to {actual}")
+        return a
+
+
+def read(path, verify=True):
+    """The checkpoint at `path` as Python values: {"metadata": {...}, "model": {...}, and the
+    sections present}. Tensors are numpy arrays; the manifest (when present) and every tensor's
+    checksum are verified unless `verify=False`. Raises CheckpointError for files that are not
+    format v1 or fail a check."""
+    if verify:
+        _verify_manifest(path)
+    with h5py.File(path, "r") as f:
+        names = list(f.attrs.keys())
+        if "format" not in names:
+            raise CheckpointError(path, "/", "root attribute 'format' is missing: not a ckpt checkpoint")
+        fmt = _attr_value(f.attrs["format"], False, path, "/format")
+        if fmt != FORMAT_NAME:
+            raise CheckpointError(path, "/format", f"is {fmt!r}, expected {FORMAT_NAME!r}")
+        version = _attr_value(f.attrs["format_version"], False, path, "/format_version") \
+            if "format_version" in names else None
+        if type(version) is not int or version != FORMAT_VERSION:
+            raise CheckpointError(path, "/format_version", f"found {version!r}, this reader supports {FORMAT_VERSION}")
+        reader = _Reader(path, verify)
+        tuples = set(reader._strings(f, TUPLES, names) or [])
+        out = {"metadata": OrderedDict((k, _attr_value(f.attrs[k], k in tuples, path, "/" + k))
+                                       for k in names if not k.startswith(RESERVED_PREFIX))}
+        if "model" not in f:
+            raise CheckpointError(path, "/model", "missing")
+        for sec in SECTIONS:
+            if sec in f:
+                if not isinstance(f[sec], h5py.Group):
+                    raise CheckpointError(path, "/" + sec, "expected a group")
+                out[sec] = reader.group(f[sec], 0)
+        return out
+
+
+# ----------------------------------------------------------------------------- PyTorch
+
+def _torch():
+    try:
+        import torch
+    except ImportError as e:  # pragma: no cover - exercised where torch is absent
+        raise ImportError("ckpt_torch.load/save need PyTorch (pip install torch); "
+                          "read/write work with h5py and numpy alone") from e
+    return torch
+
+
+def _to_torch(v, torch):
+    if isinstance(v, np.ndarray):
+        return torch.from_numpy(np.array(v, copy=True))
+    if isinstance(v, dict):
+        return OrderedDict((k, _to_torch(x, torch)) for k, x in v.items())
+    if isinstance(v, list):
+        return [_to_torch(x, torch) for x in v]
+    if isinstance(v, tuple):
+        return tuple(_to_torch(x, torch) for x in v)
+    return v
+
+
+def _without_type(d):
+    return OrderedDict((k, v) for k, v in d.items() if k != "type")
+
+
+def _scheduler_to_torch(sd, torch):
+    out = _without_type(_to_torch(sd, torch))
+    if isinstance(out.get("_schedulers"), list):  # SequentialLR / ChainedScheduler children
+        out["_schedulers"] = [_scheduler_to_torch(c, torch) if isinstance(c, dict) else c for c in out["_schedulers"]]
+    return out
+
+
+def _optimizer_to_torch(sd, torch, file):
+    out = _without_type(sd)
+    state = {}
+    for key, s in (sd.get("state") or {}).items():
+        try:
+            i = int(key)
+        except ValueError:
+            raise CheckpointError(file, f"/optimizer/state/{key}", "state keys must be parameter indices") from None
+        entry = OrderedDict()
+        for name, v in s.items():
+            if name == "step" and not isinstance(v, np.ndarray):
+                entry[name] = torch.tensor(float(v), dtype=torch.float32)  # PyTorch's 0-d float32 step
+            else:
+                entry[name] = _to_torch(v, torch)
+        state[i] = entry
+    out["state"] = state
+    out["param_groups"] = [dict(_to_torch(g, torch)) for g in sd.get("param_groups") or []]
+    return dict(out)
+
+
+def load(path, verify=True, map_location=None):
+    """The checkpoint at `path` as PyTorch state dicts:
+    {"model": OrderedDict name -> tensor, "optimizer": dict, "scheduler": dict | None,
+     "progress": dict | None, "config": dict | None, "rng": dict | None, "metadata": dict}.
+    Feed them in PyTorch's documented resume order: build the optimizer, build the scheduler,
+    `optimizer.load_state_dict`, `scheduler.load_state_dict`."""
+    torch = _torch()
+    raw = read(path, verify=verify)
+    model = OrderedDict((k, _to_torch(v, torch)) for k, v in raw["model"].items())
+    if map_location is not None:
+        model = OrderedDict((k, v.to(map_location)) for k, v in model.items())
+    config = raw["metadata"].get("config")
+    if isinstance(config, str):
+        config = json.loads(config, object_pairs_hook=OrderedDict)
+    return {
+        "model": model,
+        "optimizer": _optimizer_to_torch(raw["optimizer"], torch, path) if "optimizer" in raw else None,
+        "scheduler": _scheduler_to_torch(raw["scheduler"], torch) if "scheduler" in raw else None,
+        "progress": _to_torch(raw["progress"], torch) if "progress" in raw else None,
+        "config": config,
+        "rng": _to_torch(raw["rng"], torch) if "rng" in raw else None,
+        "metadata": raw["metadata"],
+    }
+
+
+def _typed_scheduler_state(scheduler):
+    sd = scheduler.state_dict()
+    out = OrderedDict([("type", type(scheduler).__name__)])
+    out.update(sd)
+    children = getattr(scheduler, "_schedulers", None)
+    if isinstance(sd.get("_schedulers"), list) and children is not None:
+        out["_schedulers"] = [
+            OrderedDict([("type", type(c).__name__)] + [(k, v) for k, v in s.items() if k != "type"])
+            if isinstance(s, dict) else s
+            for c, s in zip(children, sd["_schedulers"])]
+        for c, s in zip(children, out["_schedulers"]):  # nested Sequential/Chained children
+            if getattr(c, "_schedulers", None) is not None:
+                s.update(_typed_scheduler_state(c))
+    return out
+
+
+def _typed_optimizer_state(optimizer, model=None):
+    """optimizer.state_dict() with "type" first and string state keys. Groups built without
+    names get `param_names` from the model (format v1 records them; PyTorch's load_state_dict
+    accepts and keeps them), placed before `params` as the Swift side places them."""
+    sd = optimizer.state_dict()
+    state = OrderedDict((str(k), OrderedDict(v)) for k, v in sd["state"].items())
+    names = {id(p): n for n, p in model.named_parameters()} if hasattr(model, "named_parameters") else {}
+    groups = []
+    for packed, live in zip(sd["param_groups"], optimizer.param_groups):
+        g = OrderedDict(packed)
+        if "param_names" not in g and names and all(id(p) in names for p in live["params"]):
+            params = g.pop("params")
+            g["param_names"] = [names[id(p)] for p in live["params"]]
+            g["params"] = params
+        groups.append(g)
+    return OrderedDict([("type", type(optimizer).__name__), ("state", state), ("param_groups", groups)])
+
+
+def save(path, model, optimizer=None, scheduler=None, progress=None, config=None, rng=None, durable=True):
+    """Writes a PyTorch run as format v1 to `path`, atomically: `model` (an nn.Module or a state
+    dict), `optimizer` / `scheduler` (objects or their state dicts with "type" first), `progress`
+    ({"epoch", "global_step", optionally "batch", "lr" float64 [global_step, groups],
+    "loss" float32 [global_step]}) and `config` (the run config, a dict or JSON text: with it,
+    `ckpt resume` can continue the run)."""
+    torch = _torch()
+    model_sd = model.state_dict() if hasattr(model, "state_dict") else model
+    sections = {"model": OrderedDict((k, v) for k, v in model_sd.items())}
+    if optimizer is not None:
+        sections["optimizer"] = _typed_optimizer_state(optimizer, model) if hasattr(optimizer, "param_groups") else optimizer
+    if scheduler is not None:
+        sections["scheduler"] = _typed_scheduler_state(scheduler) if hasattr(scheduler, "state_dict") else scheduler
+    if progress is not None:
+        p = OrderedDict()
+        for k, v in progress.items():
+            if k == "lr":
+                v = np.asarray(v.numpy() if isinstance(v, torch.Tensor) else v, dtype=np.float64)
+                v = v.reshape(len(v), -1) if v.ndim != 2 else v
+            elif k == "loss":
+                v = np.asarray(v.numpy() if isinstance(v, torch.Tensor) else v, dtype=np.float32).reshape(-1)
+            p[k] = v
+        sections["progress"] = p
+    if rng is not None:
+        sections["rng"] = rng
+    metadata = OrderedDict([("created_by", f"python/ckpt_torch.py (torch {torch.__version__})")])
+    if config is not None:
+        metadata["config"] = config if isinstance(config, str) else json.dumps(config)
+    write(path, sections, metadata, durable=durable)
