@@ -17,10 +17,14 @@ public struct OptimizerError: Error, CustomStringConvertible, Equatable, Sendabl
 
     public var kind: Kind
     public var message: String
+    /// The hyperparameter at fault (`lr`, `betas`, ...), so a run config's error can name
+    /// `optimizer.lr` rather than only the section.
+    public var key: String?
 
-    public init(_ kind: Kind, _ message: String) {
+    public init(_ kind: Kind, _ message: String, key: String? = nil) {
         self.kind = kind
         self.message = message
+        self.key = key
     }
 
     public var description: String { message }

@@ -75,7 +75,7 @@ private func configError(_ json: String, _ ps: [Parameter] = lenet()) -> String?
             == "optimizer.param_groups[0].lrr: unknown key for SGD (did you mean lr?)")
         #expect(configError(#"{"type": "Adamw"}"#)?.hasPrefix("optimizer.type: unknown optimizer 'Adamw' (did you mean AdamW?)") == true)
         #expect(configError(#"{"lr": 0.1}"#)?.hasPrefix("optimizer.type: missing") == true)
-        #expect(configError(#"{"type": "SGD", "lr": -0.1}"#) == "optimizer: Invalid learning rate: -0.1")
+        #expect(configError(#"{"type": "SGD", "lr": -0.1}"#) == "optimizer.lr: Invalid learning rate: -0.1")
         #expect(configError(#"{"type": "SGD", "param_groups": [{"params": ["*"], "nesterov": true}]}"#)
             == "optimizer.param_groups[0]: Nesterov momentum requires a momentum and zero dampening")
     }

@@ -53,7 +53,7 @@ public class Adam: Optimizer, ConfigurableOptimizer {
         let betas = o["betas"]?.arrayValue ?? []
         for (i, b) in betas.enumerated() {
             if let d = b.doubleValue, !(d >= 0 && d < 1) {
-                throw OptimizerError(.invalidValue, "Invalid beta parameter at index \(i): \(pyRepr(b))")
+                throw OptimizerError(.invalidValue, "Invalid beta parameter at index \(i): \(pyRepr(b))", key: "betas")
             }
         }
         try requireNonNegative(o, "weight_decay", "weight_decay value")

@@ -91,7 +91,7 @@ func parseOptimizerConfig(_ config: StateDict, paramsRequired: Bool = true) thro
     var merged = defaults
     for (k, v) in options { merged[k] = v }
     do { try type.validate(merged) } catch let e as OptimizerError {
-        throw OptimizerError(.config, "optimizer: \(e.message)")
+        throw OptimizerError(.config, "\(keyPath("optimizer", e.key)): \(e.message)")
     }
     if groupsValue.isNone { return (type, options, nil) }
     guard case .list(let entries) = groupsValue else {
@@ -125,11 +125,16 @@ func parseOptimizerConfig(_ config: StateDict, paramsRequired: Bool = true) thro
         var m = merged
         for (k, v) in groupOptions { m[k] = v }
         do { try type.validate(m) } catch let e as OptimizerError {
-            throw OptimizerError(.config, "\(path): \(e.message)")
+            throw OptimizerError(.config, "\(keyPath(path, e.key)): \(e.message)")
         }
         groups.append(GroupConfig(globs: globs, options: groupOptions))
     }
     return (type, options, groups)
+}
+
+/// `optimizer.lr` when the validator named the key, else the section alone.
+private func keyPath(_ path: String, _ key: String?) -> String {
+    key.map { "\(path).\($0)" } ?? path
 }
 
 /// The closest candidate within a small edit distance, for "did you mean ...?".

@@ -111,7 +111,7 @@ extension Optimizer {
     /// PyTorch's `ValueError` when `o[key] < 0`: "Invalid <what>: <value>".
     static func requireNonNegative(_ o: StateDict, _ key: String, _ what: String) throws {
         if let v = o[key], let d = v.doubleValue, d < 0 || d.isNaN {
-            throw OptimizerError(.invalidValue, "Invalid \(what): \(pyRepr(v))")
+            throw OptimizerError(.invalidValue, "Invalid \(what): \(pyRepr(v))", key: key)
         }
     }
 

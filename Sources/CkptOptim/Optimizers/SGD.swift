@@ -44,7 +44,7 @@ public final class SGD: Optimizer, ConfigurableOptimizer {
         try requireNonNegative(o, "weight_decay", "weight_decay value")
         if o["nesterov"]?.boolValue == true,
            (o["momentum"]?.doubleValue ?? 0) <= 0 || (o["dampening"]?.doubleValue ?? 0) != 0 {
-            throw OptimizerError(.invalidValue, "Nesterov momentum requires a momentum and zero dampening")
+            throw OptimizerError(.invalidValue, "Nesterov momentum requires a momentum and zero dampening", key: "nesterov")
         }
         try requireSingleTensorPath(o, type: optimizerName)
     }
