@@ -49,4 +49,23 @@ import Testing
             #expect(r.err.contains(words), "\(r.err)")
         }
     }
+
+    /// `resume` and `train --init-from` must parse in-process, so a file without ckpt's
+    /// manifest (h5py-written) is first parsed by a child `ckpt inspect`; if that child dies,
+    /// the command stops with exit 2 before training, and a sound file goes through untouched.
+    @Test(.enabled(if: binary != nil, "ckpt is not built"), arguments: ["resume", "init-from"])
+    func probeGuardsInProcessParsing(command: String) throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let foreign = root.appendingPathComponent("fixtures/h5py/checkpoint_torch.h5").path  // no manifest
+        let dir = makeScratchDirectory()
+        defer { removeDirectory(dir) }
+        let args = command == "resume"
+            ? ["resume", foreign, "--out", dir + "/out"]
+            : ["train", "--init-from", foreign, "--out", dir + "/out", "--epochs", "1"]
+        let r = try ckpt(args, env: ["CKPT_TEST_CHILD_SIGNAL": "11"])
+        #expect(r.status == 2)
+        #expect(r.err.contains("\(foreign)") && r.err.contains("corrupt file") && r.err.contains("SIGSEGV"), "\(r.err)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out"), "nothing may be written")
+    }
 }
