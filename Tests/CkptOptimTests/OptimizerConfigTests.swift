@@ -77,7 +77,7 @@ private func configError(_ json: String, _ ps: [Parameter] = lenet()) -> String?
         #expect(configError(#"{"lr": 0.1}"#)?.hasPrefix("optimizer.type: missing") == true)
         #expect(configError(#"{"type": "SGD", "lr": -0.1}"#) == "optimizer.lr: Invalid learning rate: -0.1")
         #expect(configError(#"{"type": "SGD", "param_groups": [{"params": ["*"], "nesterov": true}]}"#)
-            == "optimizer.param_groups[0]: Nesterov momentum requires a momentum and zero dampening")
+            == "optimizer.param_groups[0].nesterov: Nesterov momentum requires a momentum and zero dampening")
     }
 
     @Test func scheduleVariantMakesOneDummyParameterPerGroup() throws {
