@@ -7,34 +7,19 @@ usage: python3 bench/train_torch.py [--threads 1 2] [--batches 4 64] [--seconds 
 """
 import argparse
 import os
+import sys
 import time
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 
 # BENCH_CPU_TIME=1: time with the process CPU clock (steadier on a loaded machine), as bench-train.
 clock = time.process_time if os.environ.get("BENCH_CPU_TIME") == "1" else time.perf_counter
 
 
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 6, 5)
-        self.pool = nn.MaxPool2d(2, 2)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(16 * 5 * 5, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
-
-    def forward(self, x):
-        x = self.pool(F.relu(self.conv1(x)))
-        x = self.pool(F.relu(self.conv2(x)))
-        x = torch.flatten(x, 1)
-        x = F.relu(self.fc1(x))
-        x = F.relu(self.fc2(x))
-        return self.fc3(x)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from ckpt_lenet import Net  # noqa: E402
 
 
 def run(batch, seconds):

@@ -9,7 +9,6 @@ import sys
 import h5py
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -17,25 +16,7 @@ sys.path.insert(0, os.path.join(ROOT, "python"))
 import ckpt_torch  # noqa: E402,F401
 
 
-class Net(nn.Module):
-    """The seed's network (PyTorch's CIFAR-10 tutorial), with the names `ckpt` uses."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 6, 5)
-        self.pool = nn.MaxPool2d(2, 2)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(16 * 5 * 5, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
-
-    def forward(self, x):
-        x = self.pool(F.relu(self.conv1(x)))
-        x = self.pool(F.relu(self.conv2(x)))
-        x = torch.flatten(x, 1)
-        x = F.relu(self.fc1(x))
-        x = F.relu(self.fc2(x))
-        return self.fc3(x)
+from ckpt_lenet import Net  # noqa: E402,F401
 
 
 def make_data(path, n, seed=0):
