@@ -10,25 +10,16 @@ tolerance of PyTorch's.
 
 usage: ckpt_continues_torch.py --ckpt .build/release/ckpt --config cfg.json --work DIR [--first 2 --total 4]
 """
-import argparse
-import json
 import os
 import sys
 
 import torch
 
-from common import Net, build_optimizer, build_scheduler, ckpt, ckpt_torch, compare, load_data, train_epochs
+from common import Net, proof_args, build_optimizer, build_scheduler, ckpt, ckpt_torch, compare, load_data, train_epochs
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--ckpt", required=True)
-    ap.add_argument("--config", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--first", type=int, default=2)
-    ap.add_argument("--total", type=int, default=4)
-    a = ap.parse_args()
-    cfg = json.load(open(a.config))
+    a, cfg = proof_args()
     torch.set_num_threads(1)
     torch.manual_seed(cfg.get("seed", 0))
     model = Net()

@@ -2,6 +2,8 @@
 the HDF5 data file both sides read, optimizer/scheduler construction from a ckpt run config,
 and the PyTorch training loop with the same order of events as `ckpt train`
 (docs/CONFIG.md "When things happen")."""
+import argparse
+import json
 import os
 import subprocess
 import sys
@@ -17,6 +19,20 @@ import ckpt_torch  # noqa: E402,F401
 
 
 from ckpt_lenet import Net  # noqa: E402,F401
+
+
+def proof_args():
+    """The proofs' command line: --ckpt BINARY --config CFG --work DIR [--first 2 --total 4].
+    Returns the parsed arguments and the run config."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ckpt", required=True)
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--first", type=int, default=2)
+    ap.add_argument("--total", type=int, default=4)
+    a = ap.parse_args()
+    with open(a.config) as f:
+        return a, json.load(f)
 
 
 def make_data(path, n, seed=0):
