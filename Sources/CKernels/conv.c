@@ -16,24 +16,26 @@ static inline float hsum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+/* Six output rows and two col rows per pass: 12 accumulators, 8 loads per 12 FMAs (LeNet's
+ * conv1 has exactly 6 output channels, so no lane is wasted there). */
 __attribute__((target("avx2,fma")))
 void ckpt_conv_weight_grad(const float *gy, const float *col, int O, int K, int L, float *gw, int accumulate) {
     const int L8 = L & ~7;
     for (int k = 0; k < K; k += 2) {
-        const int pair = k + 1 < K;  /* two rows of col per pass: 6 loads feed 8 FMAs */
+        const int pair = k + 1 < K;
         const float *c0 = col + (size_t)k * L, *c1 = col + (size_t)(k + pair) * L;
-        for (int o = 0; o < O; o += 4) {
-            const int no = O - o < 4 ? O - o : 4;
-            __m256 a0[4], a1[4];
-            const float *g[4];
-            for (int i = 0; i < 4; i++) {
+        for (int o = 0; o < O; o += 6) {
+            const int no = O - o < 6 ? O - o : 6;
+            __m256 a0[6], a1[6];
+            const float *g[6];
+            for (int i = 0; i < 6; i++) {
                 a0[i] = _mm256_setzero_ps();
                 a1[i] = _mm256_setzero_ps();
                 g[i] = gy + (size_t)(o + (i < no ? i : 0)) * L;
             }
             for (int l = 0; l < L8; l += 8) {
                 const __m256 x0 = _mm256_loadu_ps(c0 + l), x1 = _mm256_loadu_ps(c1 + l);
-                for (int i = 0; i < 4; i++) {
+                for (int i = 0; i < 6; i++) {
                     const __m256 v = _mm256_loadu_ps(g[i] + l);
                     a0[i] = _mm256_fmadd_ps(v, x0, a0[i]);
                     a1[i] = _mm256_fmadd_ps(v, x1, a1[i]);
@@ -94,40 +96,44 @@ void ckpt_conv_forward(const float *w, const float *bias, const float *col, int 
     }
 }
 
-/* Rows of n floats: full 8-lane moves, then one masked move for the tail. */
+/* Rows of n floats: 8-lane moves, then one 4-lane move, then scalars. No masked moves:
+ * vmaskmovps stores are microcoded and slow on AMD, and these rows are short (28, 10). */
+__attribute__((target("avx2,fma")))
+static inline void copy_row(float *dst, const float *src, int n) {
+    int t = 0;
+    for (; t + 8 <= n; t += 8) _mm256_storeu_ps(dst + t, _mm256_loadu_ps(src + t));
+    if (t + 4 <= n) { _mm_storeu_ps(dst + t, _mm_loadu_ps(src + t)); t += 4; }
+    for (; t < n; t++) dst[t] = src[t];
+}
+
+__attribute__((target("avx2,fma")))
+static inline void add_row(float *dst, const float *src, int n) {
+    int t = 0;
+    for (; t + 8 <= n; t += 8) _mm256_storeu_ps(dst + t, _mm256_add_ps(_mm256_loadu_ps(dst + t), _mm256_loadu_ps(src + t)));
+    if (t + 4 <= n) { _mm_storeu_ps(dst + t, _mm_add_ps(_mm_loadu_ps(dst + t), _mm_loadu_ps(src + t))); t += 4; }
+    for (; t < n; t++) dst[t] += src[t];
+}
+
 __attribute__((target("avx2,fma")))
 void ckpt_im2col_s1(const float *x, int C, int H, int W, int kh, int kw, float *col) {
-    const int oh = H - kh + 1, ow = W - kw + 1, n8 = ow & ~7, rem = ow - n8;
-    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const int oh = H - kh + 1, ow = W - kw + 1;
     for (int c = 0; c < C; c++)
         for (int i = 0; i < kh; i++)
             for (int j = 0; j < kw; j++)
-                for (int y = 0; y < oh; y++) {
-                    const float *src = x + ((size_t)c * H + y + i) * W + j;
-                    float *dst = col + (((size_t)(c * kh + i) * kw + j) * oh + y) * ow;
-                    int t = 0;
-                    for (; t < n8; t += 8) _mm256_storeu_ps(dst + t, _mm256_loadu_ps(src + t));
-                    if (rem) _mm256_maskstore_ps(dst + t, mask, _mm256_maskload_ps(src + t, mask));
-                }
+                for (int y = 0; y < oh; y++)
+                    copy_row(col + (((size_t)(c * kh + i) * kw + j) * oh + y) * ow,
+                             x + ((size_t)c * H + y + i) * W + j, ow);
 }
 
 __attribute__((target("avx2,fma")))
 void ckpt_col2im_s1(const float *col, int C, int H, int W, int kh, int kw, float *x) {
-    const int oh = H - kh + 1, ow = W - kw + 1, n8 = ow & ~7, rem = ow - n8;
-    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(rem), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const int oh = H - kh + 1, ow = W - kw + 1;
     for (int c = 0; c < C; c++)
         for (int i = 0; i < kh; i++)
             for (int j = 0; j < kw; j++)
-                for (int y = 0; y < oh; y++) {
-                    const float *src = col + (((size_t)(c * kh + i) * kw + j) * oh + y) * ow;
-                    float *dst = x + ((size_t)c * H + y + i) * W + j;
-                    int t = 0;
-                    for (; t < n8; t += 8)
-                        _mm256_storeu_ps(dst + t, _mm256_add_ps(_mm256_loadu_ps(dst + t), _mm256_loadu_ps(src + t)));
-                    if (rem)
-                        _mm256_maskstore_ps(dst + t, mask,
-                            _mm256_add_ps(_mm256_maskload_ps(dst + t, mask), _mm256_maskload_ps(src + t, mask)));
-                }
+                for (int y = 0; y < oh; y++)
+                    add_row(x + ((size_t)c * H + y + i) * W + j,
+                            col + (((size_t)(c * kh + i) * kw + j) * oh + y) * ow, ow);
 }
 #else
 int ckpt_conv_weight_grad_available(void) { return 0; }

@@ -7,8 +7,10 @@ import CKernels
 /// Shapes: input `[N, C, H, W]`, output `[N, O, OH, OW]` with `OH = (H + 2p - kh) / s + 1`;
 /// `weight` `[O, C, kh, kw]`, `bias` `[O]`. Parameters are named `weight` and `bias`.
 ///
-/// Computed as im2col + one OpenBLAS sgemm per sample: `out[n] = W[O, C·kh·kw] × col[n]`.
-/// The columns of every sample are kept from forward for the weight gradient.
+/// Computed as im2col + one OpenBLAS sgemm (or a direct kernel) per sample:
+/// `out[n] = W[O, C·kh·kw] × col[n]`, samples spread over `Compute.threads` workers in fixed
+/// chunks. Backward rebuilds each sample's columns instead of keeping the whole batch's from
+/// forward: one sample's columns stay in L2, a batch of 64's (15 MB for conv1) does not.
 public final class Conv2d: Layer {
     public let inChannels: Int, outChannels: Int
     public let kernelSize: (Int, Int), stride: Int, padding: Int
@@ -19,6 +21,7 @@ public final class Conv2d: Layer {
     private static let directKernels = ckpt_conv_weight_grad_available() != 0
     private let columns = Workspace()
     private let gradColumns = Workspace()
+    private let weightPartials = Workspace()
 
     /// Parameters initialised as PyTorch's `reset_parameters()`: kaiming-uniform with
     /// a = sqrt(5) for the weight, which is U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same
@@ -68,56 +71,74 @@ public final class Conv2d: Layer {
     public func forward(input: UnsafePointer<Float>, inputShape: [Int], output: UnsafeMutablePointer<Float>) {
         let d = dims(inputShape)
         let k = d.k, l = d.l, o = outChannels
-        let col = columns.reserve(d.n * k * l)
-        weight.value.storage.withUnsafeBufferPointer { wp in
-            for b in 0..<d.n {
-                let colB = col + b * k * l
-                im2col(input + b * d.c * d.h * d.w, d, colB)
-                let out = output + b * o * l
-                if l >= 256 && o <= 8 && Self.directKernels {
-                    // Few output channels, long rows (LeNet's conv1): the direct kernel beats sgemm 2.5x.
+        let cols = columns.reserve(Compute.chunkCount(d.n) * k * l)
+        // Few output channels, long rows (LeNet's conv1): the direct kernel beats sgemm 2.5x.
+        let direct = l >= 256 && o <= 8 && Self.directKernels
+        withWeightAndBias { w, bias in
+            Compute.forEachChunk(d.n) { c, samples in
+                let colB = cols + c * k * l
+                for b in samples {
+                    im2col(input + b * d.c * d.h * d.w, d, colB)
+                    let out = output + b * o * l
+                    if direct {
+                        ckpt_conv_forward(w, bias, colB, Int32(o), Int32(k), Int32(l), out)
+                        continue
+                    }
                     if let bias {
-                        bias.value.storage.withUnsafeBufferPointer {
-                            ckpt_conv_forward(wp.baseAddress, $0.baseAddress, colB, Int32(o), Int32(k), Int32(l), out)
-                        }
-                    } else {
-                        ckpt_conv_forward(wp.baseAddress, nil, colB, Int32(o), Int32(k), Int32(l), out)
+                        for oc in 0..<o { out.advanced(by: oc * l).update(repeating: bias[oc], count: l) }
                     }
-                    continue
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(l), Int32(k),
+                                1, w, Int32(k), colB, Int32(l), bias == nil ? 0 : 1, out, Int32(l))
                 }
-                var beta: Float = 0
-                if let bias {
-                    bias.value.storage.withUnsafeBufferPointer { bp in
-                        for oc in 0..<o { out.advanced(by: oc * l).update(repeating: bp[oc], count: l) }
-                    }
-                    beta = 1
-                }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(l), Int32(k),
-                            1, wp.baseAddress, Int32(k), colB, Int32(l), beta, out, Int32(l))
             }
         }
     }
 
+    /// Weight gradient, per chunk of samples: dW_c[O, K] = Σ_{b in chunk} gy[b][O, L] × col[b]ᵀ[L, K]
+    /// (samples in order), then dW += dW_0 + dW_1 + ... in chunk order, so the sum's order never
+    /// depends on the thread count. dx[b] = col2im(Wᵀ[K, O] × gy[b][O, L]) per sample.
     public func backward(
         input: UnsafePointer<Float>, inputShape: [Int], output: UnsafePointer<Float>,
         gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?
     ) {
         let d = dims(inputShape)
         let k = d.k, l = d.l, o = outChannels
-        let col = columns.pointer
-        weight.withGradient { gw, fresh in
-            if l >= 256 && Self.directKernels {
-                // Long summed dimension, tiny output (LeNet's conv1): a direct kernel beats sgemm 2x.
-                for b in 0..<d.n {
-                    ckpt_conv_weight_grad(gradOutput + b * o * l, col + b * k * l, Int32(o), Int32(k), Int32(l),
-                                          gw, (fresh && b == 0) ? 0 : 1)
+        let chunks = Compute.chunkCount(d.n)
+        let cols = columns.reserve(chunks * k * l)
+        let partials = weightPartials.reserve(chunks * o * k)
+        let gcols = gradInput == nil ? nil : gradColumns.reserve(chunks * k * l)
+        // Long summed dimension, tiny output (LeNet's conv1): a direct kernel beats sgemm 2x.
+        let direct = l >= 256 && Self.directKernels
+        let inSize = d.c * d.h * d.w
+        withWeightAndBias { w, _ in
+            Compute.forEachChunk(d.n) { c, samples in
+                let gw = partials + c * o * k
+                let col = cols + c * k * l
+                let gcol = gcols.map { $0 + c * k * l }
+                for b in samples {
+                    im2col(input + b * inSize, d, col)
+                    let first = b == samples.lowerBound
+                    if direct {
+                        ckpt_conv_weight_grad(gradOutput + b * o * l, col, Int32(o), Int32(k), Int32(l),
+                                              gw, first ? 0 : 1)
+                    } else {
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(o), Int32(k), Int32(l),
+                                    1, gradOutput + b * o * l, Int32(l), col, Int32(l),
+                                    first ? 0 : 1, gw, Int32(k))
+                    }
+                    guard let gradInput, let gcol else { continue }
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(l), Int32(o),
+                                1, w, Int32(k), gradOutput + b * o * l, Int32(l), 0, gcol, Int32(l))
+                    let gx = gradInput + b * inSize
+                    gx.update(repeating: 0, count: inSize)
+                    col2im(gcol, d, gx)
                 }
-                return
             }
-            for b in 0..<d.n {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(o), Int32(k), Int32(l),
-                            1, gradOutput + b * o * l, Int32(l), col + b * k * l, Int32(l),
-                            (fresh && b == 0) ? 0 : 1, gw, Int32(k))
+        }
+        weight.withGradient { gw, fresh in
+            for c in 0..<chunks {
+                let p = UnsafePointer(partials + c * o * k)
+                if fresh && c == 0 { gw.update(from: p, count: o * k) } else { addInPlace(p, gw, o * k) }
             }
         }
         bias?.withGradient { gb, _ in
@@ -127,17 +148,14 @@ public final class Conv2d: Layer {
                 gb[oc] += s
             }
         }
-        guard let gradInput else { return }
-        let gcol = gradColumns.reserve(k * l)
-        let inSize = d.c * d.h * d.w
+    }
+
+    /// Stable pointers to the weight `[O, C·kh·kw]` and the bias `[O]` (nil without bias).
+    @inline(__always)
+    private func withWeightAndBias(_ body: (UnsafePointer<Float>, UnsafePointer<Float>?) -> Void) {
         weight.value.storage.withUnsafeBufferPointer { wp in
-            for b in 0..<d.n {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(l), Int32(o),
-                            1, wp.baseAddress, Int32(k), gradOutput + b * o * l, Int32(l), 0, gcol, Int32(l))
-                let gx = gradInput + b * inSize
-                gx.update(repeating: 0, count: inSize)
-                col2im(gcol, d, gx)
-            }
+            guard let bias else { return body(wp.baseAddress!, nil) }
+            bias.value.storage.withUnsafeBufferPointer { body(wp.baseAddress!, $0.baseAddress!) }
         }
     }
 

@@ -22,12 +22,26 @@ public final class MaxPool2d: Layer {
     public func forward(input: UnsafePointer<Float>, inputShape s: [Int], output: UnsafeMutablePointer<Float>) {
         let h = s[2], w = s[3], k = kernelSize, st = stride
         let oh = (h - k) / st + 1, ow = (w - k) / st + 1
-        let planes = s[0] * s[1]
-        let idx = argmax.reserve(planes * oh * ow)
-        if k == 2 && st == 2 {
-            forward2x2(input, planes: planes, h: h, w: w, output: output, idx: idx)
-            return
+        let channels = s[1]
+        let idx = argmax.reserve(s[0] * channels * oh * ow)
+        // Planes are independent: each chunk of samples pools its own planes.
+        Compute.forEachChunk(s[0]) { _, samples in
+            let first = samples.lowerBound * channels, planes = samples.count * channels
+            let x = input + first * h * w, y = output + first * oh * ow, i = idx + first * oh * ow
+            if k == 2 && st == 2 {
+                forward2x2(x, planes: planes, h: h, w: w, output: y, idx: i)
+            } else {
+                forwardAny(x, planes: planes, h: h, w: w, output: y, idx: i)
+            }
         }
+    }
+
+    private func forwardAny(
+        _ input: UnsafePointer<Float>, planes: Int, h: Int, w: Int,
+        output: UnsafeMutablePointer<Float>, idx: UnsafeMutablePointer<Int32>
+    ) {
+        let k = kernelSize, st = stride
+        let oh = (h - k) / st + 1, ow = (w - k) / st + 1
         var o = 0
         for p in 0..<planes {
             let x = input + p * h * w
@@ -57,13 +71,16 @@ public final class MaxPool2d: Layer {
         guard let gradInput else { return }
         let h = s[2], w = s[3], k = kernelSize, st = stride
         let oh = (h - k) / st + 1, ow = (w - k) / st + 1
-        let planes = s[0] * s[1]
+        let channels = s[1]
         let idx = argmax.pointer
-        gradInput.update(repeating: 0, count: planes * h * w)
-        for p in 0..<planes {
-            let gx = gradInput + p * h * w
-            let base = p * oh * ow
-            for o in 0..<(oh * ow) { gx[Int(idx[base + o])] += gradOutput[base + o] }
+        Compute.forEachChunk(s[0]) { _, samples in
+            let first = samples.lowerBound * channels
+            (gradInput + first * h * w).update(repeating: 0, count: samples.count * channels * h * w)
+            for p in first..<(samples.upperBound * channels) {
+                let gx = gradInput + p * h * w
+                let base = p * oh * ow
+                for o in 0..<(oh * ow) { gx[Int(idx[base + o])] += gradOutput[base + o] }
+            }
         }
     }
 

@@ -1,3 +1,5 @@
+import CKernels
+
 /// max(0, x) elementwise, as `torch.nn.ReLU`; any shape. The backward passes the gradient
 /// where the output is > 0 (PyTorch's `threshold_backward` on the result).
 public final class ReLU: Layer {
@@ -6,10 +8,10 @@ public final class ReLU: Layer {
     public func outputShape(for s: [Int]) throws -> [Int] { s }
 
     public func forward(input: UnsafePointer<Float>, inputShape: [Int], output: UnsafeMutablePointer<Float>) {
-        let n = inputShape.reduce(1, *)
-        for i in 0..<n {
-            let v = input[i]
-            output[i] = v < 0 ? 0 : v  // NaN passes through, as torch.relu keeps it
+        let (samples, per) = Self.split(inputShape)
+        Compute.forEachChunk(samples) { _, samples in
+            let at = samples.lowerBound * per
+            ckpt_relu_forward(input + at, output + at, samples.count * per)  // NaN passes through, as in torch.relu
         }
     }
 
@@ -18,7 +20,15 @@ public final class ReLU: Layer {
         gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?
     ) {
         guard let gradInput else { return }
-        let n = inputShape.reduce(1, *)
-        for i in 0..<n { gradInput[i] = output[i] > 0 ? gradOutput[i] : 0 }
+        let (samples, per) = Self.split(inputShape)
+        Compute.forEachChunk(samples) { _, samples in
+            let at = samples.lowerBound * per
+            ckpt_relu_backward(output + at, gradOutput + at, gradInput + at, samples.count * per)
+        }
+    }
+
+    /// (samples, elements per sample) for batch-first shapes; a 0-d or 1-d input is one sample.
+    private static func split(_ shape: [Int]) -> (Int, Int) {
+        shape.count < 2 ? (1, shape.reduce(1, *)) : (shape[0], shape.dropFirst().reduce(1, *))
     }
 }

@@ -6,7 +6,7 @@ import Testing
 struct ReferenceTests {
     @Test("fixture present")
     func fixturePresent() {
-        #expect(Fixture.arrays.count == 42, "\(Fixture.path) missing or incomplete")
+        #expect(Fixture.arrays.count == 57, "\(Fixture.path) missing or incomplete")
     }
 
     func checkModel(_ model: Sequential, prefix: String, base: UInt64, images: Tensor, labels: [Int32]) throws {
@@ -33,6 +33,27 @@ struct ReferenceTests {
         try checkModel(LeNet(seed: 0), prefix: "lenet", base: 1000, images: images, labels: [3, 7, 0, 9])
     }
 
+    /// A batch of 20 is three chunks (8, 8, 4) whose conv weight gradients are summed chunk by
+    /// chunk; run on 2 workers, the result must still be PyTorch's.
+    @Test("LeNet on a batch of 20, on 2 threads: logits, loss and gradients match PyTorch")
+    func lenetChunked() throws {
+        let saved = Compute.threads
+        Compute.threads = 2
+        defer { Compute.threads = saved }
+        let model = LeNet(seed: 0)
+        Fixture.setWeights(model, base: 1000)
+        let images = Tensor(shape: [20, 3, 32, 32], storage: Fixture.pixels(7, 20 * 3072))
+        let labels = (0..<20).map { Int32((3 * $0 + 1) % 10) }
+        #expect(relativeError(try model(images), try Fixture.array("lenet20/logits")) <= 1e-5)
+        let loss = try model.forwardBackward(images: images, labels: labels)
+        let ref = try Fixture.array("lenet20/loss").storage[0]
+        #expect(abs(Double(loss - ref)) / Double(abs(ref)) <= 1e-5, "loss \(loss) vs PyTorch \(ref)")
+        for p in model.parameters() where p.name != "fc1.weight" {
+            let e = relativeError(try #require(p.grad), try Fixture.array("lenet20/grad/\(p.name)"))
+            #expect(e <= 1e-4, "gradient of \(p.name): relative error \(e)")
+        }
+    }
+
     @Test("MLP: logits, loss and every gradient match PyTorch")
     func mlp() throws {
         let images = Tensor(shape: [6, 20], storage: Fixture.fill(2, 120, 1))
@@ -53,6 +74,24 @@ struct ReferenceTests {
         #expect(relativeError(gx, try Fixture.array("conv/grad_input")) <= 1e-5)
         #expect(relativeError(try #require(conv.weight.grad), try Fixture.array("conv/grad/weight")) <= 1e-5)
         #expect(relativeError(try #require(conv.bias?.grad), try Fixture.array("conv/grad/bias")) <= 1e-5)
+    }
+
+    @Test("Conv2d on a batch of 11 (two chunks), on 2 threads, matches PyTorch")
+    func convChunked() throws {
+        let saved = Compute.threads
+        Compute.threads = 2
+        defer { Compute.threads = saved }
+        var g = RandomGenerator(seed: 0)
+        let conv = Conv2d(2, 3, kernelSize: 3, stride: 2, padding: 1, generator: &g)
+        Fixture.setWeights(conv, base: 3000)
+        let x = Tensor(shape: [11, 2, 7, 7], storage: Fixture.fill(8, 11 * 98, 1))
+        let out = try conv.forward(x)
+        #expect(relativeError(out, try Fixture.array("conv11/output")) <= 1e-5)
+        let gy = Tensor(shape: out.shape, storage: Fixture.fill(9, out.count, 1))
+        let gx = try conv.backward(input: x, gradOutput: gy)
+        #expect(relativeError(gx, try Fixture.array("conv11/grad_input")) <= 1e-5)
+        #expect(relativeError(try #require(conv.weight.grad), try Fixture.array("conv11/grad/weight")) <= 1e-5)
+        #expect(relativeError(try #require(conv.bias?.grad), try Fixture.array("conv11/grad/bias")) <= 1e-5)
     }
 
     @Test("MaxPool2d with ties routes gradients as PyTorch")

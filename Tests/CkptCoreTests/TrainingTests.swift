@@ -3,15 +3,15 @@ import Testing
 
 @Suite("Training")
 struct TrainingTests {
-    static func train(seed: UInt64, steps: Int, threads: Int) throws -> (Sequential, [Float]) {
+    static func train(seed: UInt64, steps: Int, threads: Int, batch: Int = 8) throws -> (Sequential, [Float]) {
         let saved = Compute.threads
         Compute.threads = threads
         defer { Compute.threads = saved }
-        let (data, _) = Synthetic.make(trainSize: steps * 8, testSize: 0, seed: seed)
+        let (data, _) = Synthetic.make(trainSize: steps * batch, testSize: 0, seed: seed)
         let model = LeNet(seed: seed)
         let sgd = TestSGD(model.parameters(), lr: 0.01, momentum: 0.9)
         var losses: [Float] = []
-        for batch in Batches(data, batchSize: 8, shuffle: true, seed: seed, epoch: 0) {
+        for batch in Batches(data, batchSize: batch, shuffle: true, seed: seed, epoch: 0) {
             sgd.zeroGrad()
             losses.append(try model.forwardBackward(images: batch.images, labels: batch.labels))
             sgd.step()
@@ -19,10 +19,13 @@ struct TrainingTests {
         return (model, losses)
     }
 
-    @Test("same seed → bit-identical parameters and losses, with 1 or 2 threads")
-    func deterministic() throws {
-        let (a, la) = try Self.train(seed: 5, steps: 12, threads: 1)
-        let (b, lb) = try Self.train(seed: 5, steps: 12, threads: 2)
+    // A batch of 20 is cut into chunks of 8, 8 and 4 samples: with 2 or 3 workers the chunks
+    // run concurrently and in a different order than with 1, yet the bits must not change.
+    @Test("same seed → bit-identical parameters and losses, with 1, 2 or 3 threads", arguments: [2, 3])
+    func deterministic(threads: Int) throws {
+        #expect(Compute.chunkCount(20) == 3)
+        let (a, la) = try Self.train(seed: 5, steps: 6, threads: 1, batch: 20)
+        let (b, lb) = try Self.train(seed: 5, steps: 6, threads: threads, batch: 20)
         let sameParams = a.stateDict().bitwiseEqual(b.stateDict())
         let sameLosses = la.map(\.bitPattern) == lb.map(\.bitPattern)
         #expect(sameParams)

@@ -11,5 +11,6 @@ int ckpt_cpu_has_fma(void);
 
 #include "optim_kernels.h"
 #include "CKernelsConv.h"
+#include "CKernelsActivations.h"
 
 #endif
