@@ -37,6 +37,8 @@ struct ResumeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("After the run, compare with this checkpoint of an uninterrupted run.", valueName: "reference"))
     var verify: String?
 
+    @OptionGroup var compute: ThreadsOption
+
     @Flag(name: .long, help: ArgumentHelp(
         "Print one JSON object at the end (the log goes to stderr).",
         discussion: "Keys: resumed_from, then those of `ckpt train --json`, and with --verify, verification: {identical, lr_steps, model_tensors, optimizer_tensors, divergence, lr_divergence: {step, group, value, reference} or null}."))
@@ -50,6 +52,7 @@ struct ResumeCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors("resume") {
+            compute.apply()
             let say = sayer(json: json)
             let path = try Self.resolve(checkpoint)
             try ParseIsolation.probe([path] + (verify.map { [$0] } ?? []))

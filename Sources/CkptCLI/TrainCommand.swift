@@ -36,6 +36,8 @@ struct TrainCommand: ParsableCommand {
         valueName: "file"))
     var initFrom: String?
 
+    @OptionGroup var compute: ThreadsOption
+
     @Flag(name: .long, help: ArgumentHelp(
         "Print one JSON object at the end (the log goes to stderr).",
         discussion: "Keys: directory, epoch, global_step, batch, checkpoints (paths written, in order), lr_plot, interrupted, train_loss, test_loss, test_accuracy (of the last epoch; null when none ran or there is no test set), epochs (one object per epoch run: epoch, train_loss, test_loss, test_accuracy, lr after its scheduler step)."))
@@ -49,6 +51,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors("train") {
+            compute.apply()
             var cfg = try config.map { try RunConfig(contentsOf: $0) } ?? RunConfig()
             if let epochs { cfg.epochs = epochs }
             let say = sayer(json: json)
