@@ -72,12 +72,19 @@ public final class Conv2d: Layer {
         let d = dims(inputShape)
         let k = d.k, l = d.l, o = outChannels
         let cols = columns.reserve(Compute.chunkCount(d.n) * k * l)
-        // Few output channels, long rows (LeNet's conv1): the direct kernel beats sgemm 2.5x.
+        // Few output channels, long rows (LeNet's conv1): the direct kernel beats sgemm 2.5x,
+        // and at stride 1 without padding it reads the input rows in place (no columns).
         let direct = l >= 256 && o <= 8 && Self.directKernels
+        let inPlace = direct && inPlaceKernels(d)
         withWeightAndBias { w, bias in
             Compute.forEachChunk(d.n) { c, samples in
                 let colB = cols + c * k * l
                 for b in samples {
+                    if inPlace {
+                        ckpt_conv_forward_s1(input + b * d.c * d.h * d.w, Int32(d.c), Int32(d.h), Int32(d.w),
+                                             Int32(d.kh), Int32(d.kw), w, bias, Int32(o), output + b * o * l)
+                        continue
+                    }
                     im2col(input + b * d.c * d.h * d.w, d, colB)
                     let out = output + b * o * l
                     if direct {
@@ -109,6 +116,7 @@ public final class Conv2d: Layer {
         let gcols = gradInput == nil ? nil : gradColumns.reserve(chunks * k * l)
         // Long summed dimension, tiny output (LeNet's conv1): a direct kernel beats sgemm 2x.
         let direct = l >= 256 && Self.directKernels
+        let inPlace = direct && inPlaceKernels(d)
         let inSize = d.c * d.h * d.w
         withWeightAndBias { w, _ in
             Compute.forEachChunk(d.n) { c, samples in
@@ -116,12 +124,16 @@ public final class Conv2d: Layer {
                 let col = cols + c * k * l
                 let gcol = gcols.map { $0 + c * k * l }
                 for b in samples {
-                    im2col(input + b * inSize, d, col)
                     let first = b == samples.lowerBound
-                    if direct {
+                    if inPlace {
+                        ckpt_conv_weight_grad_s1(gradOutput + b * o * l, input + b * inSize, Int32(d.c), Int32(d.h),
+                                                 Int32(d.w), Int32(d.kh), Int32(d.kw), Int32(o), gw, first ? 0 : 1)
+                    } else if direct {
+                        im2col(input + b * inSize, d, col)
                         ckpt_conv_weight_grad(gradOutput + b * o * l, col, Int32(o), Int32(k), Int32(l),
                                               gw, first ? 0 : 1)
                     } else {
+                        im2col(input + b * inSize, d, col)
                         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(o), Int32(k), Int32(l),
                                     1, gradOutput + b * o * l, Int32(l), col, Int32(l),
                                     first ? 0 : 1, gw, Int32(k))
@@ -149,6 +161,10 @@ public final class Conv2d: Layer {
             }
         }
     }
+
+    /// Stride 1, no padding and rows of at least 8 outputs: the kernels that read the input in place apply.
+    @inline(__always)
+    private func inPlaceKernels(_ d: Dims) -> Bool { d.s == 1 && d.p == 0 && d.ow >= 8 }
 
     /// Stable pointers to the weight `[O, C·kh·kw]` and the bias `[O]` (nil without bias).
     @inline(__always)

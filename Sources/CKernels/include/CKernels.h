@@ -12,5 +12,6 @@ int ckpt_cpu_has_fma(void);
 #include "optim_kernels.h"
 #include "CKernelsConv.h"
 #include "CKernelsActivations.h"
+#include "CKernelsConvDirect.h"
 
 #endif
