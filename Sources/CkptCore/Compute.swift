@@ -1,5 +1,6 @@
 import CBLAS
 import Dispatch
+import Foundation
 
 /// Threading of the training core, and the rule that keeps it deterministic.
 ///
@@ -15,13 +16,14 @@ import Dispatch
 /// first time a layer is built and ckpt runs chunks on its own workers instead.
 /// PyTorch's counterpart is `torch.set_num_threads`; unlike PyTorch, results do not change.
 public enum Compute {
-    nonisolated(unsafe) private static var requested = 1
+    nonisolated(unsafe) private static var requested = ProcessInfo.processInfo.activeProcessorCount
 
     /// Samples per chunk of a batch: large enough to amortise a dispatch, small enough that a
     /// batch of 64 gives 8 chunks to share between workers.
     public static let samplesPerChunk = 8
 
-    /// Worker count (≥ 1) for the training core. Setting it never changes results.
+    /// Worker count (≥ 1) for the training core; all cores unless set (as PyTorch's default).
+    /// Setting it never changes results.
     public static var threads: Int {
         get { requested }
         set {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Ckpt
-import Foundation
 
 /// `--threads`, shared by the commands that train (`train`, `resume`). Like
 /// `torch.set_num_threads`, but the thread count never changes a result: the training core
@@ -18,8 +17,8 @@ struct ThreadsOption: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be a positive integer, got \(threads)") }
     }
 
-    /// Sets `Compute.threads` for this process.
+    /// Sets `Compute.threads` for this process when `--threads` was given.
     func apply() {
-        Compute.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        if let threads { Compute.threads = threads }
     }
 }
