@@ -1,3 +1,5 @@
+import CKernels
+
 /// 2-D max pooling, as `torch.nn.MaxPool2d(kernelSize, stride)` (stride defaults to the
 /// kernel size; no padding, floor mode). Input `[N, C, H, W]`, output `[N, C, OH, OW]` with
 /// `OH = (H - k) / s + 1`. Ties and NaN follow PyTorch's CPU kernel: the first maximum in
@@ -29,7 +31,7 @@ public final class MaxPool2d: Layer {
             let first = samples.lowerBound * channels, planes = samples.count * channels
             let x = input + first * h * w, y = output + first * oh * ow, i = idx + first * oh * ow
             if k == 2 && st == 2 {
-                forward2x2(x, planes: planes, h: h, w: w, output: y, idx: i)
+                ckpt_maxpool2x2(x, planes, Int32(h), Int32(w), y, i)  // LeNet's pools, 8 outputs per step
             } else {
                 forwardAny(x, planes: planes, h: h, w: w, output: y, idx: i)
             }
@@ -80,40 +82,6 @@ public final class MaxPool2d: Layer {
                 let gx = gradInput + p * h * w
                 let base = p * oh * ow
                 for o in 0..<(oh * ow) { gx[Int(idx[base + o])] += gradOutput[base + o] }
-            }
-        }
-    }
-
-    /// The 2x2, stride-2 case (LeNet's), unrolled; same tie and NaN rules.
-    @inline(__always)
-    private func forward2x2(
-        _ input: UnsafePointer<Float>, planes: Int, h: Int, w: Int,
-        output: UnsafeMutablePointer<Float>, idx: UnsafeMutablePointer<Int32>
-    ) {
-        let oh = h / 2, ow = w / 2
-        var o = 0
-        for p in 0..<planes {
-            let x = input + p * h * w
-            for y in 0..<oh {
-                let r0 = 2 * y * w, r1 = r0 + w
-                for xo in 0..<ow {
-                    let i0 = r0 + 2 * xo, i1 = i0 + 1, i2 = r1 + 2 * xo, i3 = i2 + 1
-                    let v0 = x[i0], v1 = x[i1], v2 = x[i2], v3 = x[i3]
-                    // Branch-free first-maximum selection; a NaN anywhere (rare) takes the exact path.
-                    var best = v0, bi = i0
-                    if v1 > best { best = v1; bi = i1 }
-                    if v2 > best { best = v2; bi = i2 }
-                    if v3 > best { best = v3; bi = i3 }
-                    if (v0 + v1 + v2 + v3).isNaN {
-                        best = v0; bi = i0
-                        for (v, i) in [(v1, i1), (v2, i2), (v3, i3)] where v > best || v.isNaN {
-                            best = v; bi = i
-                        }
-                    }
-                    output[o] = best
-                    idx[o] = Int32(bi)
-                    o += 1
-                }
             }
         }
     }

@@ -13,5 +13,6 @@ int ckpt_cpu_has_fma(void);
 #include "CKernelsConv.h"
 #include "CKernelsActivations.h"
 #include "CKernelsConvDirect.h"
+#include "CKernelsPool.h"
 
 #endif
