@@ -33,7 +33,8 @@ struct PoolKernelTests {
         let input = Tensor(shape: [n, c, h, w], storage: x)
         let out = try pool.forward(input)
         let ref = Self.reference(x, planes: n * c, h: h, w: w)
-        let wrongValue = zip(out.storage, ref.values).firstIndex { $0.bitPattern != $1.bitPattern }
+        try #require(out.count == ref.values.count)
+        let wrongValue = ref.values.indices.first { out.storage[$0].bitPattern != ref.values[$0].bitPattern }
         #expect(wrongValue == nil, "first wrong output at \(wrongValue ?? -1)")
         // Backward with dL/dy = output index + 1: each input receives exactly its window's value.
         let gy = Tensor(shape: out.shape, storage: (0..<out.count).map { Float($0 + 1) })
@@ -41,7 +42,7 @@ struct PoolKernelTests {
         var expected = [Float](repeating: 0, count: x.count)
         let perPlane = (h / 2) * (w / 2)
         for (o, i) in ref.index.enumerated() { expected[(o / perPlane) * h * w + i] += Float(o + 1) }
-        let wrongGrad = zip(gx.storage, expected).firstIndex { $0 != $1 }
+        let wrongGrad = expected.indices.first { gx.storage[$0] != expected[$0] }
         #expect(wrongGrad == nil, "first wrong input gradient at \(wrongGrad ?? -1)")
     }
 }
