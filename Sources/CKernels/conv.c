@@ -5,16 +5,9 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include "simd_sum.h"
 
 int ckpt_conv_weight_grad_available(void) { return ckpt_cpu_has_fma(); }
-
-static inline float hsum(__m256 v) __attribute__((target("avx2,fma")));
-static inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-    return _mm_cvtss_f32(s);
-}
 
 /* Six output rows and two col rows per pass: 12 accumulators, 8 loads per 12 FMAs (LeNet's
  * conv1 has exactly 6 output channels, so no lane is wasted there). */

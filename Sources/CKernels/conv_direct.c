@@ -6,14 +6,7 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-
-static inline float hsum8(__m256 v) __attribute__((target("avx2,fma")));
-static inline float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-    return _mm_cvtss_f32(s);
-}
+#include "simd_sum.h"
 
 /* One row block of `lanes` (8 or 16) outputs for up to 6 channels. Blocks cover a row left to
  * right; the last one is moved back to end at OW, recomputing a few outputs with the very same
@@ -112,10 +105,10 @@ void ckpt_conv_weight_grad_s1(const float *gy, const float *x, int C, int H, int
             }
             for (int q = 0; q < no; q++) {
                 float *d = gw + (size_t)(o + q) * K + k;
-                const float r0 = hsum8(a0[q]);
+                const float r0 = hsum(a0[q]);
                 d[0] = accumulate ? d[0] + r0 : r0;
                 if (pair) {
-                    const float r1 = hsum8(a1[q]);
+                    const float r1 = hsum(a1[q]);
                     d[1] = accumulate ? d[1] + r1 : r1;
                 }
             }

@@ -61,19 +61,24 @@ struct ReferenceTests {
                        labels: [0, 4, 2, 1, 3, 4])
     }
 
-    @Test("Conv2d with stride 2 and padding 1 matches PyTorch")
-    func conv() throws {
+    /// Conv2d(2, 3, 3, stride 2, padding 1) on `[batch, 2, 7, 7]` against the fixture under `prefix`.
+    func checkConv(prefix: String, batch: Int, xKey: UInt64, gKey: UInt64) throws {
         var g = RandomGenerator(seed: 0)
         let conv = Conv2d(2, 3, kernelSize: 3, stride: 2, padding: 1, generator: &g)
         Fixture.setWeights(conv, base: 3000)
-        let x = Tensor(shape: [2, 2, 7, 7], storage: Fixture.fill(3, 196, 1))
+        let x = Tensor(shape: [batch, 2, 7, 7], storage: Fixture.fill(xKey, batch * 98, 1))
         let out = try conv.forward(x)
-        #expect(relativeError(out, try Fixture.array("conv/output")) <= 1e-5)
-        let gy = Tensor(shape: out.shape, storage: Fixture.fill(4, out.count, 1))
+        #expect(relativeError(out, try Fixture.array("\(prefix)/output")) <= 1e-5)
+        let gy = Tensor(shape: out.shape, storage: Fixture.fill(gKey, out.count, 1))
         let gx = try conv.backward(input: x, gradOutput: gy)
-        #expect(relativeError(gx, try Fixture.array("conv/grad_input")) <= 1e-5)
-        #expect(relativeError(try #require(conv.weight.grad), try Fixture.array("conv/grad/weight")) <= 1e-5)
-        #expect(relativeError(try #require(conv.bias?.grad), try Fixture.array("conv/grad/bias")) <= 1e-5)
+        #expect(relativeError(gx, try Fixture.array("\(prefix)/grad_input")) <= 1e-5)
+        #expect(relativeError(try #require(conv.weight.grad), try Fixture.array("\(prefix)/grad/weight")) <= 1e-5)
+        #expect(relativeError(try #require(conv.bias?.grad), try Fixture.array("\(prefix)/grad/bias")) <= 1e-5)
+    }
+
+    @Test("Conv2d with stride 2 and padding 1 matches PyTorch")
+    func conv() throws {
+        try checkConv(prefix: "conv", batch: 2, xKey: 3, gKey: 4)
     }
 
     @Test("Conv2d on a batch of 11 (two chunks), on 2 threads, matches PyTorch")
@@ -81,17 +86,7 @@ struct ReferenceTests {
         let saved = Compute.threads
         Compute.threads = 2
         defer { Compute.threads = saved }
-        var g = RandomGenerator(seed: 0)
-        let conv = Conv2d(2, 3, kernelSize: 3, stride: 2, padding: 1, generator: &g)
-        Fixture.setWeights(conv, base: 3000)
-        let x = Tensor(shape: [11, 2, 7, 7], storage: Fixture.fill(8, 11 * 98, 1))
-        let out = try conv.forward(x)
-        #expect(relativeError(out, try Fixture.array("conv11/output")) <= 1e-5)
-        let gy = Tensor(shape: out.shape, storage: Fixture.fill(9, out.count, 1))
-        let gx = try conv.backward(input: x, gradOutput: gy)
-        #expect(relativeError(gx, try Fixture.array("conv11/grad_input")) <= 1e-5)
-        #expect(relativeError(try #require(conv.weight.grad), try Fixture.array("conv11/grad/weight")) <= 1e-5)
-        #expect(relativeError(try #require(conv.bias?.grad), try Fixture.array("conv11/grad/bias")) <= 1e-5)
+        try checkConv(prefix: "conv11", batch: 11, xKey: 8, gKey: 9)
     }
 
     @Test("MaxPool2d with ties routes gradients as PyTorch")
