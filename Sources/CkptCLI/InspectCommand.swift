@@ -25,8 +25,12 @@ public struct InspectCommand: ParsableCommand {
             --stats adds min, max, mean, std (PyTorch's default, unbiased) and NaN/Inf counts \
             per tensor, computed in double precision over the finite elements.
 
-            Exit status: 0 success; 2 bad usage, a missing or unreadable file, or a PATH the \
-            file does not hold.
+            A checkpoint whose tensor data is damaged (checksums that no longer match, while \
+            the rest of the file verifies) is still shown; each damaged tensor is named on \
+            stderr (and under "damaged_tensors" with --json) and the exit status is 1.
+
+            Exit status: 0 success; 1 shown, but some tensors fail their checksum; 2 bad \
+            usage, a missing or unreadable file, or a PATH the file does not hold.
 
             Examples:
               ckpt inspect runs/default/epoch-20.h5
@@ -65,9 +69,10 @@ public struct InspectCommand: ParsableCommand {
         do { isCheckpoint = try reader.isCheckpoint(file) } catch { throw CLIError.reading(file, error) }
         let parts = (path ?? "").split(separator: "/").map(String.init)
         let part: CheckpointReport.Part
+        var damaged: [CheckpointError] = []
         if isCheckpoint && !tree {
             let checkpoint: Checkpoint
-            do { checkpoint = try reader.loadCheckpoint(file) } catch { throw CLIError.reading(file, error) }
+            do { (checkpoint, damaged) = try reader.loadListingDamage(file) } catch { throw CLIError.reading(file, error) }
             let report = CheckpointReport(file: file, checkpoint: checkpoint, stats: stats,
                                           chartWidth: console.isTerminal ? 48 : 40)
             if parts.isEmpty {
@@ -87,11 +92,18 @@ public struct InspectCommand: ParsableCommand {
             part = CheckpointReport.Part(json: report.json(), lines: report.lines())
         }
         if output.json {
-            console.print(JSON.string(part.json, pretty: true))
+            var json = part.json
+            if !damaged.isEmpty, case .dict(var d) = json {
+                d["damaged_tensors"] = .list(damaged.compactMap(\.path).map { .string($0) })
+                json = .dict(d)
+            }
+            console.print(JSON.string(json, pretty: true))
         } else {
             for line in part.lines { console.print(line) }
         }
-        return .success
+        // A damaged tensor is shown with what the file holds now; say so, and which ones.
+        for e in damaged { console.printError("ckpt inspect: warning: \(e); the values shown are what the file holds now, not what was saved") }
+        return damaged.isEmpty ? .success : .failure
     }
 
     private func notFound(_ parts: [String]) -> CLIError {

@@ -84,12 +84,13 @@ public struct VerifyCommand: ParsableCommand {
             return o
         }
         let checkpoint: Checkpoint
+        var damaged: [CheckpointError] = []
         do {
             guard try reader.isCheckpoint(file) else {
                 o.problems = [VerifyProblem(path: "/", message: "not a ckpt checkpoint (no root attribute format = \"ckpt\")")]
                 return o
             }
-            checkpoint = try reader.loadCheckpoint(file)
+            (checkpoint, damaged) = try reader.loadListingDamage(file)
         } catch {
             // The loader's message names the file and the object; keep one of each.
             var text = (error as? CLIError)?.message ?? String(describing: error).replacingOccurrences(of: "\n", with: " ")
@@ -102,7 +103,12 @@ public struct VerifyCommand: ParsableCommand {
             o.problems = [VerifyProblem(path: path, message: text)]
             return o
         }
-        o.problems = CheckpointVerifier.problems(in: checkpoint)
+        // Every damaged tensor, not only the first the loader meets.
+        o.problems = damaged.map { e in
+            var text = e.description
+            if let p = e.path, text.hasPrefix("\(file): \(p): ") { text.removeFirst(file.count + p.count + 4) }
+            return VerifyProblem(path: e.path ?? "/", message: text)
+        } + CheckpointVerifier.problems(in: checkpoint)
         o.tensors = Self.tensorCount(checkpoint)
         var facts = ["format v\(checkpoint.metadata["format_version"].map(Format.value) ?? "?")",
                      "\(Format.count(o.tensors, "tensor")) checksummed"]

@@ -181,10 +181,13 @@ public enum CheckpointFile {
 
     // MARK: - reading
 
-    private static func read(_ file: HDF5File, verifyChecksums: Bool) throws -> Checkpoint {
+    /// Reads the whole checkpoint; with `damaged`, checksum mismatches are collected there
+    /// instead of thrown.
+    static func read(_ file: HDF5File, verifyChecksums: Bool, damaged: UnsafeMutablePointer<[CheckpointError]>? = nil) throws -> Checkpoint {
         let path = file.path
         let root = try file.root()
         let reader = StateReader(file: path, verifyChecksums: verifyChecksums)
+        reader.collectMismatches = damaged != nil
         let attrs = try root.attributeNames()
         guard attrs.contains("format") else {
             throw CheckpointError.notACheckpoint(file: path, reason: "root attribute 'format' is missing")
@@ -235,6 +238,7 @@ public enum CheckpointFile {
             metadata: metadata, model: model, optimizer: try section("optimizer"),
             scheduler: try section("scheduler"), progress: try section("progress"), rng: try section("rng"))
         try reader.finish()
+        damaged?.pointee = reader.mismatches
         try CheckpointValidator(file: path).validate(checkpoint)
         return checkpoint
     }

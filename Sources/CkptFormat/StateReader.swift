@@ -24,13 +24,20 @@ final class StateReader {
         self.verifyChecksums = verifyChecksums
     }
 
+    /// When set, `finish` records every checksum mismatch in `mismatches` instead of throwing
+    /// the first (to show a damaged checkpoint, tensor by tensor).
+    var collectMismatches = false
+    private(set) var mismatches: [CheckpointError] = []
+
     /// Waits for outstanding checksum jobs and throws the first mismatch, in file order.
     func finish() throws {
         pending.wait()
         for c in checks {
             let actual = Checksum.format(c.box.value)
             if actual != c.expected {
-                throw CheckpointError.checksumMismatch(file: file, path: c.path, expected: c.expected, actual: actual)
+                let e = CheckpointError.checksumMismatch(file: file, path: c.path, expected: c.expected, actual: actual)
+                guard collectMismatches else { throw e }
+                mismatches.append(e)
             }
         }
         checks.removeAll()

@@ -11,13 +11,18 @@ public struct FileReader: Sendable {
     public var loadCheckpoint: @Sendable (String) throws -> Checkpoint
     /// The object tree of any HDF5 file.
     public var tree: @Sendable (String) throws -> FileTreeNode
+    /// Loads a checkpoint whose tensor data may be damaged, with the tensors that fail their
+    /// checksum (`CheckpointFile.loadListingDamage`); by default `loadCheckpoint` and none.
+    public var loadListingDamage: @Sendable (String) throws -> (checkpoint: Checkpoint, damaged: [CheckpointError])
 
     public init(isCheckpoint: @escaping @Sendable (String) throws -> Bool,
                 loadCheckpoint: @escaping @Sendable (String) throws -> Checkpoint,
-                tree: @escaping @Sendable (String) throws -> FileTreeNode) {
+                tree: @escaping @Sendable (String) throws -> FileTreeNode,
+                loadListingDamage: (@Sendable (String) throws -> (checkpoint: Checkpoint, damaged: [CheckpointError]))? = nil) {
         self.isCheckpoint = isCheckpoint
         self.loadCheckpoint = loadCheckpoint
         self.tree = tree
+        self.loadListingDamage = loadListingDamage ?? { (try loadCheckpoint($0), []) }
     }
 
     /// Fails with exit status 2 unless `path` names a readable regular file.

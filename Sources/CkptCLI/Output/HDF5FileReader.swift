@@ -29,7 +29,8 @@ extension FileReader {
             var root = FileTreeNode(tree.root)
             if tree.truncated { root.attributes.append((name: "(listing truncated)", value: nil, type: "too many objects or too deep")) }
             return root
-        })
+        },
+        loadListingDamage: { path in try CheckpointFile.loadListingDamage(path) })
 }
 
 extension FileTreeNode {

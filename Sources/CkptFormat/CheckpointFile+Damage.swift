@@ -1,0 +1,28 @@
+import HDF5
+
+extension CheckpointFile {
+    /// Loads a checkpoint whose tensor data may be damaged, listing every tensor whose bytes
+    /// no longer match their checksum instead of stopping at the first (`load` throws that one).
+    /// For `ckpt inspect` and `ckpt verify` on a damaged file: the values of the listed tensors
+    /// are what the file holds now, not what was saved.
+    ///
+    /// Only tensor data may be damaged: the file must carry a ckpt manifest that verifies
+    /// (every non-tensor byte intact), so everything but the listed tensors can be trusted.
+    /// Without a manifest this is `load` (the first mismatch throws).
+    public static func loadListingDamage(_ path: String) throws -> (checkpoint: Checkpoint, damaged: [CheckpointError]) {
+        guard hasManifest(path) else { return (try load(path), []) }
+        try FileManifest.verify(path)
+        let file: HDF5File
+        do { file = try HDF5File.open(path) } catch let e as HDF5Error {
+            throw CheckpointError.unreadable(file: path, path: "/", reason: e.reason)
+        }
+        defer { try? file.close() }
+        var damaged: [CheckpointError] = []
+        do {
+            let checkpoint = try read(file, verifyChecksums: true, damaged: &damaged)
+            return (checkpoint, damaged)
+        } catch let e as HDF5Error {
+            throw CheckpointError(e)
+        }
+    }
+}
