@@ -178,61 +178,38 @@ public final class Conv2d: Layer {
     /// col[(c·kh + i)·kw + j, y·OW + x] = input[c, y·s − p + i, x·s − p + j] (0 outside).
     @inline(__always)
     private func im2col(_ x: UnsafePointer<Float>, _ d: Dims, _ col: UnsafeMutablePointer<Float>) {
-        if d.s == 1 && d.p == 0 && Self.directKernels {
-            ckpt_im2col_s1(x, Int32(d.c), Int32(d.h), Int32(d.w), Int32(d.kh), Int32(d.kw), col)
-            return
+        if d.s == 1 && d.p == 0 {
+            return ckpt_im2col_s1(x, Int32(d.c), Int32(d.h), Int32(d.w), Int32(d.kh), Int32(d.kw), col)
         }
-        var row = col
-        for c in 0..<d.c {
-            let xc = x + c * d.h * d.w
-            for i in 0..<d.kh {
-                for j in 0..<d.kw {
-                    if d.s == 1 && d.p == 0 {
-                        for y in 0..<d.oh { copy(xc + (y + i) * d.w + j, row + y * d.ow, d.ow) }
-                    } else {
-                        for y in 0..<d.oh {
-                            let iy = y * d.s - d.p + i
-                            let r = row + y * d.ow
-                            if iy < 0 || iy >= d.h { r.update(repeating: 0, count: d.ow); continue }
-                            for xo in 0..<d.ow {
-                                let ix = xo * d.s - d.p + j
-                                r[xo] = (ix >= 0 && ix < d.w) ? xc[iy * d.w + ix] : 0
-                            }
-                        }
-                    }
-                    row += d.l
-                }
-            }
-        }
+        forEachColumnEntry(d) { c, i in col[c] = i < 0 ? 0 : x[i] }
     }
 
     /// The adjoint of `im2col`: adds each column entry back to the input position it came from.
     @inline(__always)
     private func col2im(_ col: UnsafePointer<Float>, _ d: Dims, _ x: UnsafeMutablePointer<Float>) {
-        if d.s == 1 && d.p == 0 && Self.directKernels {
-            ckpt_col2im_s1(col, Int32(d.c), Int32(d.h), Int32(d.w), Int32(d.kh), Int32(d.kw), x)
-            return
+        if d.s == 1 && d.p == 0 {
+            return ckpt_col2im_s1(col, Int32(d.c), Int32(d.h), Int32(d.w), Int32(d.kh), Int32(d.kw), x)
         }
-        var row = col
+        forEachColumnEntry(d) { c, i in if i >= 0 { x[i] += col[c] } }
+    }
+
+    /// The im2col map for strided or padded convolutions: `body(column index, input index)` for
+    /// every column entry in order, with input index -1 where the window lies in the padding.
+    @inline(__always)
+    private func forEachColumnEntry(_ d: Dims, _ body: (_ column: Int, _ input: Int) -> Void) {
+        var row = 0
         for c in 0..<d.c {
-            let xc = x + c * d.h * d.w
             for i in 0..<d.kh {
                 for j in 0..<d.kw {
-                    if d.s == 1 && d.p == 0 {
-                        for y in 0..<d.oh { addInPlace(row + y * d.ow, xc + (y + i) * d.w + j, d.ow) }
-                        row += d.l
-                        continue
-                    }
                     for y in 0..<d.oh {
                         let iy = y * d.s - d.p + i
-                        if iy < 0 || iy >= d.h { continue }
-                        let r = row + y * d.ow
                         for xo in 0..<d.ow {
                             let ix = xo * d.s - d.p + j
-                            if ix >= 0 && ix < d.w { xc[iy * d.w + ix] += r[xo] }
+                            let inside = iy >= 0 && iy < d.h && ix >= 0 && ix < d.w
+                            body(row * d.l + y * d.ow + xo, inside ? (c * d.h + iy) * d.w + ix : -1)
                         }
                     }
-                    row += d.l
+                    row += 1
                 }
             }
         }

@@ -72,6 +72,18 @@ open class Optimizer {
         self.requiredKeys = requiredKeys
     }
 
+    /// A built-in optimizer's constructor, in PyTorch's order: `options` (keyword arguments)
+    /// merged into the class `defaults` (an unknown key is Python's TypeError), the merged set
+    /// checked by `validate`, then `groups` added (each group's own options override).
+    init(groups: [ParamGroup], options: StateDict, defaults: StateDict, type: String,
+         validate: (StateDict) throws -> Void) throws {
+        let merged = try Optimizer.mergedDefaults(defaults, options, type: type)
+        try validate(merged)
+        self.paramGroups = []
+        self.defaults = merged
+        try addInitialGroups(groups)
+    }
+
     /// PyTorch's class name ("SGD", "Adam", ...).
     open var typeName: String { "Optimizer" }
 

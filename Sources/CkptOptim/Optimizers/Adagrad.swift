@@ -21,21 +21,19 @@ public final class Adagrad: Optimizer, ConfigurableOptimizer {
         _ params: [Parameter], lr: Double? = nil, lrDecay: Double? = nil, weightDecay: Double? = nil,
         initialAccumulatorValue: Double? = nil, eps: Double? = nil, maximize: Bool? = nil
     ) throws {
-        var o = StateDict()
-        if let lr { o["lr"] = .double(lr) }
-        if let lrDecay { o["lr_decay"] = .double(lrDecay) }
-        if let weightDecay { o["weight_decay"] = .double(weightDecay) }
-        if let initialAccumulatorValue { o["initial_accumulator_value"] = .double(initialAccumulatorValue) }
-        if let eps { o["eps"] = .double(eps) }
-        if let maximize { o["maximize"] = .bool(maximize) }
-        try self.init(groups: [ParamGroup(params: params, options: [:])], options: o)
+        try self.init(groups: [ParamGroup(params: params, options: [:])], options: .given([
+            "lr": lr.map(StateValue.double),
+            "lr_decay": lrDecay.map(StateValue.double),
+            "weight_decay": weightDecay.map(StateValue.double),
+            "initial_accumulator_value": initialAccumulatorValue.map(StateValue.double),
+            "eps": eps.map(StateValue.double),
+            "maximize": maximize.map(StateValue.bool),
+        ]))
     }
 
     public init(groups: [ParamGroup], options: StateDict = [:]) throws {
-        let d = try Self.mergedDefaults(Self.defaultOptions, options, type: Self.optimizerName)
-        try Self.validate(d)
-        super.init(defaults: d)
-        try addInitialGroups(groups)
+        try super.init(groups: groups, options: options, defaults: Self.defaultOptions, type: Self.optimizerName,
+                       validate: Self.validate)
         for group in paramGroups {
             let iav = try number(group, "initial_accumulator_value")
             for p in group.params where state[ObjectIdentifier(p)] == nil {

@@ -30,21 +30,19 @@ public class Adam: Optimizer, ConfigurableOptimizer {
         _ params: [Parameter], lr: Double? = nil, betas: (Double, Double)? = nil, eps: Double? = nil,
         weightDecay: Double? = nil, amsgrad: Bool? = nil, maximize: Bool? = nil
     ) throws {
-        var o = StateDict()
-        if let lr { o["lr"] = .double(lr) }
-        if let betas { o["betas"] = .tuple([.double(betas.0), .double(betas.1)]) }
-        if let eps { o["eps"] = .double(eps) }
-        if let weightDecay { o["weight_decay"] = .double(weightDecay) }
-        if let amsgrad { o["amsgrad"] = .bool(amsgrad) }
-        if let maximize { o["maximize"] = .bool(maximize) }
-        try self.init(groups: [ParamGroup(params: params, options: [:])], options: o)
+        try self.init(groups: [ParamGroup(params: params, options: [:])], options: .given([
+            "lr": lr.map(StateValue.double),
+            "betas": betas.map { .tuple([.double($0.0), .double($0.1)]) },
+            "eps": eps.map(StateValue.double),
+            "weight_decay": weightDecay.map(StateValue.double),
+            "amsgrad": amsgrad.map(StateValue.bool),
+            "maximize": maximize.map(StateValue.bool),
+        ]))
     }
 
     public required init(groups: [ParamGroup], options: StateDict = [:]) throws {
-        let d = try Self.mergedDefaults(Self.defaultOptions, options, type: Self.optimizerName)
-        try Self.validate(d)
-        super.init(defaults: d)
-        try addInitialGroups(groups)
+        try super.init(groups: groups, options: options, defaults: Self.defaultOptions, type: Self.optimizerName,
+                       validate: Self.validate)
     }
 
     public class func validate(_ o: StateDict) throws {

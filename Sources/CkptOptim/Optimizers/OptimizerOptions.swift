@@ -63,6 +63,16 @@ func pyRepr(_ d: Double) -> String {
 
 // MARK: - Constructor arguments
 
+extension StateDict {
+    /// The keyword arguments a convenience initialiser was given, in its order; nil arguments
+    /// are left out so PyTorch's defaults (with their Python types) apply.
+    static func given(_ arguments: KeyValuePairs<String, StateValue?>) -> StateDict {
+        var o = StateDict()
+        for case let (key, value?) in arguments { o[key] = value }
+        return o
+    }
+}
+
 extension Optimizer {
     /// Merges constructor arguments into the defaults (keeping the defaults' key order and
     /// Python types), as keyword arguments of PyTorch's constructors. An unknown key is

@@ -21,22 +21,20 @@ public final class RMSprop: Optimizer, ConfigurableOptimizer {
         _ params: [Parameter], lr: Double? = nil, alpha: Double? = nil, eps: Double? = nil,
         weightDecay: Double? = nil, momentum: Double? = nil, centered: Bool? = nil, maximize: Bool? = nil
     ) throws {
-        var o = StateDict()
-        if let lr { o["lr"] = .double(lr) }
-        if let alpha { o["alpha"] = .double(alpha) }
-        if let eps { o["eps"] = .double(eps) }
-        if let weightDecay { o["weight_decay"] = .double(weightDecay) }
-        if let momentum { o["momentum"] = .double(momentum) }
-        if let centered { o["centered"] = .bool(centered) }
-        if let maximize { o["maximize"] = .bool(maximize) }
-        try self.init(groups: [ParamGroup(params: params, options: [:])], options: o)
+        try self.init(groups: [ParamGroup(params: params, options: [:])], options: .given([
+            "lr": lr.map(StateValue.double),
+            "alpha": alpha.map(StateValue.double),
+            "eps": eps.map(StateValue.double),
+            "weight_decay": weightDecay.map(StateValue.double),
+            "momentum": momentum.map(StateValue.double),
+            "centered": centered.map(StateValue.bool),
+            "maximize": maximize.map(StateValue.bool),
+        ]))
     }
 
     public init(groups: [ParamGroup], options: StateDict = [:]) throws {
-        let d = try Self.mergedDefaults(Self.defaultOptions, options, type: Self.optimizerName)
-        try Self.validate(d)
-        super.init(defaults: d)
-        try addInitialGroups(groups)
+        try super.init(groups: groups, options: options, defaults: Self.defaultOptions, type: Self.optimizerName,
+                       validate: Self.validate)
     }
 
     public static func validate(_ o: StateDict) throws {

@@ -21,21 +21,19 @@ public final class SGD: Optimizer, ConfigurableOptimizer {
         _ params: [Parameter], lr: Double? = nil, momentum: Double? = nil, dampening: Double? = nil,
         weightDecay: Double? = nil, nesterov: Bool? = nil, maximize: Bool? = nil
     ) throws {
-        var o = StateDict()
-        if let lr { o["lr"] = .double(lr) }
-        if let momentum { o["momentum"] = .double(momentum) }
-        if let dampening { o["dampening"] = .double(dampening) }
-        if let weightDecay { o["weight_decay"] = .double(weightDecay) }
-        if let nesterov { o["nesterov"] = .bool(nesterov) }
-        if let maximize { o["maximize"] = .bool(maximize) }
-        try self.init(groups: [ParamGroup(params: params, options: [:])], options: o)
+        try self.init(groups: [ParamGroup(params: params, options: [:])], options: .given([
+            "lr": lr.map(StateValue.double),
+            "momentum": momentum.map(StateValue.double),
+            "dampening": dampening.map(StateValue.double),
+            "weight_decay": weightDecay.map(StateValue.double),
+            "nesterov": nesterov.map(StateValue.bool),
+            "maximize": maximize.map(StateValue.bool),
+        ]))
     }
 
     public init(groups: [ParamGroup], options: StateDict = [:]) throws {
-        let d = try Self.mergedDefaults(Self.defaultOptions, options, type: Self.optimizerName)
-        try Self.validate(d)
-        super.init(defaults: d)
-        try addInitialGroups(groups)
+        try super.init(groups: groups, options: options, defaults: Self.defaultOptions, type: Self.optimizerName,
+                       validate: Self.validate)
     }
 
     public static func validate(_ o: StateDict) throws {
