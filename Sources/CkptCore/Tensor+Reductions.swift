@@ -39,20 +39,7 @@ extension Tensor {
     }
 }
 
-/// Copies `n` floats with inline vector moves: im2col copies rows of 10-30 floats, where a
-/// `memcpy` call costs more than the copy.
-@inline(__always)
-func copy(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
-    var i = 0
-    while i + 8 <= n {
-        UnsafeMutableRawPointer(dst + i).storeBytes(
-            of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
-        i += 8
-    }
-    while i < n { dst[i] = src[i]; i += 1 }
-}
-
-/// dst[i] += src[i] for i < n (col2im's inner loop), elementwise so the order is irrelevant.
+/// dst[i] += src[i] for i < n (Conv2d adds its per-chunk weight gradients), elementwise so the order is irrelevant.
 @inline(__always)
 func addInPlace(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
     var i = 0
