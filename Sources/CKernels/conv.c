@@ -108,25 +108,25 @@ static inline void add_row(float *dst, const float *src, int n) {
 }
 
 __attribute__((target("avx2,fma")))
-void ckpt_im2col_s1(const float *x, int C, int H, int W, int kh, int kw, float *col) {
+void ckpt_im2col_s1(const float *x, int C, int H, int W, int kh, int kw, float *col, size_t ld) {
     const int oh = H - kh + 1, ow = W - kw + 1;
     for (int c = 0; c < C; c++)
         for (int i = 0; i < kh; i++)
             for (int j = 0; j < kw; j++)
                 for (int y = 0; y < oh; y++)
-                    copy_row(col + (((size_t)(c * kh + i) * kw + j) * oh + y) * ow,
+                    copy_row(col + ((size_t)(c * kh + i) * kw + j) * ld + (size_t)y * ow,
                              x + ((size_t)c * H + y + i) * W + j, ow);
 }
 
 __attribute__((target("avx2,fma")))
-void ckpt_col2im_s1(const float *col, int C, int H, int W, int kh, int kw, float *x) {
+void ckpt_col2im_s1(const float *col, int C, int H, int W, int kh, int kw, float *x, size_t ld) {
     const int oh = H - kh + 1, ow = W - kw + 1;
     for (int c = 0; c < C; c++)
         for (int i = 0; i < kh; i++)
             for (int j = 0; j < kw; j++)
                 for (int y = 0; y < oh; y++)
                     add_row(x + ((size_t)c * H + y + i) * W + j,
-                            col + (((size_t)(c * kh + i) * kw + j) * oh + y) * ow, ow);
+                            col + ((size_t)(c * kh + i) * kw + j) * ld + (size_t)y * ow, ow);
 }
 #else
 int ckpt_conv_weight_grad_available(void) { return 0; }
@@ -150,23 +150,23 @@ void ckpt_conv_forward(const float *w, const float *bias, const float *col, int 
         }
 }
 
-void ckpt_im2col_s1(const float *x, int C, int H, int W, int kh, int kw, float *col) {
+void ckpt_im2col_s1(const float *x, int C, int H, int W, int kh, int kw, float *col, size_t ld) {
     const int oh = H - kh + 1, ow = W - kw + 1;
     for (int c = 0; c < C; c++)
         for (int i = 0; i < kh; i++)
             for (int j = 0; j < kw; j++)
                 for (int y = 0; y < oh; y++)
                     for (int t = 0; t < ow; t++)
-                        col[(((size_t)(c * kh + i) * kw + j) * oh + y) * ow + t] = x[((size_t)c * H + y + i) * W + j + t];
+                        col[((size_t)(c * kh + i) * kw + j) * ld + (size_t)y * ow + t] = x[((size_t)c * H + y + i) * W + j + t];
 }
 
-void ckpt_col2im_s1(const float *col, int C, int H, int W, int kh, int kw, float *x) {
+void ckpt_col2im_s1(const float *col, int C, int H, int W, int kh, int kw, float *x, size_t ld) {
     const int oh = H - kh + 1, ow = W - kw + 1;
     for (int c = 0; c < C; c++)
         for (int i = 0; i < kh; i++)
             for (int j = 0; j < kw; j++)
                 for (int y = 0; y < oh; y++)
                     for (int t = 0; t < ow; t++)
-                        x[((size_t)c * H + y + i) * W + j + t] += col[(((size_t)(c * kh + i) * kw + j) * oh + y) * ow + t];
+                        x[((size_t)c * H + y + i) * W + j + t] += col[((size_t)(c * kh + i) * kw + j) * ld + (size_t)y * ow + t];
 }
 #endif

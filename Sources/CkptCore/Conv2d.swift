@@ -7,10 +7,11 @@ import CKernels
 /// Shapes: input `[N, C, H, W]`, output `[N, O, OH, OW]` with `OH = (H + 2p - kh) / s + 1`;
 /// `weight` `[O, C, kh, kw]`, `bias` `[O]`. Parameters are named `weight` and `bias`.
 ///
-/// Computed as im2col + one OpenBLAS sgemm (or a direct kernel) per sample:
-/// `out[n] = W[O, C·kh·kw] × col[n]`, samples spread over `Compute.threads` workers in fixed
-/// chunks. Backward rebuilds each sample's columns instead of keeping the whole batch's from
-/// forward: one sample's columns stay in L2, a batch of 64's (15 MB for conv1) does not.
+/// Computed per fixed chunk of samples (spread over `Compute.threads` workers) as
+/// `out = W[O, C·kh·kw] × col` by one of three paths picked from the shapes (`Path`): direct
+/// kernels reading the input in place, direct kernels over one sample's im2col columns, or one
+/// OpenBLAS sgemm over the chunk's columns side by side. Backward rebuilds the columns instead
+/// of keeping the whole batch's from forward (a batch of 64's would be 15 MB for LeNet's conv1).
 public final class Conv2d: Layer {
     public let inChannels: Int, outChannels: Int
     public let kernelSize: (Int, Int), stride: Int, padding: Int
@@ -22,6 +23,7 @@ public final class Conv2d: Layer {
     private let columns = Workspace()
     private let gradColumns = Workspace()
     private let weightPartials = Workspace()
+    private let products = Workspace()
 
     /// Parameters initialised as PyTorch's `reset_parameters()`: kaiming-uniform with
     /// a = sqrt(5) for the weight, which is U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same
@@ -68,82 +70,112 @@ public final class Conv2d: Layer {
                     kh: kernelSize.0, kw: kernelSize.1, s: stride, p: padding)
     }
 
+    /// How the products are computed, from the shapes alone (so never from the thread count).
+    private enum Path {
+        /// Direct kernels reading the input rows in place (stride 1, no padding: LeNet's conv1).
+        case inPlace
+        /// Direct kernels over one sample's columns (few channels, long rows, strided or padded).
+        case direct
+        /// OpenBLAS sgemm over the columns of a whole chunk of samples side by side: one call of
+        /// [O, K] × [K, n·L] instead of n small ones (LeNet's conv2: 16 × 150 × 800).
+        case gemm
+    }
+
+    private func path(_ d: Dims) -> Path {
+        guard d.l >= 256 && outChannels <= 8 && Self.directKernels else { return .gemm }
+        return d.s == 1 && d.p == 0 && d.ow >= 8 ? .inPlace : .direct
+    }
+
     public func forward(input: UnsafePointer<Float>, inputShape: [Int], output: UnsafeMutablePointer<Float>) {
-        let d = dims(inputShape)
-        let k = d.k, l = d.l, o = outChannels
-        let cols = columns.reserve(Compute.chunkCount(d.n) * k * l)
-        // Few output channels, long rows (LeNet's conv1): the direct kernel beats sgemm 2.5x,
-        // and at stride 1 without padding it reads the input rows in place (no columns).
-        let direct = l >= 256 && o <= 8 && Self.directKernels
-        let inPlace = direct && inPlaceKernels(d)
+        let d = dims(inputShape), path = path(d)
+        let k = d.k, l = d.l, o = outChannels, inSize = d.c * d.h * d.w
+        let span = Compute.samplesPerChunk * l, chunks = Compute.chunkCount(d.n)
+        let cols = columns.reserve(path == .inPlace ? 1 : chunks * k * span)
+        let products = path == .gemm ? self.products.reserve(chunks * o * span) : nil
         withWeightAndBias { w, bias in
             Compute.forEachChunk(d.n) { c, samples in
-                let colB = cols + c * k * l
-                for b in samples {
-                    if inPlace {
-                        ckpt_conv_forward_s1(input + b * d.c * d.h * d.w, Int32(d.c), Int32(d.h), Int32(d.w),
+                let col = cols + c * k * span
+                switch path {
+                case .inPlace:
+                    for b in samples {
+                        ckpt_conv_forward_s1(input + b * inSize, Int32(d.c), Int32(d.h), Int32(d.w),
                                              Int32(d.kh), Int32(d.kw), w, bias, Int32(o), output + b * o * l)
-                        continue
                     }
-                    im2col(input + b * d.c * d.h * d.w, d, colB)
-                    let out = output + b * o * l
-                    if direct {
-                        ckpt_conv_forward(w, bias, colB, Int32(o), Int32(k), Int32(l), out)
-                        continue
+                case .direct:
+                    for b in samples {
+                        im2col(input + b * inSize, d, col, ld: l)
+                        ckpt_conv_forward(w, bias, col, Int32(o), Int32(k), Int32(l), output + b * o * l)
                     }
-                    if let bias {
-                        for oc in 0..<o { out.advanced(by: oc * l).update(repeating: bias[oc], count: l) }
+                case .gemm:
+                    let n = samples.count * l, y = products! + c * o * span
+                    for (j, b) in samples.enumerated() { im2col(input + b * inSize, d, col + j * l, ld: n) }
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(n), Int32(k),
+                                1, w, Int32(k), col, Int32(n), 0, y, Int32(n))
+                    for (j, b) in samples.enumerated() {
+                        for oc in 0..<o {
+                            let src = y + oc * n + j * l, dst = output + (b * o + oc) * l
+                            let bv = bias?[oc] ?? 0
+                            for t in 0..<l { dst[t] = src[t] + bv }
+                        }
                     }
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(l), Int32(k),
-                                1, w, Int32(k), colB, Int32(l), bias == nil ? 0 : 1, out, Int32(l))
                 }
             }
         }
     }
 
-    /// Weight gradient, per chunk of samples: dW_c[O, K] = Σ_{b in chunk} gy[b][O, L] × col[b]ᵀ[L, K]
-    /// (samples in order), then dW += dW_0 + dW_1 + ... in chunk order, so the sum's order never
-    /// depends on the thread count. dx[b] = col2im(Wᵀ[K, O] × gy[b][O, L]) per sample.
+    /// Weight gradient, per chunk of samples: dW_c[O, K] = Σ_{b in chunk} gy[b][O, L] × col[b]ᵀ[L, K],
+    /// then dW += dW_0 + dW_1 + ... in chunk order, so the sum's order never depends on the
+    /// thread count. dx[b] = col2im(Wᵀ[K, O] × gy[b][O, L]).
     public func backward(
         input: UnsafePointer<Float>, inputShape: [Int], output: UnsafePointer<Float>,
         gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?
     ) {
-        let d = dims(inputShape)
-        let k = d.k, l = d.l, o = outChannels
-        let chunks = Compute.chunkCount(d.n)
-        let cols = columns.reserve(chunks * k * l)
+        let d = dims(inputShape), path = path(d)
+        let k = d.k, l = d.l, o = outChannels, inSize = d.c * d.h * d.w
+        let span = Compute.samplesPerChunk * l, chunks = Compute.chunkCount(d.n)
+        let cols = columns.reserve(path == .inPlace ? 1 : chunks * k * span)
+        let gcols = gradInput == nil ? nil : gradColumns.reserve(chunks * k * span)
+        let gathered = path == .gemm ? products.reserve(chunks * o * span) : nil
         let partials = weightPartials.reserve(chunks * o * k)
-        let gcols = gradInput == nil ? nil : gradColumns.reserve(chunks * k * l)
-        // Long summed dimension, tiny output (LeNet's conv1): a direct kernel beats sgemm 2x.
-        let direct = l >= 256 && Self.directKernels
-        let inPlace = direct && inPlaceKernels(d)
-        let inSize = d.c * d.h * d.w
         withWeightAndBias { w, _ in
             Compute.forEachChunk(d.n) { c, samples in
-                let gw = partials + c * o * k
-                let col = cols + c * k * l
-                let gcol = gcols.map { $0 + c * k * l }
-                for b in samples {
-                    let first = b == samples.lowerBound
-                    if inPlace {
-                        ckpt_conv_weight_grad_s1(gradOutput + b * o * l, input + b * inSize, Int32(d.c), Int32(d.h),
-                                                 Int32(d.w), Int32(d.kh), Int32(d.kw), Int32(o), gw, first ? 0 : 1)
-                    } else if direct {
-                        im2col(input + b * inSize, d, col)
-                        ckpt_conv_weight_grad(gradOutput + b * o * l, col, Int32(o), Int32(k), Int32(l),
-                                              gw, first ? 0 : 1)
-                    } else {
-                        im2col(input + b * inSize, d, col)
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(o), Int32(k), Int32(l),
-                                    1, gradOutput + b * o * l, Int32(l), col, Int32(l),
-                                    first ? 0 : 1, gw, Int32(k))
+                let gw = partials + c * o * k, col = cols + c * k * span
+                let gcol = gcols.map { $0 + c * k * span }
+                switch path {
+                case .inPlace, .direct:
+                    for b in samples {
+                        let accumulate: Int32 = b == samples.lowerBound ? 0 : 1
+                        if path == .inPlace {
+                            ckpt_conv_weight_grad_s1(gradOutput + b * o * l, input + b * inSize, Int32(d.c), Int32(d.h),
+                                                     Int32(d.w), Int32(d.kh), Int32(d.kw), Int32(o), gw, accumulate)
+                        } else {
+                            im2col(input + b * inSize, d, col, ld: l)
+                            ckpt_conv_weight_grad(gradOutput + b * o * l, col, Int32(o), Int32(k), Int32(l), gw, accumulate)
+                        }
+                        guard let gradInput, let gcol else { continue }
+                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(l), Int32(o),
+                                    1, w, Int32(k), gradOutput + b * o * l, Int32(l), 0, gcol, Int32(l))
+                        let gx = gradInput + b * inSize
+                        gx.update(repeating: 0, count: inSize)
+                        col2im(gcol, d, gx, ld: l)
                     }
-                    guard let gradInput, let gcol else { continue }
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(l), Int32(o),
-                                1, w, Int32(k), gradOutput + b * o * l, Int32(l), 0, gcol, Int32(l))
-                    let gx = gradInput + b * inSize
-                    gx.update(repeating: 0, count: inSize)
-                    col2im(gcol, d, gx)
+                case .gemm:
+                    // The chunk's gradients side by side, [O, n·L], matching its columns [K, n·L].
+                    let n = samples.count * l, g = gathered! + c * o * span
+                    for (j, b) in samples.enumerated() {
+                        im2col(input + b * inSize, d, col + j * l, ld: n)
+                        for oc in 0..<o { (g + oc * n + j * l).update(from: gradOutput + (b * o + oc) * l, count: l) }
+                    }
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(o), Int32(k), Int32(n),
+                                1, g, Int32(n), col, Int32(n), 0, gw, Int32(k))
+                    guard let gradInput, let gcol else { return }
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(n), Int32(o),
+                                1, w, Int32(k), g, Int32(n), 0, gcol, Int32(n))
+                    for (j, b) in samples.enumerated() {
+                        let gx = gradInput + b * inSize
+                        gx.update(repeating: 0, count: inSize)
+                        col2im(gcol + j * l, d, gx, ld: n)
+                    }
                 }
             }
         }
@@ -162,10 +194,6 @@ public final class Conv2d: Layer {
         }
     }
 
-    /// Stride 1, no padding and rows of at least 8 outputs: the kernels that read the input in place apply.
-    @inline(__always)
-    private func inPlaceKernels(_ d: Dims) -> Bool { d.s == 1 && d.p == 0 && d.ow >= 8 }
-
     /// Stable pointers to the weight `[O, C·kh·kw]` and the bias `[O]` (nil without bias).
     @inline(__always)
     private func withWeightAndBias(_ body: (UnsafePointer<Float>, UnsafePointer<Float>?) -> Void) {
@@ -175,28 +203,29 @@ public final class Conv2d: Layer {
         }
     }
 
-    /// col[(c·kh + i)·kw + j, y·OW + x] = input[c, y·s − p + i, x·s − p + j] (0 outside).
+    /// col[(c·kh + i)·kw + j, y·OW + x] = input[c, y·s − p + i, x·s − p + j] (0 outside), with
+    /// column rows `ld` floats apart (a chunk's samples side by side).
     @inline(__always)
-    private func im2col(_ x: UnsafePointer<Float>, _ d: Dims, _ col: UnsafeMutablePointer<Float>) {
+    private func im2col(_ x: UnsafePointer<Float>, _ d: Dims, _ col: UnsafeMutablePointer<Float>, ld: Int) {
         if d.s == 1 && d.p == 0 {
-            return ckpt_im2col_s1(x, Int32(d.c), Int32(d.h), Int32(d.w), Int32(d.kh), Int32(d.kw), col)
+            return ckpt_im2col_s1(x, Int32(d.c), Int32(d.h), Int32(d.w), Int32(d.kh), Int32(d.kw), col, ld)
         }
-        forEachColumnEntry(d) { c, i in col[c] = i < 0 ? 0 : x[i] }
+        forEachColumnEntry(d, ld: ld) { c, i in col[c] = i < 0 ? 0 : x[i] }
     }
 
     /// The adjoint of `im2col`: adds each column entry back to the input position it came from.
     @inline(__always)
-    private func col2im(_ col: UnsafePointer<Float>, _ d: Dims, _ x: UnsafeMutablePointer<Float>) {
+    private func col2im(_ col: UnsafePointer<Float>, _ d: Dims, _ x: UnsafeMutablePointer<Float>, ld: Int) {
         if d.s == 1 && d.p == 0 {
-            return ckpt_col2im_s1(col, Int32(d.c), Int32(d.h), Int32(d.w), Int32(d.kh), Int32(d.kw), x)
+            return ckpt_col2im_s1(col, Int32(d.c), Int32(d.h), Int32(d.w), Int32(d.kh), Int32(d.kw), x, ld)
         }
-        forEachColumnEntry(d) { c, i in if i >= 0 { x[i] += col[c] } }
+        forEachColumnEntry(d, ld: ld) { c, i in if i >= 0 { x[i] += col[c] } }
     }
 
     /// The im2col map for strided or padded convolutions: `body(column index, input index)` for
     /// every column entry in order, with input index -1 where the window lies in the padding.
     @inline(__always)
-    private func forEachColumnEntry(_ d: Dims, _ body: (_ column: Int, _ input: Int) -> Void) {
+    private func forEachColumnEntry(_ d: Dims, ld: Int, _ body: (_ column: Int, _ input: Int) -> Void) {
         var row = 0
         for c in 0..<d.c {
             for i in 0..<d.kh {
@@ -206,7 +235,7 @@ public final class Conv2d: Layer {
                         for xo in 0..<d.ow {
                             let ix = xo * d.s - d.p + j
                             let inside = iy >= 0 && iy < d.h && ix >= 0 && ix < d.w
-                            body(row * d.l + y * d.ow + xo, inside ? (c * d.h + iy) * d.w + ix : -1)
+                            body(row * ld + y * d.ow + xo, inside ? (c * d.h + iy) * d.w + ix : -1)
                         }
                     }
                     row += 1

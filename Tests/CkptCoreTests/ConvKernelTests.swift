@@ -29,7 +29,7 @@ struct ConvKernelTests {
         let l = s.oh * s.ow
         var col = [Float](repeating: 0, count: s.kk * l)
         var viaColumns = [Float](repeating: 0, count: s.o * l), inPlace = viaColumns
-        ckpt_im2col_s1(x, Int32(s.c), Int32(s.h), Int32(s.w), Int32(s.k), Int32(s.k), &col)
+        ckpt_im2col_s1(x, Int32(s.c), Int32(s.h), Int32(s.w), Int32(s.k), Int32(s.k), &col, l)
         ckpt_conv_forward(w, b, col, Int32(s.o), Int32(s.kk), Int32(l), &viaColumns)
         ckpt_conv_forward_s1(x, Int32(s.c), Int32(s.h), Int32(s.w), Int32(s.k), Int32(s.k), w, b, Int32(s.o), &inPlace)
         #expect(inPlace.map(\.bitPattern) == viaColumns.map(\.bitPattern))
@@ -56,5 +56,56 @@ struct ConvKernelTests {
         let once = gw
         ckpt_conv_weight_grad_s1(gy, x, Int32(s.c), Int32(s.h), Int32(s.w), Int32(s.k), Int32(s.k), Int32(s.o), &gw, 1)
         #expect(zip(gw, once).allSatisfy { $0 == $1 + $1 })
+    }
+}
+
+/// Conv2d's three paths (picked from the shapes) against a float64 reference convolution, each
+/// on a batch of 10 (two chunks) with 2 workers and 3 output channels: in place (20x20, stride 1:
+/// 16x16 = 256 outputs per channel), direct over columns (18x18 with padding 1: again 256) and
+/// sgemm over a chunk's columns (16x16, stride 2, padding 1: 7x7).
+@Suite("Conv2d paths against float64")
+struct ConvPathTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var h: Int, stride: Int, padding: Int, name: String
+        var testDescription: String { name }
+    }
+
+    @Test(arguments: [Case(h: 20, stride: 1, padding: 0, name: "in place"),
+                      Case(h: 18, stride: 1, padding: 1, name: "direct over columns"),
+                      Case(h: 16, stride: 2, padding: 1, name: "sgemm over the chunk")])
+    func againstReference(c: Case) throws {
+        let saved = Compute.threads
+        Compute.threads = 2
+        defer { Compute.threads = saved }
+        let (n, ci, co, k) = (10, 2, 3, 5)
+        var g = RandomGenerator(seed: 3)
+        let conv = Conv2d(ci, co, kernelSize: k, stride: c.stride, padding: c.padding, generator: &g)
+        let x = Tensor(shape: [n, ci, c.h, c.h], storage: ConvKernelTests.values(n * ci * c.h * c.h, seed: 6))
+        let y = try conv.forward(x)
+        let (oh, ow) = (y.shape[2], y.shape[3])
+        let gy = Tensor(shape: y.shape, storage: ConvKernelTests.values(y.count, seed: 7))
+        let gx = try conv.backward(input: x, gradOutput: gy)
+        let w = conv.weight.value.storage, b = conv.bias!.value.storage
+        var refY = [Double](repeating: 0, count: y.count), refGx = [Double](repeating: 0, count: x.count)
+        var refGw = [Double](repeating: 0, count: w.count)
+        for s in 0..<n { for o in 0..<co { for oy in 0..<oh { for ox in 0..<ow {
+            let yi = ((s * co + o) * oh + oy) * ow + ox
+            var acc = Double(b[o])
+            for cc in 0..<ci { for i in 0..<k { for j in 0..<k {
+                let iy = oy * c.stride - c.padding + i, ix = ox * c.stride - c.padding + j
+                guard iy >= 0, iy < c.h, ix >= 0, ix < c.h else { continue }
+                let xi = ((s * ci + cc) * c.h + iy) * c.h + ix, wi = ((o * ci + cc) * k + i) * k + j
+                acc += Double(w[wi]) * Double(x.storage[xi])
+                refGw[wi] += Double(gy.storage[yi]) * Double(x.storage[xi])
+                refGx[xi] += Double(gy.storage[yi]) * Double(w[wi])
+            } } }
+            refY[yi] = acc
+        } } } }
+        func worst(_ a: [Float], _ r: [Double]) -> Double {
+            zip(a, r).map { abs(Double($0) - $1) / max(1, abs($1)) }.max() ?? 0
+        }
+        #expect(worst(y.storage, refY) <= 1e-5)
+        #expect(worst(try #require(conv.weight.grad).storage, refGw) <= 1e-5)
+        #expect(worst(gx.storage, refGx) <= 1e-5)
     }
 }

@@ -1,6 +1,7 @@
 // Convolution kernels of the training core (CkptCore's Conv2d).
 #ifndef CKPT_CKERNELS_CONV_H
 #define CKPT_CKERNELS_CONV_H
+#include <stddef.h>
 
 /// 1 when ckpt_conv_weight_grad can run on this CPU (x86-64 with AVX2 and FMA).
 int ckpt_conv_weight_grad_available(void);
@@ -19,11 +20,12 @@ void ckpt_conv_weight_grad(const float *gy, const float *col, int O, int K, int 
 /// shapes. Used where it beats OpenBLAS 2.5x: few output channels, long rows (LeNet's conv1).
 void ckpt_conv_forward(const float *w, const float *bias, const float *col, int O, int K, int L, float *out);
 
-/// im2col for stride 1, no padding: col[((c*kh + i)*kw + j)*OH*OW + y*OW + t] = x[c][y+i][j+t]
-/// with OH = H-kh+1, OW = W-kw+1 (x is one sample [C, H, W]).
-void ckpt_im2col_s1(const float *x, int C, int H, int W, int kh, int kw, float *col);
+/// im2col for stride 1, no padding: col[((c*kh + i)*kw + j)*ld + y*OW + t] = x[c][y+i][j+t]
+/// with OH = H-kh+1, OW = W-kw+1 (x is one sample [C, H, W]); ld >= OH*OW is the distance
+/// between column rows (several samples' columns side by side share rows).
+void ckpt_im2col_s1(const float *x, int C, int H, int W, int kh, int kw, float *col, size_t ld);
 
 /// The adjoint of ckpt_im2col_s1: adds every column entry into x (which it does not clear).
-void ckpt_col2im_s1(const float *col, int C, int H, int W, int kh, int kw, float *x);
+void ckpt_col2im_s1(const float *col, int C, int H, int W, int kh, int kw, float *x, size_t ld);
 
 #endif
