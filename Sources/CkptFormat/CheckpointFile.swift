@@ -112,7 +112,9 @@ public enum CheckpointFile {
             try FileManifest.write(to: tmp, userBlockSize: userBlock, tensorRanges: writer.ranges.list, reportingAs: path)
         } catch let e as HDF5Error {
             try? file.close()
-            throw CheckpointError.io(file: path, operation: "write \(e.path)", reason: e.description)
+            // One line: the checkpoint, the object, HDF5's condensed reason (the temporary's
+            // name would only repeat the checkpoint's).
+            throw CheckpointError.io(file: path, operation: "write \(e.path)", reason: "cannot \(e.operation): \(e.reason)")
         } catch {
             try? file.close()
             throw error
