@@ -44,11 +44,17 @@ if [ "$crashes" -gt 0 ]; then  # the fork-mode job logs hold the stacks of crash
 fi
 probe_crash=$(find "$scratch/contained" -name 'crash-*' | wc -l)
 probe_hang=$(find "$scratch/contained" -name 'hang-*' | wc -l)
+probe_heap=$(find "$scratch/contained" -name 'heap-*' | wc -l)
+contained=$((probe_crash + probe_hang + probe_heap))
 # Replay every contained input in one process (no fuzzing): it must survive all of them.
 replay=ok
-if [ $((probe_crash + probe_hang)) -gt 0 ]; then
-  timeout -s KILL 1200 "$bin" -runs=0 -timeout=30 -rss_limit_mb=2048 "$scratch/contained" >"$scratch/replay.log" 2>&1 \
-    || { replay=FAILED; tail -20 "$scratch/replay.log" >&2; }
+if [ "$contained" -gt 0 ]; then
+  if ! timeout -s KILL 1200 "$bin" -runs=0 -timeout=30 -rss_limit_mb=2048 "$scratch/contained" >"$scratch/replay.log" 2>&1; then
+    replay=FAILED
+    mkdir -p "$here/artifacts/contained"; cp "$scratch/contained"/* "$here/artifacts/contained/"
+    cp "$scratch/replay.log" "$here/artifacts/"
+    grep -E -A30 'ERROR|deadly signal' "$scratch/replay.log" | head -40 >&2
+  fi
 fi
 [ -n "$execs" ] || { tail -30 "$log" >&2; execs=0; }
 result=PASS
@@ -56,6 +62,6 @@ result=PASS
 echo "fuzzing CheckpointFile.load: ${budget} s, $execs executions, $cov coverage edges;" \
   "$crashes crashes, hangs or OOMs of the fuzzing process ($in_swift in Swift code, $in_hdf5 inside libhdf5," \
   "$alone only after earlier inputs);" \
-  "$((probe_crash + probe_hang)) distinct inputs contained by the isolated probe" \
-  "(libhdf5 crashed on $probe_crash, hung on $probe_hang), replayed in one process: $replay -> $result"
+  "$contained distinct inputs contained by the isolated probe (libhdf5 crashed on $probe_crash," \
+  "hung on $probe_hang; $probe_heap refused for a corrupt global heap), replayed in one process: $replay -> $result"
 [ "$result" = PASS ]

@@ -9,12 +9,17 @@
 #include <fcntl.h>
 #include <hdf5.h>
 #include <malloc.h>
+// The Swift layer's own type constructors (f16, numpy bool, strings): the probe reads with
+// exactly the memory types the reader uses.
+#include "../CHDF5/shim.h"
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -83,15 +88,7 @@ static hid_t memory_type(hid_t ftype, kind *k, size_t *size) {
         size_t spos, epos, esize, mpos, msize;
         if (H5Tget_fields(ftype, &spos, &epos, &esize, &mpos, &msize) < 0) return -1;
         *k = K_ELEMENT;
-        if (sz == 2 && esize == 5 && msize == 10) {
-            hid_t t = H5Tcopy(H5T_IEEE_F32LE);
-            if (t < 0) return -1;
-            if (H5Tset_fields(t, 15, 10, 5, 0, 10) < 0 || H5Tset_size(t, 2) < 0 || H5Tset_ebias(t, 15) < 0) {
-                H5Tclose(t);
-                return -1;
-            }
-            return t;
-        }
+        if (sz == 2 && esize == 5 && msize == 10) return ckpt_make_f16_type();
         if (sz == 4 && esize == 8 && msize == 23) return H5Tcopy(H5T_IEEE_F32LE);
         if (sz == 8 && esize == 11 && msize == 52) return H5Tcopy(H5T_IEEE_F64LE);
         *k = K_OTHER;
@@ -122,36 +119,15 @@ static hid_t memory_type(hid_t ftype, kind *k, size_t *size) {
             H5free_memory(name);
         }
         if (!false_ok || !true_ok) return -1;
-        hid_t t = H5Tenum_create(H5T_NATIVE_INT8);
-        if (t < 0) return -1;
-        signed char f = 0, tr = 1;
-        if (H5Tenum_insert(t, "FALSE", &f) < 0 || H5Tenum_insert(t, "TRUE", &tr) < 0) {
-            H5Tclose(t);
-            return -1;
-        }
         *k = K_ELEMENT;
-        return t;
+        return ckpt_make_bool_type();
     }
     case H5T_STRING: {
         htri_t v = H5Tis_variable_str(ftype);
-        if (v < 0) return -1;
-        hid_t t = H5Tcopy(H5T_C_S1);
-        if (t < 0) return -1;
-        if (v > 0) {
-            *k = K_VSTRING;
-            *size = sizeof(char *);
-            if (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
-                H5Tclose(t);
-                return -1;
-            }
-        } else {
-            *k = K_FSTRING;
-            if (sz == 0 || H5Tset_size(t, sz) < 0 || H5Tset_strpad(t, H5T_STR_NULLPAD) < 0) {
-                H5Tclose(t);
-                return -1;
-            }
-        }
-        return t;
+        if (v < 0 || (v == 0 && sz == 0)) return -1;
+        *k = v > 0 ? K_VSTRING : K_FSTRING;
+        if (v > 0) *size = sizeof(char *);
+        return v > 0 ? ckpt_make_vlen_utf8_type() : ckpt_make_fixed_string_type(sz);
     }
     default:
         return -1;
@@ -383,8 +359,50 @@ static void visit_group(walk *w, hid_t group, int depth) {
     names_free(&names);
 }
 
-// The child's whole life: exit 0 (clean), 1 (HDF5 refused something); a crash is a signal.
+static uint64_t le64(const unsigned char *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+// Every global heap collection in the file ("GCOL", version 1, 3 zero bytes, 8-byte size; a
+// sequence of objects: 2-byte index, 2-byte reference count, 4 reserved bytes, 8-byte size,
+// data padded to 8; index 0 is the free space, whose size counts its header) must hold its
+// objects inside itself. Found by signature, wherever it lies (8 exact bytes: data that merely
+// resembles one and is inconsistent is practically impossible). 1 when one is inconsistent.
+static int corrupt_global_heap(const char *path) {
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return 0;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size < 16) { close(fd); return 0; }
+    size_t n = (size_t)st.st_size;
+    const unsigned char *map = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) return 0;
+    static const unsigned char sig[8] = {'G', 'C', 'O', 'L', 1, 0, 0, 0};
+    int bad = 0;
+    for (const unsigned char *at = map; !bad && (at = memmem(at, n - (size_t)(at - map), sig, 8)) != NULL; at += 8) {
+        size_t off = (size_t)(at - map);
+        if (n - off < 16) break;
+        uint64_t size = le64(at + 8);
+        if (size < 16 || size > n - off) continue;  // not a collection libhdf5 could load whole
+        const unsigned char *end = at + size, *p = at + 16;
+        while (p + 16 <= end) {
+            unsigned idx = (unsigned)p[0] | (unsigned)p[1] << 8;
+            uint64_t osize = le64(p + 8);
+            uint64_t need = idx == 0 ? osize : 16 + ((osize + 7) & ~(uint64_t)7);
+            if (osize > size || need == 0 || need > (uint64_t)(end - p)) { bad = 1; break; }
+            p += need;
+        }
+    }
+    munmap((void *)map, n);
+    return bad;
+}
+
+// The child's whole life: exit 0 (clean), 1 (HDF5 refused something), 3 (corrupt global
+// heap); a crash is a signal.
 static void child_walk(const char *path, const ckpt_probe_limits *limits) {
+    if (limits->check_global_heaps && corrupt_global_heap(path)) _exit(3);
     walk w = {.limits = limits};
     w.buffer = malloc(limits->slice_bytes ? limits->slice_bytes : 1);
     if (!w.buffer) _exit(1);
@@ -542,7 +560,8 @@ int ckpt_h5_probe(const char *path, const ckpt_probe_limits *limits, ckpt_probe_
     }
     out->seconds = now_seconds() - t0;
     if (WIFEXITED(status)) {
-        out->status = WEXITSTATUS(status) == 0 ? CKPT_PROBE_OK : CKPT_PROBE_REFUSED;
+        int code = WEXITSTATUS(status);
+        out->status = code == 0 ? CKPT_PROBE_OK : code == 3 ? CKPT_PROBE_CORRUPT_HEAP : CKPT_PROBE_REFUSED;
     } else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU) {
         out->status = CKPT_PROBE_CPU_LIMIT;
     } else {

@@ -9,7 +9,9 @@ import CHDF5Probe
 /// (`Sources/CHDF5Probe`, C only, ends with `_exit`) makes the calls this module makes when
 /// reading: every group, link, attribute value (variable-length strings included) and
 /// dataset (type, space, layout, and its data in slices of a few MiB). If it survives, the
-/// caller's own parse makes those calls again on the same bytes.
+/// caller's own parse makes those calls again on the same bytes. Before the walk it checks
+/// the layout of every global heap collection: libhdf5's out-of-bounds copies from a corrupt
+/// heap do not crash reliably, so that class is refused deterministically.
 ///
 /// The fork happens inside an HDF5 callback, i.e. while this thread holds libhdf5's global
 /// lock, so it is safe in a multi-threaded process.
@@ -26,15 +28,19 @@ public enum HDF5Probe {
         public var maxObjects: Int
         /// Dataset data is read in hyperslabs of at most this many bytes.
         public var sliceBytes: Int
+        /// Check every global heap collection's layout before the walk (`.corruptGlobalHeap`);
+        /// off only to show that a file really crashes libhdf5.
+        public var checkGlobalHeaps: Bool
 
         public init(wallSeconds: Double, cpuSeconds: Int, extraDataBytes: Int, maxDepth: Int, maxObjects: Int,
-                    sliceBytes: Int = 4 << 20) {
+                    sliceBytes: Int = 4 << 20, checkGlobalHeaps: Bool = true) {
             self.wallSeconds = wallSeconds
             self.cpuSeconds = cpuSeconds
             self.extraDataBytes = extraDataBytes
             self.maxDepth = maxDepth
             self.maxObjects = maxObjects
             self.sliceBytes = sliceBytes
+            self.checkGlobalHeaps = checkGlobalHeaps
         }
 
         /// 10 CPU seconds plus 1 per 32 MiB of file, wall clock 4x that (a loaded machine),
@@ -62,11 +68,15 @@ public enum HDF5Probe {
         case cpuLimit(seconds: Int)
         /// The probe could not run (fork failed): nothing was learnt.
         case unavailable(errno: Int32)
+        /// A global heap collection (variable-length strings) holds an object reaching past
+        /// its end. libhdf5 1.10 copies such objects unchecked: whether that crashes depends on
+        /// what lies beyond in memory, so a walk that survived would prove nothing.
+        case corruptGlobalHeap
 
         /// True when the caller must not parse the file in-process.
         public var isFatal: Bool {
             switch self {
-            case .crashed, .timedOut, .cpuLimit: true
+            case .crashed, .timedOut, .cpuLimit, .corruptGlobalHeap: true
             case .ok, .refused, .unavailable: false
             }
         }
@@ -80,6 +90,8 @@ public enum HDF5Probe {
             case .timedOut(let t): "libhdf5 did not finish within \(Int(t.rounded())) s"
             case .cpuLimit(let t): "libhdf5 did not finish within \(t) s of CPU time"
             case .unavailable(let e): "the probe could not start (errno \(e))"
+            case .corruptGlobalHeap:
+                "its global heap (variable-length strings) holds an object reaching past its end, which libhdf5 1.10 would copy unchecked"
             }
         }
     }
@@ -90,7 +102,7 @@ public enum HDF5Probe {
         var l = ckpt_probe_limits(
             wall_seconds: limits.wallSeconds, cpu_seconds: limits.cpuSeconds, extra_data_bytes: Int64(limits.extraDataBytes),
             max_depth: Int32(clamping: limits.maxDepth), max_objects: Int64(limits.maxObjects),
-            slice_bytes: max(64, limits.sliceBytes))
+            slice_bytes: max(64, limits.sliceBytes), check_global_heaps: limits.checkGlobalHeaps ? 1 : 0)
         var r = ckpt_probe_result()
         ckpt_h5_probe(path, &l, &r)
         switch r.status {
@@ -99,6 +111,7 @@ public enum HDF5Probe {
         case CKPT_PROBE_CRASHED: return .crashed(signal: r.signal)
         case CKPT_PROBE_TIMED_OUT: return .timedOut(seconds: limits.wallSeconds)
         case CKPT_PROBE_CPU_LIMIT: return .cpuLimit(seconds: limits.cpuSeconds)
+        case CKPT_PROBE_CORRUPT_HEAP: return .corruptGlobalHeap
         default: return .unavailable(errno: r.error)
         }
     }

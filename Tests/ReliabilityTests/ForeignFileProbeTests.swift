@@ -6,13 +6,15 @@ import Testing
 
 /// Library-level containment: `CheckpointFile.load`, `DataFile.load` and
 /// `CheckpointDirectory.newestValid` run an isolated probe before libhdf5 parses a file that
-/// has no valid ckpt manifest, so a file that crashes libhdf5 1.10.8 in-process
-/// (fixtures/hostile/vlen_heap_crash.h5, made by fixtures/make_hostile_fixtures.py) is an
-/// error and this test process lives on. Serialized: the tests compare `HDF5Probe.count`.
+/// has no valid ckpt manifest, so files that crash libhdf5 1.10.8 in-process
+/// (fixtures/hostile/, made by fixtures/make_hostile_fixtures.py) are errors and this test
+/// process lives on: `vlen_bad_index.h5` crashes the probe's child, `vlen_heap_crash.h5` is
+/// refused by the probe's global heap check. Serialized: the tests compare `HDF5Probe.count`.
 @Suite(.serialized) struct ForeignFileProbeTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
-    static let crashing = root.appendingPathComponent("fixtures/hostile/vlen_heap_crash.h5").path
+    static let crashing = root.appendingPathComponent("fixtures/hostile/vlen_bad_index.h5").path
+    static let corruptHeap = root.appendingPathComponent("fixtures/hostile/vlen_heap_crash.h5").path
     static let h5pyCheckpoint = root.appendingPathComponent("fixtures/h5py/checkpoint_torch.h5").path
     static let h5pyData = root.appendingPathComponent("fixtures/h5py/data_uint8.h5").path
 
@@ -26,13 +28,30 @@ import Testing
         #expect(reason.contains("isolated probe") && reason.contains("no ckpt manifest"), "\(reason)")
     }
 
-    /// The fixture really is hostile: the probe's child dies of SIGSEGV inside libhdf5 (so
-    /// the test below would kill the test process if `load` parsed it in-process unprobed).
-    @Test func fixtureCrashesLibhdf5InTheProbe() {
-        #expect(!CheckpointFile.hasManifest(Self.crashing))
-        let outcome = HDF5Probe.run(Self.crashing, limits: .forFile(bytes: 8192))
+    /// The fixtures really are hostile: the probe's child dies of SIGSEGV inside libhdf5 (so
+    /// the tests below would kill the test process if `load` parsed them in-process unprobed).
+    @Test(arguments: [crashing, corruptHeap])
+    func fixtureCrashesLibhdf5InTheProbe(path: String) {
+        #expect(!CheckpointFile.hasManifest(path))
+        var limits = HDF5Probe.Limits.forFile(bytes: 8192)
+        limits.checkGlobalHeaps = false
+        let outcome = HDF5Probe.run(path, limits: limits)
         #expect(outcome == .crashed(signal: SIGSEGV))
         #expect(outcome.isFatal)
+    }
+
+    /// An object reaching past its heap collection is refused before libhdf5 sees the file:
+    /// whether libhdf5's unchecked copy crashes depends on the memory beyond, so surviving a
+    /// walk would prove nothing.
+    @Test func corruptGlobalHeapIsRefusedOutright() {
+        #expect(HDF5Probe.run(Self.corruptHeap, limits: .forFile(bytes: 8192)) == .corruptGlobalHeap)
+        guard case CheckpointError.unreadable(let f, "/", let reason)? = loadOutcome(Self.corruptHeap) else {
+            Issue.record("expected CheckpointError.unreadable")
+            return
+        }
+        #expect(f == Self.corruptHeap)
+        #expect(reason.contains("global heap") && reason.contains("isolated probe") && reason.contains("no ckpt manifest"),
+                "\(reason)")
     }
 
     @Test func loadTurnsALibhdf5CrashIntoAnError() {

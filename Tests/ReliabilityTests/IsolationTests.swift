@@ -51,14 +51,14 @@ import Testing
     }
 
     /// `resume` and `train --init-from` parse in-process: a file without ckpt's manifest on
-    /// which libhdf5 1.10.8 really crashes (fixtures/hostile/vlen_heap_crash.h5) is contained
+    /// which libhdf5 1.10.8 really crashes (fixtures/hostile/vlen_bad_index.h5) is contained
     /// by the library's isolated probe, so the command stops with exit 2 and a message before
     /// training, and writes nothing.
     @Test(.enabled(if: binary != nil, "ckpt is not built"), arguments: ["resume", "init-from"])
     func inProcessParsingContainsALibhdf5Crash(command: String) throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
-        let hostile = root.appendingPathComponent("fixtures/hostile/vlen_heap_crash.h5").path  // no manifest
+        let hostile = root.appendingPathComponent("fixtures/hostile/vlen_bad_index.h5").path  // no manifest
         let dir = makeScratchDirectory()
         defer { removeDirectory(dir) }
         let args = command == "resume"

@@ -19,6 +19,11 @@ typedef enum {
     CKPT_PROBE_CPU_LIMIT = 4,
     /// fork or waitpid failed (`error` holds errno): nothing was learnt.
     CKPT_PROBE_UNAVAILABLE = 5,
+    /// A global heap collection (where variable-length strings live) is inconsistent: an
+    /// object reaches past the collection's end. libhdf5 1.10 copies such objects without a
+    /// bounds check, which crashes or silently corrupts memory depending on what lies beyond,
+    /// so surviving the walk proves nothing: the file is refused outright.
+    CKPT_PROBE_CORRUPT_HEAP = 6,
 } ckpt_probe_status;
 
 typedef struct {
@@ -34,6 +39,9 @@ typedef struct {
     long long max_objects;
     /// Dataset data is read in hyperslabs of at most this many bytes.
     size_t slice_bytes;
+    /// Check global heap collections before the walk (CKPT_PROBE_CORRUPT_HEAP); 0 only to
+    /// show that a file really crashes libhdf5.
+    int check_global_heaps;
 } ckpt_probe_limits;
 
 typedef struct {

@@ -14,7 +14,8 @@ import HDF5
 /// from other writers (h5py, `python/ckpt_h5py.py`), stripped or fuzzed bytes have no such
 /// proof: if libhdf5 dies or loops on them in the probe, the caller gets a `CheckpointError`
 /// naming the file instead of a dead process. An ordinary HDF5 error in the probe is left to
-/// the in-process parse, which reports it in its own words.
+/// the in-process parse, which reports it in its own words. A global heap collection whose
+/// objects reach past its end is refused outright (`HDF5Probe.Outcome.corruptGlobalHeap`).
 public enum ForeignFileProbe {
     /// Caps on the probe's CPU and wall-clock seconds (nil: `HDF5Probe.Limits.forFile`, 10 CPU s
     /// plus 1 per 32 MiB, wall clock 4x). The fuzz target sets them below libFuzzer's -timeout.
@@ -26,7 +27,7 @@ public enum ForeignFileProbe {
     /// Probes `path` unless it carries a ckpt manifest that verifies. `manifestVerified`: the
     /// caller has already run `FileManifest.verify` (which throws on a mismatch), so a file with
     /// a manifest is known good. Throws `CheckpointError.unreadable` when libhdf5 crashed, hung
-    /// or ran out of CPU time on the file in the probe.
+    /// or ran out of CPU time on the file in the probe, or its global heap is inconsistent.
     static func check(_ path: String, manifestVerified: Bool) throws {
         var manifest = "it has no ckpt manifest"
         if CheckpointFile.hasManifest(path) {
@@ -43,9 +44,10 @@ public enum ForeignFileProbe {
         if let w = maxWallSeconds { limits.wallSeconds = min(limits.wallSeconds, w) }
         let outcome = HDF5Probe.run(path, limits: limits)
         guard outcome.isFatal else { return }
-        throw CheckpointError.unreadable(
-            file: path, path: "/",
-            reason: "\(outcome.summary) parsing this file in an isolated probe; \(manifest), so its structure cannot be trusted")
+        let what = outcome == .corruptGlobalHeap ? "\(outcome.summary) (found by an isolated probe)"
+                                                  : "\(outcome.summary) parsing this file in an isolated probe"
+        throw CheckpointError.unreadable(file: path, path: "/",
+                                         reason: "\(what); \(manifest), so its structure cannot be trusted")
     }
 
     /// Probes `path` (as `CheckpointFile.load` does for a file without a valid manifest) and

@@ -15,7 +15,8 @@ let scratchPath: String = {
 }()
 
 /// `CKPT_FUZZ_CONTAINED=DIR`: every input that `load` rejects because libhdf5 crashed or hung
-/// on it in the isolated probe is kept there (`crash-<FNV-1a hash>` or `hang-<hash>`), for
+/// on it in the isolated probe, or whose global heap the probe found corrupt, is kept there
+/// (`crash-<FNV-1a hash>`, `hang-<hash>`, `heap-<hash>`), for
 /// run.sh to count and replay.
 let containedDirectory: String? = getenv("CKPT_FUZZ_CONTAINED").map { String(cString: $0) }
 
@@ -54,7 +55,7 @@ public func fuzzLoad(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         _ = try CheckpointFile.load(scratchPath)
     } catch let e as CheckpointError {
         if case .unreadable(_, _, let reason) = e, reason.contains("isolated probe") {
-            keepContained(data, size, kind: reason.contains("crashed") ? "crash" : "hang")
+            keepContained(data, size, kind: reason.contains("crashed") ? "crash" : reason.contains("global heap") ? "heap" : "hang")
         }
     } catch {}
     return 0
