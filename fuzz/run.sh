@@ -45,7 +45,8 @@ fi
 probe_crash=$(find "$scratch/contained" -name 'crash-*' | wc -l)
 probe_hang=$(find "$scratch/contained" -name 'hang-*' | wc -l)
 probe_heap=$(find "$scratch/contained" -name 'heap-*' | wc -l)
-contained=$((probe_crash + probe_hang + probe_heap))
+probe_memory=$(find "$scratch/contained" -name 'memory-*' | wc -l)
+contained=$((probe_crash + probe_hang + probe_heap + probe_memory))
 # Replay every contained input in one process (no fuzzing): it must survive all of them.
 replay=ok
 if [ "$contained" -gt 0 ]; then
@@ -63,5 +64,6 @@ echo "fuzzing CheckpointFile.load: ${budget} s, $execs executions, $cov coverage
   "$crashes crashes, hangs or OOMs of the fuzzing process ($in_swift in Swift code, $in_hdf5 inside libhdf5," \
   "$alone only after earlier inputs);" \
   "$contained distinct inputs contained by the isolated probe (libhdf5 crashed on $probe_crash," \
-  "hung on $probe_hang; $probe_heap refused for a corrupt global heap), replayed in one process: $replay -> $result"
+  "hung on $probe_hang, ran out of memory on $probe_memory; $probe_heap refused for a corrupt global heap)," \
+  "replayed in one process: $replay -> $result"
 [ "$result" = PASS ]

@@ -38,6 +38,22 @@ typedef struct {
     void *buffer;  // slice_bytes, for dataset reads
 } walk;
 
+// Set when libhdf5 reports that it could not allocate memory (the child's RLIMIT_DATA), or a
+// buffer the reader would allocate could not be had: exit 4.
+static int memory_exhausted;
+
+static herr_t note_allocation_failure(unsigned n, const H5E_error2_t *e, void *data) {
+    (void)n, (void)data;
+    if (e && (e->min_num == H5E_CANTALLOC || e->min_num == H5E_NOSPACE)) memory_exhausted = 1;
+    return 0;
+}
+
+static herr_t on_hdf5_error(hid_t stack, void *data) {
+    (void)data;
+    H5Ewalk2(stack, H5E_WALK_DOWNWARD, note_allocation_failure, NULL);
+    return 0;
+}
+
 typedef struct {
     char **names;
     size_t count, capacity, limit;
@@ -171,7 +187,7 @@ static void read_attribute(walk *w, hid_t obj, const char *name) {
     if (n == 0 || size == 0) goto done;
     if ((unsigned long long)n > SIZE_MAX / size) { w->errors++; goto done; }
     void *buf = calloc((size_t)n, size);
-    if (!buf) { w->errors++; goto done; }
+    if (!buf) { w->errors++; memory_exhausted = 1; goto done; }
     if (H5Aread(attr, mtype, buf) < 0) {
         w->errors++;
     } else if (k == K_VSTRING) {
@@ -400,20 +416,20 @@ static int corrupt_global_heap(const char *path) {
 }
 
 // The child's whole life: exit 0 (clean), 1 (HDF5 refused something), 3 (corrupt global
-// heap); a crash is a signal.
+// heap), 4 (memory limit); a crash is a signal.
 static void child_walk(const char *path, const ckpt_probe_limits *limits) {
     if (limits->check_global_heaps && corrupt_global_heap(path)) _exit(3);
     walk w = {.limits = limits};
     w.buffer = malloc(limits->slice_bytes ? limits->slice_bytes : 1);
     if (!w.buffer) _exit(1);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    H5Eset_auto2(H5E_DEFAULT, on_hdf5_error, NULL);  // prints nothing; notes allocation failures
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V110) < 0 ||
         H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0)
         _exit(1);
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
     H5Pclose(fapl);
-    if (file < 0) _exit(1);
+    if (file < 0) _exit(memory_exhausted ? 4 : 1);
     if (H5Fget_filesize(file, &w.file_size) < 0) w.errors++;
     hid_t root = H5Gopen2(file, "/", H5P_DEFAULT);
     if (root < 0) {
@@ -429,7 +445,7 @@ static void child_walk(const char *path, const ckpt_probe_limits *limits) {
     H5garbage_collect();
     free(w.buffer);
     malloc_trim(0);  // consolidates free chunks, checking their headers on the way
-    _exit(w.errors ? 1 : 0);
+    _exit(memory_exhausted ? 4 : w.errors ? 1 : 0);
 }
 
 // ---------------------------------------------------------------- the parent
@@ -561,7 +577,9 @@ int ckpt_h5_probe(const char *path, const ckpt_probe_limits *limits, ckpt_probe_
     out->seconds = now_seconds() - t0;
     if (WIFEXITED(status)) {
         int code = WEXITSTATUS(status);
-        out->status = code == 0 ? CKPT_PROBE_OK : code == 3 ? CKPT_PROBE_CORRUPT_HEAP : CKPT_PROBE_REFUSED;
+        out->status = code == 0 ? CKPT_PROBE_OK
+                    : code == 3 ? CKPT_PROBE_CORRUPT_HEAP
+                    : code == 4 ? CKPT_PROBE_MEMORY_LIMIT : CKPT_PROBE_REFUSED;
     } else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU) {
         out->status = CKPT_PROBE_CPU_LIMIT;
     } else {

@@ -72,11 +72,14 @@ public enum HDF5Probe {
         /// its end. libhdf5 1.10 copies such objects unchecked: whether that crashes depends on
         /// what lies beyond in memory, so a walk that survived would prove nothing.
         case corruptGlobalHeap
+        /// libhdf5 needed more memory than `Limits.extraDataBytes` (the caller's own parse
+        /// would take it from the calling process).
+        case memoryLimit(bytes: Int)
 
         /// True when the caller must not parse the file in-process.
         public var isFatal: Bool {
             switch self {
-            case .crashed, .timedOut, .cpuLimit, .corruptGlobalHeap: true
+            case .crashed, .timedOut, .cpuLimit, .corruptGlobalHeap, .memoryLimit: true
             case .ok, .refused, .unavailable: false
             }
         }
@@ -90,6 +93,7 @@ public enum HDF5Probe {
             case .timedOut(let t): "libhdf5 did not finish within \(Int(t.rounded())) s"
             case .cpuLimit(let t): "libhdf5 did not finish within \(t) s of CPU time"
             case .unavailable(let e): "the probe could not start (errno \(e))"
+            case .memoryLimit(let b): "libhdf5 needed more than \(b >> 20) MiB of memory"
             case .corruptGlobalHeap:
                 "its global heap (variable-length strings) holds an object reaching past its end, which libhdf5 1.10 would copy unchecked"
             }
@@ -112,6 +116,7 @@ public enum HDF5Probe {
         case CKPT_PROBE_TIMED_OUT: return .timedOut(seconds: limits.wallSeconds)
         case CKPT_PROBE_CPU_LIMIT: return .cpuLimit(seconds: limits.cpuSeconds)
         case CKPT_PROBE_CORRUPT_HEAP: return .corruptGlobalHeap
+        case CKPT_PROBE_MEMORY_LIMIT: return .memoryLimit(bytes: limits.extraDataBytes)
         default: return .unavailable(errno: r.error)
         }
     }

@@ -24,6 +24,9 @@ typedef enum {
     /// bounds check, which crashes or silently corrupts memory depending on what lies beyond,
     /// so surviving the walk proves nothing: the file is refused outright.
     CKPT_PROBE_CORRUPT_HEAP = 6,
+    /// libhdf5 (or a read the reader would make) needed more memory than `extra_data_bytes`:
+    /// the caller's parse, which has no such limit, would take it from the process.
+    CKPT_PROBE_MEMORY_LIMIT = 7,
 } ckpt_probe_status;
 
 typedef struct {

@@ -16,7 +16,7 @@ let scratchPath: String = {
 
 /// `CKPT_FUZZ_CONTAINED=DIR`: every input that `load` rejects because libhdf5 crashed or hung
 /// on it in the isolated probe, or whose global heap the probe found corrupt, is kept there
-/// (`crash-<FNV-1a hash>`, `hang-<hash>`, `heap-<hash>`), for
+/// (`crash-<FNV-1a hash>`, `hang-<hash>`, `heap-<hash>`, `memory-<hash>`), for
 /// run.sh to count and replay.
 let containedDirectory: String? = getenv("CKPT_FUZZ_CONTAINED").map { String(cString: $0) }
 
@@ -55,7 +55,8 @@ public func fuzzLoad(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         _ = try CheckpointFile.load(scratchPath)
     } catch let e as CheckpointError {
         if case .unreadable(_, _, let reason) = e, reason.contains("isolated probe") {
-            keepContained(data, size, kind: reason.contains("crashed") ? "crash" : reason.contains("global heap") ? "heap" : "hang")
+            keepContained(data, size, kind: reason.contains("crashed") ? "crash" : reason.contains("global heap") ? "heap"
+                                : reason.contains("memory") ? "memory" : "hang")
         }
     } catch {}
     return 0
