@@ -421,7 +421,7 @@ static void child_walk(const char *path, const ckpt_probe_limits *limits) {
     if (limits->check_global_heaps && corrupt_global_heap(path)) _exit(3);
     walk w = {.limits = limits};
     w.buffer = malloc(limits->slice_bytes ? limits->slice_bytes : 1);
-    if (!w.buffer) _exit(1);
+    if (!w.buffer) _exit(4);
     H5Eset_auto2(H5E_DEFAULT, on_hdf5_error, NULL);  // prints nothing; notes allocation failures
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V110) < 0 ||

@@ -124,6 +124,17 @@ import Testing
         #expect(HDF5Probe.run(fifo, limits: limits) == .timedOut(seconds: 0.3))
     }
 
+    /// Memory the child cannot have is fatal (the in-process parse would take it unbounded):
+    /// here the 256 MiB slice buffer against a 1 MiB allowance.
+    @Test func probeOverItsMemoryAllowanceIsFatal() {
+        var limits = HDF5Probe.Limits.forFile(bytes: 0)
+        limits.extraDataBytes = 1 << 20
+        limits.sliceBytes = 256 << 20
+        let outcome = HDF5Probe.run(Self.h5pyData, limits: limits)
+        #expect(outcome == .memoryLimit(bytes: 1 << 20))
+        #expect(outcome.isFatal)
+    }
+
     @Test func nonHDF5FilesAreRefusedNotFatal() {
         #expect(HDF5Probe.run("/dev/null/none", limits: .forFile(bytes: 0)) == .refused)
         #expect(HDF5Probe.run(#filePath, limits: .forFile(bytes: 0)) == .refused)
