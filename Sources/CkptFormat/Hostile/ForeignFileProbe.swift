@@ -21,6 +21,8 @@ public enum ForeignFileProbe {
     /// plus 1 per 32 MiB, wall clock 4x). The fuzz target sets them below libFuzzer's -timeout.
     public static var maxCPUSeconds: Int?
     public static var maxWallSeconds: Double?
+    /// Tests only: off shows the walk itself containing a file that really crashes libhdf5.
+    static var checkGlobalHeaps = true
     /// `CKPT_NO_ISOLATION=1` parses in-process without a probe (debugging libhdf5 itself).
     static let disableVariable = "CKPT_NO_ISOLATION"
 
@@ -42,6 +44,7 @@ public enum ForeignFileProbe {
                                               maxObjects: CheckpointFormat.maxObjects)
         if let c = maxCPUSeconds { limits.cpuSeconds = min(limits.cpuSeconds, c) }
         if let w = maxWallSeconds { limits.wallSeconds = min(limits.wallSeconds, w) }
+        limits.checkGlobalHeaps = checkGlobalHeaps
         let outcome = HDF5Probe.run(path, limits: limits)
         guard outcome.isFatal else { return }
         let what = outcome == .corruptGlobalHeap ? "\(outcome.summary) (found by an isolated probe)"
