@@ -10,8 +10,9 @@ import CHDF5Probe
 /// reading: every group, link, attribute value (variable-length strings included) and
 /// dataset (type, space, layout, and its data in slices of a few MiB). If it survives, the
 /// caller's own parse makes those calls again on the same bytes. Before the walk it checks
-/// the layout of every global heap collection: libhdf5's out-of-bounds copies from a corrupt
-/// heap do not crash reliably, so that class is refused deterministically.
+/// the layout of every global heap collection, and during it every variable-length string's
+/// reference into them: libhdf5's out-of-bounds reads there do not crash reliably, so that
+/// class is refused deterministically.
 ///
 /// The fork happens inside an HDF5 callback, i.e. while this thread holds libhdf5's global
 /// lock, so it is safe in a multi-threaded process.
@@ -69,8 +70,9 @@ public enum HDF5Probe {
         /// The probe could not run (fork failed): nothing was learnt.
         case unavailable(errno: Int32)
         /// A global heap collection (variable-length strings) holds an object reaching past
-        /// its end. libhdf5 1.10 copies such objects unchecked: whether that crashes depends on
-        /// what lies beyond in memory, so a walk that survived would prove nothing.
+        /// its end, or a string refers to an object its collection does not hold. libhdf5 1.10
+        /// follows both unchecked: whether that crashes depends on what lies beyond in memory,
+        /// so a walk that survived would prove nothing.
         case corruptGlobalHeap
         /// libhdf5 needed more memory than `Limits.extraDataBytes` (the caller's own parse
         /// would take it from the calling process).
@@ -95,7 +97,7 @@ public enum HDF5Probe {
             case .unavailable(let e): "the probe could not start (errno \(e))"
             case .memoryLimit(let b): "libhdf5 needed more than \(b >> 20) MiB of memory"
             case .corruptGlobalHeap:
-                "its global heap (variable-length strings) holds an object reaching past its end, which libhdf5 1.10 would copy unchecked"
+                "its global heap (variable-length strings) is inconsistent (an object reaching past its collection, or a string naming an object that does not exist), which libhdf5 1.10 would follow unchecked"
             }
         }
     }

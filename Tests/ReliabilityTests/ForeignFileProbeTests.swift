@@ -15,6 +15,7 @@ import Testing
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
     static let crashing = root.appendingPathComponent("fixtures/hostile/vlen_heap_crash.h5").path
+    static let badIndex = root.appendingPathComponent("fixtures/hostile/vlen_bad_index.h5").path
     static let h5pyCheckpoint = root.appendingPathComponent("fixtures/h5py/checkpoint_torch.h5").path
     static let h5pyData = root.appendingPathComponent("fixtures/h5py/data_uint8.h5").path
 
@@ -58,6 +59,19 @@ import Testing
         #expect(f == Self.crashing)
         #expect(reason.contains("global heap") && reason.contains("isolated probe") && reason.contains("no ckpt manifest"),
                 "\(reason)")
+    }
+
+    /// A string naming a heap object that does not exist makes libhdf5 read past its object
+    /// table, which crashes only sometimes: the probe refuses it by reference, every time.
+    @Test func stringNamingAMissingHeapObjectIsRefused() {
+        for _ in 0..<3 {
+            #expect(HDF5Probe.run(Self.badIndex, limits: .forFile(bytes: 8192)) == .corruptGlobalHeap)
+        }
+        guard case CheckpointError.unreadable(_, "/", let reason)? = loadOutcome(Self.badIndex) else {
+            Issue.record("expected CheckpointError.unreadable")
+            return
+        }
+        #expect(reason.contains("global heap") && reason.contains("does not exist"), "\(reason)")
     }
 
     @Test func loadTurnsALibhdf5CrashIntoAnError() {

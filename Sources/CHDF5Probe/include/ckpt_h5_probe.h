@@ -20,9 +20,10 @@ typedef enum {
     /// fork or waitpid failed (`error` holds errno): nothing was learnt.
     CKPT_PROBE_UNAVAILABLE = 5,
     /// A global heap collection (where variable-length strings live) is inconsistent: an
-    /// object reaches past the collection's end. libhdf5 1.10 copies such objects without a
-    /// bounds check, which crashes or silently corrupts memory depending on what lies beyond,
-    /// so surviving the walk proves nothing: the file is refused outright.
+    /// object reaches past the collection's end, or a string refers to an object the
+    /// collection does not hold. libhdf5 1.10 follows both without a bounds check, which
+    /// crashes or silently corrupts memory depending on what lies beyond, so surviving the
+    /// walk proves nothing: the file is refused outright.
     CKPT_PROBE_CORRUPT_HEAP = 6,
     /// libhdf5 (or a read the reader would make) needed more memory than `extra_data_bytes`:
     /// the caller's parse, which has no such limit, would take it from the process.
