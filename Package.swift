@@ -26,7 +26,9 @@ let package = Package(
         // Element-wise kernels in C: AVX2+FMA paths chosen at run time, portable fmaf() fallback.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
 
-        .target(name: "HDF5", dependencies: ["CHDF5"]),
+        // Walks an untrusted HDF5 file in a forked child (a libhdf5 crash kills the child only).
+        .target(name: "CHDF5Probe", dependencies: ["CHDF5"]),
+        .target(name: "HDF5", dependencies: ["CHDF5", "CHDF5Probe"]),
         .target(
             name: "CkptCore",
             dependencies: ["CBLAS", "CKernels", .product(name: "OrderedCollections", package: "swift-collections")],

@@ -52,6 +52,8 @@ public struct Trainer {
     public func train(_ run: Run, resumed: Bool = false) throws -> Outcome {
         let config = run.config
         let perEpoch = run.batchesPerEpoch
+        // Temporaries of saves killed mid-write (kill -9) in this directory: their writers are gone.
+        CheckpointFile.removeStaleTemporaries(in: directory)
         let logEvery = config.logInterval(batchesPerEpoch: perEpoch)
         onEvent(.started(epochs: config.epochs, batchesPerEpoch: perEpoch, batchSize: config.data.batchSize, resumed: resumed))
         var lastSaved: (step: Int, epoch: Int, path: String)?

@@ -55,7 +55,6 @@ struct ResumeCommand: ParsableCommand {
             compute.apply()
             let say = sayer(json: json)
             let path = try Self.resolve(checkpoint)
-            try ParseIsolation.probe([path] + (verify.map { [$0] } ?? []))
             let run = try Run.restoreRun(from: path, epochs: epochs)
             if let epochs, epochs < run.progress.epoch {
                 throw RunError.file(path, "already \(run.progress.epoch) epochs complete; --epochs \(epochs) asks for fewer")

@@ -68,7 +68,6 @@ struct TrainCommand: ParsableCommand {
                 say("no CIFAR-10 binaries under \(cfg.data.root): training on the embedded synthetic data")
             }
             if let initFrom {
-                try ParseIsolation.probe([initFrom])
                 try run.loadModelWeights(from: initFrom)
                 say("initial weights from \(initFrom)")
             }

@@ -11,7 +11,9 @@ import HDF5
 /// `save` is atomic and durable: it writes `.<name>.partial-<pid>-<random>` next to the
 /// target, fsyncs it, renames it over the target and fsyncs the directory, so a crash leaves
 /// the old file or the new one, never a torn one. `load` treats the file as untrusted and
-/// verifies every tensor's XXH64 checksum unless told not to.
+/// verifies every tensor's XXH64 checksum unless told not to; a file without a valid ckpt
+/// manifest (h5py-written, foreign) is first parsed by an isolated probe (`ForeignFileProbe`),
+/// so a libhdf5 crash on it is a `CheckpointError`, not a dead process.
 ///
 /// Use from one thread at a time (HDF5 calls are serialised by design; hashing runs on a
 /// second core internally).
@@ -31,8 +33,10 @@ public enum CheckpointFile {
     /// Reads the checkpoint at `path`. With `verifyChecksums`, every tensor must carry a
     /// checksum that matches its bytes (`CheckpointError.checksumMismatch` names the tensor).
     public static func load(_ path: String, verifyChecksums: Bool = true) throws -> Checkpoint {
-        // Metadata first, before the HDF5 library parses any of it (FileManifest).
+        // Metadata first, before the HDF5 library parses any of it (FileManifest); a file
+        // without a valid manifest is walked by an isolated probe first (ForeignFileProbe).
         if verifyChecksums { try FileManifest.verify(path) }
+        try ForeignFileProbe.check(path, manifestVerified: verifyChecksums)
         let file: HDF5File
         do { file = try HDF5File.open(path) } catch let e as HDF5Error {
             throw CheckpointError.unreadable(file: path, path: "/", reason: e.reason)
@@ -108,7 +112,9 @@ public enum CheckpointFile {
             try FileManifest.write(to: tmp, userBlockSize: userBlock, tensorRanges: writer.ranges.list, reportingAs: path)
         } catch let e as HDF5Error {
             try? file.close()
-            throw CheckpointError.io(file: path, operation: "write \(e.path)", reason: e.description)
+            // One line: the checkpoint, the object, HDF5's condensed reason (the temporary's
+            // name would only repeat the checkpoint's).
+            throw CheckpointError.io(file: path, operation: "write \(e.path)", reason: "cannot \(e.operation): \(e.reason)")
         } catch {
             try? file.close()
             throw error

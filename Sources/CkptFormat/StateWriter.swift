@@ -61,7 +61,7 @@ struct StateWriter {
                     linkKeys.append(key)
                 }
             } catch let e as HDF5Error {
-                throw CheckpointError.io(file: file, operation: "write \(path)", reason: e.description)
+                throw CheckpointError.io(file: file, operation: "write \(path)", reason: "cannot \(e.operation): \(e.reason)")
             }
         }
         do {
@@ -72,7 +72,7 @@ struct StateWriter {
                 try group.writeAttribute(CheckpointFormat.orderAttribute, .stringArray(dict.keys))
             }
         } catch let e as HDF5Error {
-            throw CheckpointError.io(file: file, operation: "write \(group.path)", reason: e.description)
+            throw CheckpointError.io(file: file, operation: "write \(group.path)", reason: "cannot \(e.operation): \(e.reason)")
         }
     }
 

@@ -37,7 +37,18 @@ public struct HDF5Error: Error, CustomStringConvertible, Sendable, Equatable {
 func lastHDF5Reason() -> String {
     var buf = [CChar](repeating: 0, count: 512)
     ckpt_last_error(&buf, buf.count)
-    return String(cString: buf)
+    return condensedReason(String(cString: buf))
+}
+
+/// HDF5's I/O failures read "file write failed: time = ..., filename = '...', file descriptor
+/// = 3, errno = 28, error message = 'No space left on device', buf = 0x..., ...": keep what
+/// failed and the system's message ("file write failed: No space left on device").
+func condensedReason(_ text: String) -> String {
+    guard let start = text.firstRange(of: "error message = '") else { return text }
+    let rest = text[start.upperBound...]
+    guard let end = rest.firstIndex(of: "'") else { return text }
+    let what = text.firstIndex(of: ":").map { String(text[..<$0]) } ?? "I/O failed"
+    return "\(what): \(rest[..<end])"
 }
 
 /// Library-wide set-up, run once before the first HDF5 call.

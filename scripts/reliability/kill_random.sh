@@ -2,8 +2,9 @@
 # Trial "kill at random": `ckpt train` with a checkpoint every step, killed with SIGKILL at
 # random moments (TRIALS times, default 60), restarted with `ckpt resume DIR` after each kill.
 # After every kill: every *.h5 in the run directory must pass `ckpt verify`. At the end the
-# run's final checkpoint must equal an uninterrupted run's (`ckpt diff`, exit 0), and leftover
-# temporaries (.<name>.partial-*) must never have been picked up as checkpoints.
+# run's final checkpoint must equal an uninterrupted run's (`ckpt diff`, exit 0), leftover
+# temporaries (.<name>.partial-*) must never have been picked up as checkpoints, and none may
+# be left once the run has finished (each start removes those of killed writers).
 # Prints one figure line; exit 0 when the trial passes.
 source "$(dirname "$0")/common.sh"
 TRIALS="${TRIALS:-60}"
@@ -19,7 +20,7 @@ t1=$(date +%s.%N)
 # Kill moments are uniform in [0.02 s, runtime of the whole reference run].
 span_ms=$(python3 -c "print(max(100, int(($t1 - $t0) * 1000)))")
 
-kills=0; starts=0; campaigns=0; verify_fail=0; verified=0; temps_seen=0; resume_fail=0; differ=0
+kills=0; starts=0; campaigns=0; verify_fail=0; verified=0; temps_seen=0; temps_left=0; resume_fail=0; differ=0
 found=0
 declare -A checked=()
 # A campaign: a fresh directory trained to the end through kills and resumes. Kill moments are
@@ -61,6 +62,7 @@ while [ "$kills" -lt "$TRIALS" ]; do
     [ "$starts" -gt $((TRIALS * 10)) ] && { echo "too many restarts" >&2; resume_fail=$((resume_fail + 1)); break 2; }
   done
   found=$((found + $(ls "$run"/*.h5 | wc -l)))
+  temps_left=$((temps_left + $(find "$run" -maxdepth 1 -name '.*.partial-*' | wc -l)))
   if ! "$CKPT" diff "$run/$final" "$WORK/ref/$final" >"$WORK/diff" 2>&1; then
     differ=$((differ + 1)); echo "campaign $campaigns: $final differs from the uninterrupted run" >&2; cat "$WORK/diff" >&2
   fi
@@ -69,9 +71,10 @@ done
 same=identical; [ "$differ" -eq 0 ] || same="$differ DIFFERENT"
 
 result=PASS
-[ "$verify_fail" -eq 0 ] && [ "$same" = identical ] && [ "$resume_fail" -eq 0 ] || result=FAIL
+[ "$verify_fail" -eq 0 ] && [ "$same" = identical ] && [ "$resume_fail" -eq 0 ] && [ "$temps_left" -eq 0 ] || result=FAIL
 echo "kill -9 at random (seed $SEED): $kills kills in $campaigns runs ($starts starts);" \
   "$found checkpoints found, $verified checkpoint versions verified, $verify_fail failed;" \
-  "up to $temps_seen leftover temporaries at once (ignored by resume); $resume_fail failed restarts;" \
+  "up to $temps_seen leftover temporaries at once (ignored by resume), temporaries left: $temps_left;" \
+  "$resume_fail failed restarts;" \
   "final $final vs uninterrupted: $same -> $result"
 [ "$result" = PASS ]

@@ -10,6 +10,9 @@ import Darwin
 ///
 /// HDF5 1.10 has known crashes and hangs on crafted files (CVE-2025-2915, -6750, -6816, ...;
 /// HDFGroup/hdf5#1707) that no check in Swift can rule out before the library parses the file.
+/// The library itself contains those (`ForeignFileProbe`: files without a valid manifest are
+/// walked in a forked child first, which is all `resume` and `train --init-from` need); this
+/// isolation also bounds the memory and time of the whole command, whatever it parses.
 /// The parent re-executes its own binary (`/proc/self/exe`, same arguments) with
 /// `CKPT_ISOLATED_CHILD=1`; the child limits itself (CPU seconds, data size, no core file) and
 /// runs the command normally, writing straight to the inherited stdout and stderr. The parent
@@ -76,7 +79,7 @@ public enum ParseIsolation {
 
     enum Outcome: Equatable { case exited(Int32), signaled(Int32), timedOut, cpuLimit, spawnFailed }
 
-    static func spawnAndWait(arguments: [String], limits: Limits, quiet: Bool = false) -> Outcome {
+    static func spawnAndWait(arguments: [String], limits: Limits) -> Outcome {
         var env: [String] = []
         var p = environ
         while let e = p.pointee { env.append(String(cString: e)); p += 1 }
@@ -97,16 +100,8 @@ public enum ParseIsolation {
         sigemptyset(&none)
         posix_spawnattr_setsigmask(&attr, &none)  // and none blocked (test runners block some)
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        // `quiet`: the child's output goes to /dev/null (a probe wants only its fate).
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if quiet {
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        }
         let rc = withCStrings(arguments) { argv in
-            withCStrings(env) { envp in posix_spawn(&pid, "/proc/self/exe", &actions, &attr, argv, envp) }
+            withCStrings(env) { envp in posix_spawn(&pid, "/proc/self/exe", nil, &attr, argv, envp) }
         }
         guard rc == 0 else { return .spawnFailed }
         let deadline = monotonicSeconds() + Double(limits.wallSeconds)

@@ -1,0 +1,74 @@
+// Isolated probe of an untrusted HDF5 file: libhdf5 1.10 walks the whole file in a forked
+// child, so a crash or endless loop inside the C library kills the child, not the caller.
+#ifndef CKPT_H5_PROBE_H
+#define CKPT_H5_PROBE_H
+#include <stddef.h>
+
+/// What became of the probe.
+typedef enum {
+    /// The child walked the whole file without any HDF5 error.
+    CKPT_PROBE_OK = 0,
+    /// The child walked what it could and HDF5 reported an ordinary error somewhere (not an
+    /// HDF5 file, truncated, unsupported object): the caller's own parse reports it.
+    CKPT_PROBE_REFUSED = 1,
+    /// The child died of a signal (`signal` says which).
+    CKPT_PROBE_CRASHED = 2,
+    /// The child outran `wall_seconds` and was killed.
+    CKPT_PROBE_TIMED_OUT = 3,
+    /// The child outran `cpu_seconds` (SIGXCPU).
+    CKPT_PROBE_CPU_LIMIT = 4,
+    /// fork or waitpid failed (`error` holds errno): nothing was learnt.
+    CKPT_PROBE_UNAVAILABLE = 5,
+    /// A global heap collection (where variable-length strings live) is inconsistent: an
+    /// object reaches past the collection's end, or a string refers to an object the
+    /// collection does not hold. libhdf5 1.10 follows both without a bounds check, which
+    /// crashes or silently corrupts memory depending on what lies beyond, so surviving the
+    /// walk proves nothing: the file is refused outright.
+    CKPT_PROBE_CORRUPT_HEAP = 6,
+    /// libhdf5 (or a read the reader would make) needed more memory than `extra_data_bytes`:
+    /// the caller's parse, which has no such limit, would take it from the process.
+    CKPT_PROBE_MEMORY_LIMIT = 7,
+} ckpt_probe_status;
+
+typedef struct {
+    /// Wall-clock seconds before the child is killed (SIGKILL).
+    double wall_seconds;
+    /// RLIMIT_CPU of the child, in seconds (0: none).
+    long cpu_seconds;
+    /// Extra bytes of data segment the child may allocate beyond what it inherits (0: none).
+    long long extra_data_bytes;
+    /// Deepest group nesting followed (the reader's limit).
+    int max_depth;
+    /// Most attributes + links visited (the reader's limit).
+    long long max_objects;
+    /// Dataset data is read in hyperslabs of at most this many bytes.
+    size_t slice_bytes;
+    /// Check global heap collections before the walk (CKPT_PROBE_CORRUPT_HEAP); 0 only to
+    /// show that a file really crashes libhdf5.
+    int check_global_heaps;
+} ckpt_probe_limits;
+
+typedef struct {
+    ckpt_probe_status status;
+    /// The signal that ended the child (CKPT_PROBE_CRASHED).
+    int signal;
+    /// errno of the failed fork/waitpid (CKPT_PROBE_UNAVAILABLE).
+    int error;
+    /// Wall-clock seconds the probe took.
+    double seconds;
+} ckpt_probe_result;
+
+/// Forks; the child opens `path` read-only with the access properties the ckpt reader uses and
+/// visits every group, link, attribute (values read, variable-length strings included) and
+/// dataset (type, space, layout, data read in slices), then exits. The parent waits (at most
+/// `limits->wall_seconds`) and fills `out`. Returns `out->status`.
+///
+/// Safe in a multi-threaded process: the fork happens while this thread holds libhdf5's global
+/// lock (inside an HDF5 iteration callback), so the child never inherits the library mid-call;
+/// the child runs only C code and ends with `_exit`.
+int ckpt_h5_probe(const char *path, const ckpt_probe_limits *limits, ckpt_probe_result *out);
+
+/// Probes started by this process so far (evidence for tests that a path never forks).
+long long ckpt_h5_probe_count(void);
+
+#endif

@@ -1,0 +1,134 @@
+import CHDF5Probe
+
+/// Walks an untrusted HDF5 file with libhdf5 in a forked child process first, so that a crash
+/// or endless loop of the C library on a crafted file kills the child, not the caller.
+///
+/// HDF5 1.10 crashes on some crafted files (variable-length strings pointing into a corrupt
+/// global heap: H5HG_read, H5T__conv_vlen; corrupt metadata cache entries: H5C_protect) and
+/// no check in Swift can rule that out before the library parses the file. The child
+/// (`Sources/CHDF5Probe`, C only, ends with `_exit`) makes the calls this module makes when
+/// reading: every group, link, attribute value (variable-length strings included) and
+/// dataset (type, space, layout, and its data in slices of a few MiB). If it survives, the
+/// caller's own parse makes those calls again on the same bytes. Before the walk it checks
+/// the layout of every global heap collection, and during it every variable-length string's
+/// reference into them: libhdf5's out-of-bounds reads there do not crash reliably, so that
+/// class is refused deterministically.
+///
+/// The fork happens inside an HDF5 callback, i.e. while this thread holds libhdf5's global
+/// lock, so it is safe in a multi-threaded process.
+public enum HDF5Probe {
+    /// How far the child may go.
+    public struct Limits: Equatable, Sendable {
+        /// Wall-clock seconds before the child is killed.
+        public var wallSeconds: Double
+        /// CPU seconds of the child (RLIMIT_CPU).
+        public var cpuSeconds: Int
+        /// Bytes the child may allocate beyond what it inherits from the caller.
+        public var extraDataBytes: Int
+        public var maxDepth: Int
+        public var maxObjects: Int
+        /// Dataset data is read in hyperslabs of at most this many bytes.
+        public var sliceBytes: Int
+        /// Check every global heap collection's layout before the walk (`.corruptGlobalHeap`);
+        /// off only to show that a file really crashes libhdf5.
+        public var checkGlobalHeaps: Bool
+
+        public init(wallSeconds: Double, cpuSeconds: Int, extraDataBytes: Int, maxDepth: Int, maxObjects: Int,
+                    sliceBytes: Int = 4 << 20, checkGlobalHeaps: Bool = true) {
+            self.wallSeconds = wallSeconds
+            self.cpuSeconds = cpuSeconds
+            self.extraDataBytes = extraDataBytes
+            self.maxDepth = maxDepth
+            self.maxObjects = maxObjects
+            self.sliceBytes = sliceBytes
+            self.checkGlobalHeaps = checkGlobalHeaps
+        }
+
+        /// 10 CPU seconds plus 1 per 32 MiB of file, wall clock 4x that (a loaded machine),
+        /// 1 GiB of memory plus 4x the file: an honest file never comes near; a file that
+        /// makes the library loop or allocate without end is stopped.
+        public static func forFile(bytes: Int, maxDepth: Int = 64, maxObjects: Int = 2_000_000) -> Limits {
+            let cpu = 10 + bytes / (32 << 20)
+            return Limits(wallSeconds: Double(4 * cpu), cpuSeconds: cpu, extraDataBytes: (1 << 30) + 4 * bytes,
+                          maxDepth: maxDepth, maxObjects: maxObjects)
+        }
+    }
+
+    /// What became of a probe.
+    public enum Outcome: Equatable, Sendable {
+        /// The child walked the whole file without an HDF5 error.
+        case ok
+        /// HDF5 reported an ordinary error somewhere (not an HDF5 file, truncated, a type the
+        /// reader refuses): the caller's own parse reports it in its own words.
+        case refused
+        /// The child died of this signal inside libhdf5.
+        case crashed(signal: Int32)
+        /// The child did not finish within `Limits.wallSeconds`.
+        case timedOut(seconds: Double)
+        /// The child used up `Limits.cpuSeconds`.
+        case cpuLimit(seconds: Int)
+        /// The probe could not run (fork failed): nothing was learnt.
+        case unavailable(errno: Int32)
+        /// A global heap collection (variable-length strings) holds an object reaching past
+        /// its end, or a string refers to an object its collection does not hold. libhdf5 1.10
+        /// follows both unchecked: whether that crashes depends on what lies beyond in memory,
+        /// so a walk that survived would prove nothing.
+        case corruptGlobalHeap
+        /// libhdf5 needed more memory than `Limits.extraDataBytes` (the caller's own parse
+        /// would take it from the calling process).
+        case memoryLimit(bytes: Int)
+
+        /// True when the caller must not parse the file in-process.
+        public var isFatal: Bool {
+            switch self {
+            case .crashed, .timedOut, .cpuLimit, .corruptGlobalHeap, .memoryLimit: true
+            case .ok, .refused, .unavailable: false
+            }
+        }
+
+        /// What happened, for an error message ("libhdf5 crashed (signal 11, SIGSEGV)").
+        public var summary: String {
+            switch self {
+            case .ok: "parsed cleanly"
+            case .refused: "libhdf5 reported an error"
+            case .crashed(let s): "libhdf5 crashed (\(HDF5Probe.signalName(s)))"
+            case .timedOut(let t): "libhdf5 did not finish within \(Int(t.rounded())) s"
+            case .cpuLimit(let t): "libhdf5 did not finish within \(t) s of CPU time"
+            case .unavailable(let e): "the probe could not start (errno \(e))"
+            case .memoryLimit(let b): "libhdf5 needed more than \(b >> 20) MiB of memory"
+            case .corruptGlobalHeap:
+                "its global heap (variable-length strings) is inconsistent (an object reaching past its collection, or a string naming an object that does not exist), which libhdf5 1.10 would follow unchecked"
+            }
+        }
+    }
+
+    /// Probes the file at `path` in a child process and waits for it (at most `limits.wallSeconds`).
+    public static func run(_ path: String, limits: Limits) -> Outcome {
+        HDF5Library.ensure()
+        var l = ckpt_probe_limits(
+            wall_seconds: limits.wallSeconds, cpu_seconds: limits.cpuSeconds, extra_data_bytes: Int64(limits.extraDataBytes),
+            max_depth: Int32(clamping: limits.maxDepth), max_objects: Int64(limits.maxObjects),
+            slice_bytes: max(64, limits.sliceBytes), check_global_heaps: limits.checkGlobalHeaps ? 1 : 0)
+        var r = ckpt_probe_result()
+        ckpt_h5_probe(path, &l, &r)
+        switch r.status {
+        case CKPT_PROBE_OK: return .ok
+        case CKPT_PROBE_REFUSED: return .refused
+        case CKPT_PROBE_CRASHED: return .crashed(signal: r.signal)
+        case CKPT_PROBE_TIMED_OUT: return .timedOut(seconds: limits.wallSeconds)
+        case CKPT_PROBE_CPU_LIMIT: return .cpuLimit(seconds: limits.cpuSeconds)
+        case CKPT_PROBE_CORRUPT_HEAP: return .corruptGlobalHeap
+        case CKPT_PROBE_MEMORY_LIMIT: return .memoryLimit(bytes: limits.extraDataBytes)
+        default: return .unavailable(errno: r.error)
+        }
+    }
+
+    /// Probes started by this process so far (tests use it to show a path never forks).
+    public static var count: Int { Int(ckpt_h5_probe_count()) }
+
+    static func signalName(_ s: Int32) -> String {
+        let names: [Int32: String] = [4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE",
+                                      9: "SIGKILL", 11: "SIGSEGV", 31: "SIGSYS"]
+        return "signal \(s)" + (names[s].map { ", \($0)" } ?? "")
+    }
+}
