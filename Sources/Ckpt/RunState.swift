@@ -79,7 +79,7 @@ extension Run {
                 throw RunError.mismatch("\(name): \(error)")
             }
         }
-        try section("/model") { try model.loadStateDict(file.model, strict: true) }
+        _ = try section("/model") { try model.loadStateDict(file.model, strict: true) }
         guard let opt = file.optimizer else { throw RunError.mismatch("/optimizer: missing") }
         try section("/optimizer") { try optimizer.loadStateDict(opt) }
         switch (scheduler, file.scheduler) {

@@ -71,7 +71,7 @@ struct DiffReport {
             if let b = f.b { first["b"] = .double(b) }
             d["first"] = .dict(first)
         } else {
-            d["first"] = .none
+            d["first"] = StateValue.none
         }
         d["differs"] = .bool(h.isDifference)
         return .dict(d)
