@@ -107,27 +107,6 @@ static inline void add_row(float *dst, const float *src, int n) {
     for (; t < n; t++) dst[t] += src[t];
 }
 
-__attribute__((target("avx2,fma")))
-void ckpt_im2col_s1(const float *x, int C, int H, int W, int kh, int kw, float *col, size_t ld) {
-    const int oh = H - kh + 1, ow = W - kw + 1;
-    for (int c = 0; c < C; c++)
-        for (int i = 0; i < kh; i++)
-            for (int j = 0; j < kw; j++)
-                for (int y = 0; y < oh; y++)
-                    copy_row(col + ((size_t)(c * kh + i) * kw + j) * ld + (size_t)y * ow,
-                             x + ((size_t)c * H + y + i) * W + j, ow);
-}
-
-__attribute__((target("avx2,fma")))
-void ckpt_col2im_s1(const float *col, int C, int H, int W, int kh, int kw, float *x, size_t ld) {
-    const int oh = H - kh + 1, ow = W - kw + 1;
-    for (int c = 0; c < C; c++)
-        for (int i = 0; i < kh; i++)
-            for (int j = 0; j < kw; j++)
-                for (int y = 0; y < oh; y++)
-                    add_row(x + ((size_t)c * H + y + i) * W + j,
-                            col + ((size_t)(c * kh + i) * kw + j) * ld + (size_t)y * ow, ow);
-}
 #else
 int ckpt_conv_weight_grad_available(void) { return 0; }
 
@@ -150,23 +129,43 @@ void ckpt_conv_forward(const float *w, const float *bias, const float *col, int 
         }
 }
 
-void ckpt_im2col_s1(const float *x, int C, int H, int W, int kh, int kw, float *col, size_t ld) {
-    const int oh = H - kh + 1, ow = W - kw + 1;
-    for (int c = 0; c < C; c++)
-        for (int i = 0; i < kh; i++)
-            for (int j = 0; j < kw; j++)
-                for (int y = 0; y < oh; y++)
-                    for (int t = 0; t < ow; t++)
-                        col[((size_t)(c * kh + i) * kw + j) * ld + (size_t)y * ow + t] = x[((size_t)c * H + y + i) * W + j + t];
+static inline void copy_row(float *dst, const float *src, int n) {
+    for (int t = 0; t < n; t++) dst[t] = src[t];
 }
 
-void ckpt_col2im_s1(const float *col, int C, int H, int W, int kh, int kw, float *x, size_t ld) {
+static inline void add_row(float *dst, const float *src, int n) {
+    for (int t = 0; t < n; t++) dst[t] += src[t];
+}
+#endif
+
+/* The im2col map for stride 1, no padding, walked once for both directions: copies x's rows
+ * into col, or (adjoint) adds col's rows back into x. */
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma")))
+#endif
+static inline __attribute__((always_inline)) void im2col_rows(float *x, int C, int H, int W, int kh, int kw, float *col, size_t ld, int adjoint) {
     const int oh = H - kh + 1, ow = W - kw + 1;
     for (int c = 0; c < C; c++)
         for (int i = 0; i < kh; i++)
             for (int j = 0; j < kw; j++)
-                for (int y = 0; y < oh; y++)
-                    for (int t = 0; t < ow; t++)
-                        x[((size_t)c * H + y + i) * W + j + t] += col[((size_t)(c * kh + i) * kw + j) * ld + (size_t)y * ow + t];
+                for (int y = 0; y < oh; y++) {
+                    float *xr = x + ((size_t)c * H + y + i) * W + j;
+                    float *cr = col + ((size_t)(c * kh + i) * kw + j) * ld + (size_t)y * ow;
+                    if (adjoint) add_row(xr, cr, ow); else copy_row(cr, xr, ow);
+                }
 }
+
+/* Inlined into both callers, so `adjoint` is a constant there and the row loop has no test. */
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma")))
 #endif
+void ckpt_im2col_s1(const float *x, int C, int H, int W, int kh, int kw, float *col, size_t ld) {
+    im2col_rows((float *)x, C, H, W, kh, kw, col, ld, 0);  /* x is only read in this direction */
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma")))
+#endif
+void ckpt_col2im_s1(const float *col, int C, int H, int W, int kh, int kw, float *x, size_t ld) {
+    im2col_rows(x, C, H, W, kh, kw, (float *)col, ld, 1);  /* col is only read in this direction */
+}

@@ -207,7 +207,7 @@ public final class Conv2d: Layer {
     /// column rows `ld` floats apart (a chunk's samples side by side).
     @inline(__always)
     private func im2col(_ x: UnsafePointer<Float>, _ d: Dims, _ col: UnsafeMutablePointer<Float>, ld: Int) {
-        if d.s == 1 && d.p == 0 {
+        if d.s == 1 && d.p == 0 && Self.directKernels {  // the C row kernels need AVX2 on x86
             return ckpt_im2col_s1(x, Int32(d.c), Int32(d.h), Int32(d.w), Int32(d.kh), Int32(d.kw), col, ld)
         }
         forEachColumnEntry(d, ld: ld) { c, i in col[c] = i < 0 ? 0 : x[i] }
@@ -216,7 +216,7 @@ public final class Conv2d: Layer {
     /// The adjoint of `im2col`: adds each column entry back to the input position it came from.
     @inline(__always)
     private func col2im(_ col: UnsafePointer<Float>, _ d: Dims, _ x: UnsafeMutablePointer<Float>, ld: Int) {
-        if d.s == 1 && d.p == 0 {
+        if d.s == 1 && d.p == 0 && Self.directKernels {  // the C row kernels need AVX2 on x86
             return ckpt_col2im_s1(col, Int32(d.c), Int32(d.h), Int32(d.w), Int32(d.kh), Int32(d.kw), x, ld)
         }
         forEachColumnEntry(d, ld: ld) { c, i in if i >= 0 { x[i] += col[c] } }

@@ -3,7 +3,8 @@
 #define CKPT_CKERNELS_CONV_H
 #include <stddef.h>
 
-/// 1 when ckpt_conv_weight_grad can run on this CPU (x86-64 with AVX2 and FMA).
+/// 1 when this file's kernels and the direct ones (CKernelsConvDirect.h) can run on this CPU
+/// (x86-64 with AVX2 and FMA; elsewhere 0, and Conv2d takes its Swift and sgemm paths).
 int ckpt_conv_weight_grad_available(void);
 
 /// The weight gradient of one sample of an im2col convolution:
