@@ -18,7 +18,7 @@ public enum ModelWeights {
 
     static func loadForeign(_ path: String) throws -> StateDict {
         let file: HDF5File
-        do { file = try HDF5File.open(path) } catch let e as HDF5Error {
+        do { file = try ForeignFile.open(path, manifestVerified: false) } catch let e as HDF5Error {
             throw RunError.file(path, "cannot open as HDF5: \(e.reason)")
         }
         defer { try? file.close() }

@@ -12,8 +12,8 @@ import HDF5
 /// target, fsyncs it, renames it over the target and fsyncs the directory, so a crash leaves
 /// the old file or the new one, never a torn one. `load` treats the file as untrusted and
 /// verifies every tensor's XXH64 checksum unless told not to; a file without a valid ckpt
-/// manifest (h5py-written, foreign) is first parsed by an isolated probe (`ForeignFileProbe`),
-/// so a libhdf5 crash on it is a `CheckpointError`, not a dead process.
+/// manifest (h5py-written, foreign) is read by a forked child that hands back a rebuilt copy
+/// (`ForeignFile`), so a libhdf5 crash on it is a `CheckpointError`, not a dead process.
 ///
 /// Use from one thread at a time (HDF5 calls are serialised by design; hashing runs on a
 /// second core internally).
@@ -34,11 +34,10 @@ public enum CheckpointFile {
     /// checksum that matches its bytes (`CheckpointError.checksumMismatch` names the tensor).
     public static func load(_ path: String, verifyChecksums: Bool = true) throws -> Checkpoint {
         // Metadata first, before the HDF5 library parses any of it (FileManifest); a file
-        // without a valid manifest is walked by an isolated probe first (ForeignFileProbe).
+        // without a valid manifest is parsed only as a copy rebuilt in a child (ForeignFile).
         if verifyChecksums { try FileManifest.verify(path) }
-        try ForeignFileProbe.check(path, manifestVerified: verifyChecksums)
         let file: HDF5File
-        do { file = try HDF5File.open(path) } catch let e as HDF5Error {
+        do { file = try ForeignFile.open(path, manifestVerified: verifyChecksums) } catch let e as HDF5Error {
             throw CheckpointError.unreadable(file: path, path: "/", reason: e.reason)
         }
         defer { try? file.close() }

@@ -8,13 +8,14 @@ import HDF5
 /// - `/labels`: int64 (or int32) `[N]`, each in `0..<classCount` when `classCount` is given,
 ///   else non-negative.
 /// Shapes, dtypes and sizes are checked before anything is allocated; errors are
-/// `CheckpointError` values naming the file and dataset. The file is walked by an isolated
-/// probe first (`ForeignFileProbe`), so a libhdf5 crash on a crafted file is an error too.
+/// `CheckpointError` values naming the file and dataset. The file is read by a forked
+/// child that hands back a rebuilt copy (`ForeignFile`), so a libhdf5 crash on a crafted file
+/// is an error too.
 public enum DataFile {
     public static func load(path: String, classCount: Int? = nil) throws -> Dataset {
-        try ForeignFileProbe.check(path)  // data files carry no manifest: libhdf5 may crash on them
         let file: HDF5File
-        do { file = try HDF5File.open(path) } catch let e as HDF5Error {
+        // Data files carry no manifest: libhdf5 may crash on them, so only a copy is parsed here.
+        do { file = try ForeignFile.open(path, manifestVerified: false) } catch let e as HDF5Error {
             throw CheckpointError.unreadable(file: path, path: "/", reason: e.reason)
         }
         defer { try? file.close() }

@@ -15,11 +15,23 @@ public final class HDF5File {
     public let path: String
     public let isWritable: Bool
     private var handle: HDF5Handle?
+    /// Set for a copy `HDF5Probe.rebuild` wrote: what it could not read in the original, and
+    /// that it already applied the plausibility rule with the original's size and layout.
+    let findings: HDF5Findings?
 
-    private init(path: String, writable: Bool, id: hid_t) {
+    private init(path: String, writable: Bool, id: hid_t, findings: HDF5Findings? = nil) {
         self.path = path
         self.isWritable = writable
         self.handle = HDF5Handle(id) { H5Fclose($0) }
+        self.findings = findings
+    }
+
+    /// Whether this is a rebuilt copy (`openRebuilt`) rather than the file itself.
+    public var isRebuiltCopy: Bool { findings != nil }
+
+    /// Throws the rebuild's finding at this place, if it has one.
+    func replay(_ scope: HDF5Finding.Scope, _ path: String, _ name: String = "") throws {
+        if let f = findings?.finding(scope, path, name) { throw f.error(file: self.path) }
     }
 
     var id: hid_t { handle?.id ?? -1 }
@@ -53,6 +65,18 @@ public final class HDF5File {
         let id = H5Fopen(path, ckpt_H5F_ACC_RDONLY(), fapl)
         if id < 0 { throw loc.error("open file") }
         return HDF5File(path: path, writable: false, id: id)
+    }
+
+    /// Opens the copy `HDF5Probe.rebuild` wrote at `copyPath` in place of the file `original`:
+    /// errors name `original`, and `findings` replay where the reader meets them.
+    public static func openRebuilt(_ copyPath: String, original: String, findings: [HDF5Finding]) throws -> HDF5File {
+        HDF5Library.ensure()
+        let loc = HDF5Location(file: original, path: "/")
+        let fapl = try makeAccessList(loc)
+        defer { H5Pclose(fapl) }
+        let id = H5Fopen(copyPath, ckpt_H5F_ACC_RDONLY(), fapl)
+        if id < 0 { throw loc.error("open isolated copy \(copyPath)") }
+        return HDF5File(path: original, writable: false, id: id, findings: HDF5Findings(findings))
     }
 
     private static func makeAccessList(_ loc: HDF5Location) throws -> hid_t {

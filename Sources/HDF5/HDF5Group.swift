@@ -58,6 +58,7 @@ public final class HDF5Group: HDF5Object {
     public func childKind(_ name: String) throws -> HDF5ChildKind {
         let loc = location.child(name)
         guard try contains(name) else { throw loc.error("open", "no such object") }
+        try file.replay(.link, loc.path)
         var buf = [CChar](repeating: 0, count: 4096)
         let k = ckpt_link_kind(handle.id, name, &buf, buf.count)
         switch k {
@@ -78,6 +79,7 @@ public final class HDF5Group: HDF5Object {
 
     /// Names of the links in this group: creation order when tracked, else name order.
     public func childNames() throws -> [String] {
+        try file.replay(.links, path)
         var info = H5G_info_t()
         try location.check(H5Gget_info(handle.id, &info), "get group info")
         let n = Int(clamping: info.nlinks)

@@ -29,6 +29,7 @@ public class HDF5Object {
 
     /// Attribute names, in creation order when tracked, else name order.
     public func attributeNames() throws -> [String] {
+        try file.replay(.attributes, path)
         let n = ckpt_attribute_count(handle.id)
         if n < 0 { throw location.error("count attributes") }
         if n == 0 { return [] }
@@ -66,6 +67,7 @@ public class HDF5Object {
     /// types outside `HDF5ElementType` / strings are errors.
     public func readAttribute(_ name: String) throws -> HDF5AttributeValue {
         let op = "read attribute '\(name)'"
+        try file.replay(.attribute, path, name)
         let attr = H5Aopen(handle.id, name, ckpt_H5P_DEFAULT())
         if attr < 0 { throw location.error(op) }
         defer { H5Aclose(attr) }
@@ -251,6 +253,7 @@ extension HDF5Object {
     /// Type and shape of attribute `name`.
     public func attributeInfo(_ name: String) throws -> HDF5AttributeInfo {
         let op = "read attribute '\(name)'"
+        try file.replay(.attribute, path, name)
         let attr = H5Aopen(handle.id, name, ckpt_H5P_DEFAULT())
         if attr < 0 { throw location.error(op) }
         defer { H5Aclose(attr) }

@@ -1,18 +1,24 @@
 import CHDF5Probe
 
-/// Walks an untrusted HDF5 file with libhdf5 in a forked child process first, so that a crash
-/// or endless loop of the C library on a crafted file kills the child, not the caller.
+/// Reads an untrusted HDF5 file with libhdf5 in a forked child process and has the child write
+/// what it read into a fresh file, so that a crash or endless loop of the C library on a
+/// crafted file kills the child, not the caller, and the caller never decodes the untrusted
+/// file's metadata at all: it parses only the copy (`HDF5File.openRebuilt`), whose structure
+/// libhdf5 wrote itself.
 ///
 /// HDF5 1.10 crashes on some crafted files (variable-length strings pointing into a corrupt
-/// global heap: H5HG_read, H5T__conv_vlen; corrupt metadata cache entries: H5C_protect) and
-/// no check in Swift can rule that out before the library parses the file. The child
-/// (`Sources/CHDF5Probe`, C only, ends with `_exit`) makes the calls this module makes when
-/// reading: every group, link, attribute value (variable-length strings included) and
-/// dataset (type, space, layout, and its data in slices of a few MiB). If it survives, the
-/// caller's own parse makes those calls again on the same bytes. Before the walk it checks
-/// the layout of every global heap collection, and during it every variable-length string's
-/// reference into them: libhdf5's out-of-bounds reads there do not crash reliably, so that
-/// class is refused deterministically.
+/// global heap: H5HG_read, H5T__conv_vlen; corrupt metadata cache entries: H5C_protect), and
+/// whether an out-of-bounds access crashes depends on the memory around it: a file the child
+/// survived could still crash a second parse of the same bytes (fuzzing found such files), so
+/// the caller makes no second parse. The child (`Sources/CHDF5Probe`, C only, ends with
+/// `_exit`) makes the reader's calls: every group and link in the reader's listing order,
+/// every attribute value and every dataset's data (in slices of a few MiB) in the memory types
+/// the reader uses, and stores those values in the copy in those same types. Before that it
+/// checks the layout of every global heap collection, and during it every variable-length
+/// string's reference into them (`.corruptGlobalHeap`).
+///
+/// What the child cannot read becomes an `HDF5Finding`, replayed by the copy where the reader
+/// would meet it, so a damaged object deep in a file fails the same call it would have failed.
 ///
 /// The fork happens inside an HDF5 callback, i.e. while this thread holds libhdf5's global
 /// lock, so it is safe in a multi-threaded process.
@@ -54,12 +60,12 @@ public enum HDF5Probe {
         }
     }
 
-    /// What became of a probe.
+    /// What became of a rebuild.
     public enum Outcome: Equatable, Sendable {
-        /// The child walked the whole file without an HDF5 error.
+        /// The copy is complete (its findings say what could not be read).
         case ok
-        /// HDF5 reported an ordinary error somewhere (not an HDF5 file, truncated, a type the
-        /// reader refuses): the caller's own parse reports it in its own words.
+        /// The file cannot be opened at all (not HDF5, truncated): the findings hold one
+        /// `.file` finding with HDF5's reason. No copy.
         case refused
         /// The child died of this signal inside libhdf5.
         case crashed(signal: Int32)
@@ -77,12 +83,15 @@ public enum HDF5Probe {
         /// libhdf5 needed more memory than `Limits.extraDataBytes` (the caller's own parse
         /// would take it from the calling process).
         case memoryLimit(bytes: Int)
+        /// Writing the copy failed (its `.write` finding says why: a full temporary directory):
+        /// nothing is known about the file.
+        case copyFailed
 
         /// True when the caller must not parse the file in-process.
         public var isFatal: Bool {
             switch self {
             case .crashed, .timedOut, .cpuLimit, .corruptGlobalHeap, .memoryLimit: true
-            case .ok, .refused, .unavailable: false
+            case .ok, .refused, .unavailable, .copyFailed: false
             }
         }
 
@@ -95,6 +104,7 @@ public enum HDF5Probe {
             case .timedOut(let t): "libhdf5 did not finish within \(Int(t.rounded())) s"
             case .cpuLimit(let t): "libhdf5 did not finish within \(t) s of CPU time"
             case .unavailable(let e): "the probe could not start (errno \(e))"
+            case .copyFailed: "the isolated copy could not be written"
             case .memoryLimit(let b): "libhdf5 needed more than \(b >> 20) MiB of memory"
             case .corruptGlobalHeap:
                 "its global heap (variable-length strings) is inconsistent (an object reaching past its collection, or a string naming an object that does not exist), which libhdf5 1.10 would follow unchecked"
@@ -102,25 +112,30 @@ public enum HDF5Probe {
         }
     }
 
-    /// Probes the file at `path` in a child process and waits for it (at most `limits.wallSeconds`).
-    public static func run(_ path: String, limits: Limits) -> Outcome {
+    /// Rebuilds the file at `path` into `copyPath` (created or truncated) in a child process and
+    /// waits for it (at most `limits.wallSeconds`).
+    public static func rebuild(_ path: String, into copyPath: String, limits: Limits) -> (outcome: Outcome, findings: [HDF5Finding]) {
         HDF5Library.ensure()
         var l = ckpt_probe_limits(
             wall_seconds: limits.wallSeconds, cpu_seconds: limits.cpuSeconds, extra_data_bytes: Int64(limits.extraDataBytes),
             max_depth: Int32(clamping: limits.maxDepth), max_objects: Int64(limits.maxObjects),
             slice_bytes: max(64, limits.sliceBytes), check_global_heaps: limits.checkGlobalHeaps ? 1 : 0)
         var r = ckpt_probe_result()
-        ckpt_h5_probe(path, &l, &r)
-        switch r.status {
-        case CKPT_PROBE_OK: return .ok
-        case CKPT_PROBE_REFUSED: return .refused
-        case CKPT_PROBE_CRASHED: return .crashed(signal: r.signal)
-        case CKPT_PROBE_TIMED_OUT: return .timedOut(seconds: limits.wallSeconds)
-        case CKPT_PROBE_CPU_LIMIT: return .cpuLimit(seconds: limits.cpuSeconds)
-        case CKPT_PROBE_CORRUPT_HEAP: return .corruptGlobalHeap
-        case CKPT_PROBE_MEMORY_LIMIT: return .memoryLimit(bytes: limits.extraDataBytes)
-        default: return .unavailable(errno: r.error)
+        ckpt_h5_probe(path, copyPath, &l, &r)
+        defer { ckpt_h5_probe_free(&r) }
+        let findings = r.findings.map { HDF5Finding.parse(UnsafeRawBufferPointer(start: $0, count: r.findings_size)) } ?? []
+        let outcome: Outcome = switch r.status {
+        case CKPT_PROBE_OK: .ok
+        case CKPT_PROBE_REFUSED: .refused
+        case CKPT_PROBE_CRASHED: .crashed(signal: r.signal)
+        case CKPT_PROBE_TIMED_OUT: .timedOut(seconds: limits.wallSeconds)
+        case CKPT_PROBE_CPU_LIMIT: .cpuLimit(seconds: limits.cpuSeconds)
+        case CKPT_PROBE_CORRUPT_HEAP: .corruptGlobalHeap
+        case CKPT_PROBE_MEMORY_LIMIT: .memoryLimit(bytes: limits.extraDataBytes)
+        case CKPT_PROBE_COPY_FAILED: .copyFailed
+        default: .unavailable(errno: r.error)
         }
+        return (outcome, findings)
     }
 
     /// Probes started by this process so far (tests use it to show a path never forks).

@@ -5,12 +5,12 @@ import HDF5
 import Testing
 
 /// Library-level containment: `CheckpointFile.load`, `DataFile.load` and
-/// `CheckpointDirectory.newestValid` run an isolated probe before libhdf5 parses a file that
-/// has no valid ckpt manifest, so a file that crashes libhdf5 1.10.8 in-process
+/// `CheckpointDirectory.newestValid` parse a file that has no valid ckpt manifest only as the
+/// copy a forked child rebuilt from it, so a file that crashes libhdf5 1.10.8 in-process
 /// (fixtures/hostile/vlen_heap_crash.h5, made by fixtures/make_hostile_fixtures.py) is an
-/// error and this test process lives on: the probe's global heap check refuses it, and with
-/// that check off the probe's child crashes on it. Serialized: the tests compare
-/// `HDF5Probe.count` and switch the heap check.
+/// error and this test process lives on: the child's global heap check refuses it, and with
+/// that check off the child crashes on it. Serialized: the tests compare `HDF5Probe.count`,
+/// switch the heap check and set TMPDIR.
 @Suite(.serialized) struct ForeignFileProbeTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
@@ -18,6 +18,13 @@ import Testing
     static let badIndex = root.appendingPathComponent("fixtures/hostile/vlen_bad_index.h5").path
     static let h5pyCheckpoint = root.appendingPathComponent("fixtures/h5py/checkpoint_torch.h5").path
     static let h5pyData = root.appendingPathComponent("fixtures/h5py/data_uint8.h5").path
+
+    /// What `HDF5Probe.rebuild` makes of `path` (the copy goes to a scratch file).
+    func rebuildOutcome(_ path: String, limits: HDF5Probe.Limits) -> HDF5Probe.Outcome {
+        let dir = makeScratchDirectory()
+        defer { removeDirectory(dir) }
+        return HDF5Probe.rebuild(path, into: dir + "/copy.h5", limits: limits).outcome
+    }
 
     func expectContainedCrash(_ error: Error?, file: String) {
         guard case CheckpointError.unreadable(let f, "/", let reason)? = error else {
@@ -35,15 +42,15 @@ import Testing
         #expect(!CheckpointFile.hasManifest(Self.crashing))
         var limits = HDF5Probe.Limits.forFile(bytes: 8192)
         limits.checkGlobalHeaps = false
-        let outcome = HDF5Probe.run(Self.crashing, limits: limits)
+        let outcome = rebuildOutcome(Self.crashing, limits: limits)
         #expect(outcome == .crashed(signal: SIGSEGV))
         #expect(outcome.isFatal)
     }
 
     /// Runs `body` with the probe's global heap check off, so the walk itself meets the crash.
     func withoutHeapCheck(_ body: () throws -> Void) rethrows {
-        ForeignFileProbe.checkGlobalHeaps = false
-        defer { ForeignFileProbe.checkGlobalHeaps = true }
+        ForeignFile.checkGlobalHeaps = false
+        defer { ForeignFile.checkGlobalHeaps = true }
         try body()
     }
 
@@ -51,7 +58,7 @@ import Testing
     /// whether libhdf5's unchecked copy crashes depends on the memory beyond, so surviving a
     /// walk would prove nothing.
     @Test func corruptGlobalHeapIsRefusedOutright() {
-        #expect(HDF5Probe.run(Self.crashing, limits: .forFile(bytes: 8192)) == .corruptGlobalHeap)
+        #expect(rebuildOutcome(Self.crashing, limits: .forFile(bytes: 8192)) == .corruptGlobalHeap)
         guard case CheckpointError.unreadable(let f, "/", let reason)? = loadOutcome(Self.crashing) else {
             Issue.record("expected CheckpointError.unreadable")
             return
@@ -65,7 +72,7 @@ import Testing
     /// table, which crashes only sometimes: the probe refuses it by reference, every time.
     @Test func stringNamingAMissingHeapObjectIsRefused() {
         for _ in 0..<3 {
-            #expect(HDF5Probe.run(Self.badIndex, limits: .forFile(bytes: 8192)) == .corruptGlobalHeap)
+            #expect(rebuildOutcome(Self.badIndex, limits: .forFile(bytes: 8192)) == .corruptGlobalHeap)
         }
         guard case CheckpointError.unreadable(_, "/", let reason)? = loadOutcome(Self.badIndex) else {
             Issue.record("expected CheckpointError.unreadable")
@@ -149,7 +156,7 @@ import Testing
         #expect(mkfifo(fifo, 0o600) == 0)
         var limits = HDF5Probe.Limits.forFile(bytes: 0)
         limits.wallSeconds = 0.3
-        #expect(HDF5Probe.run(fifo, limits: limits) == .timedOut(seconds: 0.3))
+        #expect(rebuildOutcome(fifo, limits: limits) == .timedOut(seconds: 0.3))
     }
 
     /// Memory the child cannot have is fatal (the in-process parse would take it unbounded):
@@ -158,13 +165,13 @@ import Testing
         var limits = HDF5Probe.Limits.forFile(bytes: 0)
         limits.extraDataBytes = 1 << 20
         limits.sliceBytes = 256 << 20
-        let outcome = HDF5Probe.run(Self.h5pyData, limits: limits)
+        let outcome = rebuildOutcome(Self.h5pyData, limits: limits)
         #expect(outcome == .memoryLimit(bytes: 1 << 20))
         #expect(outcome.isFatal)
     }
 
     @Test func nonHDF5FilesAreRefusedNotFatal() {
-        #expect(HDF5Probe.run("/dev/null/none", limits: .forFile(bytes: 0)) == .refused)
-        #expect(HDF5Probe.run(#filePath, limits: .forFile(bytes: 0)) == .refused)
+        #expect(rebuildOutcome("/dev/null/none", limits: .forFile(bytes: 0)) == .refused)
+        #expect(rebuildOutcome(#filePath, limits: .forFile(bytes: 0)) == .refused)
     }
 }

@@ -1,15 +1,18 @@
-// Isolated probe of an untrusted HDF5 file: libhdf5 1.10 walks the whole file in a forked
-// child, so a crash or endless loop inside the C library kills the child, not the caller.
+// Isolated rebuild of an untrusted HDF5 file: libhdf5 1.10 reads the whole file in a forked
+// child, as ckpt's reader would, and writes what it read into a fresh file. A crash or endless
+// loop inside the C library kills the child, not the caller, and the caller parses only the
+// copy, whose structure libhdf5 itself wrote.
 #ifndef CKPT_H5_PROBE_H
 #define CKPT_H5_PROBE_H
 #include <stddef.h>
 
 /// What became of the probe.
 typedef enum {
-    /// The child walked the whole file without any HDF5 error.
+    /// The copy is complete. `findings` lists what the child could not read (each where the
+    /// reader would meet it); the copy holds an empty stand-in there.
     CKPT_PROBE_OK = 0,
-    /// The child walked what it could and HDF5 reported an ordinary error somewhere (not an
-    /// HDF5 file, truncated, unsupported object): the caller's own parse reports it.
+    /// The file cannot be opened at all (not HDF5, truncated superblock): `findings` holds
+    /// one 'F' record saying why. No copy.
     CKPT_PROBE_REFUSED = 1,
     /// The child died of a signal (`signal` says which).
     CKPT_PROBE_CRASHED = 2,
@@ -28,6 +31,9 @@ typedef enum {
     /// libhdf5 (or a read the reader would make) needed more memory than `extra_data_bytes`:
     /// the caller's parse, which has no such limit, would take it from the process.
     CKPT_PROBE_MEMORY_LIMIT = 7,
+    /// Writing the copy failed (a full or unwritable temporary directory): `findings` holds one
+    /// 'W' record with HDF5's reason. Not the file's fault.
+    CKPT_PROBE_COPY_FAILED = 8,
 } ckpt_probe_status;
 
 typedef struct {
@@ -56,17 +62,26 @@ typedef struct {
     int error;
     /// Wall-clock seconds the probe took.
     double seconds;
+    /// The child's findings (CKPT_PROBE_OK, _REFUSED, _COPY_FAILED): records of five
+    /// NUL-terminated fields (scope letter, object path, attribute name or "", operation,
+    /// reason), as described in rebuild.c. Free with ckpt_h5_probe_free.
+    char *findings;
+    size_t findings_size;
 } ckpt_probe_result;
 
-/// Forks; the child opens `path` read-only with the access properties the ckpt reader uses and
-/// visits every group, link, attribute (values read, variable-length strings included) and
-/// dataset (type, space, layout, data read in slices), then exits. The parent waits (at most
-/// `limits->wall_seconds`) and fills `out`. Returns `out->status`.
+/// Forks; the child opens `path` read-only with the access properties the ckpt reader uses,
+/// reads every group, link, attribute and dataset as the reader would (listing order, memory
+/// types, plausibility rule, data in slices) and writes it all to a new file at `copy_path`
+/// (truncated), then exits. The parent waits (at most `limits->wall_seconds`) and fills `out`.
+/// Returns `out->status`.
 ///
 /// Safe in a multi-threaded process: the fork happens while this thread holds libhdf5's global
 /// lock (inside an HDF5 iteration callback), so the child never inherits the library mid-call;
 /// the child runs only C code and ends with `_exit`.
-int ckpt_h5_probe(const char *path, const ckpt_probe_limits *limits, ckpt_probe_result *out);
+int ckpt_h5_probe(const char *path, const char *copy_path, const ckpt_probe_limits *limits, ckpt_probe_result *out);
+
+/// Frees `result->findings`.
+void ckpt_h5_probe_free(ckpt_probe_result *result);
 
 /// Probes started by this process so far (evidence for tests that a path never forks).
 long long ckpt_h5_probe_count(void);

@@ -10,8 +10,9 @@ import Darwin
 ///
 /// HDF5 1.10 has known crashes and hangs on crafted files (CVE-2025-2915, -6750, -6816, ...;
 /// HDFGroup/hdf5#1707) that no check in Swift can rule out before the library parses the file.
-/// The library itself contains those (`ForeignFileProbe`: files without a valid manifest are
-/// walked in a forked child first, which is all `resume` and `train --init-from` need); this
+/// The library itself contains those (`ForeignFile`: files without a valid manifest are
+/// read in a forked child and parsed only as its rebuilt copy, which is all `resume` and
+/// `train --init-from` need); this
 /// isolation also bounds the memory and time of the whole command, whatever it parses.
 /// The parent re-executes its own binary (`/proc/self/exe`, same arguments) with
 /// `CKPT_ISOLATED_CHILD=1`; the child limits itself (CPU seconds, data size, no core file) and

@@ -24,8 +24,8 @@ let containedDirectory: String? = getenv("CKPT_FUZZ_CONTAINED").map { String(cSt
 /// so a hang inside libhdf5 is contained by the probe, not reported as a timeout of this
 /// process; a sound 64 KiB file takes milliseconds).
 let configured: Bool = {
-    ForeignFileProbe.maxCPUSeconds = 2
-    ForeignFileProbe.maxWallSeconds = 10
+    ForeignFile.maxCPUSeconds = 2
+    ForeignFile.maxWallSeconds = 10
     return true
 }()
 

@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import HDF5
+
+/// Opens HDF5 files for the reader so that libhdf5 never decodes untrusted metadata in the
+/// calling process: every file without a valid ckpt manifest (`CheckpointFile.load`,
+/// `DataFile.load`, foreign weights for `train --init-from`) is read by a forked child, which
+/// writes what it read into a fresh copy (`HDF5Probe.rebuild`); the caller parses the copy.
+///
+/// Files `save` wrote carry a manifest whose hash covers every byte HDF5 parses, so a damaged
+/// one is rejected before HDF5 sees it and a sound one is opened directly, at no cost. Files
+/// from other writers (h5py, `python/ckpt_h5py.py`), stripped or fuzzed bytes have no such
+/// proof: if libhdf5 dies, loops or runs out of memory on them in the child, the caller gets a
+/// `CheckpointError.unreadable` naming the file; what the child could not read surfaces as the
+/// reader's own error at the object concerned (`HDF5Finding`), naming the original file.
+///
+/// The copy lives in `$TMPDIR` (else /tmp) and is unlinked as soon as it is open. It costs one
+/// read and one write of the file's data (about 0.1 s per 100 MB in the page cache).
+public enum ForeignFile {
+    /// Caps on the child's CPU and wall-clock seconds (nil: `HDF5Probe.Limits.forFile`, 10 CPU s
+    /// plus 1 per 32 MiB, wall clock 4x). The fuzz target sets them below libFuzzer's -timeout.
+    public static var maxCPUSeconds: Int?
+    public static var maxWallSeconds: Double?
+    /// Tests only: off shows the child containing a file that really crashes libhdf5.
+    static var checkGlobalHeaps = true
+    /// `CKPT_NO_ISOLATION=1` parses the original in-process (debugging libhdf5 itself).
+    static let disableVariable = "CKPT_NO_ISOLATION"
+    /// Rebuilt copies made by this process so far (tests show a path never makes one).
+    public static var rebuildCount: Int { HDF5Probe.count }
+
+    /// Opens `path` read-only for the reader: the file itself when it carries a ckpt manifest
+    /// that verifies (`manifestVerified`: the caller has run `FileManifest.verify`, which throws
+    /// on a mismatch), else its rebuilt copy.
+    ///
+    /// Throws `HDF5Error` when the file cannot be opened at all (callers word that as before),
+    /// `CheckpointError.unreadable` when libhdf5 crashed, hung or ran out of CPU time or memory
+    /// on it in the child, or its global heap is inconsistent, and `CheckpointError.io` when
+    /// the copy cannot be written.
+    public static func open(_ path: String, manifestVerified: Bool) throws -> HDF5File {
+        var manifest = "it has no ckpt manifest"
+        if CheckpointFile.hasManifest(path) {
+            if manifestVerified { return try HDF5File.open(path) }
+            if (try? FileManifest.verify(path)) != nil { return try HDF5File.open(path) }
+            manifest = "its ckpt manifest does not match its bytes"
+        }
+        var st = stat()
+        // Missing, unreadable or not a regular file: HDF5File.open says so without parsing.
+        guard getenv(disableVariable) == nil, access(path, R_OK) == 0, stat(path, &st) == 0,
+              (st.st_mode & S_IFMT) == S_IFREG else { return try HDF5File.open(path) }
+        var limits = HDF5Probe.Limits.forFile(bytes: Int(st.st_size), maxDepth: CheckpointFormat.maxDepth,
+                                              maxObjects: CheckpointFormat.maxObjects)
+        if let c = maxCPUSeconds { limits.cpuSeconds = min(limits.cpuSeconds, c) }
+        if let w = maxWallSeconds { limits.wallSeconds = min(limits.wallSeconds, w) }
+        limits.checkGlobalHeaps = checkGlobalHeaps
+
+        let copy = try temporaryCopy(for: path)
+        defer { unlink(copy) }  // the open copy stays readable until closed
+        let (outcome, findings) = HDF5Probe.rebuild(path, into: copy, limits: limits)
+        switch outcome {
+        case .ok:
+            return try HDF5File.openRebuilt(copy, original: path, findings: findings)
+        case .refused:
+            let f = findings.first { $0.scope == .file }
+                ?? HDF5Finding(scope: .file, path: "/", name: "", operation: "open file", reason: "unreadable")
+            throw f.error(file: path)
+        case .copyFailed:
+            let reason = findings.first { $0.scope == .write }.map { $0.error(file: path).reason } ?? "unknown"
+            throw CheckpointError.io(file: path, operation: "write its isolated copy in \(temporaryDirectory) (set TMPDIR to use another directory)",
+                                     reason: reason)
+        case .unavailable:
+            // fork failed: nothing was learnt, and refusing every foreign file would be worse.
+            return try HDF5File.open(path)
+        case .crashed, .timedOut, .cpuLimit, .memoryLimit, .corruptGlobalHeap:
+            let what = outcome == .corruptGlobalHeap ? "\(outcome.summary) (found by an isolated probe)"
+                                                      : "\(outcome.summary) parsing this file in an isolated probe"
+            throw CheckpointError.unreadable(file: path, path: "/",
+                                             reason: "\(what); \(manifest), so its structure cannot be trusted")
+        }
+    }
+
+    static var temporaryDirectory: String {
+        if let t = getenv("TMPDIR"), t.pointee != 0 { return String(cString: t) }
+        return "/tmp"
+    }
+
+    /// A new empty file for the copy (mode 0600).
+    private static func temporaryCopy(for path: String) throws -> String {
+        var template = Array("\(temporaryDirectory)/ckpt-isolated-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else {
+            throw CheckpointError.io(file: path, operation: "create its isolated copy in \(temporaryDirectory) (set TMPDIR to use another directory)",
+                                     reason: String(cString: strerror(errno)))
+        }
+        close(fd)
+        return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+}
