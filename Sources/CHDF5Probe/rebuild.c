@@ -14,7 +14,8 @@
 //   'L' group path       listing its links failed, or the walk stopped there (depth, budget)
 //   'k' link path        the link or its object could not be inspected (a dangling soft link
 //                        stands in)
-//   'D' dataset path     its data could not be read, or the reader would refuse to read it
+//   'P' dataset path     the reader would refuse to read its data (plausibility rule)
+//   'D' dataset path     reading its data failed
 //   'W' /                writing the copy failed (exit CHILD_COPY_FAILED)
 // A finding is five NUL-terminated fields: scope letter, path, attribute name (or ""),
 // operation, HDF5's innermost error text (or the reader's own reason).
@@ -495,12 +496,12 @@ static void copy_dataset(rebuild *r, hid_t src_group, hid_t dst_group, const cha
     int checks = k == K_VSTRING ? 1 : 2;
     for (int c = k == K_ELEMENT ? 1 : 0; c < checks; c++) {
         if (claims[c] > limit) {
-            notef(r, 'D', path, "", "read dataset", "dataset claims %llu bytes but the file holds only %llu",
+            notef(r, 'P', path, "", "read dataset", "dataset claims %llu bytes but the file holds only %llu",
                   claims[c], (unsigned long long)r->file_size);
             goto done;
         }
     }
-    if (layout == H5D_VIRTUAL) { note(r, 'D', path, "", "read dataset", "virtual datasets are not read"); goto done; }
+    if (layout == H5D_VIRTUAL) { note(r, 'P', path, "", "read dataset", "virtual datasets are not read"); goto done; }
     copy_data(r, dset, out, mtype, space, rank, dims, size, k, path);
 done:
     if (out >= 0) H5Dclose(out);

@@ -76,7 +76,7 @@ public final class HDF5Dataset: HDF5Object {
     /// compact data must fit in the file; filtered (compressed) data may expand, up to 1024x.
     /// Call it before allocating a buffer for `read(into:as:)` (which checks it again).
     public func checkPlausible(byteCount: Int, _ op: String = "read dataset") throws {
-        try file.replay(.data, path)
+        try file.replay(.plausibility, path)
         // A rebuilt copy's data was checked against the original's size and layout already.
         if file.isRebuiltCopy { return }
         let fileSize = try file.size()
@@ -120,6 +120,7 @@ public final class HDF5Dataset: HDF5Object {
         }
         if count == 0 { return }
         try checkPlausible(byteCount: count * type.size, op)
+        try file.replay(.data, path)
         try withTemporaryID({ type.makeTypeID() }, close: H5Tclose, at: location, op) { mtype in
             try location.check(
                 H5Dread(handle.id, mtype, ckpt_H5S_ALL(), ckpt_H5S_ALL(), ckpt_H5P_DEFAULT(), buffer.baseAddress), op)
@@ -154,6 +155,7 @@ public final class HDF5Dataset: HDF5Object {
         guard let shape = try dataspaceShape(space, at: location, op) else { return [] }
         let count = try checkedCount(shape, elementSize: 16, at: location, op)
         try checkPlausible(byteCount: count, op)
+        try file.replay(.data, path)
         switch try storedType() {
         case .variableString:
             return try readVariableStrings(count: count, space: space, at: location, op) { mtype, buf in

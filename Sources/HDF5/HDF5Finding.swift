@@ -16,7 +16,9 @@ public struct HDF5Finding: Equatable, Sendable {
         case links = "L"
         /// `HDF5Group.childKind` (and so `openGroup` / `openDataset`) of the link at `path`.
         case link = "k"
-        /// Reading the data of the dataset at `path` (`HDF5Dataset.checkPlausible`, `read`).
+        /// `HDF5Dataset.checkPlausible` of the dataset at `path` (its size or layout).
+        case plausibility = "P"
+        /// Reading the data of the dataset at `path` (`HDF5Dataset.read`, `readStrings`).
         case data = "D"
         /// Writing the copy failed (`HDF5Probe.Outcome.copyFailed`).
         case write = "W"

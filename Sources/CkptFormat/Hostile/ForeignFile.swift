@@ -28,8 +28,10 @@ public enum ForeignFile {
     static var checkGlobalHeaps = true
     /// `CKPT_NO_ISOLATION=1` parses the original in-process (debugging libhdf5 itself).
     static let disableVariable = "CKPT_NO_ISOLATION"
-    /// Rebuilt copies made by this process so far (tests show a path never makes one).
-    public static var rebuildCount: Int { HDF5Probe.count }
+    /// Tests only, instead of the environment (which processes other tests start inherit):
+    /// parse the original in-process, and put copies in this directory.
+    static var parseInProcess = false
+    static var copyDirectory: String?
 
     /// Opens `path` read-only for the reader: the file itself when it carries a ckpt manifest
     /// that verifies (`manifestVerified`: the caller has run `FileManifest.verify`, which throws
@@ -48,7 +50,7 @@ public enum ForeignFile {
         }
         var st = stat()
         // Missing, unreadable or not a regular file: HDF5File.open says so without parsing.
-        guard getenv(disableVariable) == nil, access(path, R_OK) == 0, stat(path, &st) == 0,
+        guard !parseInProcess, getenv(disableVariable) == nil, access(path, R_OK) == 0, stat(path, &st) == 0,
               (st.st_mode & S_IFMT) == S_IFREG else { return try HDF5File.open(path) }
         var limits = HDF5Probe.Limits.forFile(bytes: Int(st.st_size), maxDepth: CheckpointFormat.maxDepth,
                                               maxObjects: CheckpointFormat.maxObjects)
@@ -82,6 +84,7 @@ public enum ForeignFile {
     }
 
     static var temporaryDirectory: String {
+        if let d = copyDirectory { return d }
         if let t = getenv("TMPDIR"), t.pointee != 0 { return String(cString: t) }
         return "/tmp"
     }

@@ -11,7 +11,7 @@ import Testing
 /// error and this test process lives on: the child's global heap check refuses it, and with
 /// that check off the child crashes on it. Serialized: the tests compare `HDF5Probe.count`,
 /// switch the heap check and set TMPDIR.
-@Suite(.serialized) struct ForeignFileProbeTests {
+@Suite(.serialized) struct ForeignFileTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
     static let crashing = root.appendingPathComponent("fixtures/hostile/vlen_heap_crash.h5").path

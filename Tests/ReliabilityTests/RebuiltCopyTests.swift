@@ -1,0 +1,124 @@
+import Ckpt
+@testable import CkptFormat
+import Foundation
+@testable import HDF5
+import Testing
+
+/// Files without a valid ckpt manifest are parsed only as the copy the isolated child rebuilt
+/// (`ForeignFile.open`): the copy must change nothing the reader can see (values, errors and
+/// the order they surface in, the file named in them) and leave nothing behind.
+/// Part of `ForeignFileTests`, whose serialization these need too (they switch isolation off,
+/// move the copies and count rebuilds).
+extension ForeignFileTests {
+    static let damagedChunk = root.appendingPathComponent("fixtures/hostile/damaged_chunk.h5").path
+    static let damagedLabels = root.appendingPathComponent("fixtures/hostile/damaged_labels.h5").path
+
+    /// `body`'s result with the original parsed in-process (the reference) and through the copy.
+    func bothWays<T>(_ body: () throws -> T) -> (reference: Result<T, Error>, isolated: Result<T, Error>) {
+        ForeignFile.parseInProcess = true
+        let reference = Result { try body() }
+        ForeignFile.parseInProcess = false
+        return (reference, Result { try body() })
+    }
+
+    func describe<T>(_ r: Result<T, Error>) -> String {
+        switch r {
+        case .success(let v): "value \(v)"
+        case .failure(let e): "error \(e)"
+        }
+    }
+
+    func withTemporaryDirectory(_ dir: String, _ body: () throws -> Void) rethrows {
+        ForeignFile.copyDirectory = dir
+        defer { ForeignFile.copyDirectory = nil }
+        try body()
+    }
+
+    @Test func foreignFilesOpenAsACopyAndManifestFilesAsThemselves() throws {
+        let copy = try ForeignFile.open(Self.h5pyCheckpoint, manifestVerified: false)
+        #expect(copy.isRebuiltCopy)
+        #expect(copy.path == Self.h5pyCheckpoint)
+        try copy.close()
+        let dir = makeScratchDirectory()
+        defer { removeDirectory(dir) }
+        let own = try tinyRunCheckpoint(in: dir)
+        let file = try ForeignFile.open(own, manifestVerified: false)
+        #expect(!file.isRebuiltCopy)
+        try file.close()
+    }
+
+    /// A chunk that fails to inflate fails the read of its own dataset, after the datasets
+    /// before it were read, with the original file's name: as a parse of the original does.
+    @Test func aDamagedDatasetFailsWhereTheReaderMeetsIt() {
+        let (reference, isolated) = bothWays { try CheckpointFile.load(Self.damagedChunk, verifyChecksums: false) }
+        guard case .failure(CheckpointError.unreadable(let file, "/model/w", let reason)) = isolated else {
+            Issue.record("expected an error at /model/w, got \(describe(isolated))")
+            return
+        }
+        #expect(file == Self.damagedChunk)
+        #expect(reason.hasPrefix("cannot read dataset: ") && reason.contains("inflate"), "\(reason)")
+        #expect(describe(isolated) == describe(reference))
+    }
+
+    @Test func aDamagedDataFileFailsAtItsLabels() {
+        let (reference, isolated) = bothWays { try DataFile.load(path: Self.damagedLabels) }
+        guard case .failure(CheckpointError.unreadable(_, "/labels", _)) = isolated else {
+            Issue.record("expected unreadable at /labels, got \(describe(isolated))")
+            return
+        }
+        #expect(describe(isolated) == describe(reference))
+    }
+
+    /// The h5py checkpoint loads to the same values either way (h5py's own file, track_order).
+    @Test func aSoundForeignCheckpointLoadsTheSameValues() throws {
+        let (reference, isolated) = bothWays { try CheckpointFile.load(Self.h5pyCheckpoint) }
+        let r = try reference.get(), i = try isolated.get()
+        #expect(r == i)
+        #expect(Array(r.model.keys) == Array(i.model.keys))
+    }
+
+    @Test func noCopyIsLeftBehind() throws {
+        let dir = makeScratchDirectory()
+        defer { removeDirectory(dir) }
+        let junk = dir + "-junk.h5"
+        FileManager.default.createFile(atPath: junk, contents: Data([0x89, 0x48, 0x44, 0x46] + [UInt8](repeating: 7, count: 600)))
+        defer { unlink(junk) }
+        try withTemporaryDirectory(dir) {
+            let before = HDF5Probe.count
+            _ = try CheckpointFile.load(Self.h5pyCheckpoint)
+            _ = try? CheckpointFile.load(Self.damagedChunk, verifyChecksums: false)
+            _ = try? CheckpointFile.load(Self.crashing)
+            _ = try? CheckpointFile.load(junk)
+            #expect(HDF5Probe.count == before + 4)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == [])
+    }
+
+    @Test func anUnwritableTemporaryDirectoryIsAClearError() {
+        withTemporaryDirectory("/nonexistent-ckpt-tmp") {
+            do {
+                _ = try CheckpointFile.load(Self.h5pyCheckpoint)
+                Issue.record("loaded without a place for the copy")
+            } catch CheckpointError.io(let file, let operation, let reason) {
+                #expect(file == Self.h5pyCheckpoint)
+                #expect(operation.contains("/nonexistent-ckpt-tmp") && operation.contains("TMPDIR"), "\(operation)")
+                #expect(reason.contains("No such file"), "\(reason)")
+            } catch {
+                Issue.record("expected CheckpointError.io, got \(error)")
+            }
+        }
+    }
+
+    /// The child's records: five NUL-terminated fields each; unknown scopes and a torn tail
+    /// (a child killed mid-write) are dropped, never misread.
+    @Test func findingsParseAndReplayWithTheirOperation() {
+        let bytes = Array("a\0/model\0lr\0read attribute\0bad type\0k\0/model/x\0\0open\0gone\0?\0/\0\0op\0r\0L\0/tor".utf8)
+        let findings = bytes.withUnsafeBytes { HDF5Finding.parse($0) }
+        #expect(findings == [
+            HDF5Finding(scope: .attribute, path: "/model", name: "lr", operation: "read attribute", reason: "bad type"),
+            HDF5Finding(scope: .link, path: "/model/x", operation: "open", reason: "gone"),
+        ])
+        let e = findings[0].error(file: "f.h5")
+        #expect(e.description == "f.h5: /model: cannot read attribute 'lr': bad type")
+    }
+}
