@@ -11,7 +11,8 @@ import Testing
 /// `CKPT_NO_ISOLATION=1` (the reference: the original parsed in-process, no probe) must equal
 /// its outcome without it: the same values bit for bit, in the same order, or the same error
 /// in the same words (naming the original file, not a copy). Serialized: it sets and unsets
-/// an environment variable of this process.
+/// an environment variable of this process. `CKPT_FOREIGN_SUMMARY=1` prints every file's
+/// reference outcomes (to see what the corpus exercises); silent otherwise.
 @Suite(.serialized) struct ForeignEquivalenceTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
@@ -75,7 +76,7 @@ import Testing
             for name in files {
                 let o = Self.outcomes(Self.directory + "/" + name, isolated: false)
                 print(name)
-                for (i, l) in Self.loaders.enumerated() { print("  \(l.name): \(o[i].loaded ? "ok " + String(o[i].text.prefix(200)) : o[i].text)") }
+                for (i, l) in Self.loaders.enumerated() { print("  \(l.name): \(o[i].loaded ? "ok " + o[i].text : o[i].text)") }
             }
         }
     }
