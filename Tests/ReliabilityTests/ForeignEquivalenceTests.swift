@@ -10,13 +10,21 @@ import Testing
 /// made by `fixtures/make_foreign_fixtures.py`), each public loader's outcome with
 /// `CKPT_NO_ISOLATION=1` (the reference: the original parsed in-process, no probe) must equal
 /// its outcome without it: the same values bit for bit, in the same order, or the same error
-/// in the same words (naming the original file, not a copy). Serialized: it sets and unsets
-/// an environment variable of this process. `CKPT_FOREIGN_SUMMARY=1` prints every file's
-/// reference outcomes (to see what the corpus exercises); silent otherwise.
+/// in the same words (naming the original file, not a copy).
+///
+/// The reference runs in a child process (this test binary again, running only
+/// `writeReferenceOutcomes` with `CKPT_NO_ISOLATION=1` in its environment), not via `setenv`
+/// here: suites run in parallel in one process, and while the variable was set here other
+/// suites' loads of crashing fixtures (fixtures/hostile) would parse in-process and kill the
+/// run, and the `ckpt` processes they spawn would inherit it. `CKPT_FOREIGN_SUMMARY=1` prints
+/// every file's reference outcomes (to see what the corpus exercises); silent otherwise.
 @Suite(.serialized) struct ForeignEquivalenceTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("fixtures/foreign").path
+    /// Set only in the child: where `writeReferenceOutcomes` writes its JSON.
+    static let referenceOutput = "CKPT_FOREIGN_REFERENCE_OUTPUT"
+    static let environment = ProcessInfo.processInfo.environment
 
     static var corpus: [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
@@ -37,46 +45,95 @@ import Testing
         ("ModelWeights.load", { "model " + describe(try ModelWeights.load($0)) }),
     ]
 
-    static func outcome(_ run: (String) throws -> String, _ path: String) -> (loaded: Bool, text: String) {
-        do {
-            return (true, try run(path))
-        } catch {
-            return (false, "error \(type(of: error)): \(error)")
+    struct Outcome: Codable, Equatable {
+        var loaded: Bool
+        var text: String
+    }
+
+    /// Every loader's outcome on every corpus file, in this process as its environment stands.
+    static func outcomes() -> [String: [Outcome]] {
+        var out: [String: [Outcome]] = [:]
+        for name in corpus {
+            out[name] = loaders.map { loader in
+                do {
+                    return Outcome(loaded: true, text: try loader.run(directory + "/" + name))
+                } catch {
+                    return Outcome(loaded: false, text: "error \(type(of: error)): \(error)")
+                }
+            }
+        }
+        return out
+    }
+
+    /// The child's half: runs only when the parent test asked for it.
+    @Test(.enabled(if: environment[referenceOutput] != nil, "run by everyLoaderSeesTheSameOutcome... in a child process"))
+    func writeReferenceOutcomes() throws {
+        #expect(Self.environment["CKPT_NO_ISOLATION"] == "1")
+        let data = try JSONEncoder().encode(Self.outcomes())
+        try data.write(to: URL(fileURLWithPath: Self.environment[Self.referenceOutput]!))
+    }
+
+    /// The reference outcomes, from this test binary run again with `CKPT_NO_ISOLATION=1`.
+    static func referenceOutcomes() throws -> [String: [Outcome]] {
+        let output = NSTemporaryDirectory() + "ckpt-foreign-reference-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        child.arguments = ["--testing-library", "swift-testing", "--filter", "ForeignEquivalenceTests/writeReferenceOutcomes"]
+        var env = environment
+        env["CKPT_NO_ISOLATION"] = "1"
+        env[referenceOutput] = output
+        child.environment = env
+        child.standardOutput = FileHandle.nullDevice
+        child.standardError = FileHandle.nullDevice
+        try child.run()
+        child.waitUntilExit()
+        guard child.terminationReason == .exit, child.terminationStatus == 0,
+              let data = FileManager.default.contents(atPath: output) else {
+            throw ReferenceUnavailable(reason: "\(child.terminationReason == .exit ? "exit status" : "signal") \(child.terminationStatus)")
+        }
+        return try JSONDecoder().decode([String: [Outcome]].self, from: data)
+    }
+
+    struct ReferenceUnavailable: Error, CustomStringConvertible {
+        var reason: String
+        var description: String {
+            "the reference run (this test binary with CKPT_NO_ISOLATION=1, filter writeReferenceOutcomes) failed: \(reason)"
         }
     }
 
-    static func outcomes(_ path: String, isolated: Bool) -> [(loaded: Bool, text: String)] {
-        if isolated { unsetenv("CKPT_NO_ISOLATION") } else { setenv("CKPT_NO_ISOLATION", "1", 1) }
-        defer { unsetenv("CKPT_NO_ISOLATION") }
-        return loaders.map { outcome($0.run, path) }
-    }
-
-    @Test func everyLoaderSeesTheSameOutcomeWithAndWithoutIsolation() {
+    /// Skipped where this process itself runs unisolated: the comparison would be vacuous.
+    @Test(.enabled(if: environment[referenceOutput] == nil && environment["CKPT_NO_ISOLATION"] == nil,
+                   "CKPT_NO_ISOLATION is set: both sides would parse in-process"))
+    func everyLoaderSeesTheSameOutcomeWithAndWithoutIsolation() throws {
         let files = Self.corpus
+        let reference = try Self.referenceOutcomes()
+        let isolated = Self.outcomes()
+        #expect(reference.keys.sorted() == files)
         var loadedFiles = 0
         var loadedByLoader = [Int](repeating: 0, count: Self.loaders.count)
         var errors = 0
         for name in files {
-            let path = Self.directory + "/" + name
-            let reference = Self.outcomes(path, isolated: false)
-            let isolated = Self.outcomes(path, isolated: true)
+            guard let ref = reference[name], let iso = isolated[name] else { continue }
             for (i, loader) in Self.loaders.enumerated() {
-                #expect(isolated[i].text == reference[i].text, "\(name), \(loader.name): isolated vs in-process")
-                if reference[i].loaded { loadedByLoader[i] += 1 } else { errors += 1 }
+                #expect(iso[i].text == ref[i].text, "\(name), \(loader.name): isolated vs in-process")
+                if ref[i].loaded { loadedByLoader[i] += 1 } else { errors += 1 }
             }
-            if reference.contains(where: \.loaded) { loadedFiles += 1 }
+            if ref.contains(where: \.loaded) { loadedFiles += 1 }
         }
         // Not vacuous: a varied corpus, many files that load and many that are refused.
         #expect(files.count >= 25, "only \(files.count) files in \(Self.directory)")
         #expect(loadedFiles >= 8, "only \(loadedFiles) files load through some loader")
         #expect(loadedByLoader.allSatisfy { $0 >= 2 }, "loads per loader: \(loadedByLoader)")
         #expect(errors >= 25, "only \(errors) refusals")
-        if ProcessInfo.processInfo.environment["CKPT_FOREIGN_SUMMARY"] != nil {
+        if Self.environment["CKPT_FOREIGN_SUMMARY"] != nil {
             print("\(files.count) files, \(loadedFiles) load somewhere; per loader \(zip(Self.loaders.map(\.name), loadedByLoader).map { "\($0): \($1)" })")
             for name in files {
-                let o = Self.outcomes(Self.directory + "/" + name, isolated: false)
                 print(name)
-                for (i, l) in Self.loaders.enumerated() { print("  \(l.name): \(o[i].loaded ? "ok " + o[i].text : o[i].text)") }
+                for (i, l) in Self.loaders.enumerated() {
+                    let o = reference[name]![i]
+                    print("  \(l.name): \(o.loaded ? "ok " : "")\(o.text)")
+                }
             }
         }
     }
