@@ -12,18 +12,20 @@ import Testing
 /// its outcome without it: the same values bit for bit, in the same order, or the same error
 /// in the same words (naming the original file, not a copy).
 ///
-/// The reference runs in a child process (this test binary again, running only
-/// `writeReferenceOutcomes` with `CKPT_NO_ISOLATION=1` in its environment), not via `setenv`
+/// Both sides run in child processes (this test binary again, running only `writeOutcomes`,
+/// once with `CKPT_NO_ISOLATION=1` in its environment and once without), not via `setenv`
 /// here: suites run in parallel in one process, and while the variable was set here other
 /// suites' loads of crashing fixtures (fixtures/hostile) would parse in-process and kill the
-/// run, and the `ckpt` processes they spawn would inherit it. `CKPT_FOREIGN_SUMMARY=1` prints
-/// every file's reference outcomes (to see what the corpus exercises); silent otherwise.
+/// run, and the `ckpt` processes they spawn would inherit it; and the hundreds of isolated
+/// loads would move `HDF5Probe.count` under ForeignFileProbeTests and fork while other tests
+/// hold HDF5 files open. `CKPT_FOREIGN_SUMMARY=1` prints every file's reference outcomes (to
+/// see what the corpus exercises); silent otherwise.
 @Suite(.serialized) struct ForeignEquivalenceTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("fixtures/foreign").path
-    /// Set only in the child: where `writeReferenceOutcomes` writes its JSON.
-    static let referenceOutput = "CKPT_FOREIGN_REFERENCE_OUTPUT"
+    /// Set only in a child: where `writeOutcomes` writes its JSON.
+    static let outputVariable = "CKPT_FOREIGN_OUTCOMES_OUTPUT"
     static let environment = ProcessInfo.processInfo.environment
 
     static var corpus: [String] {
@@ -65,24 +67,29 @@ import Testing
         return out
     }
 
-    /// The child's half: runs only when the parent test asked for it.
-    @Test(.enabled(if: environment[referenceOutput] != nil, "run by everyLoaderSeesTheSameOutcome... in a child process"))
-    func writeReferenceOutcomes() throws {
-        #expect(Self.environment["CKPT_NO_ISOLATION"] == "1")
-        let data = try JSONEncoder().encode(Self.outcomes())
-        try data.write(to: URL(fileURLWithPath: Self.environment[Self.referenceOutput]!))
+    /// What a child writes: whether it ran unisolated, and every outcome by file name.
+    struct Report: Codable {
+        var noIsolation: Bool
+        var outcomes: [String: [Outcome]]
     }
 
-    /// The reference outcomes, from this test binary run again with `CKPT_NO_ISOLATION=1`.
-    static func referenceOutcomes() throws -> [String: [Outcome]] {
-        let output = NSTemporaryDirectory() + "ckpt-foreign-reference-\(UUID().uuidString).json"
+    /// The child's half: runs only when the parent test asked for it.
+    @Test(.enabled(if: environment[outputVariable] != nil, "run by everyLoaderSeesTheSameOutcome... in child processes"))
+    func writeOutcomes() throws {
+        let report = Report(noIsolation: getenv("CKPT_NO_ISOLATION") != nil, outcomes: Self.outcomes())
+        try JSONEncoder().encode(report).write(to: URL(fileURLWithPath: Self.environment[Self.outputVariable]!))
+    }
+
+    /// Every outcome, from this test binary run again with or without `CKPT_NO_ISOLATION=1`.
+    static func childOutcomes(noIsolation: Bool) throws -> [String: [Outcome]] {
+        let output = NSTemporaryDirectory() + "ckpt-foreign-outcomes-\(UUID().uuidString).json"
         defer { try? FileManager.default.removeItem(atPath: output) }
         let child = Process()
         child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        child.arguments = ["--testing-library", "swift-testing", "--filter", "ForeignEquivalenceTests/writeReferenceOutcomes"]
+        child.arguments = ["--testing-library", "swift-testing", "--filter", "ForeignEquivalenceTests/writeOutcomes"]
         var env = environment
-        env["CKPT_NO_ISOLATION"] = "1"
-        env[referenceOutput] = output
+        env["CKPT_NO_ISOLATION"] = noIsolation ? "1" : nil
+        env[outputVariable] = output
         child.environment = env
         child.standardOutput = FileHandle.nullDevice
         child.standardError = FileHandle.nullDevice
@@ -90,26 +97,31 @@ import Testing
         child.waitUntilExit()
         guard child.terminationReason == .exit, child.terminationStatus == 0,
               let data = FileManager.default.contents(atPath: output) else {
-            throw ReferenceUnavailable(reason: "\(child.terminationReason == .exit ? "exit status" : "signal") \(child.terminationStatus)")
+            throw ChildFailed(noIsolation: noIsolation,
+                              reason: "\(child.terminationReason == .exit ? "exit status" : "signal") \(child.terminationStatus)")
         }
-        return try JSONDecoder().decode([String: [Outcome]].self, from: data)
+        let report = try JSONDecoder().decode(Report.self, from: data)
+        guard report.noIsolation == noIsolation else {
+            throw ChildFailed(noIsolation: noIsolation, reason: "CKPT_NO_ISOLATION was \(report.noIsolation ? "set" : "unset") in it")
+        }
+        return report.outcomes
     }
 
-    struct ReferenceUnavailable: Error, CustomStringConvertible {
+    struct ChildFailed: Error, CustomStringConvertible {
+        var noIsolation: Bool
         var reason: String
         var description: String {
-            "the reference run (this test binary with CKPT_NO_ISOLATION=1, filter writeReferenceOutcomes) failed: \(reason)"
+            "the run of this test binary (filter writeOutcomes\(noIsolation ? ", CKPT_NO_ISOLATION=1" : "")) failed: \(reason)"
         }
     }
 
-    /// Skipped where this process itself runs unisolated: the comparison would be vacuous.
-    @Test(.enabled(if: environment[referenceOutput] == nil && environment["CKPT_NO_ISOLATION"] == nil,
-                   "CKPT_NO_ISOLATION is set: both sides would parse in-process"))
+    /// (Not run inside the children: there it would spawn children of its own.)
+    @Test(.enabled(if: environment[outputVariable] == nil, "in a child of this test"))
     func everyLoaderSeesTheSameOutcomeWithAndWithoutIsolation() throws {
         let files = Self.corpus
-        let reference = try Self.referenceOutcomes()
-        let isolated = Self.outcomes()
-        #expect(reference.keys.sorted() == files)
+        let reference = try Self.childOutcomes(noIsolation: true)
+        let isolated = try Self.childOutcomes(noIsolation: false)
+        #expect(reference.keys.sorted() == files && isolated.keys.sorted() == files)
         var loadedFiles = 0
         var loadedByLoader = [Int](repeating: 0, count: Self.loaders.count)
         var errors = 0
