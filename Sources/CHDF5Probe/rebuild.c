@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 // The Swift layer's own type constructors (f16, numpy bool, strings) and error text.
 #include "../CHDF5/shim.h"
@@ -46,6 +47,8 @@ typedef struct {
     char *findings;
     size_t findings_size;
     int findings_fd;
+    char *original;                      // absolute path of the file read, for external storage
+    unsigned long long original_size;    // its size on disk
 } rebuild;
 
 // Set when libhdf5 reports that it could not allocate memory (the child's RLIMIT_DATA).
@@ -294,8 +297,9 @@ static void placeholder_attribute(hid_t dst, const char *name) {
 
 // HDF5Object.readAttribute of `name`, written to `dst` in the reader's memory type.
 static void copy_attribute(rebuild *r, hid_t src, hid_t dst, const char *path, const char *name) {
-    hid_t attr = H5Aopen(src, name, H5P_DEFAULT), space = -1, ftype = -1, mtype = -1, dspace = -1, out = -1;
+    // Property lists first: every API call clears the error stack that `note` reads.
     hid_t acpl = utf8_list(H5P_ATTRIBUTE_CREATE);
+    hid_t attr = H5Aopen(src, name, H5P_DEFAULT), space = -1, ftype = -1, mtype = -1, dspace = -1, out = -1;
     void *buf = NULL;
     int rank = 0;
     hsize_t dims[32];
@@ -442,6 +446,26 @@ static void copy_data(rebuild *r, hid_t src, hid_t dst, hid_t mtype, hid_t fspac
     H5Sclose(dspace);
 }
 
+// Large plain data need not pass through the copy: a contiguous, unfiltered dataset whose
+// stored type is byte for byte the reader's memory type, and whose bytes lie inside the file,
+// becomes a dataset of the copy with external storage (HDF5's external file list) pointing at
+// those bytes in the original. The caller's read is then a plain read of data bytes, with
+// offsets the child wrote, and no untrusted metadata involved; checksums cover the bytes as
+// before. 1 when `out_dcpl` now says so.
+static int raw_in_place(rebuild *r, hid_t dset, hid_t dcpl, hid_t ftype, hid_t mtype, kind k, long long n,
+                        size_t size, hid_t out_dcpl) {
+    if (!r->original || k != K_ELEMENT || mtype < 0 || n <= 0) return 0;
+    if (H5Pget_layout(dcpl) != H5D_CONTIGUOUS || H5Pget_nfilters(dcpl) != 0 || H5Pget_external_count(dcpl) != 0) return 0;
+    if (H5Tequal(ftype, mtype) <= 0) return 0;
+    unsigned long long bytes;
+    if (__builtin_mul_overflow((unsigned long long)n, (unsigned long long)size, &bytes)) return 0;
+    haddr_t offset = H5Dget_offset(dset);
+    if (offset == HADDR_UNDEF || H5Dget_storage_size(dset) != bytes) return 0;
+    if (offset > r->original_size || bytes > r->original_size - offset || offset > (haddr_t)INT64_MAX) return 0;
+    if (bytes < r->limits->slice_bytes) return 0;  // small data is cheaper to copy than to open a file for
+    return H5Pset_external(out_dcpl, r->original, (off_t)offset, (hsize_t)bytes) >= 0;
+}
+
 static void placeholder_link(hid_t dst, const char *name) {
     hid_t lcpl = utf8_list(H5P_LINK_CREATE);
     H5Lcreate_soft("/.ckpt: unreadable in the original file", dst, name, lcpl, H5P_DEFAULT);
@@ -451,8 +475,10 @@ static void placeholder_link(hid_t dst, const char *name) {
 // HDF5Dataset as the reader reads it (checkPlausible, then the data in the memory type),
 // re-created in `dst` as a contiguous dataset of that memory type.
 static void copy_dataset(rebuild *r, hid_t src_group, hid_t dst_group, const char *name, const char *path) {
+    // Property lists first: every API call clears the error stack that `note` reads.
+    hid_t lcpl = utf8_list(H5P_LINK_CREATE);
     hid_t dset = H5Dopen2(src_group, name, H5P_DEFAULT), space = -1, ftype = -1, dcpl = -1, mtype = -1;
-    hid_t dspace = -1, out_dcpl = -1, lcpl = utf8_list(H5P_LINK_CREATE), out = -1, type = -1;
+    hid_t dspace = -1, out_dcpl = -1, out = -1, type = -1;
     int rank = 0;
     hsize_t dims[32];
     kind k = K_OTHER;
@@ -478,6 +504,7 @@ static void copy_dataset(rebuild *r, hid_t src_group, hid_t dst_group, const cha
     H5Pset_attr_creation_order(out_dcpl, order_flags(dcpl, 0));
     // Allocated when written, no fill pass (HDF5 requires fill values for variable-length types).
     if (k != K_VSTRING && H5Tdetect_class(type, H5T_VLEN) <= 0) H5Pset_fill_time(out_dcpl, H5D_FILL_TIME_NEVER);
+    int external = raw_in_place(r, dset, dcpl, ftype, mtype, k, n, size, out_dcpl);
     if ((out = H5Dcreate2(dst_group, name, type, dspace, lcpl, out_dcpl, H5P_DEFAULT)) < 0) {
         note(r, 'k', path, "", "open dataset", mtype < 0 ? "a dataset of a type libhdf5 cannot re-create" : NULL);
         placeholder_link(dst_group, name);
@@ -502,7 +529,7 @@ static void copy_dataset(rebuild *r, hid_t src_group, hid_t dst_group, const cha
         }
     }
     if (layout == H5D_VIRTUAL) { note(r, 'P', path, "", "read dataset", "virtual datasets are not read"); goto done; }
-    copy_data(r, dset, out, mtype, space, rank, dims, size, k, path);
+    if (!external) copy_data(r, dset, out, mtype, space, rank, dims, size, k, path);
 done:
     if (out >= 0) H5Dclose(out);
     if (type >= 0) H5Tclose(type);
@@ -542,8 +569,9 @@ static void copy_link(rebuild *r, hid_t src, hid_t dst, const char *group_path, 
     if (!path) finish(r, CHILD_OUT_OF_MEMORY);
     hid_t lcpl = utf8_list(H5P_LINK_CREATE);
     H5L_info_t li;
-    if (H5Lexists(src, name, H5P_DEFAULT) <= 0 || H5Lget_info(src, name, &li, H5P_DEFAULT) < 0) {
-        note(r, 'k', path, "", "get link info", NULL);
+    htri_t exists = H5Lexists(src, name, H5P_DEFAULT);
+    if (exists <= 0 || H5Lget_info(src, name, &li, H5P_DEFAULT) < 0) {
+        note(r, 'k', path, "", exists == 0 ? "open" : "get link info", exists == 0 ? "no such object" : NULL);
         placeholder_link(dst, name);
         goto done;
     }
@@ -664,6 +692,11 @@ void ckpt_rebuild_child(const char *path, const char *copy_path, const ckpt_prob
         finish(&r, CHILD_REFUSED);
     }
     if (H5Fget_filesize(file, &r.file_size) < 0) r.file_size = 0;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+        r.original = realpath(path, NULL);
+        r.original_size = (unsigned long long)st.st_size;
+    }
     hid_t root_cpl = H5Gget_create_plist(root), fcpl = H5Pcreate(H5P_FILE_CREATE);
     H5Pset_link_creation_order(fcpl, order_flags(root_cpl, 1));
     H5Pset_attr_creation_order(fcpl, order_flags(root_cpl, 0));
