@@ -17,7 +17,7 @@ import Testing
 /// here: suites run in parallel in one process, and while the variable was set here other
 /// suites' loads of crashing fixtures (fixtures/hostile) would parse in-process and kill the
 /// run, and the `ckpt` processes they spawn would inherit it; and the hundreds of isolated
-/// loads would move `HDF5Probe.count` under ForeignFileProbeTests and fork while other tests
+/// loads would move `HDF5Probe.count` under ForeignFileTests and fork while other tests
 /// hold HDF5 files open. `CKPT_FOREIGN_SUMMARY=1` prints every file's reference outcomes (to
 /// see what the corpus exercises); silent otherwise.
 @Suite(.serialized) struct ForeignEquivalenceTests {
