@@ -101,6 +101,15 @@ static void child_setup(const ckpt_probe_limits *limits) {
         }
     }
     limit_data(limits->extra_data_bytes);
+    if (limits->max_copy_bytes > 0) {
+        signal(SIGXFSZ, SIG_IGN);  // the write fails with EFBIG instead of killing the child
+        struct rlimit fsize;
+        if (getrlimit(RLIMIT_FSIZE, &fsize) == 0 &&
+            (fsize.rlim_max == RLIM_INFINITY || fsize.rlim_max >= (rlim_t)limits->max_copy_bytes)) {
+            fsize.rlim_cur = (rlim_t)limits->max_copy_bytes;
+            setrlimit(RLIMIT_FSIZE, &fsize);
+        }
+    }
 }
 
 typedef struct {

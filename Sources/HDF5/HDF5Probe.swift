@@ -38,9 +38,12 @@ public enum HDF5Probe {
         /// Check every global heap collection's layout before the walk (`.corruptGlobalHeap`);
         /// off only to show that a file really crashes libhdf5.
         public var checkGlobalHeaps: Bool
+        /// The largest copy the child may write (0: no limit); past it `.copyFailed`.
+        public var maxCopyBytes: Int
 
         public init(wallSeconds: Double, cpuSeconds: Int, extraDataBytes: Int, maxDepth: Int, maxObjects: Int,
-                    sliceBytes: Int = 4 << 20, checkGlobalHeaps: Bool = true) {
+                    sliceBytes: Int = 4 << 20, checkGlobalHeaps: Bool = true, maxCopyBytes: Int = 0) {
+            self.maxCopyBytes = maxCopyBytes
             self.wallSeconds = wallSeconds
             self.cpuSeconds = cpuSeconds
             self.extraDataBytes = extraDataBytes
@@ -51,12 +54,15 @@ public enum HDF5Probe {
         }
 
         /// 10 CPU seconds plus 1 per 32 MiB of file, wall clock 4x that (a loaded machine),
-        /// 1 GiB of memory plus 4x the file: an honest file never comes near; a file that
-        /// makes the library loop or allocate without end is stopped.
+        /// 1 GiB of memory plus 4x the file, a copy of 1 GiB plus 1024x the file (the reader's
+        /// own limit for one compressed dataset): an honest file never comes near; a file that
+        /// makes the library loop, allocate or write without end is stopped.
         public static func forFile(bytes: Int, maxDepth: Int = 64, maxObjects: Int = 2_000_000) -> Limits {
             let cpu = 10 + bytes / (32 << 20)
+            let (scaled, overflow) = bytes.multipliedReportingOverflow(by: 1024)
             return Limits(wallSeconds: Double(4 * cpu), cpuSeconds: cpu, extraDataBytes: (1 << 30) + 4 * bytes,
-                          maxDepth: maxDepth, maxObjects: maxObjects)
+                          maxDepth: maxDepth, maxObjects: maxObjects,
+                          maxCopyBytes: overflow ? Int.max : scaled.addingReportingOverflow(1 << 30).partialValue)
         }
     }
 
@@ -119,7 +125,8 @@ public enum HDF5Probe {
         var l = ckpt_probe_limits(
             wall_seconds: limits.wallSeconds, cpu_seconds: limits.cpuSeconds, extra_data_bytes: Int64(limits.extraDataBytes),
             max_depth: Int32(clamping: limits.maxDepth), max_objects: Int64(limits.maxObjects),
-            slice_bytes: max(64, limits.sliceBytes), check_global_heaps: limits.checkGlobalHeaps ? 1 : 0)
+            slice_bytes: max(64, limits.sliceBytes), check_global_heaps: limits.checkGlobalHeaps ? 1 : 0,
+            max_copy_bytes: Int64(clamping: limits.maxCopyBytes))
         var r = ckpt_probe_result()
         ckpt_h5_probe(path, copyPath, &l, &r)
         defer { ckpt_h5_probe_free(&r) }

@@ -138,6 +138,28 @@ extension ForeignFileTests {
         }
     }
 
+    /// A copy that cannot be written (here: past its size cap, as on a full disk) is an I/O
+    /// error about the temporary directory, not a verdict on the file, and leaves nothing.
+    @Test func aCopyThatCannotBeWrittenIsAnIOError() throws {
+        let dir = makeScratchDirectory()
+        defer { removeDirectory(dir) }
+        ForeignFile.maxCopyBytes = 4096
+        defer { ForeignFile.maxCopyBytes = nil }
+        try withTemporaryDirectory(dir) {
+            do {
+                _ = try CheckpointFile.load(Self.h5pyCheckpoint)
+                Issue.record("loaded with no room for the copy")
+            } catch CheckpointError.io(let file, let operation, let reason) {
+                #expect(file == Self.h5pyCheckpoint)
+                #expect(operation.contains("write its isolated copy in \(dir)"), "\(operation)")
+                #expect(reason.contains("File too large"), "\(reason)")
+            } catch {
+                Issue.record("expected CheckpointError.io, got \(error)")
+            }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == [])
+    }
+
     /// The child's records: five NUL-terminated fields each; unknown scopes and a torn tail
     /// (a child killed mid-write) are dropped, never misread.
     @Test func findingsParseAndReplayWithTheirOperation() {

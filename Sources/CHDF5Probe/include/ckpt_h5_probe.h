@@ -52,6 +52,9 @@ typedef struct {
     /// Check global heap collections before the walk (CKPT_PROBE_CORRUPT_HEAP); 0 only to
     /// show that a file really crashes libhdf5.
     int check_global_heaps;
+    /// Largest copy the child may write (RLIMIT_FSIZE; 0: none): past it the write fails and
+    /// the probe ends CKPT_PROBE_COPY_FAILED ("File too large").
+    long long max_copy_bytes;
 } ckpt_probe_limits;
 
 typedef struct {

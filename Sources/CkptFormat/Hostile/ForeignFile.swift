@@ -26,6 +26,8 @@ public enum ForeignFile {
     public static var maxWallSeconds: Double?
     /// Tests only: off shows the child containing a file that really crashes libhdf5.
     static var checkGlobalHeaps = true
+    /// Tests only: a smaller cap on the copy (`HDF5Probe.Limits.maxCopyBytes`).
+    static var maxCopyBytes: Int?
     /// `CKPT_NO_ISOLATION=1` parses the original in-process (debugging libhdf5 itself).
     static let disableVariable = "CKPT_NO_ISOLATION"
     /// Tests only, instead of the environment (which processes other tests start inherit):
@@ -57,6 +59,7 @@ public enum ForeignFile {
         if let c = maxCPUSeconds { limits.cpuSeconds = min(limits.cpuSeconds, c) }
         if let w = maxWallSeconds { limits.wallSeconds = min(limits.wallSeconds, w) }
         limits.checkGlobalHeaps = checkGlobalHeaps
+        if let m = maxCopyBytes { limits.maxCopyBytes = m }
 
         let copy = try temporaryCopy(for: path)
         defer { unlink(copy) }  // the open copy stays readable until closed
