@@ -15,7 +15,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
     case missing(file: String, path: String)
     /// Present but wrong: type, shape, size, nesting, or disagreement between related objects.
     case malformed(file: String, path: String, reason: String)
-    /// A tensor's bytes do not hash to its `checksum` attribute (corruption).
+    /// A tensor's bytes do not hash to its `checksum` attribute (corruption); at path "/", the
+    /// file's metadata (every byte but tensor data) does not hash to its manifest.
     case checksumMismatch(file: String, path: String, expected: String, actual: String)
     /// A tensor dataset without a `checksum` attribute (while verifying).
     case missingChecksum(file: String, path: String)
@@ -52,6 +53,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
             "\(f): format_version \(found) is not supported (this reader supports \(s))"
         case .missing(let f, let p): "\(f): \(p): missing"
         case .malformed(let f, let p, let r): "\(f): \(p): \(r)"
+        case .checksumMismatch(let f, "/", let e, let a):
+            "\(f): /: metadata checksum mismatch (stored \(e), computed \(a)): the file's structure (everything but tensor data) is not what ckpt wrote; it is damaged, or another program changed it"
         case .checksumMismatch(let f, let p, let e, let a):
             "\(f): \(p): checksum mismatch (stored \(e), computed \(a)): the tensor's bytes are corrupt"
         case .missingChecksum(let f, let p): "\(f): \(p): tensor has no checksum attribute"

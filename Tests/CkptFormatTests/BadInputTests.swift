@@ -83,6 +83,23 @@ import Testing
         #expect(loaded.model["layer.weight"] != c.model["layer.weight"])
     }
 
+    /// A flip outside tensor data fails the manifest's metadata hash, and the message says
+    /// so rather than blaming a tensor.
+    @Test func metadataFlipIsReportedAsMetadata() throws {
+        let dir = makeScratchDirectory()
+        defer { removeDirectory(dir) }
+        let p = dir + "/meta.h5"
+        try CheckpointFile.save(sampleCheckpoint(), to: p)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: p))
+        let at = try #require(bytes.range(of: Data("format_version".utf8))).lowerBound
+        bytes[at] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: p))
+        let e = try #require(loadError(p))
+        guard case .checksumMismatch(_, "/", _, _) = e else { Issue.record("got \(e)"); return }
+        #expect(e.description.contains("metadata checksum mismatch") && !e.description.contains("tensor's bytes"),
+                "\(e.description)")
+    }
+
     @Test func randomBitFlipsNeverCrash() throws {
         let dir = makeScratchDirectory()
         defer { removeDirectory(dir) }
