@@ -273,9 +273,19 @@ static unsigned order_flags(hid_t cpl, int links) {
     return r >= 0 && (flags & H5P_CRT_ORDER_TRACKED) ? H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED : 0;
 }
 
-static int over_budget(rebuild *r, long long n) {
-    r->visited += n;
-    return r->visited > r->limits->max_objects;
+// The reader's limits on one listing of `n` names (HDF5File.maxObjectsPerGroup, and the walk's
+// object budget); 0 with a finding when the listing is refused.
+static int admit_listing(rebuild *r, char scope, const char *path, const char *op, unsigned long long n, const char *noun) {
+    if (n > MAX_LINKS) {
+        notef(r, scope, path, "", op, "%llu %s (limit %d)", n, noun, MAX_LINKS);
+        return 0;
+    }
+    r->visited += (long long)n;
+    if (r->visited > r->limits->max_objects) {
+        notef(r, scope, path, "", op, "more than %lld objects", r->limits->max_objects);
+        return 0;
+    }
+    return 1;
 }
 
 static hid_t utf8_list(hid_t cls) {
@@ -363,14 +373,7 @@ static void copy_attributes(rebuild *r, hid_t src, hid_t dst, const char *path, 
     H5O_info_t info;
     if (H5Oget_info2(src, &info, H5O_INFO_NUM_ATTRS) < 0) { note(r, 'A', path, "", "count attributes", NULL); return; }
     if (info.num_attrs == 0) return;
-    if (info.num_attrs > MAX_LINKS) {
-        notef(r, 'A', path, "", "list attributes", "%llu attributes (limit %d)", (unsigned long long)info.num_attrs, MAX_LINKS);
-        return;
-    }
-    if (over_budget(r, (long long)info.num_attrs)) {
-        notef(r, 'A', path, "", "list attributes", "more than %lld objects", r->limits->max_objects);
-        return;
-    }
+    if (!admit_listing(r, 'A', path, "list attributes", info.num_attrs, "attributes")) return;
     name_list names = {.limit = info.num_attrs};
     hsize_t idx = 0;
     if (H5Aiterate2(src, ordered ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME, H5_ITER_INC, &idx, attribute_name_cb, &names) < 0) {
@@ -649,14 +652,7 @@ static void copy_group(rebuild *r, hid_t src, hid_t dst, const char *path, int d
     H5G_info_t gi;
     if (H5Gget_info(src, &gi) < 0) { note(r, 'L', path, "", "get group info", NULL); return; }
     if (gi.nlinks == 0) return;
-    if (gi.nlinks > MAX_LINKS) {
-        notef(r, 'L', path, "", "list group", "%llu links (limit %d)", (unsigned long long)gi.nlinks, MAX_LINKS);
-        return;
-    }
-    if (over_budget(r, (long long)gi.nlinks)) {
-        notef(r, 'L', path, "", "list group", "more than %lld objects", r->limits->max_objects);
-        return;
-    }
+    if (!admit_listing(r, 'L', path, "list group", gi.nlinks, "links")) return;
     hid_t cpl = H5Gget_create_plist(src);
     int ordered = order_flags(cpl, 1) != 0;
     if (cpl >= 0) H5Pclose(cpl);

@@ -101,7 +101,7 @@ public final class HDF5Dataset: HDF5Object {
         }
         if count == 0 { return }
         try withTemporaryID({ type.makeTypeID() }, close: H5Tclose, at: location, op) { mtype in
-            try location.check(
+            _ = try location.check(
                 H5Dwrite(handle.id, mtype, ckpt_H5S_ALL(), ckpt_H5S_ALL(), ckpt_H5P_DEFAULT(), bytes.baseAddress), op)
         }
     }
@@ -122,7 +122,7 @@ public final class HDF5Dataset: HDF5Object {
         try checkPlausible(byteCount: count * type.size, op)
         try file.replay(.data, path)
         try withTemporaryID({ type.makeTypeID() }, close: H5Tclose, at: location, op) { mtype in
-            try location.check(
+            _ = try location.check(
                 H5Dread(handle.id, mtype, ckpt_H5S_ALL(), ckpt_H5S_ALL(), ckpt_H5P_DEFAULT(), buffer.baseAddress), op)
         }
     }

@@ -58,25 +58,23 @@ public final class HDF5File {
 
     /// Opens an existing file read-only. Fails cleanly on non-HDF5 or truncated files.
     public static func open(_ path: String) throws -> HDF5File {
-        HDF5Library.ensure()
-        let loc = HDF5Location(file: path, path: "/")
-        let fapl = try makeAccessList(loc)
-        defer { H5Pclose(fapl) }
-        let id = H5Fopen(path, ckpt_H5F_ACC_RDONLY(), fapl)
-        if id < 0 { throw loc.error("open file") }
-        return HDF5File(path: path, writable: false, id: id)
+        try open(path, as: path, operation: "open file", findings: nil)
     }
 
     /// Opens the copy `HDF5Probe.rebuild` wrote at `copyPath` in place of the file `original`:
     /// errors name `original`, and `findings` replay where the reader meets them.
     public static func openRebuilt(_ copyPath: String, original: String, findings: [HDF5Finding]) throws -> HDF5File {
+        try open(copyPath, as: original, operation: "open isolated copy \(copyPath)", findings: HDF5Findings(findings))
+    }
+
+    private static func open(_ diskPath: String, as path: String, operation: String, findings: HDF5Findings?) throws -> HDF5File {
         HDF5Library.ensure()
-        let loc = HDF5Location(file: original, path: "/")
+        let loc = HDF5Location(file: path, path: "/")
         let fapl = try makeAccessList(loc)
         defer { H5Pclose(fapl) }
-        let id = H5Fopen(copyPath, ckpt_H5F_ACC_RDONLY(), fapl)
-        if id < 0 { throw loc.error("open isolated copy \(copyPath)") }
-        return HDF5File(path: original, writable: false, id: id, findings: HDF5Findings(findings))
+        let id = H5Fopen(diskPath, ckpt_H5F_ACC_RDONLY(), fapl)
+        if id < 0 { throw loc.error(operation) }
+        return HDF5File(path: path, writable: false, id: id, findings: findings)
     }
 
     private static func makeAccessList(_ loc: HDF5Location) throws -> hid_t {
