@@ -48,7 +48,8 @@ typedef struct {
     size_t findings_size;
     int findings_fd;
     char *original;                      // absolute path of the file read, for external storage
-    unsigned long long original_size;    // its size on disk
+    unsigned long long original_size;    // its size on disk, or less: the end of the space
+                                         // HDF5 allocated (a read past it fails in HDF5)
 } rebuild;
 
 // Set when libhdf5 reports that it could not allocate memory (the child's RLIMIT_DATA).
@@ -692,6 +693,15 @@ void ckpt_rebuild_child(const char *path, const char *copy_path, const ckpt_prob
     if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
         r.original = realpath(path, NULL);
         r.original_size = (unsigned long long)st.st_size;
+        haddr_t eoa = HADDR_UNDEF;
+        hsize_t user_block = 0;
+        hid_t file_cpl = H5Fget_create_plist(file);
+        if (H5Fget_eoa(file, &eoa) < 0 || file_cpl < 0 || H5Pget_userblock(file_cpl, &user_block) < 0) {
+            r.original_size = 0;  // unknown: nothing is read in place
+        } else if (eoa + user_block < r.original_size) {
+            r.original_size = eoa + user_block;
+        }
+        if (file_cpl >= 0) H5Pclose(file_cpl);
     }
     hid_t root_cpl = H5Gget_create_plist(root), fcpl = H5Pcreate(H5P_FILE_CREATE);
     H5Pset_link_creation_order(fcpl, order_flags(root_cpl, 1));
