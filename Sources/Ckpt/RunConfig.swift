@@ -70,20 +70,7 @@ public struct RunConfig: Sendable, Equatable {
     public init() {}
 
     /// A config parse or validation error; `key` is the dotted path ("data.batch_size").
-    public struct Error: Swift.Error, CustomStringConvertible, Equatable {
-        public var key: String
-        public var message: String
-        public var file: String?
-        public init(key: String, message: String, file: String? = nil) {
-            self.key = key
-            self.message = message
-            self.file = file
-        }
-        public var description: String {
-            let prefix = file.map { "\($0): " } ?? ""
-            return key.isEmpty ? prefix + message : "\(prefix)\(key): \(message)"
-        }
-    }
+    public typealias Error = StateDictError
 
     /// Parses a run config from JSON text.
     public init(json text: String) throws {
@@ -116,15 +103,15 @@ public struct RunConfig: Sendable, Equatable {
     /// Parses an already-decoded JSON value (a dict).
     public init(value: StateValue) throws {
         guard let root = value.dictValue else {
-            throw Error(key: "", message: "a run config is a JSON object, found \(Self.show(value))")
+            throw Error(key: "", message: "a run config is a JSON object, found \(value.shortDescription)")
         }
-        let r = Reader(root, path: "")
+        let r = StateDictReader(root)
         try r.allow(["model", "data", "optimizer", "scheduler", "epochs", "seed", "checkpoint", "log_every"])
         if let m = try r.dict("model") {
             try m.allow(["type", "sizes"])
             model.type = try m.choice("type", default: ModelType.lenet)
             if model.type == .mlp {
-                if let sizes = try m.positiveInts("sizes") {
+                if let sizes = try m.ints("sizes", in: 1...Int64(Int32.max), expected: "a positive integer") {
                     guard sizes.count >= 2 else {
                         throw m.error("sizes", "expected at least two sizes (inputs, outputs), found \(sizes.count)")
                     }
@@ -150,7 +137,7 @@ public struct RunConfig: Sendable, Equatable {
             }
             data.root = try d.string("root") ?? data.root
             data.path = try d.string("path")
-            data.testPath = try d.optionalString("test_path")
+            data.testPath = try d.string("test_path", nullable: true)
             if data.dataset == .hdf5, data.path == nil {
                 throw d.error("path", "required with \"dataset\": \"hdf5\" (an HDF5 file with /images and /labels)")
             }
@@ -158,7 +145,7 @@ public struct RunConfig: Sendable, Equatable {
             data.testSize = try d.nonNegativeInt("test_size") ?? data.testSize
             data.batchSize = try d.positiveInt("batch_size") ?? data.batchSize
             data.shuffle = try d.bool("shuffle") ?? data.shuffle
-            data.limit = try d.optionalPositiveInt("limit")
+            data.limit = try d.positiveInt("limit", nullable: true)
         }
         if r.has("optimizer") {
             guard let o = try r.dict("optimizer") else {
@@ -183,7 +170,7 @@ public struct RunConfig: Sendable, Equatable {
                 if type == "ExponentialLR", section["gamma"] == nil { section["gamma"] = Self.seedScheduler["gamma"] }
                 if let interval = section["interval"] {
                     guard let text = interval.stringValue, text == "epoch" || text == "step" else {
-                        throw s.error("interval", "expected \"epoch\" or \"step\", found \(Self.show(interval))")
+                        throw s.error("interval", "expected \"epoch\" or \"step\", found \(interval.shortDescription)")
                     }
                 }
                 if let metric = section.removeValue(forKey: "metric") {
@@ -191,7 +178,7 @@ public struct RunConfig: Sendable, Equatable {
                         throw s.error("metric", "only used with \"type\": \"ReduceLROnPlateau\"")
                     }
                     guard let text = metric.stringValue, let m = PlateauMetric(rawValue: text) else {
-                        throw s.error("metric", "expected \"test_loss\" or \"train_loss\", found \(Self.show(metric))")
+                        throw s.error("metric", "expected \"test_loss\" or \"train_loss\", found \(metric.shortDescription)")
                     }
                     plateauMetric = m
                 }
@@ -203,16 +190,16 @@ public struct RunConfig: Sendable, Equatable {
         epochs = try r.positiveInt("epochs") ?? epochs
         if r.has("seed") {
             guard case .int(let s) = r.dict["seed"]!, s >= 0 else {
-                throw r.error("seed", "expected a non-negative integer, found \(Self.show(r.dict["seed"]!))")
+                throw r.error("seed", "expected a non-negative integer, found \(r.dict["seed"]!.shortDescription)")
             }
             seed = UInt64(s)
         }
         if let c = try r.dict("checkpoint") {
             try c.allow(["every_epochs", "every_steps"])
-            if c.has("every_epochs") { checkpoint.everyEpochs = try c.optionalPositiveInt("every_epochs") }
-            checkpoint.everySteps = try c.optionalPositiveInt("every_steps")
+            if c.has("every_epochs") { checkpoint.everyEpochs = try c.positiveInt("every_epochs", nullable: true) }
+            checkpoint.everySteps = try c.positiveInt("every_steps", nullable: true)
         }
-        logEvery = try r.optionalPositiveInt("log_every")
+        logEvery = try r.positiveInt("log_every", nullable: true)
     }
 
     /// The scheduler's `interval`: `"step"` steps it after every optimizer step, `"epoch"` (the
@@ -268,107 +255,9 @@ public struct RunConfig: Sendable, Equatable {
     /// `json` as indented JSON text.
     public var jsonText: String { JSON.string(.dict(json), pretty: true) }
 
-    static func show(_ v: StateValue) -> String {
-        switch v {
-        case .none: "null"
-        case .list, .tuple: "a list"
-        case .dict: "an object"
-        default: JSON.string(v)
-        }
-    }
-
     static func prepending(_ key: String, _ value: StateValue, to dict: StateDict) -> StateDict {
         var out: StateDict = [key: value]
         for (k, v) in dict { out[k] = v }
         return out
-    }
-}
-
-/// Typed reads from one config object, with errors naming the dotted key path.
-private struct Reader {
-    let dict: StateDict
-    let path: String
-
-    init(_ dict: StateDict, path: String) {
-        self.dict = dict
-        self.path = path
-    }
-
-    func key(_ k: String) -> String { path.isEmpty ? k : "\(path).\(k)" }
-    func error(_ k: String, _ message: String) -> RunConfig.Error { RunConfig.Error(key: key(k), message: message) }
-    func has(_ k: String) -> Bool { dict[k] != nil }
-
-    func allow(_ keys: Set<String>) throws {
-        for k in dict.keys where !keys.contains(k) {
-            throw RunConfig.Error(key: key(k), message: "unknown key (expected one of: \(keys.sorted().joined(separator: ", ")))")
-        }
-    }
-
-    /// A nested object; nil when absent or null.
-    func dict(_ k: String) throws -> Reader? {
-        guard let v = dict[k], !v.isNone else { return nil }
-        guard let d = v.dictValue else { throw error(k, "expected an object, found \(RunConfig.show(v))") }
-        return Reader(d, path: key(k))
-    }
-
-    func string(_ k: String) throws -> String? {
-        guard let v = dict[k] else { return nil }
-        guard let s = v.stringValue else { throw error(k, "expected a string, found \(RunConfig.show(v))") }
-        return s
-    }
-
-    func optionalString(_ k: String) throws -> String? {
-        guard let v = dict[k], !v.isNone else { return nil }
-        return try string(k)
-    }
-
-    func bool(_ k: String) throws -> Bool? {
-        guard let v = dict[k] else { return nil }
-        guard let b = v.boolValue else { throw error(k, "expected true or false, found \(RunConfig.show(v))") }
-        return b
-    }
-
-    func positiveInt(_ k: String) throws -> Int? {
-        guard let v = dict[k] else { return nil }
-        guard case .int(let i) = v, i > 0, i <= Int64(Int32.max) else {
-            throw error(k, "expected a positive integer, found \(RunConfig.show(v))")
-        }
-        return Int(i)
-    }
-
-    func nonNegativeInt(_ k: String) throws -> Int? {
-        guard let v = dict[k] else { return nil }
-        guard case .int(let i) = v, i >= 0, i <= Int64(Int32.max) else {
-            throw error(k, "expected a non-negative integer, found \(RunConfig.show(v))")
-        }
-        return Int(i)
-    }
-
-    func optionalPositiveInt(_ k: String) throws -> Int? {
-        guard let v = dict[k], !v.isNone else { return nil }
-        guard case .int(let i) = v, i > 0, i <= Int64(Int32.max) else {
-            throw error(k, "expected a positive integer or null, found \(RunConfig.show(v))")
-        }
-        return Int(i)
-    }
-
-    func positiveInts(_ k: String) throws -> [Int]? {
-        guard let v = dict[k] else { return nil }
-        guard let items = v.arrayValue else { throw error(k, "expected a list of positive integers, found \(RunConfig.show(v))") }
-        return try items.enumerated().map { i, item in
-            guard case .int(let n) = item, n > 0, n <= Int64(Int32.max) else {
-                throw error("\(k)[\(i)]", "expected a positive integer, found \(RunConfig.show(item))")
-            }
-            return Int(n)
-        }
-    }
-
-    func choice<T: RawRepresentable & CaseIterable>(_ k: String, default value: T) throws -> T where T.RawValue == String {
-        guard let v = dict[k] else { return value }
-        guard let s = v.stringValue, let c = T(rawValue: s) else {
-            let names = T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
-            throw error(k, "expected one of \(names), found \(RunConfig.show(v))")
-        }
-        return c
     }
 }

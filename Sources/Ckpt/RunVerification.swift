@@ -3,7 +3,8 @@
 /// Compares, in this order, and stops at the first difference: the lr history step by step
 /// (each group's double, bit for bit), every model tensor, every optimizer tensor and
 /// hyperparameter, then the scheduler state, all bitwise (`-0.0 != 0.0`, NaN equals NaN with
-/// the same bits). Creation facts and the config text are not compared.
+/// the same bits). Creation facts and the config text are not compared. The comparison is
+/// `ckpt diff`'s engine with `Tolerance.bitwise`; this type only orders and words its result.
 public struct RunVerification: Sendable, Equatable {
     /// The first difference found, nil when everything matched.
     public var divergence: String?
@@ -30,103 +31,75 @@ public struct RunVerification: Sendable, Equatable {
         return "lr sequence identical for \(lrSteps) steps; \(modelTensors) model tensors and \(optimizerTensors) optimizer tensors bit-identical; scheduler state identical"
     }
 
-    /// Compares `run` (the resumed one) against `reference`.
+    /// The sections compared, in this order, after the lr history.
+    static let sections = ["model", "optimizer", "scheduler"]
+
+    /// Compares `run` (the resumed one) against `reference` with the diff engine
+    /// (`CheckpointDiff`, bitwise), and reports its first difference in the order above.
     public static func compare(_ run: Checkpoint, reference: Checkpoint) -> RunVerification {
+        let diff = CheckpointDiff(run, reference, options: DiffOptions(
+            tolerance: .bitwise, exclude: ["metadata", "rng", "progress/loss", "progress/epoch", "progress/global_step", "progress/batch"]))
         var v = RunVerification(divergence: nil, lrSteps: 0, modelTensors: 0, optimizerTensors: 0)
+        v.modelTensors = diff.tensors.filter { $0.path.hasPrefix("model/") }.count
+        v.optimizerTensors = diff.tensors.filter { $0.path.hasPrefix("optimizer/") }.count
         // 1. lr history, step by step.
-        let lr = lrRows(run.progress), ref = lrRows(reference.progress)
-        let common = min(lr.count, ref.count)
-        for k in 0..<common {
-            let groups = max(lr[k].count, ref[k].count)
-            for g in 0..<groups {
-                let a = g < lr[k].count ? lr[k][g] : nil, b = g < ref[k].count ? ref[k][g] : nil
-                if a?.bitPattern != b?.bitPattern {
-                    v.lrDivergence = LRDivergence(step: k, group: g, value: a, reference: b)
-                    v.divergence = "lr differs at step \(k), group \(g): \(show(a)) here, \(show(b)) in the reference"
-                    v.lrSteps = k
-                    return v
-                }
+        if let lr = diff.histories.first(where: { $0.path == "progress/lr" }) {
+            let common = min(lr.stepsA, lr.stepsB)
+            if let f = lr.first, f.step <= common {
+                let k = f.step - 1
+                v.lrDivergence = LRDivergence(step: k, group: f.group, value: f.a, reference: f.b)
+                v.divergence = "lr differs at step \(k), group \(f.group): \(show(f.a)) here, \(show(f.b)) in the reference"
+                v.lrSteps = k
+                return v
+            }
+            v.lrSteps = common
+            if lr.stepsA != lr.stepsB {
+                v.divergence = "lr sequence identical for \(common) steps, but this run has \(lr.stepsA) steps and the reference \(lr.stepsB)"
+                return v
+            }
+            if lr.groupsA != lr.groupsB {
+                v.divergence = "lr history has \(lr.groupsA) param groups here, \(lr.groupsB) in the reference"
+                return v
             }
         }
-        v.lrSteps = common
-        if lr.count != ref.count {
-            v.divergence = "lr sequence identical for \(common) steps, but this run has \(lr.count) steps and the reference \(ref.count)"
+        // 2.-4. model, optimizer, scheduler: the first difference of each, in walk order.
+        for section in sections {
+            let prefix = section + "/"
+            let tensor = diff.tensors.first { $0.isDifference && $0.path.hasPrefix(prefix) }
+            let value = diff.values.first { $0.differs && $0.path.hasPrefix(prefix) }
+            switch (tensor, value) {
+            case (let t?, let x?) where t.ordinal < x.ordinal: v.divergence = describe(t)
+            case (let t?, nil): v.divergence = describe(t)
+            case (_, let x?): v.divergence = describe(x)
+            case (nil, nil): continue
+            }
             return v
-        }
-        // 2. model tensors.
-        if let d = compareTree(run.model, reference.model, path: "model", tensors: &v.modelTensors) {
-            v.divergence = d
-            return v
-        }
-        // 3. optimizer tensors and hyperparameters.
-        if let d = compareTree(run.optimizer ?? [:], reference.optimizer ?? [:], path: "optimizer", tensors: &v.optimizerTensors) {
-            v.divergence = d
-            return v
-        }
-        // 4. scheduler state.
-        var ignored = 0
-        switch (run.scheduler, reference.scheduler) {
-        case (nil, nil): break
-        case (let a?, let b?):
-            if let d = compareTree(a, b, path: "scheduler", tensors: &ignored) { v.divergence = d }
-        case (nil, _?): v.divergence = "scheduler: none here, one in the reference"
-        case (_?, nil): v.divergence = "scheduler: one here, none in the reference"
         }
         return v
     }
 
     static func show(_ d: Double?) -> String { d.map { JSON.number($0) } ?? "nothing" }
 
-    static func lrRows(_ progress: StateDict?) -> [[Double]] {
-        guard let t = progress?["lr"]?.tensorValue, case .float64(let a) = t.storage, t.shape.count == 2 else { return [] }
-        let g = t.shape[1]
-        return (0..<t.shape[0]).map { Array(a[($0 * g)..<(($0 + 1) * g)]) }
-    }
-
-    /// The first bitwise difference between two trees, as "path: what differs"; counts tensors.
-    static func compareTree(_ a: StateDict, _ b: StateDict, path: String, tensors: inout Int) -> String? {
-        for key in b.keys where a[key] == nil { return "\(path)/\(key): only in the reference" }
-        for (key, x) in a {
-            guard let y = b[key] else { return "\(path)/\(key): not in the reference" }
-            if let d = compareValue(x, y, path: "\(path)/\(key)", tensors: &tensors) { return d }
-        }
-        return nil
-    }
-
-    static func compareValue(_ x: StateValue, _ y: StateValue, path: String, tensors: inout Int) -> String? {
-        switch (x, y) {
-        case (.dict(let a), .dict(let b)):
-            return compareTree(a, b, path: path, tensors: &tensors)
-        case (.list(let a), .list(let b)), (.tuple(let a), .tuple(let b)):
-            guard a.count == b.count else { return "\(path): \(a.count) items here, \(b.count) in the reference" }
-            for i in a.indices {
-                if let d = compareValue(a[i], b[i], path: "\(path)[\(i)]", tensors: &tensors) { return d }
-            }
-            return nil
-        case (.tensor(let a), .tensor(let b)):
-            tensors += 1
-            guard a.dtype == b.dtype, a.shape == b.shape else {
-                return "\(path): \(a.dtype.rawValue) \(a.shape) here, \(b.dtype.rawValue) \(b.shape) in the reference"
-            }
-            if a.bitwiseEqual(b) { return nil }
-            return "\(path): " + describeTensorDifference(a, b)
-        default:
-            if x.bitwiseEqual(y) { return nil }
-            return "\(path): \(JSON.string(x)) here, \(JSON.string(y)) in the reference"
+    static func describe(_ e: CheckpointDiff.ValueEntry) -> String {
+        switch (e.a, e.b) {
+        case (nil, _): "\(e.path): only in the reference"
+        case (_, nil): "\(e.path): not in the reference"
+        case (let a?, let b?): "\(e.path): \(JSON.string(a)) here, \(JSON.string(b)) in the reference"
         }
     }
 
-    /// Counts and magnitudes from the diff engine (`TensorComparison`, the one `ckpt diff` uses).
-    static func describeTensorDifference(_ a: TensorData, _ b: TensorData) -> String {
-        guard let d = TensorComparison.compare(a, b), d.differing > 0 else {
+    /// A differing tensor, with counts and magnitudes from the diff engine.
+    static func describe(_ e: CheckpointDiff.TensorEntry) -> String {
+        guard let a = e.a else { return "\(e.path): only in the reference" }
+        guard let b = e.b else { return "\(e.path): not in the reference" }
+        guard a == b else {
+            return "\(e.path): \(a.dtype.rawValue) \(a.shape) here, \(b.dtype.rawValue) \(b.shape) in the reference"
+        }
+        guard let d = e.difference, let f = d.first else {
             // Equal values with different bits: -0.0 against 0.0, or NaNs with other payloads.
-            return "bits differ but values compare equal (signed zeros or NaN payloads)"
+            return "\(e.path): bits differ but values compare equal (signed zeros or NaN payloads)"
         }
-        var text = "\(d.differing) of \(d.count) elements differ"
-        if let f = d.first {
-            text += " (first at flat index \(f.index): \(JSON.number(f.a)) here, \(JSON.number(f.b)) in the reference; max abs difference \(JSON.number(d.maxAbs)))"
-        }
-        return text
+        return "\(e.path): \(d.differing) of \(d.count) elements differ (first at flat index \(f.index): \(JSON.number(f.a)) here, \(JSON.number(f.b)) in the reference; max abs difference \(JSON.number(d.maxAbs)))"
     }
 
     /// The verdict as JSON: `{"identical": bool, "lr_steps": n, "model_tensors": n,

@@ -83,19 +83,20 @@ struct PlotHistory {
     var steps: Int
 
     init(checkpoint: Checkpoint, file: String) throws {
-        guard let p = checkpoint.progress, let lrTensor = p["lr"]?.tensorValue, lrTensor.shape.count == 2 else {
+        guard let p = checkpoint.progress else {
             throw CLIError.file(file, path: "/progress/lr", "no lr history to plot (a checkpoint written by 'ckpt train' holds one)")
         }
-        let steps = lrTensor.shape[0], groups = lrTensor.shape[1]
-        guard groups > 0 else {
-            throw CLIError.file(file, path: "/progress/lr", "shape \(lrTensor.shape) has no param group column")
+        let progress: RunProgress
+        do {
+            progress = try RunProgress(stateDict: p)
+        } catch let e as StateDictError {
+            throw CLIError.file(file, path: "/" + e.key, e.message)
         }
-        guard steps > 0 else {
+        guard let groups = progress.groups, groups > 0 else {
             throw CLIError.file(file, path: "/progress/lr", "the history is empty (no optimizer step taken yet)")
         }
-        let values = lrTensor.doubleElements
-        lr = (0..<groups).map { g in (0..<steps).map { values[$0 * groups + g] } }
-        loss = p["loss"]?.tensorValue?.doubleElements ?? []
-        self.steps = steps
+        lr = (0..<groups).map { g in progress.lrHistory.map { $0[g] } }
+        loss = progress.lossHistory.map(Double.init)
+        steps = progress.globalStep
     }
 }

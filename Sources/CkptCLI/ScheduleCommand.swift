@@ -138,6 +138,8 @@ enum ScheduleRunner {
             scheduler = try makeScheduler(config: schedValue, optimizer: optimizer)?.scheduler
         } catch let e as SchedulerError {
             throw Failure(message: e.message)
+        } catch let e as StateDictError {
+            throw Failure(message: e.description)
         }
         if scheduler is ReduceLROnPlateau {
             guard let metrics else { throw Failure(message: "metrics: missing (ReduceLROnPlateau needs one metric per step)") }

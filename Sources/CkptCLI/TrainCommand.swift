@@ -59,8 +59,11 @@ struct TrainCommand: ParsableCommand {
             let run: Run
             do {
                 run = try Run(config: cfg)
-            } catch let e where config != nil && (e is OptimizerError || e is SchedulerError || e is RunError) {
+            } catch var e as StateDictError where config != nil && e.file == nil {
                 // The optimizer and scheduler sections are checked while building: name the file too.
+                e.file = config
+                throw e
+            } catch let e where config != nil && (e is OptimizerError || e is SchedulerError || e is RunError) {
                 if case RunError.file = e { throw e }
                 throw RunError.file(config!, String(describing: e))
             }

@@ -122,15 +122,7 @@ public struct VerifyCommand: ParsableCommand {
 
     /// Every tensor the file holds (each carries a checksum the loader verified).
     static func tensorCount(_ c: Checkpoint) -> Int {
-        func count(_ v: StateValue) -> Int {
-            switch v {
-            case .tensor: 1
-            case .dict(let d): d.reduce(0) { $0 + count($1.value) }
-            case .list(let a), .tuple(let a): a.reduce(0) { $0 + count($1) }
-            default: 0
-            }
-        }
-        return [c.model, c.optimizer, c.scheduler, c.progress, c.rng].compactMap { $0 }.reduce(0) { $0 + count(.dict($1)) }
+        [c.model, c.optimizer, c.scheduler, c.progress, c.rng].compactMap { $0 }.reduce(0) { $0 + $1.tensorCount }
     }
 
     private func json(_ outcomes: [Outcome]) -> StateValue {

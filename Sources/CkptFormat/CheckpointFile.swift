@@ -85,7 +85,7 @@ public enum CheckpointFile {
     private static func write(_ c: Checkpoint, toNewFile tmp: String, reportingAs path: String) throws {
         let writer = StateWriter(file: path)
         let sections = [c.model, c.optimizer, c.scheduler, c.progress, c.rng].compactMap { $0 }
-        let userBlock = FileManifest.userBlockSize(forTensorCount: sections.reduce(0) { $0 + tensorCount($1) })
+        let userBlock = FileManifest.userBlockSize(forTensorCount: sections.reduce(0) { $0 + $1.tensorCount })
         let file: HDF5File
         do { file = try HDF5File.create(tmp, userBlockSize: userBlock) } catch let e as HDF5Error {
             throw CheckpointError.io(file: path, operation: "create \(tmp)", reason: e.reason)
@@ -117,19 +117,6 @@ public enum CheckpointFile {
         } catch {
             try? file.close()
             throw error
-        }
-    }
-
-    private static func tensorCount(_ d: StateDict) -> Int {
-        d.reduce(0) { $0 + tensorCount($1.value) }
-    }
-
-    private static func tensorCount(_ v: StateValue) -> Int {
-        switch v {
-        case .tensor: 1
-        case .list(let a), .tuple(let a): a.reduce(0) { $0 + tensorCount($1) }
-        case .dict(let d): tensorCount(d)
-        default: 0
         }
     }
 

@@ -8,7 +8,7 @@ struct CheckpointValidator {
     func validate(_ c: Checkpoint) throws {
         if let o = c.optimizer { try validateOptimizer(o) }
         if let s = c.scheduler { try requireType(s, "/scheduler") }
-        if let p = c.progress { try validateProgress(p) }
+        if let p = c.progress { try validateProgress(p, groups: c.optimizer?["param_groups"]?.arrayValue?.count) }
     }
 
     private func fail(_ path: String, _ reason: String) -> CheckpointError {
@@ -57,30 +57,12 @@ struct CheckpointValidator {
         }
     }
 
-    private func validateProgress(_ p: StateDict) throws {
-        var steps: Int64?
-        for key in ["epoch", "global_step", "batch"] {
-            guard let v = p[key] else { continue }
-            guard case .int(let i) = v, i >= 0 else {
-                throw fail("/progress/\(key)", "expected a non-negative int, found \(v)")
-            }
-            if key == "global_step" { steps = i }
-        }
-        if let lr = p["lr"] {
-            guard let t = lr.tensorValue, t.dtype == .float64, t.shape.count == 2 else {
-                throw fail("/progress/lr", "expected a float64 [global_step, groups] tensor, found \(lr.kindName)")
-            }
-            if let steps, Int64(t.shape[0]) != steps {
-                throw fail("/progress/lr", "has \(t.shape[0]) rows but global_step is \(steps)")
-            }
-        }
-        if let loss = p["loss"] {
-            guard let t = loss.tensorValue, t.shape.count == 1 else {
-                throw fail("/progress/loss", "expected a 1-D tensor, found \(loss.kindName)")
-            }
-            if let steps, Int64(t.shape[0]) != steps {
-                throw fail("/progress/loss", "has \(t.shape[0]) entries but global_step is \(steps)")
-            }
+    /// `/progress` through its one parser, `RunProgress`.
+    private func validateProgress(_ p: StateDict, groups: Int?) throws {
+        do {
+            _ = try RunProgress(stateDict: p, groups: groups)
+        } catch let e as StateDictError {
+            throw fail("/" + e.key, e.message)
         }
     }
 }

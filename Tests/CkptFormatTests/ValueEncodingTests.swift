@@ -72,7 +72,10 @@ import Testing
         defer { removeDirectory(dir) }
         let path = dir + "/all.h5"
         let dict = StateDict(Self.values.reversed())
-        let c = Checkpoint(model: ["w.x.y": .tensor(.scalar(1)), "ü.weight": .tensor(.scalar(2))], progress: dict, rng: dict)
+        // /progress must parse as a run's progress (RunProgress checks it at load); its extra keys are free.
+        var progress: StateDict = ["epoch": 0, "global_step": 0]
+        for (k, v) in dict { progress[k] = v }
+        let c = Checkpoint(model: ["w.x.y": .tensor(.scalar(1)), "ü.weight": .tensor(.scalar(2))], progress: progress, rng: dict)
         try CheckpointFile.save(c, to: path)
         let back = try CheckpointFile.load(path)
         #expect(sameCheckpoint(c, back))

@@ -70,7 +70,9 @@ import Testing
         }
         var bad = step.stateDict()
         bad["last_epoch"] = .double(3)
-        #expect(throws: SchedulerError.self) { try step.loadStateDict(bad) }
+        #expect(throws: StateDictError(key: "scheduler/last_epoch", message: "expected an int, found 3.0")) {
+            try step.loadStateDict(bad)
+        }
     }
 
     @Test func loadingNeverChangesAnLR() throws {

@@ -180,33 +180,44 @@ struct CheckpointReport {
         return lines
     }
 
+    /// `/progress` as its one parser (`RunProgress`) reads it; a section it refuses is shown
+    /// raw under the parser's error, so a damaged file can still be looked at.
     func progress() -> Part? {
         guard let p = checkpoint.progress else { return nil }
+        let known = ["epoch", "global_step", "batch", "lr", "loss"]
         var json = StateDict()
-        var head = "progress:"
-        for key in ["epoch", "global_step", "batch"] {
-            guard let v = p[key] else { continue }
-            json[key] = v
-            head += (head.hasSuffix(":") ? " " : ", ") + key.replacingUnderscores + " " + Format.value(v)
-        }
-        var lines = [head]
-        if let lr = p["lr"]?.tensorValue {
-            let steps = lr.shape.first ?? 0, groups = lr.shape.count == 2 ? lr.shape[1] : 1
-            let values = lr.doubleElements
-            var series: [StateValue] = []
-            for g in 0..<groups {
-                let column = stride(from: g, to: values.count, by: max(groups, 1)).map { values[$0] }
-                series.append(seriesJSON(column))
-                lines.append(chartLine(groups == 1 ? "lr" : "lr[\(g)]", column))
+        var lines: [String]
+        do {
+            let run = try RunProgress(stateDict: p, groups: checkpoint.optimizer?["param_groups"]?.arrayValue?.count)
+            var head = "progress: epoch \(run.epoch), global step \(run.globalStep)"
+            json["epoch"] = .int(Int64(run.epoch))
+            json["global_step"] = .int(Int64(run.globalStep))
+            if p["batch"] != nil {
+                head += ", batch \(run.batch)"
+                json["batch"] = .int(Int64(run.batch))
             }
-            json["lr"] = .dict(["steps": .int(Int64(steps)), "groups": .int(Int64(groups)), "per_group": .list(series)])
+            lines = [head]
+            let groups = run.groups ?? 0
+            if p["lr"] != nil {
+                var series: [StateValue] = []
+                for g in 0..<groups {
+                    let column = run.lrHistory.map { $0[g] }
+                    series.append(seriesJSON(column))
+                    lines.append(chartLine(groups == 1 ? "lr" : "lr[\(g)]", column))
+                }
+                json["lr"] = .dict(["steps": .int(Int64(run.globalStep)), "groups": .int(Int64(groups)), "per_group": .list(series)])
+            }
+            if p["loss"] != nil {
+                let values = run.lossHistory.map(Double.init)
+                json["loss"] = seriesJSON(values)
+                lines.append(chartLine("loss", values))
+            }
+        } catch {
+            json["error"] = .string("\(error)")
+            lines = ["progress: unreadable (\(error))"]
+            for key in known { if let v = p[key] { json[key] = v.jsonSummary; lines.append("  \(key) \(Format.value(v))") } }
         }
-        if let loss = p["loss"]?.tensorValue {
-            let values = loss.doubleElements
-            json["loss"] = seriesJSON(values)
-            lines.append(chartLine("loss", values))
-        }
-        for (key, value) in p where !["epoch", "global_step", "batch", "lr", "loss"].contains(key) {
+        for (key, value) in p where !known.contains(key) {
             json[key] = value.jsonSummary
             lines.append("  \(key) \(Format.value(value))")
         }

@@ -77,13 +77,9 @@ enum Format {
 extension StateValue {
     /// A JSON-friendly copy: tensors become `{dtype, shape}` summaries (no data).
     var jsonSummary: StateValue {
-        switch self {
-        case .tensor(let t):
+        mapValues { v in
+            guard case .tensor(let t) = v else { return v }
             return .dict(["dtype": .string(t.dtype.rawValue), "shape": .list(t.shape.map { .int(Int64($0)) })])
-        case .list(let a): return .list(a.map(\.jsonSummary))
-        case .tuple(let a): return .tuple(a.map(\.jsonSummary))
-        case .dict(let d): return .dict(StateDict(d.map { ($0.key, $0.value.jsonSummary) }))
-        default: return self
         }
     }
 }

@@ -51,6 +51,9 @@ public struct CheckpointDiff: Sendable {
         /// The first differing element of each side, exactly as stored (`.int` for integer
         /// dtypes, whose values a double could round; `.double` for floats; `.bool`).
         public var firstElements: (a: StateValue, b: StateValue)?
+        /// Position in the walk (tensors, values and histories share one count), so a caller
+        /// can find the first difference of a section in key order.
+        public var ordinal = 0
 
         public static func == (l: Self, r: Self) -> Bool {
             l.path == r.path && l.a == r.a && l.b == r.b && l.difference == r.difference
@@ -79,6 +82,8 @@ public struct CheckpointDiff: Sendable {
         public var a: StateValue?
         public var b: StateValue?
         public var differs: Bool
+        /// Position in the walk, as `TensorEntry.ordinal`.
+        public var ordinal = 0
     }
 
     /// `progress/lr` (`[steps, groups]`) or `progress/loss` (`[steps]`) compared step by step.
@@ -95,6 +100,8 @@ public struct CheckpointDiff: Sendable {
         /// The first difference: `step` is 1-based (the optimizer step that used the value,
         /// row `step - 1`); values are `nil` past the end of the shorter history.
         public var first: FirstDifference?
+        /// Position in the walk, as `TensorEntry.ordinal`.
+        public var ordinal = 0
 
         public struct FirstDifference: Sendable, Equatable {
             public var step: Int
@@ -112,6 +119,8 @@ public struct CheckpointDiff: Sendable {
     public var histories: [HistoryEntry] = []
     /// `created_at` and `created_by` of both sides: shown, never a difference.
     public var creation: [ValueEntry] = []
+    /// Entries made so far: the next entry's `ordinal`.
+    private var walked = 0
 
     /// The number of differences: tensors, values and histories that differ.
     public var differenceCount: Int {
@@ -171,7 +180,10 @@ public struct CheckpointDiff: Sendable {
             let y = rest.1.removeValue(forKey: key)?.tensorValue
             guard !options.excludes(path), x != nil || y != nil else { continue }
             if let x, let y, x.shape.count == y.shape.count, x.shape.count <= 2 {
-                histories.append(Self.compareHistory(x, y, path: path, tolerance: options.tolerance))
+                var entry = Self.compareHistory(x, y, path: path, tolerance: options.tolerance)
+                entry.ordinal = walked
+                walked += 1
+                histories.append(entry)
             } else {
                 compareTensor(x, y, path: path)
             }
@@ -215,8 +227,14 @@ public struct CheckpointDiff: Sendable {
 
     private mutating func compareTensor(_ a: TensorData?, _ b: TensorData?, path: String) {
         var entry = TensorEntry(path: path, a: a.map(TensorSummary.init), b: b.map(TensorSummary.init))
+        entry.ordinal = walked
+        walked += 1
         if let a, let b {
             entry.difference = TensorComparison.compare(a, b, tolerance: options.tolerance)
+            if options.tolerance.bitwise, entry.difference?.isClose == true, a.dtype != b.dtype || !a.bitwiseEqual(b) {
+                // Equal values, other bits (signed zeros, NaN payloads) or another dtype.
+                entry.difference?.differing = 1
+            }
             if let i = entry.difference?.first?.index { entry.firstElements = (a.element(at: i), b.element(at: i)) }
         }
         tensors.append(entry)
@@ -225,7 +243,8 @@ public struct CheckpointDiff: Sendable {
     private mutating func compareValue(_ a: StateValue?, _ b: StateValue?, path: String) {
         let differs: Bool
         if let a, let b { differs = !Self.valuesClose(a, b, options.tolerance) } else { differs = true }
-        values.append(ValueEntry(path: path, a: a, b: b, differs: differs))
+        values.append(ValueEntry(path: path, a: a, b: b, differs: differs, ordinal: walked))
+        walked += 1
     }
 
     /// Non-tensor values: same kind and structure, numbers close under `tolerance` (ints and
@@ -239,6 +258,7 @@ public struct CheckpointDiff: Sendable {
         case (.dict(let x), .dict(let y)):
             return x.keys == y.keys && zip(x.keys, y.keys).allSatisfy { valuesClose(x[$0]!, y[$1]!, t) }
         case (.tensor(let x), .tensor(let y)):
+            if t.bitwise { return x.bitwiseEqual(y) }
             return x.dtype == y.dtype && (TensorComparison.compare(x, y, tolerance: t)?.isClose ?? false)
         default: return a == b
         }

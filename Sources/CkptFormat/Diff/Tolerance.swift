@@ -7,20 +7,32 @@
 public struct Tolerance: Sendable, Equatable {
     public var atol: Double
     public var rtol: Double
+    /// Compare bit patterns, not values: `-0.0 != 0.0`, NaNs equal only with the same bits.
+    /// What `resume --verify` means by bit-identical.
+    public var bitwise: Bool
 
     public init(atol: Double = 0, rtol: Double = 0) {
         self.atol = atol
         self.rtol = rtol
+        self.bitwise = false
     }
 
     /// Exact comparison by value.
     public static let exact = Tolerance()
+
+    /// Exact comparison of bits.
+    public static let bitwise: Tolerance = {
+        var t = Tolerance()
+        t.bitwise = true
+        return t
+    }()
 
     public var isExact: Bool { atol == 0 && rtol == 0 }
 
     /// Whether `a` is close to the reference `b`, as `numpy.isclose(a, b, equal_nan=True)`.
     @inline(__always)
     public func isClose(_ a: Double, _ b: Double) -> Bool {
+        if bitwise { return a.bitPattern == b.bitPattern }
         if a == b { return true }
         if a.isNaN || b.isNaN { return a.isNaN && b.isNaN }
         if a.isInfinite || b.isInfinite { return false }

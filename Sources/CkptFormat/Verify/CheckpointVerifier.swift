@@ -202,48 +202,15 @@ public enum CheckpointVerifier {
             }
         }
 
+        /// `/progress` through its one parser, `RunProgress`, with the optimizer's group count.
         mutating func progress(groups: [StateValue]?) {
             guard let p = checkpoint.progress else { return }
-            var steps: Int64?
-            for key in ["epoch", "global_step", "batch"] {
-                guard let v = p[key] else {
-                    if key != "batch" { problem("progress", "no \(key)") }
-                    continue
-                }
-                guard case .int(let n) = v, n >= 0 else {
-                    problem("progress", "\(key) is \(show(v)), expected a non-negative int")
-                    continue
-                }
-                if key == "global_step" { steps = n }
-            }
-            if let lr = p["lr"] {
-                if let t = lr.tensorValue {
-                    if t.dtype != .float64 { problem("progress/lr", "dtype \(t.dtype.rawValue), expected float64") }
-                    if t.shape.count != 2 {
-                        problem("progress/lr", "shape \(t.shape), expected [global_step, groups]")
-                    } else {
-                        if let steps, t.shape[0] != steps {
-                            problem("progress/lr", "\(t.shape[0]) steps but global_step is \(steps)")
-                        }
-                        if let groups, t.shape[1] != groups.count {
-                            problem("progress/lr", "\(t.shape[1]) groups but the optimizer has \(groups.count) param groups")
-                        }
-                    }
-                } else {
-                    problem("progress/lr", "is a \(lr.kindName), expected a tensor")
-                }
-            }
-            if let loss = p["loss"] {
-                if let t = loss.tensorValue {
-                    if t.dtype != .float32 { problem("progress/loss", "dtype \(t.dtype.rawValue), expected float32") }
-                    if t.shape.count != 1 {
-                        problem("progress/loss", "shape \(t.shape), expected [global_step]")
-                    } else if let steps, t.shape[0] != steps {
-                        problem("progress/loss", "\(t.shape[0]) steps but global_step is \(steps)")
-                    }
-                } else {
-                    problem("progress/loss", "is a \(loss.kindName), expected a tensor")
-                }
+            do {
+                _ = try RunProgress(stateDict: p, groups: groups?.count)
+            } catch let e as StateDictError {
+                problem(e.key, e.message)
+            } catch {
+                problem("progress", "\(error)")
             }
         }
 

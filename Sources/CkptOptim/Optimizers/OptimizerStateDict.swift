@@ -166,16 +166,9 @@ extension Optimizer {
     }
 
     static func castToFloat32(_ v: StateValue) -> StateValue {
-        switch v {
-        case .tensor(let t) where t.dtype != .float32:
+        v.mapValues { x in
+            guard case .tensor(let t) = x, t.dtype != .float32 else { return x }
             return .tensor(TensorData(shape: t.shape, storage: .float32(t.floatArray())))
-        case .list(let a): return .list(a.map(castToFloat32))
-        case .tuple(let a): return .tuple(a.map(castToFloat32))
-        case .dict(let d):
-            var out = StateDict()
-            for (k, x) in d { out[k] = castToFloat32(x) }
-            return .dict(out)
-        default: return v
         }
     }
 }

@@ -44,7 +44,7 @@ public final class ChainedScheduler: LRScheduler {
     }
 
     public override func loadStateDict(_ state: StateDict) throws {
-        let r = try StateReader(state, expectedType: typeName)
+        let r = try StateDictReader.scheduler(state, expectedType: typeName)
         if let v = try r.doubles("_last_lr") { lastLR = v }
         if let v = try r.int("_step_count") { stepCount = v; initialStepAttrs = true }
         if let v = try r.bool("_is_initial") { isInitial = v }

@@ -35,7 +35,7 @@ public final class ConstantLR: LRScheduler {
         [("factor", factor.stateValue), ("total_iters", .int(Int64(totalIters)))]
     }
 
-    public override func loadOwnState(_ r: StateReader) throws {
+    public override func loadOwnState(_ r: StateDictReader) throws {
         if let v = try r.number("factor") { factor = v }
         if let v = try r.int("total_iters") { totalIters = v }
     }

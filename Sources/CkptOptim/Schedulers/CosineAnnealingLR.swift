@@ -44,7 +44,7 @@ public final class CosineAnnealingLR: LRScheduler {
         [("T_max", .int(Int64(tMax))), ("eta_min", etaMin.stateValue)]
     }
 
-    public override func loadOwnState(_ r: StateReader) throws {
+    public override func loadOwnState(_ r: StateDictReader) throws {
         if let v = try r.int("T_max") { tMax = v }
         if let v = try r.number("eta_min") { etaMin = v }
     }

@@ -62,7 +62,7 @@ public final class CosineAnnealingWarmRestarts: LRScheduler {
          ("eta_min", etaMin.stateValue), ("T_cur", .int(Int64(tCur)))]
     }
 
-    public override func loadOwnState(_ r: StateReader) throws {
+    public override func loadOwnState(_ r: StateDictReader) throws {
         if let v = try r.int("T_0") { t0 = v }
         if let v = try r.int("T_i") { tI = v }
         if let v = try r.int("T_mult") { tMult = v }

@@ -110,7 +110,7 @@ public final class CyclicLR: LRScheduler {
 
     public override func trailingState() -> [(String, StateValue)] { [("_scale_fn_custom", .none)] }
 
-    public override func loadOwnState(_ r: StateReader) throws {
+    public override func loadOwnState(_ r: StateDictReader) throws {
         if let v = try r.doubles("max_lrs") { maxLRs = v }
         if let v = try r.double("total_size") { totalSize = v }
         if let v = try r.double("step_ratio") { stepRatio = v }
@@ -124,7 +124,7 @@ public final class CyclicLR: LRScheduler {
         if let v = try r.bool("use_beta1") { useBeta1 = v }
         if let v = try r.doubles("base_momentums") { baseMomentums = v }
         if let v = try r.doubles("max_momentums") { maxMomentums = v }
-        if let v = r.state["_scale_fn_custom"], !v.isNone {
+        if let v = r.value("_scale_fn_custom"), !v.isNone {
             throw SchedulerError("CyclicLR state '_scale_fn_custom': custom scale functions are not supported")
         }
         // PyTorch's load re-runs _init_scale_fn, which resets scale_mode from the mode.

@@ -23,7 +23,7 @@ public final class ExponentialLR: LRScheduler {
 
     public override func ownState() -> [(String, StateValue)] { [("gamma", gamma.stateValue)] }
 
-    public override func loadOwnState(_ r: StateReader) throws {
+    public override func loadOwnState(_ r: StateDictReader) throws {
         if let v = try r.number("gamma") { gamma = v }
     }
 }

@@ -22,23 +22,6 @@ public enum SchedulerInterval: String, Sendable {
     case step
 }
 
-/// A Python number as a hyperparameter holds it: PyTorch saves `min_lr=0` as the int 0 and
-/// `eta_min=0.0` as a float, so a state dict keeps the kind it was given. Arithmetic always
-/// uses `value` (Python converts an int operand to float exactly, for the sizes used here).
-public struct PyNumber: Equatable, Sendable {
-    public var stateValue: StateValue
-    public init(_ d: Double) { stateValue = .double(d) }
-    public init(int i: Int64) { stateValue = .int(i) }
-    /// `.int` or `.double` (a bool is not a number here).
-    public init?(_ v: StateValue) {
-        switch v {
-        case .int, .double: stateValue = v
-        default: return nil
-        }
-    }
-    public var value: Double { stateValue.doubleValue ?? .nan }
-}
-
 /// Where scheduler warnings go. The default prints to stderr, as Python's `warnings` module
 /// does with its default filter: each distinct warning once per process.
 public enum SchedulerWarnings {
@@ -181,7 +164,7 @@ open class LRScheduler {
     open func trailingState() -> [(String, StateValue)] { [] }
     /// Reads the subclass's attributes back (keys that are absent keep their value, as
     /// `__dict__.update` does).
-    open func loadOwnState(_ state: StateReader) throws {}
+    open func loadOwnState(_ state: StateDictReader) throws {}
 
     /// PyTorch's `state_dict()`, with `"type"` first.
     open func stateDict() -> StateDict {
@@ -204,12 +187,12 @@ open class LRScheduler {
     /// PyTorch's `load_state_dict()`: restores counters and hyperparameters; never changes a
     /// group's lr. Throws when `"type"` names another scheduler or a value has the wrong type.
     open func loadStateDict(_ state: StateDict) throws {
-        let reader = try StateReader(state, expectedType: typeName)
+        let reader = try StateDictReader.scheduler(state, expectedType: typeName)
         try loadOwnState(reader)
         try loadBaseState(reader)
     }
 
-    func loadBaseState(_ r: StateReader) throws {
+    func loadBaseState(_ r: StateDictReader) throws {
         if let v = try r.doubles("base_lrs") { baseLRs = v }
         if let v = try r.int("last_epoch") { lastEpoch = v }
         if let v = try r.int("_step_count") { stepCount = v }
@@ -218,71 +201,15 @@ open class LRScheduler {
     }
 }
 
-/// Typed access to a saved scheduler state dict; errors name the key and both kinds.
-public struct StateReader {
-    public let state: StateDict
-    public let typeName: String
-
-    init(_ state: StateDict, expectedType: String) throws {
-        if let t = state["type"] {
-            guard case .string(let s) = t else {
-                throw SchedulerError("scheduler state 'type': expected a string, found \(t.kindName)")
-            }
-            guard s == expectedType else {
-                throw SchedulerError("scheduler state is for \(s), but the scheduler is \(expectedType)")
-            }
+extension StateDictReader {
+    /// A reader of a saved scheduler state dict, after checking that its `"type"` (when present)
+    /// is `expectedType`; errors name `path/<key>`.
+    static func scheduler(_ state: StateDict, expectedType: String, path: String = "scheduler") throws -> StateDictReader {
+        let r = StateDictReader(state, path: path, separator: "/")
+        if let t = try r.string("type"), t != expectedType {
+            throw SchedulerError("\(r.key("type")): the state is for \(t), but the scheduler is \(expectedType)")
         }
-        self.state = state
-        self.typeName = expectedType
-    }
-
-    func fail(_ key: String, _ expected: String, _ v: StateValue) -> SchedulerError {
-        SchedulerError("\(typeName) state '\(key)': expected \(expected), found \(v.kindName)")
-    }
-
-    public func int(_ key: String) throws -> Int? {
-        guard let v = state[key] else { return nil }
-        guard case .int(let i) = v else { throw fail(key, "int", v) }
-        return Int(i)
-    }
-    public func double(_ key: String) throws -> Double? {
-        guard let v = state[key] else { return nil }
-        guard let d = PyNumber(v)?.value else { throw fail(key, "a number", v) }
-        return d
-    }
-    public func number(_ key: String) throws -> PyNumber? {
-        guard let v = state[key] else { return nil }
-        guard let n = PyNumber(v) else { throw fail(key, "a number", v) }
-        return n
-    }
-    public func bool(_ key: String) throws -> Bool? {
-        guard let v = state[key] else { return nil }
-        guard case .bool(let b) = v else { throw fail(key, "bool", v) }
-        return b
-    }
-    public func string(_ key: String) throws -> String? {
-        guard let v = state[key] else { return nil }
-        guard case .string(let s) = v else { throw fail(key, "string", v) }
-        return s
-    }
-    public func numbers(_ key: String) throws -> [PyNumber]? {
-        guard let v = state[key] else { return nil }
-        guard let a = v.arrayValue else { throw fail(key, "a list of numbers", v) }
-        return try a.map { e in
-            guard let n = PyNumber(e) else { throw fail(key, "a list of numbers", e) }
-            return n
-        }
-    }
-    public func doubles(_ key: String) throws -> [Double]? {
-        try numbers(key)?.map(\.value)
-    }
-    public func ints(_ key: String) throws -> [Int]? {
-        guard let v = state[key] else { return nil }
-        guard let a = v.arrayValue else { throw fail(key, "a list of ints", v) }
-        return try a.map { e in
-            guard case .int(let i) = e else { throw fail(key, "a list of ints", e) }
-            return Int(i)
-        }
+        return r
     }
 }
 

@@ -35,16 +35,16 @@ enum LambdaState {
          ("lr_lambda_expr", .list(lambdas.map(\.sourceValue)))]
     }
 
-    static func load(_ r: StateReader, into lambdas: inout [LRLambda]) throws {
-        guard let v = r.state["lr_lambda_expr"] else { return }
+    static func load(_ r: StateDictReader, into lambdas: inout [LRLambda]) throws {
+        guard let v = r.value("lr_lambda_expr") else { return }
         guard let list = v.arrayValue, list.count == lambdas.count else {
-            throw r.fail("lr_lambda_expr", "a list of \(lambdas.count) expressions", v)
+            throw r.mismatch("lr_lambda_expr", expected: "a list of \(lambdas.count) expressions", found: v)
         }
         for (i, item) in list.enumerated() {
             switch item {
             case .none: continue
             case .string(let s): lambdas[i] = .expression(try LambdaExpression(s))
-            default: throw r.fail("lr_lambda_expr", "a list of strings", item)
+            default: throw r.mismatch("lr_lambda_expr", expected: "a list of strings", found: item)
             }
         }
     }
@@ -68,5 +68,5 @@ public final class LambdaLR: LRScheduler {
 
     public override func trailingState() -> [(String, StateValue)] { LambdaState.trailing(lrLambdas) }
 
-    public override func loadOwnState(_ r: StateReader) throws { try LambdaState.load(r, into: &lrLambdas) }
+    public override func loadOwnState(_ r: StateDictReader) throws { try LambdaState.load(r, into: &lrLambdas) }
 }

@@ -43,7 +43,7 @@ public final class LinearLR: LRScheduler {
          ("total_iters", .int(Int64(totalIters)))]
     }
 
-    public override func loadOwnState(_ r: StateReader) throws {
+    public override func loadOwnState(_ r: StateDictReader) throws {
         if let v = try r.number("start_factor") { startFactor = v }
         if let v = try r.number("end_factor") { endFactor = v }
         if let v = try r.int("total_iters") { totalIters = v }

@@ -37,12 +37,12 @@ public final class MultiStepLR: LRScheduler {
         return [("milestones", .dict(counter)), ("gamma", gamma.stateValue)]
     }
 
-    public override func loadOwnState(_ r: StateReader) throws {
-        if let v = r.state["milestones"] {
-            guard case .dict(let d) = v else { throw r.fail("milestones", "a dict (Counter)", v) }
+    public override func loadOwnState(_ r: StateDictReader) throws {
+        if let v = r.value("milestones") {
+            guard case .dict(let d) = v else { throw r.mismatch("milestones", expected: "a dict (Counter)", found: v) }
             var counter: [(milestone: Int, count: Int)] = []
             for (k, c) in d {
-                guard let m = Int(k), case .int(let n) = c else { throw r.fail("milestones", "a dict of int counts", c) }
+                guard let m = Int(k), case .int(let n) = c else { throw r.mismatch("milestones", expected: "a dict of int counts", found: c) }
                 counter.append((m, Int(n)))
             }
             milestones = counter

@@ -19,5 +19,5 @@ public final class MultiplicativeLR: LRScheduler {
 
     public override func trailingState() -> [(String, StateValue)] { LambdaState.trailing(lrLambdas) }
 
-    public override func loadOwnState(_ r: StateReader) throws { try LambdaState.load(r, into: &lrLambdas) }
+    public override func loadOwnState(_ r: StateDictReader) throws { try LambdaState.load(r, into: &lrLambdas) }
 }

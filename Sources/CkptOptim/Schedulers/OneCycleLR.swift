@@ -149,15 +149,15 @@ public final class OneCycleLR: LRScheduler {
         return s
     }
 
-    public override func loadOwnState(_ r: StateReader) throws {
+    public override func loadOwnState(_ r: StateDictReader) throws {
         if let v = try r.int("total_steps") { totalSteps = v }
-        if let v = r.state["_schedule_phases"] {
-            guard let list = v.arrayValue else { throw r.fail("_schedule_phases", "a list", v) }
+        if let v = r.value("_schedule_phases") {
+            guard let list = v.arrayValue else { throw r.mismatch("_schedule_phases", expected: "a list", found: v) }
             phases = try list.map { item in
                 guard let d = item.dictValue, let end = d["end_step"].flatMap(PyNumber.init),
                       let sl = d["start_lr"]?.stringValue, let el = d["end_lr"]?.stringValue,
                       let sm = d["start_momentum"]?.stringValue, let em = d["end_momentum"]?.stringValue
-                else { throw r.fail("_schedule_phases", "a list of phase dicts", item) }
+                else { throw r.mismatch("_schedule_phases", expected: "a list of phase dicts", found: item) }
                 return Phase(endStep: end, startLR: sl, endLR: el, startMomentum: sm, endMomentum: em)
             }
         }

@@ -30,7 +30,7 @@ public final class PolynomialLR: LRScheduler {
         [("total_iters", .int(Int64(totalIters))), ("power", power.stateValue)]
     }
 
-    public override func loadOwnState(_ r: StateReader) throws {
+    public override func loadOwnState(_ r: StateDictReader) throws {
         if let v = try r.int("total_iters") { totalIters = v }
         if let v = try r.number("power") { power = v }
     }

@@ -143,11 +143,11 @@ public final class ReduceLROnPlateau: LRScheduler {
     }
 
     public override func loadStateDict(_ state: StateDict) throws {
-        let r = try StateReader(state, expectedType: typeName)
+        let r = try StateDictReader.scheduler(state, expectedType: typeName)
         if let v = try r.number("factor") { factor = v }
         if let v = state["default_min_lr"] {
             if v.isNone { defaultMinLR = nil } else if let n = PyNumber(v) { defaultMinLR = n } else {
-                throw r.fail("default_min_lr", "a number or None", v)
+                throw r.mismatch("default_min_lr", expected: "a number or None", found: v)
             }
         }
         if let v = try r.numbers("min_lrs") { minLRs = v }

@@ -12,17 +12,17 @@ import CkptCore
 public func makeScheduler(config: StateDict, optimizer: Optimizer, path: String = "scheduler") throws
     -> (scheduler: LRScheduler, interval: SchedulerInterval)
 {
-    var c = ConfigReader(config, path: path)
+    let c = StateDictReader(config, path: path)
     let interval: SchedulerInterval
     if let s = try c.string("interval") {
         guard let i = SchedulerInterval(rawValue: s) else {
-            throw SchedulerError("\(path).interval: expected \"epoch\" or \"step\", found \"\(s)\"")
+            throw c.error("interval", "expected \"epoch\" or \"step\", found \"\(s)\"")
         }
         interval = i
     } else {
         interval = .epoch
     }
-    let scheduler = try buildScheduler(&c, optimizer: optimizer)
+    let scheduler = try buildScheduler(c, optimizer: optimizer)
     return (scheduler, interval)
 }
 
@@ -44,18 +44,18 @@ public let schedulerTypeNames = [
     "LambdaLR", "MultiplicativeLR", "SequentialLR", "ChainedScheduler",
 ]
 
-private func buildScheduler(_ c: inout ConfigReader, optimizer: Optimizer) throws -> LRScheduler {
-    guard let type = try c.string("type") else { throw SchedulerError("\(c.path).type: missing (a PyTorch scheduler class name)") }
+private func buildScheduler(_ c: StateDictReader, optimizer: Optimizer) throws -> LRScheduler {
+    guard let type = try c.string("type") else { throw c.error("type", "missing (a PyTorch scheduler class name)") }
     guard let known = schedulerKeys[type] else {
-        throw SchedulerError("\(c.path).type: unknown scheduler \"\(type)\" (expected one of \(schedulerTypeNames.joined(separator: ", ")))")
+        throw c.error("type", "unknown scheduler \"\(type)\" (expected one of \(schedulerTypeNames.joined(separator: ", ")))")
     }
     // Unknown keys first, before building touches the optimizer's groups.
     for k in c.dict.keys where !known.contains(k) && !c.used.contains(k) {
-        throw SchedulerError("\(c.path).\(k): unknown key for \(type) (expected \(known.joined(separator: ", ")))")
+        throw c.error(k, "unknown key for \(type) (expected \(known.joined(separator: ", ")))")
     }
     let s: LRScheduler
     do {
-        s = try buildKind(type, &c, optimizer: optimizer)
+        s = try buildKind(type, c, optimizer: optimizer)
     } catch let e as SchedulerError where !e.message.hasPrefix(c.path) {
         throw SchedulerError("\(c.path) (\(type)): \(e.message)")
     }
@@ -63,13 +63,13 @@ private func buildScheduler(_ c: inout ConfigReader, optimizer: Optimizer) throw
     return s
 }
 
-private func buildKind(_ type: String, _ c: inout ConfigReader, optimizer: Optimizer) throws -> LRScheduler {
+private func buildKind(_ type: String, _ c: StateDictReader, optimizer: Optimizer) throws -> LRScheduler {
     switch type {
     case "StepLR":
-        return try StepLR(optimizer: optimizer, stepSize: c.requiredInt("step_size"),
+        return try StepLR(optimizer: optimizer, stepSize: c.required("step_size", c.int("step_size")),
                           gamma: c.number("gamma") ?? PyNumber(0.1), lastEpoch: c.int("last_epoch") ?? -1)
     case "MultiStepLR":
-        return try MultiStepLR(optimizer: optimizer, milestones: c.required("milestones", c.intList("milestones")),
+        return try MultiStepLR(optimizer: optimizer, milestones: c.required("milestones", c.ints("milestones")),
                                gamma: c.number("gamma") ?? PyNumber(0.1), lastEpoch: c.int("last_epoch") ?? -1)
     case "ConstantLR":
         return try ConstantLR(optimizer: optimizer, factor: c.number("factor") ?? PyNumber(1.0 / 3),
@@ -85,22 +85,22 @@ private func buildKind(_ type: String, _ c: inout ConfigReader, optimizer: Optim
         return try PolynomialLR(optimizer: optimizer, totalIters: c.int("total_iters") ?? 5,
                                 power: c.number("power") ?? PyNumber(1.0), lastEpoch: c.int("last_epoch") ?? -1)
     case "CosineAnnealingLR":
-        return try CosineAnnealingLR(optimizer: optimizer, tMax: c.requiredInt("T_max"),
+        return try CosineAnnealingLR(optimizer: optimizer, tMax: c.required("T_max", c.int("T_max")),
                                      etaMin: c.number("eta_min") ?? PyNumber(0.0), lastEpoch: c.int("last_epoch") ?? -1)
     case "CosineAnnealingWarmRestarts":
-        return try CosineAnnealingWarmRestarts(optimizer: optimizer, t0: c.requiredInt("T_0"), tMult: c.int("T_mult") ?? 1,
+        return try CosineAnnealingWarmRestarts(optimizer: optimizer, t0: c.required("T_0", c.int("T_0")), tMult: c.int("T_mult") ?? 1,
                                                etaMin: c.number("eta_min") ?? PyNumber(0.0),
                                                lastEpoch: c.int("last_epoch") ?? -1)
     case "CyclicLR":
         let modeName = try c.string("mode") ?? "triangular"
         guard let mode = CyclicLR.Mode(rawValue: modeName) else {
-            throw SchedulerError("\(c.path).mode: expected \"triangular\", \"triangular2\" or \"exp_range\", found \"\(modeName)\"")
+            throw c.error("mode", "expected \"triangular\", \"triangular2\" or \"exp_range\", found \"\(modeName)\"")
         }
         if let sm = try c.string("scale_mode"), sm != "cycle" && sm != "iterations" {
-            throw SchedulerError("\(c.path).scale_mode: expected \"cycle\" or \"iterations\", found \"\(sm)\"")
+            throw c.error("scale_mode", "expected \"cycle\" or \"iterations\", found \"\(sm)\"")
         }
         let up = try c.number("step_size_up")?.value ?? 2000
-        let down = try c.optionalNumber("step_size_down")?.value
+        let down = try c.number("step_size_down", nullable: true)?.value
         return try CyclicLR(optimizer: optimizer, baseLR: c.required("base_lr", c.numberOrList("base_lr")),
                             maxLR: c.required("max_lr", c.numberOrList("max_lr")), stepSizeUp: up, stepSizeDown: down,
                             mode: mode, gamma: c.number("gamma") ?? PyNumber(1.0),
@@ -110,11 +110,11 @@ private func buildKind(_ type: String, _ c: inout ConfigReader, optimizer: Optim
     case "OneCycleLR":
         let annealName = try c.string("anneal_strategy") ?? "cos"
         guard let anneal = OneCycleLR.Anneal(rawValue: annealName) else {
-            throw SchedulerError("\(c.path).anneal_strategy: anneal_strategy must be one of 'cos' or 'linear', instead got \(annealName)")
+            throw c.error("anneal_strategy", "anneal_strategy must be one of 'cos' or 'linear', instead got \(annealName)")
         }
         return try OneCycleLR(optimizer: optimizer, maxLR: c.required("max_lr", c.numberOrList("max_lr")),
-                              totalSteps: c.optionalInt("total_steps"), epochs: c.optionalInt("epochs"),
-                              stepsPerEpoch: c.optionalInt("steps_per_epoch"), pctStart: c.float("pct_start") ?? 0.3,
+                              totalSteps: c.int("total_steps", expected: "an int or null", nullable: true), epochs: c.int("epochs", expected: "an int or null", nullable: true),
+                              stepsPerEpoch: c.int("steps_per_epoch", expected: "an int or null", nullable: true), pctStart: c.float("pct_start") ?? 0.3,
                               annealStrategy: anneal, cycleMomentum: c.bool("cycle_momentum") ?? true,
                               baseMomentum: c.numberOrList("base_momentum") ?? [0.85],
                               maxMomentum: c.numberOrList("max_momentum") ?? [0.95],
@@ -124,18 +124,18 @@ private func buildKind(_ type: String, _ c: inout ConfigReader, optimizer: Optim
     case "ReduceLROnPlateau":
         let modeName = try c.string("mode") ?? "min"
         guard let mode = ReduceLROnPlateau.Mode(rawValue: modeName) else {
-            throw SchedulerError("\(c.path).mode: mode \(modeName) is unknown!")
+            throw c.error("mode", "mode \(modeName) is unknown!")
         }
         let tmName = try c.string("threshold_mode") ?? "rel"
         guard let tm = ReduceLROnPlateau.ThresholdMode(rawValue: tmName) else {
-            throw SchedulerError("\(c.path).threshold_mode: threshold mode \(tmName) is unknown!")
+            throw c.error("threshold_mode", "threshold mode \(tmName) is unknown!")
         }
         var minLR = PyNumber(int: 0)
         var minLRs: [PyNumber]? = nil
-        if let v = c.take("min_lr") {
+        if let v = c.value("min_lr") {
             if let n = PyNumber(v) { minLR = n } else if let a = v.arrayValue, let ns = Optional(a.compactMap(PyNumber.init)),
                                                          ns.count == a.count { minLRs = ns } else {
-                throw SchedulerError("\(c.path).min_lr: expected a number or a list of numbers, found \(v.kindName)")
+                throw c.error("min_lr", "expected a number or a list of numbers, found \(v.kindName)")
             }
         }
         return try ReduceLROnPlateau(optimizer: optimizer, mode: mode, factor: c.number("factor") ?? PyNumber(0.1),
@@ -143,39 +143,39 @@ private func buildKind(_ type: String, _ c: inout ConfigReader, optimizer: Optim
                                      thresholdMode: tm, cooldown: c.int("cooldown") ?? 0, minLR: minLR, minLRs: minLRs,
                                      eps: c.number("eps") ?? PyNumber(1e-8))
     case "LambdaLR", "MultiplicativeLR":
-        guard let v = c.take("lr_lambda") else { throw SchedulerError("\(c.path).lr_lambda: missing (required by \(type))") }
+        guard let v = c.value("lr_lambda") else { throw c.error("lr_lambda", "missing (required by \(type))") }
         let sources: [String]
         switch v {
         case .string(let s): sources = [s]
         case .list(let a) where a.allSatisfy({ $0.stringValue != nil }) && !a.isEmpty: sources = a.map { $0.stringValue! }
-        default: throw SchedulerError("\(c.path).lr_lambda: expected an expression string or a list of them, found \(v.kindName)")
+        default: throw c.error("lr_lambda", "expected an expression string or a list of them, found \(v.kindName)")
         }
         let lambdas = try sources.map { s in
             do { return LRLambda.expression(try LambdaExpression(s)) } catch let e as SchedulerError {
-                throw SchedulerError("\(c.path).lr_lambda: \(e.message)")
+                throw c.error("lr_lambda", "\(e.message)")
             }
         }
         let last = try c.int("last_epoch") ?? -1
         if type == "LambdaLR" { return try LambdaLR(optimizer: optimizer, lrLambdas: lambdas, lastEpoch: last) }
         return try MultiplicativeLR(optimizer: optimizer, lrLambdas: lambdas, lastEpoch: last)
     case "SequentialLR", "ChainedScheduler":
-        guard let v = c.take("schedulers") else { throw SchedulerError("\(c.path).schedulers: missing (required by \(type))") }
+        guard let v = c.value("schedulers") else { throw c.error("schedulers", "missing (required by \(type))") }
         guard case .list(let items) = v else {
-            throw SchedulerError("\(c.path).schedulers: expected a list of scheduler objects, found \(v.kindName)")
+            throw c.error("schedulers", "expected a list of scheduler objects, found \(v.kindName)")
         }
         var children: [LRScheduler] = []
         for (i, item) in items.enumerated() {
             let childPath = "\(c.path).schedulers[\(i)]"
             guard case .dict(let d) = item else { throw SchedulerError("\(childPath): expected an object, found \(item.kindName)") }
-            var cc = ConfigReader(d, path: childPath)
-            children.append(try buildScheduler(&cc, optimizer: optimizer))
+            let cc = StateDictReader(d, path: childPath)
+            children.append(try buildScheduler(cc, optimizer: optimizer))
         }
         if type == "ChainedScheduler" { return try ChainedScheduler(schedulers: children, optimizer: optimizer) }
         return try SequentialLR(optimizer: optimizer, schedulers: children,
-                                milestones: c.required("milestones", c.intList("milestones")),
+                                milestones: c.required("milestones", c.ints("milestones")),
                                 lastEpoch: c.int("last_epoch") ?? -1)
     default:
-        throw SchedulerError("\(c.path).type: unknown scheduler \"\(type)\" (expected one of \(schedulerTypeNames.joined(separator: ", ")))")
+        throw c.error("type", "unknown scheduler \"\(type)\" (expected one of \(schedulerTypeNames.joined(separator: ", ")))")
     }
 }
 
@@ -200,102 +200,3 @@ private let schedulerKeys: [String: [String]] = [
     "SequentialLR": ["schedulers", "milestones", "last_epoch"],
     "ChainedScheduler": ["schedulers"],
 ]
-
-/// Reads typed keys from a config object, remembering which it used so `finish` can name
-/// the unknown ones.
-struct ConfigReader {
-    var dict: StateDict
-    let path: String
-    var used: Set<String> = ["type"]
-
-    init(_ dict: StateDict, path: String) {
-        self.dict = dict
-        self.path = path
-    }
-
-    mutating func take(_ key: String) -> StateValue? {
-        used.insert(key)
-        return dict[key]
-    }
-
-    func fail(_ key: String, _ expected: String, _ v: StateValue) -> SchedulerError {
-        SchedulerError("\(path).\(key): expected \(expected), found \(v.kindName)")
-    }
-
-    func required<T>(_ key: String, _ v: T?) throws -> T {
-        guard let v else { throw SchedulerError("\(path).\(key): missing (required)") }
-        return v
-    }
-
-    mutating func requiredInt(_ key: String) throws -> Int { try required(key, int(key)) }
-
-    mutating func int(_ key: String) throws -> Int? {
-        guard let v = take(key) else { return nil }
-        guard case .int(let i) = v else { throw fail(key, "an int", v) }
-        return Int(i)
-    }
-
-    /// An int or null.
-    mutating func optionalInt(_ key: String) throws -> Int? {
-        guard let v = take(key), !v.isNone else { return nil }
-        guard case .int(let i) = v else { throw fail(key, "an int or null", v) }
-        return Int(i)
-    }
-
-    mutating func number(_ key: String) throws -> PyNumber? {
-        guard let v = take(key) else { return nil }
-        guard let n = PyNumber(v) else { throw fail(key, "a number", v) }
-        return n
-    }
-
-    mutating func optionalNumber(_ key: String) throws -> PyNumber? {
-        guard let v = take(key), !v.isNone else { return nil }
-        guard let n = PyNumber(v) else { throw fail(key, "a number or null", v) }
-        return n
-    }
-
-    /// A Python float (PyTorch rejects an int `pct_start`).
-    mutating func float(_ key: String) throws -> Double? {
-        guard let v = take(key) else { return nil }
-        guard case .double(let d) = v else { throw fail(key, "a float (such as 0.3)", v) }
-        return d
-    }
-
-    mutating func bool(_ key: String) throws -> Bool? {
-        guard let v = take(key) else { return nil }
-        guard case .bool(let b) = v else { throw fail(key, "true or false", v) }
-        return b
-    }
-
-    mutating func string(_ key: String) throws -> String? {
-        guard let v = take(key) else { return nil }
-        guard case .string(let s) = v else { throw fail(key, "a string", v) }
-        return s
-    }
-
-    mutating func intList(_ key: String) throws -> [Int]? {
-        guard let v = take(key) else { return nil }
-        guard let a = v.arrayValue else { throw fail(key, "a list of ints", v) }
-        return try a.map { e in
-            guard case .int(let i) = e else { throw fail(key, "a list of ints", e) }
-            return Int(i)
-        }
-    }
-
-    /// One number for every group, or a list with one per group.
-    mutating func numberOrList(_ key: String) throws -> [Double]? {
-        guard let v = take(key) else { return nil }
-        if let n = PyNumber(v) { return [n.value] }
-        guard let a = v.arrayValue, !a.isEmpty else { throw fail(key, "a number or a list of numbers", v) }
-        return try a.map { e in
-            guard let n = PyNumber(e) else { throw fail(key, "a number or a list of numbers", e) }
-            return n.value
-        }
-    }
-
-    func finish(_ type: String) throws {
-        for k in dict.keys where !used.contains(k) {
-            throw SchedulerError("\(path).\(k): unknown key for \(type)")
-        }
-    }
-}

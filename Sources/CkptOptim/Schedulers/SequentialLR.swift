@@ -79,7 +79,7 @@ public final class SequentialLR: LRScheduler {
     }
 
     public override func loadStateDict(_ state: StateDict) throws {
-        let r = try StateReader(state, expectedType: typeName)
+        let r = try StateDictReader.scheduler(state, expectedType: typeName)
         if let v = try r.ints("_milestones") { milestones = v }
         if let v = try r.int("last_epoch") { lastEpoch = v }
         if let v = try r.doubles("_last_lr") { lastLR = v }
@@ -118,18 +118,21 @@ enum CompositeChecks {
         }
     }
 
-    static func loadChildren(_ r: StateReader, into schedulers: [LRScheduler]) throws {
-        guard let v = r.state["_schedulers"] else { return }
-        guard let list = v.arrayValue else { throw r.fail("_schedulers", "a list of state dicts", v) }
+    static func loadChildren(_ r: StateDictReader, into schedulers: [LRScheduler]) throws {
+        guard let v = r.value("_schedulers") else { return }
+        guard let list = v.arrayValue else { throw r.mismatch("_schedulers", expected: "a list of state dicts", found: v) }
         guard list.count == schedulers.count else {
-            throw SchedulerError("\(r.typeName) state '_schedulers' holds \(list.count) schedulers, the scheduler has \(schedulers.count)")
+            throw r.error("_schedulers", "holds \(list.count) schedulers, the scheduler has \(schedulers.count)")
         }
         for (i, item) in list.enumerated() {
-            guard let d = item.dictValue else { throw r.fail("_schedulers", "a list of state dicts", item) }
+            guard let d = item.dictValue else { throw r.mismatch("_schedulers", expected: "a list of state dicts", found: item) }
             do {
                 try schedulers[i].loadStateDict(d)
+            } catch var e as StateDictError where e.key.hasPrefix("scheduler") {
+                e.key = r.key("_schedulers/\(i)") + e.key.dropFirst("scheduler".count)
+                throw e
             } catch let e as SchedulerError {
-                throw SchedulerError("\(r.typeName)._schedulers[\(i)]: \(e.message)")
+                throw SchedulerError("\(r.key("_schedulers/\(i)")): \(e.message)")
             }
         }
     }

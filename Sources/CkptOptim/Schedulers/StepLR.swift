@@ -27,7 +27,7 @@ public final class StepLR: LRScheduler {
         [("step_size", .int(Int64(stepSize))), ("gamma", gamma.stateValue)]
     }
 
-    public override func loadOwnState(_ r: StateReader) throws {
+    public override func loadOwnState(_ r: StateDictReader) throws {
         if let v = try r.int("step_size") { stepSize = v }
         if let v = try r.number("gamma") { gamma = v }
     }
