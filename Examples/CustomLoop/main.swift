@@ -1,20 +1,26 @@
-// A custom training loop that saves every epoch and resumes: run it, stop it, run it again.
+// A custom loop over a network defined in Swift: saves every epoch, resumes from the newest.
 // Usage: custom-loop [DIR] [EPOCHS]   (the README shows this file; the tests run it)
 import Ckpt
 
-let args = CommandLine.arguments
-let dir = args.count > 1 ? args[1] : "runs/custom-loop"
-var config = try RunConfig(json: """
-    {"model": {"type": "mlp", "sizes": [3072, 32, 10]},
-     "data": {"dataset": "synthetic", "train_size": 256, "test_size": 128, "batch_size": 16},
-     "optimizer": {"type": "SGD", "lr": 0.01, "momentum": 0.9},
-     "scheduler": {"type": "ExponentialLR", "gamma": 0.8}, "epochs": 4}
-    """)
-if args.count > 2, let epochs = Int(args[2]) { config.epochs = epochs }
+let args = CommandLine.arguments, dir = args.count > 1 ? args[1] : "runs/custom-loop"
+
+// The model, optimizer and scheduler, built the same way on every start (as in PyTorch).
+var g = RandomGenerator(seed: 0, stream: .initialisation)
+let model = Sequential([
+    ("flatten", Flatten()),
+    ("fc1", Linear(3072, 32, generator: &g)),
+    ("relu", ReLU()),
+    ("fc2", Linear(32, 10, generator: &g)),
+])
+let optimizer = try SGD(model.parameters(), lr: 0.01, momentum: 0.9)
+let scheduler = RunScheduler(try ExponentialLR(optimizer: optimizer, gamma: PyNumber(0.8)))
+let (train, test) = Synthetic.make(trainSize: 256, testSize: 128, seed: 0)
+var settings = RunConfig()  // the loop's settings: batch size, seed, epochs
+(settings.data.batchSize, settings.epochs) = (16, args.count > 2 ? Int(args[2]) ?? 4 : 4)
+let run = try Run(model: model, optimizer: optimizer, scheduler: scheduler, train: train, test: test, config: settings)
 
 // Continue from the newest checkpoint that loads, or start fresh.
-let run = try CheckpointDirectory.newestValid(in: dir).map { try Run.restoreRun(from: $0, epochs: config.epochs) }
-    ?? Run(config: config)
+if let newest = try CheckpointDirectory.newestValid(in: dir, requiringConfig: false) { try run.restore(from: newest) }
 print("starting at epoch \(run.progress.epoch + 1) of \(run.config.epochs)")
 while run.progress.epoch < run.config.epochs {
     for batch in run.remainingBatches() {  // this epoch's order, minus batches already done
@@ -23,8 +29,8 @@ while run.progress.epoch < run.config.epochs {
         try run.optimizer.step()
         run.recordStep(loss: loss)  // the lr each group used, and the loss
     }
-    let test = try run.evaluate()
-    try run.endEpoch(metric: test?.loss)  // scheduler.step(), then epoch += 1
-    try run.saveRun(to: "\(dir)/epoch-\(run.progress.epoch).h5")
-    print("epoch \(run.progress.epoch): test accuracy \(test.map { "\(Int($0.accuracy * 100)) %" } ?? "-")")
+    let result = try run.evaluate()
+    try run.endEpoch(metric: result?.loss)  // scheduler.step(), then epoch += 1
+    try run.save(to: "\(dir)/epoch-\(run.progress.epoch).h5")
+    print("epoch \(run.progress.epoch): test accuracy \(result.map { "\(Int($0.accuracy * 100)) %" } ?? "-")")
 }

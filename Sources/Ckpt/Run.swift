@@ -3,13 +3,19 @@
 ///
 /// The pieces follow PyTorch's training loop one to one (`optimizer.zeroGrad()`,
 /// `model.forwardBackward(batch)` for forward + loss + backward, `optimizer.step()`,
-/// `scheduler.step()`), so a custom loop reads like the seed's. `saveRun(to:)` writes all of it
-/// to one checkpoint and `Run.restoreRun(from:)` rebuilds it, so the next step after a restore
+/// `scheduler.step()`), so a custom loop reads like the seed's. `save(to:)` writes all of it
+/// to one checkpoint and `restore(from:)` loads it back, so the next step after a restore
 /// computes exactly what it would have computed without the interruption:
 /// - the data order of epoch `e` is a pure function of (`seed`, `e`), and `remainingBatches()`
 ///   skips the batches an interrupted epoch already did;
 /// - the lr each step uses is the optimizer's saved group lr, continued by the scheduler's
 ///   chainable step (never recomputed from a closed form).
+///
+/// A run is built either from a `RunConfig` (its `lenet` or `mlp`, optimizer and scheduler
+/// sections; the checkpoint then holds the config, and `Run.restore(from:)` or `ckpt resume`
+/// rebuild everything from the file alone) or from a model, optimizer and scheduler the caller
+/// built (`init(model:optimizer:scheduler:train:test:config:)`; the caller rebuilds them the
+/// same way, then loads the file into them with `run.restore(from:)`, as in PyTorch).
 public final class Run {
     /// The config with every default filled in and the dataset resolved (the CIFAR-10 →
     /// synthetic fallback already applied), as saved in every checkpoint.
@@ -22,31 +28,64 @@ public final class Run {
     /// nil when the dataset has no test split (`test_size: 0`, an HDF5 file without `test_path`).
     public let testData: Dataset?
     public var progress = RunProgress()
+    /// True when the model, optimizer and scheduler came from `config` (so a checkpoint can
+    /// rebuild them); false for a run of the caller's own network.
+    public let builtFromConfig: Bool
 
     /// Builds a fresh run from `config`: loads the data, initialises the model from the seed,
     /// builds the optimizer, then the scheduler (which takes its initial step, as PyTorch's does).
     public convenience init(config: RunConfig) throws {
         var resolved = config
-        let (train, test) = try Backends.loadData(&resolved)
-        try self.init(resolvedConfig: resolved, train: train, test: test)
+        let (train, test) = try RunData.loadData(&resolved)
+        try Self.checkSamples(train: train, test: test)
+        let model = try RunModel(config: resolved, sampleShape: train.sampleShape)
+        try Self.checkLabels(train: train, test: test, classes: resolved.model.type == .lenet ? 10 : resolved.model.sizes.last!)
+        let optimizer = try makeOptimizer(config: resolved.optimizer, parameters: model.parameters)
+        let scheduler = try resolved.scheduler.map { section in
+            let (s, interval) = try makeScheduler(config: section, optimizer: optimizer)
+            return RunScheduler(s, interval: interval)
+        }
+        self.init(config: resolved, model: model, optimizer: optimizer, scheduler: scheduler,
+                  train: train, test: test, builtFromConfig: true)
     }
 
-    init(resolvedConfig config: RunConfig, train: Dataset, test: Dataset?) throws {
+    /// A run of the caller's own network: `model` (its layers keep PyTorch's names), an
+    /// optimizer over its parameters and an optional scheduler, trained on `train`. `config`
+    /// supplies only the loop's settings (batch size, shuffle, limit, seed, epochs, checkpoint
+    /// interval); its model, optimizer and scheduler sections are not used. Checkpoints of such a
+    /// run hold no config: load them into a run built the same way with `restore(from:)`.
+    public convenience init(model: Sequential, optimizer: Optimizer, scheduler: RunScheduler? = nil,
+                            train: Dataset, test: Dataset? = nil, config: RunConfig = RunConfig()) throws {
+        try Self.checkSamples(train: train, test: test)
+        let outputs = try model.outputShape(for: [1] + train.sampleShape).last ?? 0
+        try Self.checkLabels(train: train, test: test, classes: outputs)
+        self.init(config: config, model: RunModel(model), optimizer: optimizer, scheduler: scheduler,
+                  train: train, test: test, builtFromConfig: false)
+    }
+
+    private init(config: RunConfig, model: RunModel, optimizer: Optimizer, scheduler: RunScheduler?,
+                 train: Dataset, test: Dataset?, builtFromConfig: Bool) {
         self.config = config
+        self.model = model
+        self.optimizer = optimizer
+        self.scheduler = scheduler
         trainData = train
         testData = test
+        self.builtFromConfig = builtFromConfig
+    }
+
+    private static func checkSamples(train: Dataset, test: Dataset?) throws {
         if let test, test.sampleShape != train.sampleShape {
             throw RunError.config("data: test samples are \(test.sampleShape), training samples \(train.sampleShape)")
         }
-        model = try Backends.buildModel(config, sampleShape: train.sampleShape)
-        // Labels are checked before training starts, not when a bad one's batch comes up.
-        let classes = config.model.type == .lenet ? 10 : config.model.sizes.last!
+    }
+
+    /// Labels are checked before training starts, not when a bad one's batch comes up.
+    private static func checkLabels(train: Dataset, test: Dataset?, classes: Int) throws {
         for (name, data) in [("training", train), ("test", test)] {
             guard let data, let bad = data.labels.firstIndex(where: { $0 < 0 || Int($0) >= classes }) else { continue }
             throw RunError.config("data: \(name) sample \(bad) has label \(data.labels[bad]), but the model has \(classes) outputs (classes 0..<\(classes))")
         }
-        optimizer = try Backends.buildOptimizer(config.optimizer, parameters: model.parameters)
-        scheduler = try Backends.buildScheduler(config.scheduler, optimizer: optimizer)
     }
 
     /// Training samples per epoch (`data.limit` applied).

@@ -5,10 +5,11 @@ extension Run {
     /// (epoch, global step, batch in epoch, lr and loss history), random state (seed and
     /// generator state) and the full config in the root `config` attribute.
     public func checkpoint() -> Checkpoint {
-        var metadata: StateDict = [:]
-        metadata["config"] = .string(JSON.string(.dict(config.json)))
+        var metadata: StateDict = ["created_by": .string("ckpt \(ckptVersion)")]
+        // Only a config-built run can be rebuilt from its config (`ckpt resume`).
+        if builtFromConfig { metadata["config"] = .string(JSON.string(.dict(config.json))) }
         var rng: StateDict = ["seed": .int(Int64(bitPattern: config.seed))]
-        rng["generator"] = .dict(Backends.shuffleGenerator(seed: config.seed, epoch: progress.epoch).stateDict())
+        rng["generator"] = .dict(Self.shuffleGenerator(seed: config.seed, epoch: progress.epoch).stateDict())
         return Checkpoint(
             metadata: metadata,
             model: model.stateDict(),
@@ -20,7 +21,7 @@ extension Run {
 
     /// Saves the run to `path` atomically (a temporary file beside it, fsync, rename): a crash
     /// at any moment leaves the old file or the new complete one.
-    public func saveRun(to path: String) throws {
+    public func save(to path: String) throws {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) {
             do {
@@ -29,7 +30,12 @@ extension Run {
                 throw RunError.file(dir, "cannot create the directory: \(error.localizedDescription)")
             }
         }
-        try Backends.save(checkpoint(), to: path)
+        try CheckpointFile.save(checkpoint(), to: path)
+    }
+
+    /// The generator whose permutation orders `epoch`'s samples.
+    static func shuffleGenerator(seed: UInt64, epoch: Int) -> RandomGenerator {
+        RandomGenerator(seed: seed, stream: .shuffle, index: UInt64(epoch))
     }
 
     /// Rebuilds a run from the checkpoint at `path` using only what the file holds: parses its
@@ -38,13 +44,13 @@ extension Run {
     /// scheduler state), so the scheduler's constructor step cannot change a restored lr.
     /// Names, shapes and group sizes are checked; a mismatch names the section and both sides.
     /// `epochs` replaces the config's total epoch count (`ckpt resume --epochs`).
-    public static func restoreRun(from path: String, epochs: Int? = nil) throws -> Run {
-        let file = try Backends.load(path)
-        return try restoreRun(from: file, path: path, epochs: epochs)
+    public static func restore(from path: String, epochs: Int? = nil) throws -> Run {
+        let file = try CheckpointFile.load(path)
+        return try restore(from: file, path: path, epochs: epochs)
     }
 
-    /// `restoreRun(from:)` for a checkpoint already in memory; `path` names it in errors.
-    public static func restoreRun(from file: Checkpoint, path: String, epochs: Int? = nil) throws -> Run {
+    /// `Run.restore(from:)` for a checkpoint already in memory; `path` names it in errors.
+    public static func restore(from file: Checkpoint, path: String, epochs: Int? = nil) throws -> Run {
         guard let text = file.config else {
             throw RunError.file(path, "no run config in the root `config` attribute: not written by `ckpt train` (use `ckpt train --init-from` to start from its weights)")
         }
@@ -58,7 +64,7 @@ extension Run {
         let run: Run
         do {
             run = try Run(config: config)  // builds the optimizer, then the scheduler
-            try run.restore(file)
+            try run.load(file)
         } catch let e as RunError {
             if case .file = e { throw e }
             throw RunError.file(path, e.description)
@@ -70,7 +76,22 @@ extension Run {
         return run
     }
 
-    private func restore(_ file: Checkpoint) throws {
+    /// Loads the checkpoint at `path` into this run, whose model, optimizer and scheduler the
+    /// caller built as the saved run built them (PyTorch's `model.load_state_dict`,
+    /// `optimizer.load_state_dict`, `scheduler.load_state_dict`, in that order). Names, shapes
+    /// and group sizes are checked; a mismatch names the section and both sides, and the
+    /// file's config (if any) is not used.
+    public func restore(from path: String) throws {
+        let file = try CheckpointFile.load(path)
+        do {
+            try load(file)
+        } catch let e as RunError {
+            if case .file = e { throw e }
+            throw RunError.file(path, e.description)
+        }
+    }
+
+    private func load(_ file: Checkpoint) throws {
         /// Errors of one section, prefixed with its path in the file.
         func section<T>(_ name: String, _ body: () throws -> T) throws -> T {
             do { return try body() } catch let e as RunError {
@@ -102,7 +123,7 @@ extension Run {
             // that orders the current epoch, so it must be the one (seed, epoch) gives.
             if let g = rng["generator"]?.dictValue {
                 let saved = try RandomGenerator(stateDict: g)
-                guard saved == Backends.shuffleGenerator(seed: config.seed, epoch: progress.epoch) else {
+                guard saved == Self.shuffleGenerator(seed: config.seed, epoch: progress.epoch) else {
                     throw RunError.mismatch("rng.generator: not the shuffle generator of seed \(config.seed), epoch \(progress.epoch)")
                 }
             }
@@ -119,9 +140,4 @@ extension Run {
             throw RunError.file(path, "/model: \(error)")
         }
     }
-}
-
-extension Run {
-    /// Loads any checkpoint file, checksums verified (the reference of `ckpt resume --verify`).
-    public static func loadCheckpoint(_ path: String) throws -> Checkpoint { try Backends.load(path) }
 }

@@ -59,7 +59,7 @@ public struct Trainer {
         var lastSaved: (step: Int, epoch: Int, path: String)?
         func save(_ name: String) throws -> String {
             let p = path(name)
-            try run.saveRun(to: p)
+            try run.save(to: p)
             lastSaved = (run.progress.globalStep, run.progress.epoch, p)
             onEvent(.saved(path: p))
             return p

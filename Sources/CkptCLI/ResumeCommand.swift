@@ -55,12 +55,12 @@ struct ResumeCommand: ParsableCommand {
             compute.apply()
             let say = sayer(json: json)
             let path = try Self.resolve(checkpoint)
-            let run = try Run.restoreRun(from: path, epochs: epochs)
+            let run = try Run.restore(from: path, epochs: epochs)
             if let epochs, epochs < run.progress.epoch {
                 throw RunError.file(path, "already \(run.progress.epoch) epochs complete; --epochs \(epochs) asks for fewer")
             }
             // Read the reference first: a bad REFERENCE is bad input (2) before any training.
-            let reference = try verify.map { try Run.loadCheckpoint($0) }
+            let reference = try verify.map { try CheckpointFile.load($0) }
             let p = run.progress
             var at = "epoch \(p.epoch) of \(run.config.epochs) complete, step \(p.globalStep)"
             if p.batch > 0 { at += " (\(p.batch) of \(run.batchesPerEpoch) batches into epoch \(p.epoch + 1))" }

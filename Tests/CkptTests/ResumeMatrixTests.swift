@@ -39,8 +39,8 @@ import Testing
             let first = try Run(config: config)
             try RunResumeTests.train(first, stopAfter: stop)
             let path = dir + "/step-\(stop).h5"
-            try first.saveRun(to: path)
-            let resumed = try Run.restoreRun(from: path)
+            try first.save(to: path)
+            let resumed = try Run.restore(from: path)
             try RunResumeTests.train(resumed)
             let v = RunVerification.compare(resumed.checkpoint(), reference: reference.checkpoint())
             #expect(v.identical, "stop after \(stop): \(v.summary)")

@@ -49,9 +49,9 @@ import Testing
         let first = try Run(config: config)
         try Self.train(first, stopAfter: stopAfter)
         let path = dir + "/step-\(stopAfter).h5"
-        try first.saveRun(to: path)
+        try first.save(to: path)
 
-        let resumed = try Run.restoreRun(from: path)
+        let resumed = try Run.restore(from: path)
         #expect(resumed.progress == first.progress)
         #expect(resumed.progress.batch == stopAfter % 5)
         try Self.train(resumed)
@@ -84,7 +84,7 @@ import Testing
         var c = run.checkpoint()
         c.model["net.1.weight"] = .tensor(TensorData(shape: [8, 3], storage: .float32(Array(repeating: 0, count: 24))))
         #expect {
-            try Run.restoreRun(from: c, path: "x.h5")
+            try Run.restore(from: c, path: "x.h5")
         } throws: { error in
             let text = String(describing: error)
             return text.hasPrefix("x.h5: /model: ") && text.contains("net.1.weight") && text.contains("[8, 3]") && text.contains("[8, 3072]")
@@ -92,7 +92,7 @@ import Testing
         var noConfig = run.checkpoint()
         noConfig.config = nil
         #expect {
-            try Run.restoreRun(from: noConfig, path: "w.h5")
+            try Run.restore(from: noConfig, path: "w.h5")
         } throws: { error in
             String(describing: error).hasPrefix("w.h5: no run config")
         }
@@ -104,7 +104,7 @@ import Testing
         groups[0] = .dict(group)
         renamed.optimizer?["param_groups"] = .list(groups)
         #expect {
-            try Run.restoreRun(from: renamed, path: "o.h5")
+            try Run.restore(from: renamed, path: "o.h5")
         } throws: { error in
             let text = String(describing: error)
             return text.hasPrefix("o.h5: /optimizer: ") && text.contains("net.3.weight") && text.contains("net.1.weight")
@@ -112,7 +112,7 @@ import Testing
         var noScheduler = run.checkpoint()
         noScheduler.scheduler = nil
         #expect {
-            try Run.restoreRun(from: noScheduler, path: "s.h5")
+            try Run.restore(from: noScheduler, path: "s.h5")
         } throws: { error in
             String(describing: error).contains("/scheduler: missing")
         }
@@ -143,15 +143,33 @@ import Testing
         #expect(try CheckpointDirectory.newestValid(in: dir) == nil)
         #expect(try CheckpointDirectory.newestValid(in: dir + "/absent") == nil)
         let run = try Run(config: try RunConfig(json: Self.configText))
-        try run.saveRun(to: dir + "/epoch-1.h5")
-        Thread.sleep(forTimeInterval: 0.02)
-        try run.saveRun(to: dir + "/epoch-2.h5")
-        Thread.sleep(forTimeInterval: 0.02)
+        run.progress.epoch = 1
+        try run.save(to: dir + "/epoch-1.h5")
+        run.progress.epoch = 2
+        try run.save(to: dir + "/epoch-2.h5")
         try Data("garbage".utf8).write(to: URL(fileURLWithPath: dir + "/epoch-3.h5"))
         // A complete file under the atomic save's temporary name is still not a checkpoint.
         try FileManager.default.copyItem(atPath: dir + "/epoch-2.h5", toPath: dir + "/.epoch-4.h5.partial-1-abc")
         try Data("partial".utf8).write(to: URL(fileURLWithPath: dir + "/epoch-5.h5.tmp-123"))
         #expect(try CheckpointDirectory.newestValid(in: dir) == dir + "/epoch-2.h5")
-        #expect(try CheckpointDirectory.candidates(in: dir).first == dir + "/epoch-3.h5")
+        #expect(try CheckpointDirectory.candidates(in: dir) == ["epoch-1.h5", "epoch-2.h5", "epoch-3.h5"].map { dir + "/" + $0 })
+    }
+
+    /// Issue 15: the choice is by recorded progress, not by modification time or by name.
+    @Test func newestValidPicksByProgressNotTimeOrName() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try Run(config: try RunConfig(json: Self.configText))
+        run.progress.epoch = 10
+        try run.save(to: dir + "/epoch-10.h5")
+        run.progress.epoch = 9
+        try run.save(to: dir + "/step-75.h5")  // sorts after epoch-10.h5 by name
+        run.progress.epoch = 1
+        try run.save(to: dir + "/epoch-1.h5")  // newest by modification time
+        let now = Date()
+        for name in ["epoch-10.h5", "step-75.h5"] {
+            try FileManager.default.setAttributes([.modificationDate: now.addingTimeInterval(-60)], ofItemAtPath: dir + "/" + name)
+        }
+        #expect(try CheckpointDirectory.newestValid(in: dir) == dir + "/epoch-10.h5")
     }
 }

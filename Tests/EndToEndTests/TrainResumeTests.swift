@@ -161,10 +161,11 @@ import CkptCore
         let second = try Binary.run("custom-loop", ["run", "4"], in: dir)
         #expect(second.stdout.hasPrefix("starting at epoch 3 of 4"), "\(second.stdout)")
         #expect(try Binary.run("custom-loop", ["straight", "4"], in: dir).status == 0)
-        // The interrupted-and-resumed run ends bit-identical to the straight one.
-        let r = try Binary.ckpt(["resume", "run/epoch-4.h5", "--verify", "straight/epoch-4.h5"], in: dir)
+        // The interrupted-and-resumed run ends bit-identical to the straight one (a run of the
+        // caller's own network holds no config, so `ckpt diff` compares, not `resume --verify`).
+        let r = try Binary.ckpt(["diff", "run/epoch-4.h5", "straight/epoch-4.h5"], in: dir)
         #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
-        #expect(r.stdout.contains("lr sequence identical for 64 steps"), "\(r.stdout)")
+        #expect(r.stdout.contains("identical"), "\(r.stdout)")
     }
 }
 

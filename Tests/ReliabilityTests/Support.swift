@@ -4,7 +4,7 @@ import CkptFormat
 import Foundation
 
 /// A real checkpoint from a tiny run (MLP 3072-4-10 on 16 synthetic samples, Adam, StepLR
-/// stepped per batch), written by `saveRun` after two optimizer steps: every section present.
+/// stepped per batch), written by `save(to:)` after two optimizer steps: every section present.
 func tinyRunCheckpoint(in dir: String) throws -> String {
     let config = try RunConfig(json: """
         {"model": {"type": "mlp", "sizes": [3072, 4, 10]},
@@ -18,7 +18,7 @@ func tinyRunCheckpoint(in dir: String) throws -> String {
         try run.trainStep(batch)
     }
     let path = dir + "/tiny.h5"
-    try run.saveRun(to: path)
+    try run.save(to: path)
     return path
 }
 
