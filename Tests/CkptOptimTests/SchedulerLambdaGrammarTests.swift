@@ -142,4 +142,31 @@ import Testing
             #expect(opt2.paramGroups.map(\.lr.bitPattern) == row.map(\.bitPattern))
         }
     }
+
+    /// CPython's int / int rounds the exact quotient once, also beyond 2**53 where
+    /// `Double(a) / Double(b)` would round twice.
+    @Test func intTrueDivisionMatchesPython() throws {
+        let rows = try #require(Self.fixture?["int_true_divisions"]?.arrayValue)
+        #expect(rows.count > 100)
+        for row in rows {
+            let r = row.arrayValue!
+            let x = r[0].intValue!, y = r[1].intValue!, want = Double(r[2].stringValue!)!
+            let got = LambdaExpression.Arithmetic.trueDivide(x, y)
+            #expect(got.bitPattern == want.bitPattern, "\(x) / \(y): \(got), Python \(want)")
+        }
+    }
+
+    /// CPython compares an int with a float exactly, not through a rounding conversion.
+    @Test func intFloatOrderMatchesPython() throws {
+        let rows = try #require(Self.fixture?["int_float_orders"]?.arrayValue)
+        #expect(rows.count > 100)
+        for row in rows {
+            let r = row.arrayValue!
+            let i = r[0].intValue!, d = Double(r[1].stringValue!)!, want = Int(r[2].intValue!)
+            let v = LambdaExpression.Value.int(i), f = LambdaExpression.Value.float(d)
+            #expect(LambdaExpression.Comparing.order(v, f) == want, "\(i) vs \(d)")
+            #expect(LambdaExpression.Comparing.order(f, v) == -want, "\(d) vs \(i)")
+            #expect(LambdaExpression.Comparing.compare(.equal, v, f) == (want == 0))
+        }
+    }
 }

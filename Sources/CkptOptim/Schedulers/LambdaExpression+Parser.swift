@@ -48,29 +48,29 @@ extension LambdaExpression {
             return true
         }
 
-        /// Counts one level of recursion; `leave()` must follow.
-        mutating func enter() throws {
-            depth += 1
-            if depth > Self.maxDepth { throw error("expression nested too deeply (more than \(Self.maxDepth) levels)", token) }
-        }
-
-        mutating func leave() { depth -= 1 }
-
         mutating func parse() throws -> Node {
             let n = try expression()
             guard token.kind == .end else { throw unexpected(token) }
             return n
         }
 
+        /// Every recursion but the top one goes through here: parentheses, call arguments,
+        /// `else` branches, `not`, unary signs and exponents.
+        mutating func nested(_ parse: (inout Parser) throws -> Node) throws -> Node {
+            depth += 1
+            defer { depth -= 1 }
+            if depth > Self.maxDepth { throw error("expression nested too deeply (more than \(Self.maxDepth) levels)", token) }
+            return try parse(&self)
+        }
+
         mutating func expression() throws -> Node {
-            try enter(); defer { leave() }
             let body = try disjunction()
             guard accept(keyword: "if") else { return body }
             let test = try disjunction()
             guard accept(keyword: "else") else {
                 throw error("expected 'else' after the condition of 'if', found \(token.quoted)", token)
             }
-            return .conditional(then: body, test: test, orElse: try expression())
+            return .conditional(then: body, test: test, orElse: try nested { try $0.expression() })
         }
 
         mutating func disjunction() throws -> Node {
@@ -87,8 +87,7 @@ extension LambdaExpression {
 
         mutating func inversion() throws -> Node {
             guard accept(keyword: "not") else { return try comparison() }
-            try enter(); defer { leave() }
-            return .not(try inversion())
+            return .not(try nested { try $0.inversion() })
         }
 
         mutating func comparison() throws -> Node {
@@ -123,15 +122,14 @@ extension LambdaExpression {
         }
 
         mutating func factor() throws -> Node {
-            try enter(); defer { leave() }
-            if accept("-") { return .negate(try factor()) }
-            if accept("+") { return .plus(try factor()) }
+            if accept("-") { return .negate(try nested { try $0.factor() }) }
+            if accept("+") { return .plus(try nested { try $0.factor() }) }
             return try power()
         }
 
         mutating func power() throws -> Node {
             let base = try primary()
-            if accept("**") { return .binary(.power, base, try factor()) }
+            if accept("**") { return .binary(.power, base, try nested { try $0.factor() }) }
             return base
         }
 
@@ -144,7 +142,7 @@ extension LambdaExpression {
                 node = .literal(v)
             case .symbol("("):
                 advance()
-                let inner = try expression()
+                let inner = try nested { try $0.expression() }
                 guard accept(")") else {
                     throw error("expected ')' to close the '(' at column \(t.column), found \(token.quoted)", token)
                 }
@@ -208,7 +206,7 @@ extension LambdaExpression {
             if !accept(")") {
                 repeat {
                     if token.kind == .symbol(")") { break }  // a trailing comma, as Python allows
-                    args.append(try expression())
+                    args.append(try nested { try $0.expression() })
                 } while accept(",")
                 guard accept(")") else {
                     throw error("expected ',' or ')' in the arguments of \(f.rawValue)(), found \(token.quoted)", token)
