@@ -12,19 +12,13 @@ extension LambdaExpression {
         typealias Fail = (String) -> SchedulerError
 
         static func negate(_ v: Value, _ fail: Fail) throws -> Value {
-            switch v.promoted {
-            case .int(let i):
-                guard i != .min else { throw overflow("-(\(i))", fail) }
-                return .int(-i)
-            case .float(let d): return .float(-d)
-            case .bool: preconditionFailure("promoted")
-            }
+            guard let i = v.integer else { return .float(-v.double) }
+            guard i != .min else { throw overflow("-(\(i))", fail) }
+            return .int(-i)
         }
 
         static func binary(_ op: BinaryOp, _ a: Value, _ b: Value, _ fail: Fail) throws -> Value {
-            if case .int(let x) = a.promoted, case .int(let y) = b.promoted {
-                return try intBinary(op, x, y, fail)
-            }
+            if let x = a.integer, let y = b.integer { return try intBinary(op, x, y, fail) }
             return .float(try floatBinary(op, a.double, b.double, fail))
         }
 

@@ -17,11 +17,11 @@ extension LambdaExpression {
 
         /// -1, 0 or 1 as `a` is below, equal to or above `b`; nil when either is NaN.
         static func order(_ a: Value, _ b: Value) -> Int? {
-            switch (a.promoted, b.promoted) {
-            case (.int(let x), .int(let y)): return x < y ? -1 : x == y ? 0 : 1
-            case (.int(let x), .float(let y)): return order(x, y)
-            case (.float(let x), .int(let y)): return order(y, x).map { -$0 }
-            default:
+            switch (a.integer, b.integer) {
+            case (let x?, let y?): return x < y ? -1 : x == y ? 0 : 1
+            case (let x?, nil): return order(x, b.double)
+            case (nil, let y?): return order(y, a.double).map { -$0 }
+            case (nil, nil):
                 let x = a.double, y = b.double
                 if x.isNaN || y.isNaN { return nil }
                 return x < y ? -1 : x == y ? 0 : 1

@@ -58,4 +58,13 @@ extension LambdaExpression.Value {
         if case .bool(let b) = self { return .int(b ? 1 : 0) }
         return self
     }
+
+    /// The int an int or bool is in arithmetic; nil for a float.
+    var integer: Int64? {
+        switch self {
+        case .int(let i): i
+        case .bool(let b): b ? 1 : 0
+        case .float: nil
+        }
+    }
 }

@@ -19,14 +19,11 @@ extension LambdaExpression {
                 for v in args.dropFirst() where Comparing.compare(f == .min ? .less : .greater, v, kept) { kept = v }
                 return kept
             case .abs:
-                switch args[0].promoted {
-                case .int(let i):
-                    guard i != .min else { throw Arithmetic.overflow("abs(\(i))", fail) }
-                    return .int(Swift.abs(i))
-                default: return .float(Swift.abs(args[0].double))
-                }
+                guard let i = args[0].integer else { return .float(Swift.abs(args[0].double)) }
+                guard i != .min else { throw Arithmetic.overflow("abs(\(i))", fail) }
+                return .int(Swift.abs(i))
             case .floor, .ceil:
-                if case .int = args[0].promoted { return args[0].promoted }
+                if let i = args[0].integer { return .int(i) }
                 let d = args[0].double
                 if d.isNaN { throw fail("ValueError: cannot convert float NaN to integer") }
                 if d.isInfinite { throw fail("OverflowError: cannot convert float infinity to integer") }
@@ -61,7 +58,7 @@ extension LambdaExpression {
         /// is inf, zero and negatives (and -inf) are domain errors.
         static func logOf(_ v: Value, _ fail: Fail) throws -> Double {
             let x = v.double
-            if case .int(let i) = v.promoted, i <= 0 { throw fail("ValueError: math domain error") }
+            if let i = v.integer, i <= 0 { throw fail("ValueError: math domain error") }
             if x.isNaN || x == .infinity { return x }
             guard x > 0 else { throw fail("ValueError: math domain error") }
             return log(x)
