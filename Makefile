@@ -25,6 +25,7 @@ run: build
 	.build/release/ckpt train --out $(RUN_DIR)
 
 test: deps
+	bash scripts/check-imports.sh && bash scripts/check-imports-test.sh   # the import graph of docs/ARCHITECTURE.md, and its check failing on violations
 	$(SWIFT) build $(TEST_FLAGS)   # every product, same flags as the tests: end-to-end tests run ckpt, custom-loop, bench-io
 	$(SWIFT) test $(TEST_FLAGS)
 	$(MAKE) --no-print-directory test-python

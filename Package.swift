@@ -35,10 +35,10 @@ let package = Package(
             swiftSettings: fast),
         .target(name: "CkptOptim", dependencies: ["CkptCore", "CKernels"]),
         .target(name: "CkptFormat", dependencies: ["HDF5", "CkptCore"]),
-        .target(name: "Ckpt", dependencies: ["CkptCore", "CkptOptim", "CkptFormat", "HDF5"]),
+        .target(name: "Ckpt", dependencies: ["CkptCore", "CkptOptim", "CkptFormat"]),
         .target(
             name: "CkptCLI",
-            dependencies: ["Ckpt", "HDF5", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Ckpt", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "ckpt", dependencies: ["CkptCLI"]),
         // Benchmarks: `make bench` runs them beside their Python peers (bench/run.sh).
         .executableTarget(name: "bench-io", dependencies: ["Ckpt"], path: "Benchmarks/IO", swiftSettings: fast),

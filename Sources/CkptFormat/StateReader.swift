@@ -132,51 +132,14 @@ final class StateReader {
         }
     }
 
+    /// An attribute as a state value: scalars and 1-D arrays, through the one decoder the
+    /// listing of foreign files uses too (`AttributeDecoder`).
     func decodeAttribute(_ value: HDF5AttributeValue, isTuple: Bool, path: String) throws -> StateValue {
-        switch value {
-        case .empty:
-            return .none
-        case .strings(let s, let shape):
-            if shape.isEmpty { return .string(s[0]) }
-            guard shape.count == 1 else { throw malformedShape(shape, path) }
-            let items = s.map { StateValue.string($0) }
-            return isTuple ? .tuple(items) : .list(items)
-        case .numbers(let a):
-            let items = try scalars(a, path: path)
-            if a.shape.isEmpty { return items[0] }
-            guard a.shape.count == 1 else { throw malformedShape(a.shape, path) }
-            return isTuple ? .tuple(items) : .list(items)
-        }
+        try AttributeDecoder(file: file).decode(value, path: path, isTuple: isTuple)
     }
 
     private func malformedShape(_ shape: [Int], _ path: String) -> CheckpointError {
         .malformed(file: file, path: path, reason: "attribute of shape \(shape): only scalars and 1-D arrays are state values")
-    }
-
-    /// Python scalars from a numeric attribute: integers → int, floats → float (h5py writers
-    /// may use float32 or int32; they widen exactly), bool → bool.
-    private func scalars(_ a: HDF5Array, path: String) throws -> [StateValue] {
-        switch a.type {
-        case .int64: return a.values(as: Int64.self)!.map { .int($0) }
-        case .float64: return a.values(as: Double.self)!.map { .double($0) }
-        case .bool: return a.values(as: Bool.self)!.map { .bool($0) }
-        case .float32: return a.values(as: Float.self)!.map { .double(Double($0)) }
-        case .int32: return a.values(as: Int32.self)!.map { .int(Int64($0)) }
-        case .int16: return a.values(as: Int16.self)!.map { .int(Int64($0)) }
-        case .int8: return a.values(as: Int8.self)!.map { .int(Int64($0)) }
-        case .uint8: return a.values(as: UInt8.self)!.map { .int(Int64($0)) }
-        case .uint16: return a.values(as: UInt16.self)!.map { .int(Int64($0)) }
-        case .uint32: return a.values(as: UInt32.self)!.map { .int(Int64($0)) }
-        case .uint64:
-            return try a.values(as: UInt64.self)!.map {
-                guard let v = Int64(exactly: $0) else {
-                    throw CheckpointError.malformed(file: file, path: path, reason: "uint64 \($0) exceeds int64")
-                }
-                return .int(v)
-            }
-        case .float16:
-            throw CheckpointError.malformed(file: file, path: path, reason: "float16 attributes are not state values")
-        }
     }
 
     private func readDatasetValue(_ ds: HDF5Dataset) throws -> StateValue {

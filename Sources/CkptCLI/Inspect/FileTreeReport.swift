@@ -1,4 +1,5 @@
 import CkptCore
+import CkptFormat
 
 /// The generic view of any HDF5 file (h5py's, Keras', anyone's): every group and dataset in
 /// order with its shape, type and attributes, like `h5ls -r -v`, with small attribute values.
@@ -17,7 +18,7 @@ struct FileTreeReport {
         var d: StateDict = ["path": .string(n.path), "kind": .string(n.kind.rawValue)]
         if let shape = n.shape { d["shape"] = shape.shapeJSON }
         if let type = n.type { d["type"] = .string(type) }
-        if let storage = n.storage { d["storage"] = .string(storage) }
+        if let storage = n.storage { d["storage"] = .string(Self.describe(storage)) }
         var attrs = StateDict()
         for a in n.attributes { attrs[a.name] = a.value?.jsonSummary ?? .dict(["type": .string(a.type)]) }
         d["attributes"] = .dict(attrs)
@@ -37,7 +38,7 @@ struct FileTreeReport {
             case .dataset:
                 let shape = n.shape.map { $0.isEmpty ? "scalar" : "{" + $0.map(String.init).joined(separator: ", ") + "}" } ?? "null"
                 line += "Dataset \(shape)  \(n.type ?? "?")"
-                if let storage = n.storage { line += "  (\(storage))" }
+                if let storage = n.storage { line += "  (\(Self.describe(storage)))" }
             case .other: line += n.type ?? "?"
             }
             out.append(line)
@@ -48,6 +49,11 @@ struct FileTreeReport {
             }
         }
         return out
+    }
+
+    /// As `h5ls -v` words it: "contiguous, 1.2 KiB, 1 filter".
+    static func describe(_ s: FileTreeNode.Storage) -> String {
+        "\(s.layout), \(Format.bytes(s.bytes))" + (s.filterCount > 0 ? ", \(Format.count(s.filterCount, "filter"))" : "")
     }
 
     private func collect(_ n: FileTreeNode, into nodes: inout [FileTreeNode]) {

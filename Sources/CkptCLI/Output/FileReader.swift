@@ -2,7 +2,8 @@ import CkptFormat
 import Foundation
 
 /// How the reading commands open files: is it a ckpt checkpoint, load it, or list any HDF5
-/// file's tree. Commands take one so tests can hand them checkpoints held in memory.
+/// file's tree. Commands take one so tests can hand them checkpoints held in memory; `.hdf5`
+/// reads real files through CkptFormat (this module never touches libhdf5 itself).
 public struct FileReader: Sendable {
     /// Whether the file is a ckpt checkpoint (root attribute `format == "ckpt"`); throws a
     /// `CLIError` when the file cannot be read as HDF5.
@@ -24,6 +25,23 @@ public struct FileReader: Sendable {
         self.tree = tree
         self.loadListingDamage = loadListingDamage ?? { (try loadCheckpoint($0), []) }
     }
+
+    /// The real reader: `CheckpointFile.isCheckpoint` to tell a checkpoint from any other HDF5
+    /// file, `CheckpointFile.load` (checksums verified) for checkpoints, the bounded
+    /// `FileTreeNode.list` for any other HDF5 file.
+    public static let hdf5 = FileReader(
+        isCheckpoint: { path in
+            do { return try CheckpointFile.isCheckpoint(path) } catch let e as NotHDF5Error {
+                throw CLIError.file(path, "not a readable HDF5 file (\(e.reason)); check that it is a checkpoint and not truncated")
+            }
+        },
+        loadCheckpoint: { path in try CheckpointFile.load(path) },
+        tree: { path in
+            do { return try FileTreeNode.list(path) } catch let e as NotHDF5Error {
+                throw CLIError.file(path, "not a readable HDF5 file (\(e.reason)); check the path")
+            }
+        },
+        loadListingDamage: { path in try CheckpointFile.loadListingDamage(path) })
 
     /// Fails with exit status 2 unless `path` names a readable regular file.
     public static func requireReadableFile(_ path: String) throws {

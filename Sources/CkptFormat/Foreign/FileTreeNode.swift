@@ -1,10 +1,28 @@
 import CkptCore
 
-/// One object of an HDF5 file as the generic `inspect` shows it (like `h5ls -r -v`): a group
-/// with children, or a dataset with its shape and element type; both with attributes.
+/// One object of an HDF5 file as the generic `ckpt inspect` shows it (like `h5ls -r -v`): a
+/// group with children, or a dataset with its shape, element type and storage; both with
+/// attributes. `FileTreeNode.list` builds the tree of a file; the value holds no HDF5 types,
+/// so the CLI and tests use it without the HDF5 module.
 public struct FileTreeNode: Sendable, Equatable {
     /// `other`: a link or an object that is neither; `type` says what.
     public enum Kind: String, Sendable { case group, dataset, other }
+
+    /// How a dataset's bytes are stored, as `h5ls -v` reports it.
+    public struct Storage: Sendable, Equatable {
+        /// "contiguous", "chunked", "compact", "virtual".
+        public var layout: String
+        /// Bytes allocated in the file.
+        public var bytes: Int
+        /// Filters in the pipeline (compression, Fletcher32, ...).
+        public var filterCount: Int
+
+        public init(layout: String, bytes: Int, filterCount: Int) {
+            self.layout = layout
+            self.bytes = bytes
+            self.filterCount = filterCount
+        }
+    }
 
     /// The last path component (`""` for the root).
     public var name: String
@@ -15,10 +33,10 @@ public struct FileTreeNode: Sendable, Equatable {
     public var shape: [Int]?
     /// Dataset element type as text (`float32`, `int64`, `string`, `compound`, ...).
     public var type: String?
-    /// Dataset storage as `h5ls -v` reports it: layout, bytes in the file, filters.
-    public var storage: String?
-    /// Attributes in creation order; a value is `nil` when it is too large or of a type that has
-    /// no `StateValue` form, and `attributeTypes` then says what it is.
+    /// Dataset storage; `nil` for groups and links.
+    public var storage: Storage?
+    /// Attributes in creation order; a value is `nil` when it is too large or has no
+    /// `StateValue` form (`AttributeDecoder`), and `type` then says what it is and why.
     public var attributes: [(name: String, value: StateValue?, type: String)]
     public var children: [FileTreeNode]
 

@@ -1,0 +1,33 @@
+import HDF5
+
+extension CheckpointFile {
+    /// Whether the file at `path` is a ckpt checkpoint, for commands that show a checkpoint and
+    /// any other HDF5 file differently (`ckpt inspect`, `verify`, `diff`).
+    ///
+    /// True when the file carries a ckpt manifest that does not match its bytes (a damaged
+    /// checkpoint: `load` says what is wrong, and libhdf5 must not parse its metadata here), or
+    /// when its root attribute `format` decodes (`AttributeDecoder`) to the string "ckpt", the
+    /// test `load` applies; false for any other HDF5 file.
+    ///
+    /// Files without a manifest are opened in this process to read that one attribute: call
+    /// it where a libhdf5 crash on a crafted file is contained (the CLI runs its reading
+    /// commands in a limited child process, `ParseIsolation`). Throws `NotHDF5Error` when the
+    /// file cannot be opened as HDF5, `CheckpointError.unreadable` naming the file and the
+    /// attribute when the attribute cannot be read.
+    public static func isCheckpoint(_ path: String) throws -> Bool {
+        if (try? FileManifest.verify(path)) == nil { return true }
+        let file: HDF5File
+        do { file = try HDF5File.open(path) } catch let e as HDF5Error {
+            throw NotHDF5Error(file: path, reason: e.reason)
+        }
+        defer { try? file.close() }
+        do {
+            let root = try file.root()
+            guard try root.hasAttribute("format") else { return false }
+            let format = try? AttributeDecoder(file: path).decode(try root.readAttribute("format"), path: "/format")
+            return format == .string(CheckpointFormat.name)
+        } catch let e as HDF5Error {
+            throw CheckpointError(e)
+        }
+    }
+}
