@@ -5,7 +5,9 @@
 // CheckpointFile the directory), "nosync" runs measure page-cache throughput.
 //
 //   bench-io [--mib 1024] [--tensors 64] [--repeat 3] [--dir DIR]
-//   bench-io --write-sample PATH     (test helper: saves a small fixed checkpoint to PATH)
+//   bench-io --write-sample PATH [--pause-mid-save MARKER]
+//       (test helper: saves a small fixed checkpoint to PATH; with --pause-mid-save, creates
+//       MARKER once /model is written and sleeps 60 s there, so a test can kill the save)
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,7 +46,16 @@ if let sample = option("--write-sample") {
     for i in 0..<4 {
         model["layer\(i).weight"] = .tensor(TensorData(shape: [256, 256], storage: .float32((0..<65536).map { Float($0 % 97) + Float(i) })))
     }
-    do { try CheckpointFile.save(Checkpoint(model: model), to: sample) } catch { fail("\(error)") }
+    var hooks = SaveHooks.none
+    if let marker = option("--pause-mid-save") {
+        hooks.onStep = { step, _ in
+            guard step == .contentPartlyWritten else { return }
+            let fd = open(marker, O_CREAT | O_WRONLY, 0o644)
+            if fd >= 0 { close(fd) }
+            sleep(60)
+        }
+    }
+    do { try CheckpointFile.save(Checkpoint(model: model), to: sample, hooks: hooks) } catch { fail("\(error)") }
     exit(0)
 }
 

@@ -15,9 +15,9 @@ enum LRCurve {
         let chart = SVGChart(title: "learning rate (\(progress.globalStep) steps, \(progress.epoch) epochs)",
                              xLabel: "optimizer step", yLabel: "learning rate", series: series)
         do {
-            try chart.render().write(toFile: path, atomically: true, encoding: .utf8)
-        } catch {
-            throw RunError.file(path, "cannot write the lr plot: \(error.localizedDescription)")
+            try AtomicFile.write(chart.render(), to: path)
+        } catch let e as CheckpointError {
+            throw RunError.file(path, "cannot write the lr plot: \(e.failureWithoutFile)")
         }
     }
 }

@@ -55,9 +55,9 @@ public struct PlotCommand: ParsableCommand {
             console.write(svg)
         } else {
             do {
-                try svg.write(toFile: target, atomically: true, encoding: .utf8)
-            } catch {
-                throw CLIError.file(target, "cannot write the chart (\(error.localizedDescription)); check the directory exists and is writable")
+                try AtomicFile.write(svg, to: target)
+            } catch let e as CheckpointError {
+                throw CLIError.file(target, "cannot write the chart (\(e.failureWithoutFile)); check the directory exists and is writable")
             }
         }
         if output.json {

@@ -55,9 +55,9 @@ struct ScheduleCommand: ParsableCommand {
                 },
                 logY: logY)
             do {
-                try chart.render().write(toFile: plot, atomically: true, encoding: .utf8)
-            } catch {
-                FileHandle.standardError.write(Data("ckpt schedule: cannot write \(plot): \(error.localizedDescription)\n".utf8))
+                try AtomicFile.write(chart.render(), to: plot)
+            } catch let e as CheckpointError {
+                FileHandle.standardError.write(Data("ckpt schedule: cannot write \(plot): \(e.failureWithoutFile)\n".utf8))
                 throw ExitCode(2)
             }
         }

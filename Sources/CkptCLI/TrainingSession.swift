@@ -22,6 +22,9 @@ struct TrainingSession {
 
     /// Trains to `run.config.epochs`; returns the outcome and the report fields.
     mutating func execute(resumed: Bool, say: (String) -> Void) throws -> (Trainer.Outcome, StateDict) {
+        // One writer per run directory, for the whole run (a second one is refused: exit 2).
+        let lock = try RunDirectoryLock.acquire(directory, command: resumed ? "ckpt resume" : "ckpt train")
+        defer { lock.release() }
         let progress = TrainingProgress(bar: isatty(json ? STDERR_FILENO : STDOUT_FILENO) != 0, quiet: json)
         var saved: [String] = []
         var last: (trainLoss: Double, testLoss: Double?, accuracy: Double?)?

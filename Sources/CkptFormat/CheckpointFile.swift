@@ -8,9 +8,10 @@ import HDF5
 
 /// Saves and loads `Checkpoint`s as format v1 HDF5 files (`docs/FORMAT.md`).
 ///
-/// `save` is atomic and durable: it writes `.<name>.partial-<pid>-<random>` next to the
-/// target, fsyncs it, renames it over the target and fsyncs the directory, so a crash leaves
-/// the old file or the new one, never a torn one. `load` treats the file as untrusted and
+/// `save` is atomic and durable, and never follows a symlink it did not create (`AtomicFile`):
+/// it writes the file inside a private temporary directory `.<name>.partial-<random>` next to
+/// the target, fsyncs it, renames it over the target and fsyncs the directory, so a crash
+/// leaves the old file or the new one, never a torn one. `load` treats the file as untrusted and
 /// verifies every tensor's XXH64 checksum unless told not to; a file without a valid ckpt
 /// manifest (h5py-written, foreign) is read by a forked child that hands back a rebuilt copy
 /// (`ForeignFile`), so a libhdf5 crash on it is a `CheckpointError`, not a dead process.
@@ -24,9 +25,11 @@ public enum CheckpointFile {
     /// (kept from `checkpoint.metadata` when set, else "ckpt"), `created_at` (now, ISO 8601 UTC),
     /// then the rest of `checkpoint.metadata` in order (scalars, strings, None and flat
     /// lists only). `durable: false` skips the two fsyncs (benchmarks, scratch files).
-    public static func save(_ checkpoint: Checkpoint, to path: String, durable: Bool = true) throws {
-        try AtomicFile.write(to: path, durable: durable) { tmp in
-            try write(checkpoint, toNewFile: tmp, reportingAs: path)
+    /// `hooks` is a test seam (`SaveHooks`): called between the steps of the save.
+    public static func save(_ checkpoint: Checkpoint, to path: String, durable: Bool = true,
+                            hooks: SaveHooks = .none) throws {
+        try AtomicFile.write(to: path, durable: durable, hooks: hooks) { tmp in
+            try write(checkpoint, into: tmp, reportingAs: path)
         }
     }
 
@@ -48,7 +51,8 @@ public enum CheckpointFile {
         }
     }
 
-    /// True for names `save` uses for its temporaries (`.<name>.partial-<pid>-<random>`):
+    /// True for names `save` uses for its temporaries (`.<name>.partial-<random>`; earlier
+    /// versions wrote `.<name>.partial-<pid>-<random>`):
     /// directory listings (resume, retention) must skip these.
     public static func isTemporary(_ fileName: String) -> Bool {
         let name = AtomicFile.split(fileName).name
@@ -76,29 +80,24 @@ public enum CheckpointFile {
         return String(cString: buf)
     }
 
-    /// Test-only: when this environment variable names a path, `save` creates that file
-    /// after writing `/model` and then sleeps, so a test can kill it mid-save.
-    static let pauseHookVariable = "CKPT_TEST_PAUSE_MID_SAVE"
-
     // MARK: - writing
 
-    private static func write(_ c: Checkpoint, toNewFile tmp: String, reportingAs path: String) throws {
+    /// libhdf5 creates the file at the temporary's `libraryPath()` (resolved through the
+    /// private directory's descriptor); the manifest is written through the descriptor
+    /// `openContent()` returns, never by path.
+    private static func write(_ c: Checkpoint, into tmp: AtomicFile, reportingAs path: String) throws {
         let writer = StateWriter(file: path)
         let sections = [c.model, c.optimizer, c.scheduler, c.progress, c.rng].compactMap { $0 }
         let userBlock = FileManifest.userBlockSize(forTensorCount: sections.reduce(0) { $0 + $1.tensorCount })
         let file: HDF5File
-        do { file = try HDF5File.create(tmp, userBlockSize: userBlock) } catch let e as HDF5Error {
-            throw CheckpointError.io(file: path, operation: "create \(tmp)", reason: e.reason)
+        do { file = try HDF5File.create(try tmp.libraryPath(), userBlockSize: userBlock) } catch let e as HDF5Error {
+            throw CheckpointError.io(file: path, operation: "create \(tmp.temporary)", reason: e.reason)
         }
         do {
             let root = try file.root()
             try writeRootAttributes(stampedMetadata(c.metadata), root, writer)
             try writer.write(c.model, into: try root.createGroup("model"))
-            if let hook = getenv(pauseHookVariable) {
-                let fd = open(hook, O_CREAT | O_WRONLY, 0o644)
-                if fd >= 0 { close(fd) }
-                sleep(60)
-            }
+            tmp.hooks(.contentPartlyWritten, tmp.temporary)
             if let o = c.optimizer {
                 let g = try root.createGroup("optimizer")
                 try writer.write(o, into: g)
@@ -108,7 +107,9 @@ public enum CheckpointFile {
             if let p = c.progress { try writer.write(p, into: try root.createGroup("progress")) }
             if let r = c.rng { try writer.write(r, into: try root.createGroup("rng")) }
             try file.close()
-            try FileManifest.write(to: tmp, userBlockSize: userBlock, tensorRanges: writer.ranges.list, reportingAs: path)
+            tmp.hooks(.contentWritten, tmp.temporary)
+            try FileManifest.write(fd: try tmp.openContent(), userBlockSize: userBlock,
+                                   tensorRanges: writer.ranges.list, reportingAs: path)
         } catch let e as HDF5Error {
             try? file.close()
             // One line: the checkpoint, the object, HDF5's condensed reason (the temporary's

@@ -114,11 +114,9 @@ struct FileManifest: Equatable {
         return buffer.withUnsafeBytes { Checksum.xxh64($0) }
     }
 
-    /// Writes the manifest into the user block of the closed HDF5 file at `path`.
-    static func write(to path: String, userBlockSize: Int, tensorRanges: [Range<Int>], reportingAs file: String) throws {
-        let fd = open(path, O_RDWR)
-        guard fd >= 0 else { throw CheckpointError.io(file: file, operation: "open \(path)", reason: AtomicFile.errnoText()) }
-        defer { close(fd) }
+    /// Writes the manifest into the user block of the closed HDF5 file open as `fd` (the
+    /// descriptor `AtomicFile` opened without following symlinks; never a path).
+    static func write(fd: Int32, userBlockSize: Int, tensorRanges: [Range<Int>], reportingAs file: String) throws {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw CheckpointError.io(file: file, operation: "stat", reason: AtomicFile.errnoText()) }
         let size = Int(st.st_size)

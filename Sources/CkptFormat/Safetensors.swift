@@ -268,17 +268,9 @@ public enum Safetensors {
                              to path: String, durable: Bool = true) throws {
         let head = try header(for: tensors, metadata: metadata, file: path)
         try AtomicFile.write(to: path, durable: durable) { tmp in
-            let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-            guard fd >= 0 else { throw CheckpointError.io(file: path, operation: "create \(tmp)", reason: AtomicFile.errnoText()) }
-            defer { close(fd) }
+            let fd = try tmp.createContent()
             func put(_ b: UnsafeRawBufferPointer) throws {
-                var done = 0
-                while done < b.count {
-                    let r = rawWrite(fd, b.baseAddress! + done, b.count - done)
-                    if r < 0, errno == EINTR { continue }
-                    guard r > 0 else { throw CheckpointError.io(file: path, operation: "write \(tmp)", reason: AtomicFile.errnoText()) }
-                    done += r
-                }
+                guard DescriptorCalls.writeAll(fd, b) else { throw tmp.failure("write \(tmp.temporary)") }
             }
             try head.withUnsafeBytes(put)
             for (_, value) in tensors {
@@ -291,12 +283,4 @@ public enum Safetensors {
             }
         }
     }
-}
-
-private func rawWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
-    #if canImport(Glibc)
-    Glibc.write(fd, p, n)
-    #else
-    Darwin.write(fd, p, n)
-    #endif
 }

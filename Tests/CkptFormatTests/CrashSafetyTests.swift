@@ -30,10 +30,7 @@ import Testing
 
         let p = Process()
         p.executableURL = URL(fileURLWithPath: child)
-        p.arguments = ["--write-sample", path]
-        var env = ProcessInfo.processInfo.environment
-        env[CheckpointFile.pauseHookVariable] = marker
-        p.environment = env
+        p.arguments = ["--write-sample", path, "--pause-mid-save", marker]
         try p.run()
         let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: marker) && Date() < deadline && p.isRunning {

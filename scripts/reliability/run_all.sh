@@ -32,6 +32,7 @@ trial "Full disk" "$here/full_disk.sh"
 trial "Bit flips" python3 "$here/bit_flips.py" --data-positions $flips_data --meta-positions $flips_meta
 trial "Hostile files" python3 "$here/hostile_files.py"
 trial "Bad configs" python3 "$here/bad_configs.py"
+trial "Shared run directory" python3 "$here/shared_directory.py"
 trial "Fuzzing CheckpointFile.load" "$root/fuzz/run.sh" "$fuzz_s"
 echo
 echo "| Trial | Figure | Result |"
