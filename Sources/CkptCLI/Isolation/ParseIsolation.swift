@@ -20,9 +20,9 @@ import Darwin
 /// passes the child's exit status through, and turns a signal or timeout into
 /// "FILE: unreadable or corrupt file: ..." with status 2.
 ///
-/// Where `/proc/self/exe` does not exist (macOS) the command runs in-process. The parent's
-/// half (`supervise`) takes the child to run as a parameter, so tests give it a child that
-/// dies of a chosen signal; nothing in the environment changes what the binary does.
+/// Where `/proc/self/exe` does not exist (macOS) the command runs in-process. Nothing in the
+/// environment but the parent's own `CKPT_ISOLATED_CHILD` changes what happens: the tests kill
+/// the real child to show a crash is reported (ReliabilityTests/IsolationTests).
 public enum ParseIsolation {
     /// Set by `CkptCommand.main()` (the real binary) only: in-process callers such as tests
     /// never re-execute their own executable.
@@ -55,37 +55,28 @@ public enum ParseIsolation {
             applyLimits(.forInput(bytes: totalSize(files)))
             return nil
         }
-        guard access("/proc/self/exe", X_OK) == 0 else { return nil }
-        return supervise(command: command, files: files, executable: "/proc/self/exe", arguments: CommandLine.arguments)
-    }
-
-    /// The parent's half: runs `executable` (`arguments[0]` first) as the isolated child of a
-    /// command over `files`, and returns the exit status to end with, having written why to
-    /// `report` when the child died or was stopped; nil when it could not be started.
-    static func supervise(command: String, files: [String], executable: String, arguments: [String],
-                          report: (String) -> Void = writeToStandardError) -> Int32? {
+        if access("/proc/self/exe", X_OK) != 0 { return nil }
         let limits = Limits.forInput(bytes: totalSize(files))
-        let why: String
-        switch spawnAndWait(executable: executable, arguments: arguments, limits: limits) {
+        switch spawnAndWait(arguments: CommandLine.arguments, limits: limits) {
         case .exited(let status):
             return status
         case .signaled(let sig):
-            why = "the HDF5 reader crashed (\(signalName(sig)))"
+            report(command, files, "the HDF5 reader crashed (\(signalName(sig)))")
+            return 2
         case .timedOut:
-            why = "gave up after \(limits.wallSeconds) s (the reader does not finish)"
+            report(command, files, "gave up after \(limits.wallSeconds) s (the reader does not finish)")
+            return 2
         case .cpuLimit:
-            why = "gave up after \(limits.cpuSeconds) s of CPU time (the reader does not finish)"
+            report(command, files, "gave up after \(limits.cpuSeconds) s of CPU time (the reader does not finish)")
+            return 2
         case .spawnFailed:
             return nil  // cannot isolate: run in-process rather than fail
         }
-        let what = files.count == 1 ? files[0] : files.joined(separator: ", ")
-        report("ckpt \(command): \(what): unreadable or corrupt file: \(why)\n")
-        return 2
     }
 
     enum Outcome: Equatable { case exited(Int32), signaled(Int32), timedOut, cpuLimit, spawnFailed }
 
-    static func spawnAndWait(executable: String, arguments: [String], limits: Limits) -> Outcome {
+    static func spawnAndWait(arguments: [String], limits: Limits) -> Outcome {
         var env: [String] = []
         var p = environ
         while let e = p.pointee { env.append(String(cString: e)); p += 1 }
@@ -107,7 +98,7 @@ public enum ParseIsolation {
         posix_spawnattr_setsigmask(&attr, &none)  // and none blocked (test runners block some)
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         let rc = withCStrings(arguments) { argv in
-            withCStrings(env) { envp in posix_spawn(&pid, executable, nil, &attr, argv, envp) }
+            withCStrings(env) { envp in posix_spawn(&pid, "/proc/self/exe", nil, &attr, argv, envp) }
         }
         guard rc == 0 else { return .spawnFailed }
         let deadline = monotonicSeconds() + Double(limits.wallSeconds)
@@ -153,7 +144,9 @@ public enum ParseIsolation {
         }
     }
 
-    static func writeToStandardError(_ line: String) {
+    static func report(_ command: String, _ files: [String], _ why: String) {
+        let what = files.count == 1 ? files[0] : files.joined(separator: ", ")
+        let line = "ckpt \(command): \(what): unreadable or corrupt file: \(why)\n"
         _ = line.withCString { write(2, $0, strlen($0)) }
     }
 
