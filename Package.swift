@@ -47,15 +47,17 @@ let package = Package(
         // The README's custom training loop, compiled and run by the tests.
         .executableTarget(name: "custom-loop", dependencies: ["Ckpt"], path: "Examples/CustomLoop"),
 
+        // What several test targets share: the repository root, the built executables, running
+        // a program, which reference tools (python3 packages, h5dump, Chromium) are installed.
         .target(name: "CkptTestSupport", dependencies: ["CkptFormat"], path: "Tests/Support"),
-        .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
-        .testTarget(name: "CkptCoreTests", dependencies: ["CkptCore", "CkptFormat", "HDF5"]),
-        .testTarget(name: "CkptOptimTests", dependencies: ["CkptOptim", "CkptFormat"]),
+        .testTarget(name: "HDF5Tests", dependencies: ["CkptTestSupport", "HDF5"]),
+        .testTarget(name: "CkptCoreTests", dependencies: ["CkptTestSupport", "CkptCore", "CkptFormat", "HDF5"]),
+        .testTarget(name: "CkptOptimTests", dependencies: ["CkptTestSupport", "CkptOptim", "CkptFormat"]),
         .testTarget(name: "CkptFormatTests", dependencies: ["CkptTestSupport", "CkptFormat"]),
         .testTarget(name: "CkptTests", dependencies: ["Ckpt"]),
         .testTarget(name: "CkptCLITests", dependencies: ["CkptTestSupport", "CkptCLI"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Ckpt"]),
-        .testTarget(name: "ReliabilityTests", dependencies: ["Ckpt", "HDF5"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["CkptTestSupport", "Ckpt"]),
+        .testTarget(name: "ReliabilityTests", dependencies: ["CkptTestSupport", "Ckpt", "HDF5"]),
     ],
     swiftLanguageModes: [.v5]
 )

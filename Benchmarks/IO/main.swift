@@ -12,6 +12,7 @@
 import Glibc
 #endif
 import Ckpt
+@_spi(Testing) import CkptFormat
 
 func now() -> Double {
     var ts = timespec()
@@ -136,15 +137,15 @@ do {
     rows.append(("ckpt load without verify", .nan, .nan, loadNoVerify))
     // The same file without its manifest (first byte of the magic cleared), as a file from
     // another writer: `load` parses only a copy the isolated child rebuilt (ForeignFile),
-    // against the same file parsed in-process (CKPT_NO_ISOLATION=1, what the copy costs).
+    // against the same file parsed in-process (`ForeignFile.Options.parseInProcess`: what the copy costs).
     let fd = open(ckptPath, O_WRONLY)
     var zero: UInt8 = 0
     guard fd >= 0, pwrite(fd, &zero, 1, 0) == 1 else { fail("clear the manifest of \(ckptPath)") }
     close(fd)
     let loadForeign = try best(repeats) { _ = try CheckpointFile.load(ckptPath) }
-    setenv("CKPT_NO_ISOLATION", "1", 1)
-    let loadForeignInProcess = try best(repeats) { _ = try CheckpointFile.load(ckptPath) }
-    unsetenv("CKPT_NO_ISOLATION")
+    let loadForeignInProcess = try ForeignFile.options.withValue(ForeignFile.Options(parseInProcess: true)) {
+        try best(repeats) { _ = try CheckpointFile.load(ckptPath) }
+    }
     rows.append(("ckpt load, no manifest (copy)", .nan, .nan, loadForeign))
     rows.append(("ckpt load, no manifest, in-proc", .nan, .nan, loadForeignInProcess))
     unlink(ckptPath)

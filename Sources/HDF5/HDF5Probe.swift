@@ -35,14 +35,14 @@ public enum HDF5Probe {
         public var maxObjects: Int
         /// Dataset data is read in hyperslabs of at most this many bytes.
         public var sliceBytes: Int
-        /// Check every global heap collection's layout before the walk (`.corruptGlobalHeap`);
-        /// off only to show that a file really crashes libhdf5.
-        public var checkGlobalHeaps: Bool
+        /// Check every global heap collection's layout before the walk (`.corruptGlobalHeap`).
+        /// Tests only (`@_spi(Testing)`) turn it off, to show that a file really crashes libhdf5.
+        @_spi(Testing) public var checkGlobalHeaps = true
         /// The largest copy the child may write (0: no limit); past it `.copyFailed`.
         public var maxCopyBytes: Int
 
         public init(wallSeconds: Double, cpuSeconds: Int, extraDataBytes: Int, maxDepth: Int, maxObjects: Int,
-                    sliceBytes: Int = 4 << 20, checkGlobalHeaps: Bool = true, maxCopyBytes: Int = 0) {
+                    sliceBytes: Int = 4 << 20, maxCopyBytes: Int = 0) {
             self.maxCopyBytes = maxCopyBytes
             self.wallSeconds = wallSeconds
             self.cpuSeconds = cpuSeconds
@@ -50,7 +50,6 @@ public enum HDF5Probe {
             self.maxDepth = maxDepth
             self.maxObjects = maxObjects
             self.sliceBytes = sliceBytes
-            self.checkGlobalHeaps = checkGlobalHeaps
         }
 
         /// 10 CPU seconds plus 1 per 32 MiB of file, wall clock 4x that (a loaded machine),
@@ -145,8 +144,9 @@ public enum HDF5Probe {
         return (outcome, findings)
     }
 
-    /// Probes started by this process so far (tests use it to show a path never forks).
-    public static var count: Int { Int(ckpt_h5_probe_count()) }
+    /// Probes the calling thread has started so far: tests use it to show a path forks once or
+    /// never, unaffected by the loads of tests running on other threads.
+    @_spi(Testing) public static var count: Int { Int(ckpt_h5_probe_count()) }
 
     static func signalName(_ s: Int32) -> String {
         let names: [Int32: String] = [4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE",

@@ -1,17 +1,12 @@
 import ArgumentParser
 import Ckpt
+import CkptTestSupport
 import Foundation
 import Testing
 @testable import CkptCLI
 
 /// `ckpt convert` both ways, against the reference package's file in fixtures/safetensors.
 @Suite struct ConvertCommandTests {
-    static let root: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
-
     func scratch() -> String {
         let dir = NSTemporaryDirectory() + "ckpt-convert-" + UUID().uuidString
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -26,7 +21,7 @@ import Testing
     @Test func safetensorsToCheckpointAndBackIsBitwise() throws {
         let dir = scratch()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let tiny = Self.root + "/fixtures/safetensors/tiny.safetensors"
+        let tiny = Repository.path("fixtures/safetensors/tiny.safetensors")
         try run([tiny, dir + "/m.h5"])
         let c = try CheckpointFile.load(dir + "/m.h5")
         #expect(c.optimizer == nil && c.progress == nil)   // model only

@@ -78,13 +78,9 @@ import CkptFormat
     }
 
     /// Renders the chart in headless Chromium (scripts/render_svg.sh) when it is installed.
-    @Test func rendersInAHeadlessBrowser() throws {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/render_svg.sh").path
-        guard ["/usr/bin/chromium", "/usr/bin/chromium-browser"].contains(where: FileManager.default.isExecutableFile(atPath:)) else {
-            print("skipped: chromium is not installed (scripts/render_svg.sh installs it)")
-            return
-        }
+    @Test(.enabled(if: Tools.hasChromium, "chromium is not installed (scripts/render_svg.sh installs it)"))
+    func rendersInAHeadlessBrowser() throws {
+        let script = Repository.path("scripts/render_svg.sh")
         let svg = files.path("render.svg"), png = files.path("render.png")
         #expect(try plot([file, "--out", svg]).status == .success)
         let p = Process()

@@ -9,8 +9,7 @@ import HDF5
 /// The commands on real HDF5 files: checkpoints saved by `CheckpointFile`, and h5py-written
 /// fixtures (`fixtures/make_h5py_fixtures.py`), through the real reader.
 @Suite struct RealFileTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("fixtures/h5py").path
+    static let fixtures = Repository.path("fixtures/h5py")
     let dir = NSTemporaryDirectory() + "ckpt-cli-real-\(UUID().uuidString)"
 
     init() throws {

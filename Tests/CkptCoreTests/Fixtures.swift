@@ -1,3 +1,4 @@
+import CkptTestSupport
 import Foundation
 import HDF5
 @testable import CkptCore
@@ -5,9 +6,7 @@ import HDF5
 /// The PyTorch reference arrays written by `fixtures/make_lenet_fixtures.py` into
 /// `fixtures/lenet/lenet_grads.h5` (read with the HDF5 module), and the script's `fill`.
 enum Fixture {
-    static let path: String = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("fixtures/lenet/lenet_grads.h5").path
+    static let path = Repository.path("fixtures/lenet/lenet_grads.h5")
 
     struct MissingArray: Error, CustomStringConvertible {
         var name: String

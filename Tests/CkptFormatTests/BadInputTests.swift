@@ -1,4 +1,5 @@
 import CkptCore
+import CkptTestSupport
 import Foundation
 import HDF5
 import Testing
@@ -128,7 +129,7 @@ import Testing
         guard case .unsupportedVersion(_, "2", 1)? = loadError(dir + "/v2.h5") else { Issue.record("v2"); return }
         try craft(dir + "/vs.h5", version: .string("1"))
         guard case .unsupportedVersion(_, "\"1\"", 1)? = loadError(dir + "/vs.h5") else { Issue.record("string version"); return }
-        guard case .notACheckpoint? = loadError(repositoryRoot + "/fixtures/h5py/types.h5") else {
+        guard case .notACheckpoint? = loadError(Repository.path("fixtures/h5py/types.h5")) else {
             Issue.record("foreign file")
             return
         }

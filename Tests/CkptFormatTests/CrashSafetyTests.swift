@@ -1,4 +1,5 @@
 import CkptCore
+import CkptTestSupport
 import Foundation
 import Testing
 @testable import CkptFormat
@@ -7,19 +8,11 @@ import Testing
 /// under the final name and only a hidden `.partial-` temporary beside it.
 @Suite struct CrashSafetyTests {
     /// bench-io doubles as the child: `bench-io --write-sample PATH` saves a fixed checkpoint.
-    static let child: String? = {
-        for config in ["release", "debug"] {
-            let p = repositoryRoot + "/.build/\(config)/bench-io"
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-        }
-        return nil
-    }()
+    static let child: String? = BuiltProducts.path("bench-io")
 
-    @Test func killedSaveLeavesOldFileIntact() throws {
-        guard let child = Self.child else {
-            print("bench-io not built (swift build -c release --product bench-io): skipping the crash test")
-            return
-        }
+    @Test(.enabled(if: child != nil, "bench-io is not built (swift build -c release --product bench-io)"))
+    func killedSaveLeavesOldFileIntact() throws {
+        let child = try #require(Self.child)
         let dir = makeScratchDirectory()
         defer { removeDirectory(dir) }
         let path = dir + "/run.h5"

@@ -1,4 +1,5 @@
 import CkptCore
+import CkptTestSupport
 import Foundation
 import Testing
 @testable import CkptFormat
@@ -6,8 +7,8 @@ import Testing
 /// Format v1 written from Python (`python/ckpt_torch.py`) reads here as PyTorch had it, and a
 /// Swift-written file survives a read + rewrite by the Python module unchanged.
 @Suite struct PythonModuleInteropTests {
-    static let fixture = repositoryRoot + "/fixtures/interop/python_run.h5"
-    static let reference = repositoryRoot + "/fixtures/interop/python_run.json"
+    static let fixture = Repository.path("fixtures/interop/python_run.h5")
+    static let reference = Repository.path("fixtures/interop/python_run.json")
 
     /// Compares a state value with PyTorch's, as `make_python_fixture.py` dumped it to JSON
     /// (tensors as {dtype, shape, data}, tuples as lists); ints and floats must stay apart.
@@ -93,7 +94,7 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: hasH5py, "needs python3 with h5py and numpy"))
+    @Test(.enabled(if: Tools.hasH5py, "python3 with h5py and numpy is not installed"))
     func pythonRewriteOfASwiftCheckpointIsIdentical() throws {
         let dir = makeScratchDirectory()
         defer { removeDirectory(dir) }
@@ -105,7 +106,7 @@ import Testing
             meta = {k: v for k, v in r.pop("metadata").items() if k not in ("format", "format_version")}
             c.write(sys.argv[3], r, meta)
             """
-        let out = try #require(runTool("python3", ["-c", script, repositoryRoot + "/python", dir + "/swift.h5", dir + "/python.h5"]))
+        let out = try #require(Subprocess.runTool("python3", ["-c", script, Repository.path("python"), dir + "/swift.h5", dir + "/python.h5"]))
         #expect(out.status == 0, "\(out.output)")
         let back = try CheckpointFile.load(dir + "/python.h5")
         let same = sameCheckpoint(original, back)

@@ -1,4 +1,5 @@
 import CkptCore
+import CkptTestSupport
 import Foundation
 import Testing
 @testable import CkptFormat
@@ -6,7 +7,7 @@ import Testing
 /// Safetensors against files written by the reference `safetensors` Python package
 /// (`fixtures/make_safetensors_fixtures.py`) and against hostile headers.
 @Suite struct SafetensorsTests {
-    static let tiny = repositoryRoot + "/fixtures/safetensors/tiny.safetensors"
+    static let tiny = Repository.path("fixtures/safetensors/tiny.safetensors")
 
     /// The generator's values: `arange(n) - 1.5` for floats, `arange(n)` for ints,
     /// `arange(n) % 2 == 1` for bools.

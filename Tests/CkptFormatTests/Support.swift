@@ -11,39 +11,6 @@ func makeScratchDirectory() -> String {
 
 func removeDirectory(_ dir: String) { try? FileManager.default.removeItem(atPath: dir) }
 
-/// Runs an executable found on PATH; nil when it is not installed.
-func runTool(_ tool: String, _ args: [String]) -> (status: Int32, output: String)? {
-    guard let exe = findOnPath(tool) else { return nil }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: exe)
-    p.arguments = args
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    p.standardError = pipe
-    do { try p.run() } catch { return nil }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-}
-
-func findOnPath(_ tool: String) -> String? {
-    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
-        let p = "\(dir)/\(tool)"
-        if FileManager.default.isExecutableFile(atPath: p) { return p }
-    }
-    return nil
-}
-
-/// True when `python3 -c "import h5py"` works.
-let hasH5py: Bool = runTool("python3", ["-c", "import h5py"])?.status == 0
-
-/// The repository root (for fixtures).
-let repositoryRoot: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.path
-}()
-
 func f32(_ shape: [Int], _ values: [Float]) -> StateValue { .tensor(TensorData(shape: shape, storage: .float32(values))) }
 
 /// A small but complete checkpoint in PyTorch's structure: LeNet-like model, Adam with

@@ -1,13 +1,12 @@
 import CkptCore
+import CkptTestSupport
 import Foundation
 @testable import CkptOptim
 
 /// Reads `fixtures/optim/<Optimizer>.json` written by `fixtures/make_optim_fixtures.py`
 /// (PyTorch on CPU) and recomputes its inputs (the same integer hash as the script).
 enum OptimFixture {
-    static let directory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("fixtures/optim")
+    static let directory = URL(fileURLWithPath: Repository.path("fixtures/optim"))
 
     struct File {
         var meta: StateDict

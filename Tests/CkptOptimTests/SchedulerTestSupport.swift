@@ -1,12 +1,11 @@
 import CkptCore
+import CkptTestSupport
 import Foundation
 @testable import CkptOptim
 
 /// Reads the golden files written by `fixtures/make_scheduler_fixtures.py` (torch 2.15).
 enum SchedulerFixtures {
-    static let directory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("fixtures/schedulers")
+    static let directory = URL(fileURLWithPath: Repository.path("fixtures/schedulers"))
 
     static func load(_ name: String) throws -> StateDict {
         let text = try String(contentsOf: directory.appendingPathComponent(name + ".json"), encoding: .utf8)

@@ -1,3 +1,4 @@
+import CkptTestSupport
 import Foundation
 import Testing
 
@@ -130,28 +131,13 @@ import Testing
 
 /// `--init-from` with an HDF5 file written by h5py (skipped when python3 with h5py is absent).
 @Suite(.serialized) struct InitFromForeignFileTests {
-    static let hasH5py: Bool = {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", "import h5py, numpy"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return false }
-        p.waitUntilExit()
-        return p.terminationStatus == 0
-    }()
-
     static func python(_ script: String, in dir: String) throws -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script]
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        try p.run()
-        p.waitUntilExit()
-        return p.terminationStatus
+        let r = try Subprocess.run(try #require(Tools.python3), ["-c", script], in: dir)
+        if r.status != 0 { Issue.record("python3 exited \(r.status): \(r.output)") }
+        return r.status
     }
 
-    @Test(.enabled(if: hasH5py, "needs python3 with h5py and numpy"))
+    @Test(.enabled(if: Tools.hasH5py, "python3 with h5py and numpy is not installed"))
     func h5pyModelGroupLoadsStrictly() throws {
         let dir = makeTempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -195,7 +181,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir + "/s") && !FileManager.default.fileExists(atPath: dir + "/n"))
     }
 
-    @Test(.enabled(if: hasH5py, "needs python3 with h5py and numpy"))
+    @Test(.enabled(if: Tools.hasH5py, "python3 with h5py and numpy is not installed"))
     func trainsOnAnH5pyDataFileAndRejectsBadLabels() throws {
         let dir = makeTempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }

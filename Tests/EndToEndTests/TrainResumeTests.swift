@@ -1,3 +1,4 @@
+import CkptTestSupport
 import Foundation
 import Testing
 import CkptCore
@@ -209,15 +210,13 @@ import CkptCore
 
 /// On a terminal, a progress bar; elsewhere plain lines (the other tests read those).
 @Suite struct ProgressBarTests {
-    static let script = ["/usr/bin/script", "/bin/script"].first { FileManager.default.isExecutableFile(atPath: $0) }
-
-    @Test(.enabled(if: script != nil, "needs util-linux `script` to run under a pseudo-terminal"))
+    @Test(.enabled(if: Tools.script != nil, "util-linux `script` (to run under a pseudo-terminal) is not installed"))
     func terminalShowsABarWithRateAndETA() throws {
         let dir = makeTempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         write(tinyConfig, to: dir + "/cfg.json")
         let ckpt = try #require(Binary.path("ckpt"))
-        let r = try Binary.run(Self.script!, ["-qec", "\(ckpt) train --config cfg.json --out a", "/dev/null"], in: dir)
+        let r = try Binary.run(try #require(Tools.script), ["-qec", "\(ckpt) train --config cfg.json --out a", "/dev/null"], in: dir)
         #expect(r.status == 0, "\(r.stdout)")
         // The bar is redrawn in place: carriage return, erase line, then the fields.
         #expect(r.stdout.contains("\r\u{1B}[2Kepoch 1/3 ["), "\(r.stdout)")
@@ -230,7 +229,7 @@ import CkptCore
 @Suite struct ReadmeTests {
     /// The README shows the custom loop verbatim, so the example it shows is the one the tests run.
     @Test func readmeShowsTheCustomLoopExample() throws {
-        let root = Binary.packageRoot.path
+        let root = Repository.root
         let readme = try String(contentsOfFile: root + "/README.md", encoding: .utf8)
         let example = try String(contentsOfFile: root + "/Examples/CustomLoop/main.swift", encoding: .utf8)
         #expect(readme.contains("```swift\n" + example + "```"))

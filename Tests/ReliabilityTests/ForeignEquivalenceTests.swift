@@ -1,31 +1,32 @@
 import Ckpt
 import CkptCore
-import CkptFormat
+@_spi(Testing) import CkptFormat
+import CkptTestSupport
 import Foundation
+@_spi(Testing) import HDF5
 import Testing
 
 /// Whatever isolation the loaders put between a foreign HDF5 file (no ckpt manifest) and the
 /// parse, a user must see the same thing as from a plain in-process parse of the original:
 /// for every file in `fixtures/foreign/` (valid h5py files of every kind the readers meet,
 /// made by `fixtures/make_foreign_fixtures.py`), each public loader's outcome with
-/// `CKPT_NO_ISOLATION=1` (the reference: the original parsed in-process, no probe) must equal
-/// its outcome without it: the same values bit for bit, in the same order, or the same error
-/// in the same words (naming the original file, not a copy).
+/// `ForeignFile.Options.parseInProcess` (the reference: the original parsed in-process, no
+/// probe) must equal its outcome without it: the same values bit for bit, in the same order,
+/// or the same error in the same words (naming the original file, not a copy).
 ///
 /// Both sides run in child processes (this test binary again, running only `writeOutcomes`,
-/// once with `CKPT_NO_ISOLATION=1` in its environment and once without), not via `setenv`
-/// here: suites run in parallel in one process, and while the variable was set here other
-/// suites' loads of crashing fixtures (fixtures/hostile) would parse in-process and kill the
-/// run, and the `ckpt` processes they spawn would inherit it; and the hundreds of isolated
-/// loads would move `HDF5Probe.count` under ForeignFileTests and fork while other tests
-/// hold HDF5 files open. `CKPT_FOREIGN_SUMMARY=1` prints every file's reference outcomes (to
-/// see what the corpus exercises); silent otherwise.
+/// which sets the option for its own loads when the parent asks for the reference), each
+/// loading the corpus in a fresh process: a stray crash of libhdf5 on the unprobed side then
+/// fails this test alone, and the hundreds of forks of the isolated side happen away from
+/// the other tests' open HDF5 files. `CKPT_FOREIGN_SUMMARY=1` prints every file's reference
+/// outcomes (to see what the corpus exercises); silent otherwise. Both variables are the
+/// tests' own: ckpt reads neither.
 @Suite(.serialized) struct ForeignEquivalenceTests {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("fixtures/foreign").path
+    static let directory = Repository.path("fixtures/foreign")
     /// Set only in a child: where `writeOutcomes` writes its JSON.
     static let outputVariable = "CKPT_FOREIGN_OUTCOMES_OUTPUT"
+    /// Set only in the child that computes the reference (parsed in-process).
+    static let referenceVariable = "CKPT_FOREIGN_OUTCOMES_IN_PROCESS"
     static let environment = ProcessInfo.processInfo.environment
 
     static var corpus: [String] {
@@ -67,20 +68,25 @@ import Testing
         return out
     }
 
-    /// What a child writes: whether it ran unisolated, and every outcome by file name.
+    /// What a child writes: whether it ran unisolated, how many probes it forked, and every
+    /// outcome by file name.
     struct Report: Codable {
         var noIsolation: Bool
+        var probes: Int
         var outcomes: [String: [Outcome]]
     }
 
     /// The child's half: runs only when the parent test asked for it.
     @Test(.enabled(if: environment[outputVariable] != nil, "run by everyLoaderSeesTheSameOutcome... in child processes"))
     func writeOutcomes() throws {
-        let report = Report(noIsolation: getenv("CKPT_NO_ISOLATION") != nil, outcomes: Self.outcomes())
+        let noIsolation = Self.environment[Self.referenceVariable] != nil
+        let before = HDF5Probe.count
+        let outcomes = ForeignFile.options.withValue(ForeignFile.Options(parseInProcess: noIsolation)) { Self.outcomes() }
+        let report = Report(noIsolation: noIsolation, probes: HDF5Probe.count - before, outcomes: outcomes)
         try JSONEncoder().encode(report).write(to: URL(fileURLWithPath: Self.environment[Self.outputVariable]!))
     }
 
-    /// Every outcome, from this test binary run again with or without `CKPT_NO_ISOLATION=1`.
+    /// Every outcome, from this test binary run again for the reference or the isolated side.
     static func childOutcomes(noIsolation: Bool) throws -> [String: [Outcome]] {
         let output = NSTemporaryDirectory() + "ckpt-foreign-outcomes-\(UUID().uuidString).json"
         defer { try? FileManager.default.removeItem(atPath: output) }
@@ -88,7 +94,7 @@ import Testing
         child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
         child.arguments = ["--testing-library", "swift-testing", "--filter", "ForeignEquivalenceTests/writeOutcomes"]
         var env = environment
-        env["CKPT_NO_ISOLATION"] = noIsolation ? "1" : nil
+        env[referenceVariable] = noIsolation ? "1" : nil
         env[outputVariable] = output
         child.environment = env
         child.standardOutput = FileHandle.nullDevice
@@ -102,7 +108,11 @@ import Testing
         }
         let report = try JSONDecoder().decode(Report.self, from: data)
         guard report.noIsolation == noIsolation else {
-            throw ChildFailed(noIsolation: noIsolation, reason: "CKPT_NO_ISOLATION was \(report.noIsolation ? "set" : "unset") in it")
+            throw ChildFailed(noIsolation: noIsolation, reason: "it ran \(report.noIsolation ? "in-process" : "isolated")")
+        }
+        // The option took effect: no probe on the reference side, probes on the other.
+        guard noIsolation ? report.probes == 0 : report.probes > 0 else {
+            throw ChildFailed(noIsolation: noIsolation, reason: "it forked \(report.probes) probes")
         }
         return report.outcomes
     }
@@ -111,7 +121,7 @@ import Testing
         var noIsolation: Bool
         var reason: String
         var description: String {
-            "the run of this test binary (filter writeOutcomes\(noIsolation ? ", CKPT_NO_ISOLATION=1" : "")) failed: \(reason)"
+            "the run of this test binary (filter writeOutcomes\(noIsolation ? ", parsed in-process" : "")) failed: \(reason)"
         }
     }
 

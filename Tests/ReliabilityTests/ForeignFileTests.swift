@@ -1,7 +1,8 @@
 import Ckpt
-@testable import CkptFormat
+@_spi(Testing) @testable import CkptFormat
+import CkptTestSupport
 import Foundation
-import HDF5
+@_spi(Testing) import HDF5
 import Testing
 
 /// Library-level containment: `CheckpointFile.load`, `DataFile.load` and
@@ -9,15 +10,13 @@ import Testing
 /// copy a forked child rebuilt from it, so a file that crashes libhdf5 1.10.8 in-process
 /// (fixtures/hostile/vlen_heap_crash.h5, made by fixtures/make_hostile_fixtures.py) is an
 /// error and this test process lives on: the child's global heap check refuses it, and with
-/// that check off the child crashes on it. Serialized: the tests compare `HDF5Probe.count`,
-/// switch the heap check and set TMPDIR.
+/// that check off the child crashes on it. Serialized: the tests fork many probes (the heap
+/// check off, copies in other directories: `ForeignFile.options`, on each test's own task).
 @Suite(.serialized) struct ForeignFileTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-    static let crashing = root.appendingPathComponent("fixtures/hostile/vlen_heap_crash.h5").path
-    static let badIndex = root.appendingPathComponent("fixtures/hostile/vlen_bad_index.h5").path
-    static let h5pyCheckpoint = root.appendingPathComponent("fixtures/h5py/checkpoint_torch.h5").path
-    static let h5pyData = root.appendingPathComponent("fixtures/h5py/data_uint8.h5").path
+    static let crashing = Repository.path("fixtures/hostile/vlen_heap_crash.h5")
+    static let badIndex = Repository.path("fixtures/hostile/vlen_bad_index.h5")
+    static let h5pyCheckpoint = Repository.path("fixtures/h5py/checkpoint_torch.h5")
+    static let h5pyData = Repository.path("fixtures/h5py/data_uint8.h5")
 
     /// What `HDF5Probe.rebuild` makes of `path` (the copy goes to a scratch file).
     func rebuildOutcome(_ path: String, limits: HDF5Probe.Limits) -> HDF5Probe.Outcome {
@@ -47,11 +46,16 @@ import Testing
         #expect(outcome.isFatal)
     }
 
+    /// Runs `body` with `ForeignFile.options` changed by `change` (for this test only).
+    func withOptions<T>(_ change: (inout ForeignFile.Options) -> Void, _ body: () throws -> T) rethrows -> T {
+        var options = ForeignFile.options.get()
+        change(&options)
+        return try ForeignFile.options.withValue(options, operation: body)
+    }
+
     /// Runs `body` with the probe's global heap check off, so the walk itself meets the crash.
     func withoutHeapCheck(_ body: () throws -> Void) rethrows {
-        ForeignFile.checkGlobalHeaps = false
-        defer { ForeignFile.checkGlobalHeaps = true }
-        try body()
+        try withOptions({ $0.checkGlobalHeaps = false }, body)
     }
 
     /// An object reaching past its heap collection is refused before libhdf5 sees the file:

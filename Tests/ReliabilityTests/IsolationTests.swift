@@ -1,64 +1,77 @@
+import CkptTestSupport
 import Foundation
 import Testing
 
-/// `ckpt inspect`, `verify` and `diff` parse files in a child process: a crash of the HDF5
-/// library (stood in for by a signal the child raises, `CKPT_TEST_CHILD_SIGNAL`) is reported as
-/// an unreadable or corrupt file with exit status 2, and normal output passes through unchanged.
-/// Needs the built binary (`swift build -c release --product ckpt`); skipped without it.
-@Suite struct IsolationTests {
-    static let binary: String? = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        var dirs: [URL] = []
-        if let d = ProcessInfo.processInfo.environment["CKPT_BIN_DIR"] { dirs.append(URL(fileURLWithPath: d)) }
-        dirs.append(Bundle.main.bundleURL.deletingLastPathComponent())
-        dirs.append(root.appendingPathComponent(".build/release"))
-        return dirs.map { $0.appendingPathComponent("ckpt").path }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }()
-
-    func ckpt(_ args: [String], env: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binary!)
-        p.arguments = args
-        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+/// `ckpt inspect`, `verify` and `diff` parse files in a child process of the built binary: its
+/// output and status pass through unchanged, and a child that dies (as it would if the HDF5
+/// library crashed on a crafted file: here the test kills it) is reported as an unreadable or
+/// corrupt file with exit status 2. Needs the built binary (`swift build -c release --product
+/// ckpt`); skipped without it.
+@Suite(.enabled(if: BuiltProducts.ckpt != nil, "ckpt is not built (swift build -c release --product ckpt)"))
+struct IsolationTests {
+    func ckpt(_ args: [String]) throws -> Subprocess.Result {
+        try Subprocess.run(try #require(BuiltProducts.ckpt), args)
     }
 
-    @Test(.enabled(if: binary != nil, "ckpt is not built"), arguments: ["verify", "inspect", "diff"])
-    func childCrashIsExitTwoWithAMessage(command: String) throws {
+    @Test(arguments: ["verify", "inspect", "diff"])
+    func isolatedCommandPassesItsOutputThrough(command: String) throws {
         let dir = makeScratchDirectory()
         defer { removeDirectory(dir) }
         let good = try tinyRunCheckpoint(in: dir)
         let args = command == "diff" ? [command, good, good] : [command, good]
         let ok = try ckpt(args)
-        #expect(ok.status == 0, "\(ok.err)")
-        #expect(!ok.out.isEmpty)
-        #expect(ok.err.isEmpty)
-        for (signal, words) in [(11, "SIGSEGV"), (6, "SIGABRT"), (24, "gave up")] {
-            let r = try ckpt(args, env: ["CKPT_TEST_CHILD_SIGNAL": String(signal)])
-            #expect(r.status == 2)
-            #expect(r.err.hasPrefix("ckpt \(command): \(good)"), "\(r.err)")
-            #expect(r.err.contains("unreadable or corrupt file"), "\(r.err)")
-            #expect(r.err.contains(words), "\(r.err)")
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(!ok.stdout.isEmpty)
+        #expect(ok.stderr.isEmpty)
+    }
+
+    /// The child is killed while it waits to open a FIFO (nobody writes to it, so it waits
+    /// forever): by SIGSEGV and SIGABRT as libhdf5 dies, by SIGXCPU as at its CPU limit.
+    @Test(arguments: [(SIGSEGV, "the HDF5 reader crashed (signal 11, SIGSEGV)"),
+                      (SIGABRT, "the HDF5 reader crashed (signal 6, SIGABRT)"),
+                      (SIGXCPU, "gave up after 20 s of CPU time (the reader does not finish)")])
+    func childKilledBySignalIsExitTwoWithAMessage(signal: Int32, words: String) throws {
+        let dir = makeScratchDirectory()
+        defer { removeDirectory(dir) }
+        let fifo = dir + "/run.h5"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try #require(BuiltProducts.ckpt))
+        p.arguments = ["verify", fifo]
+        let err = Pipe()
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = err
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        let child = try #require(Self.waitForChild(of: p.processIdentifier), "ckpt started no child within 60 s")
+        kill(child, signal)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 2)
+        #expect(stderr == "ckpt verify: \(fifo): unreadable or corrupt file: \(words)\n")
+    }
+
+    /// The first child process of `pid` (from /proc/PID/task/*/children), waiting for it.
+    static func waitForChild(of pid: Int32) -> Int32? {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            for t in tasks {
+                let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(t)/children", encoding: .utf8)) ?? ""
+                if let child = text.split(separator: " ").first.flatMap({ Int32($0) }) { return child }
+            }
+            usleep(10_000)
         }
+        return nil
     }
 
     /// `resume` and `train --init-from` parse in-process: a file without ckpt's manifest on
     /// which libhdf5 1.10.8 really crashes (fixtures/hostile/vlen_heap_crash.h5) is refused by
     /// the library's isolated probe (its global heap check), so the command stops with exit 2
     /// and a message before training, and writes nothing.
-    @Test(.enabled(if: binary != nil, "ckpt is not built"), arguments: ["resume", "init-from"])
+    @Test(arguments: ["resume", "init-from"])
     func inProcessParsingContainsALibhdf5Crash(command: String) throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        let hostile = root.appendingPathComponent("fixtures/hostile/vlen_heap_crash.h5").path  // no manifest
+        let hostile = Repository.path("fixtures/hostile/vlen_heap_crash.h5")  // no manifest
         let dir = makeScratchDirectory()
         defer { removeDirectory(dir) }
         let args = command == "resume"
@@ -66,7 +79,7 @@ import Testing
             : ["train", "--init-from", hostile, "--out", dir + "/out", "--epochs", "1"]
         let r = try ckpt(args)
         #expect(r.status == 2)
-        #expect(r.err.contains(hostile) && r.err.contains("global heap") && r.err.contains("isolated probe"), "\(r.err)")
+        #expect(r.stderr.contains(hostile) && r.stderr.contains("global heap") && r.stderr.contains("isolated probe"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/out"), "nothing may be written")
     }
 }

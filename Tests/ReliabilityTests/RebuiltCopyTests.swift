@@ -1,23 +1,21 @@
 import Ckpt
-@testable import CkptFormat
+@_spi(Testing) @testable import CkptFormat
+import CkptTestSupport
 import Foundation
-@testable import HDF5
+@_spi(Testing) @testable import HDF5
 import Testing
 
 /// Files without a valid ckpt manifest are parsed only as the copy the isolated child rebuilt
 /// (`ForeignFile.open`): the copy must change nothing the reader can see (values, errors and
 /// the order they surface in, the file named in them) and leave nothing behind.
-/// Part of `ForeignFileTests`, whose serialization these need too (they switch isolation off,
-/// move the copies and count rebuilds).
+/// Part of `ForeignFileTests`, whose serialization these need too (they fork many probes).
 extension ForeignFileTests {
-    static let damagedChunk = root.appendingPathComponent("fixtures/hostile/damaged_chunk.h5").path
-    static let damagedLabels = root.appendingPathComponent("fixtures/hostile/damaged_labels.h5").path
+    static let damagedChunk = Repository.path("fixtures/hostile/damaged_chunk.h5")
+    static let damagedLabels = Repository.path("fixtures/hostile/damaged_labels.h5")
 
     /// `body`'s result with the original parsed in-process (the reference) and through the copy.
     func bothWays<T>(_ body: () throws -> T) -> (reference: Result<T, Error>, isolated: Result<T, Error>) {
-        ForeignFile.parseInProcess = true
-        let reference = Result { try body() }
-        ForeignFile.parseInProcess = false
+        let reference = withOptions({ $0.parseInProcess = true }) { Result { try body() } }
         return (reference, Result { try body() })
     }
 
@@ -29,9 +27,7 @@ extension ForeignFileTests {
     }
 
     func withTemporaryDirectory(_ dir: String, _ body: () throws -> Void) rethrows {
-        ForeignFile.copyDirectory = dir
-        defer { ForeignFile.copyDirectory = nil }
-        try body()
+        try withOptions({ $0.copyDirectory = dir }, body)
     }
 
     @Test func foreignFilesOpenAsACopyAndManifestFilesAsThemselves() throws {
@@ -143,9 +139,7 @@ extension ForeignFileTests {
     @Test func aCopyThatCannotBeWrittenIsAnIOError() throws {
         let dir = makeScratchDirectory()
         defer { removeDirectory(dir) }
-        ForeignFile.maxCopyBytes = 4096
-        defer { ForeignFile.maxCopyBytes = nil }
-        try withTemporaryDirectory(dir) {
+        withOptions({ $0.maxCopyBytes = 4096; $0.copyDirectory = dir }) {
             do {
                 _ = try CheckpointFile.load(Self.h5pyCheckpoint)
                 Issue.record("loaded with no room for the copy")

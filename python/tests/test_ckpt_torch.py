@@ -1,7 +1,7 @@
-"""Tests of python/ckpt_torch.py. The format half needs h5py and numpy; the PyTorch half is
-skipped (with a message) where torch is not installed.
+"""Tests of python/ckpt_torch.py. The format half needs h5py and numpy (without them the whole
+module is skipped, with a message); the PyTorch half is skipped where torch is not installed.
 
-Run: python3 -m pytest -q python/tests
+Run: python3 -m pytest -q -rs python/tests
 """
 import json
 import os
@@ -9,9 +9,10 @@ import shutil
 import subprocess
 import sys
 
-import h5py
-import numpy as np
 import pytest
+
+np = pytest.importorskip("numpy", reason="numpy is not installed: ckpt_torch needs it (make python-deps installs it)")
+h5py = pytest.importorskip("h5py", reason="h5py is not installed: ckpt_torch needs it (make python-deps installs it)")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))

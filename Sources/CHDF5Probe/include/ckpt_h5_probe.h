@@ -86,7 +86,7 @@ int ckpt_h5_probe(const char *path, const char *copy_path, const ckpt_probe_limi
 /// Frees `result->findings`.
 void ckpt_h5_probe_free(ckpt_probe_result *result);
 
-/// Probes started by this process so far (evidence for tests that a path never forks).
+/// Probes the calling thread has started so far (evidence for tests that a path forks once or never).
 long long ckpt_h5_probe_count(void);
 
 #endif

@@ -1,5 +1,6 @@
 // Fused optimizer steps: one pass over memory per parameter per step, with PyTorch's CPU
-// rounding (see ../shared/reference/pytorch-optim-semantics.md §2). Scalars arrive already
+// rounding (fused multiply-add where PyTorch's kernels use it; Tests/CkptOptimTests/
+// OptimizerGoldenTests.swift compares every step's bits with PyTorch's). Scalars arrive already
 // combined in double and rounded once to float, exactly as PyTorch hands them to its kernels.
 // Each function picks an AVX2+FMA loop at run time (ckpt_cpu_has_fma) or a portable loop that
 // calls fmaf(); both give the same bits.

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import HDF5
+@_spi(Testing) import HDF5
 
 /// Opens HDF5 files for the reader so that libhdf5 never decodes untrusted metadata in the
 /// calling process: every file without a valid ckpt manifest (`CheckpointFile.load`,
@@ -12,7 +12,7 @@ import HDF5
 ///
 /// Files `save` wrote carry a manifest whose hash covers every byte HDF5 parses, so a damaged
 /// one is rejected before HDF5 sees it and a sound one is opened directly, at no cost. Files
-/// from other writers (h5py, `python/ckpt_h5py.py`), stripped or fuzzed bytes have no such
+/// from other writers (h5py, `fixtures/ckpt_h5py.py`), stripped or fuzzed bytes have no such
 /// proof: if libhdf5 dies, loops or runs out of memory on them in the child, the caller gets a
 /// `CheckpointError.unreadable` naming the file; what the child could not read surfaces as the
 /// reader's own error at the object concerned (`HDF5Finding`), naming the original file.
@@ -22,20 +22,40 @@ import HDF5
 /// is copied. A 1 GiB file of 64 plain tensors loads in 0.26 s this way against 0.075 s parsed
 /// in-process (`bench-io`), most of it the child's scan for global heap collections.
 public enum ForeignFile {
-    /// Caps on the child's CPU and wall-clock seconds (nil: `HDF5Probe.Limits.forFile`, 10 CPU s
-    /// plus 1 per 32 MiB, wall clock 4x). The fuzz target sets them below libFuzzer's -timeout.
-    public static var maxCPUSeconds: Int?
-    public static var maxWallSeconds: Double?
-    /// Tests only: off shows the child containing a file that really crashes libhdf5.
-    static var checkGlobalHeaps = true
-    /// Tests only: a smaller cap on the copy (`HDF5Probe.Limits.maxCopyBytes`).
-    static var maxCopyBytes: Int?
-    /// `CKPT_NO_ISOLATION=1` parses the original in-process (debugging libhdf5 itself).
-    static let disableVariable = "CKPT_NO_ISOLATION"
-    /// Tests only, instead of the environment (which processes other tests start inherit):
-    /// parse the original in-process, and put copies in this directory.
-    static var parseInProcess = false
-    static var copyDirectory: String?
+    /// Seams for the tests, the fuzz target and bench-io only (`@_spi(Testing) import
+    /// CkptFormat`); the defaults are what every other caller gets.
+    @_spi(Testing) public struct Options: Sendable, Equatable {
+        /// Caps on the child's CPU and wall-clock seconds (nil: `HDF5Probe.Limits.forFile`, 10
+        /// CPU s plus 1 per 32 MiB, wall clock 4x). The fuzz target sets them below libFuzzer's
+        /// -timeout.
+        public var maxCPUSeconds: Int?
+        public var maxWallSeconds: Double?
+        /// Off shows the child containing a file that really crashes libhdf5.
+        public var checkGlobalHeaps = true
+        /// A smaller cap on the copy (`HDF5Probe.Limits.maxCopyBytes`).
+        public var maxCopyBytes: Int?
+        /// Parse the original in-process, no child: the reference the copy must not differ from
+        /// (tests), and what the copy costs (bench-io).
+        public var parseInProcess = false
+        /// Where copies go instead of `$TMPDIR`.
+        public var copyDirectory: String?
+
+        public init(maxCPUSeconds: Int? = nil, maxWallSeconds: Double? = nil, checkGlobalHeaps: Bool = true,
+                    maxCopyBytes: Int? = nil, parseInProcess: Bool = false, copyDirectory: String? = nil) {
+            self.maxCPUSeconds = maxCPUSeconds
+            self.maxWallSeconds = maxWallSeconds
+            self.checkGlobalHeaps = checkGlobalHeaps
+            self.maxCopyBytes = maxCopyBytes
+            self.parseInProcess = parseInProcess
+            self.copyDirectory = copyDirectory
+        }
+    }
+
+    /// The options of the `open` calls made inside `ForeignFile.options.withValue(o) { ... }`.
+    /// Task-local (per thread outside a task), so tests running in parallel in one process
+    /// cannot switch the probe off under each other's loads, as a process-wide setting would.
+    /// (Not `@TaskLocal`, whose generated `$options` cannot be marked SPI.)
+    @_spi(Testing) public static let options = TaskLocal(wrappedValue: Options())
 
     /// Opens `path` read-only for the reader: the file itself when it carries a ckpt manifest
     /// that verifies (`manifestVerified`: the caller has run `FileManifest.verify`, which throws
@@ -54,14 +74,15 @@ public enum ForeignFile {
         }
         var st = stat()
         // Missing, unreadable or not a regular file: HDF5File.open says so without parsing.
-        guard !parseInProcess, getenv(disableVariable) == nil, access(path, R_OK) == 0, stat(path, &st) == 0,
+        let options = Self.options.get()
+        guard !options.parseInProcess, access(path, R_OK) == 0, stat(path, &st) == 0,
               (st.st_mode & S_IFMT) == S_IFREG else { return try HDF5File.open(path) }
         var limits = HDF5Probe.Limits.forFile(bytes: Int(st.st_size), maxDepth: CheckpointFormat.maxDepth,
                                               maxObjects: CheckpointFormat.maxObjects)
-        if let c = maxCPUSeconds { limits.cpuSeconds = min(limits.cpuSeconds, c) }
-        if let w = maxWallSeconds { limits.wallSeconds = min(limits.wallSeconds, w) }
-        limits.checkGlobalHeaps = checkGlobalHeaps
-        if let m = maxCopyBytes { limits.maxCopyBytes = m }
+        if let c = options.maxCPUSeconds { limits.cpuSeconds = min(limits.cpuSeconds, c) }
+        if let w = options.maxWallSeconds { limits.wallSeconds = min(limits.wallSeconds, w) }
+        limits.checkGlobalHeaps = options.checkGlobalHeaps
+        if let m = options.maxCopyBytes { limits.maxCopyBytes = m }
 
         let copy = try temporaryCopy(for: path)
         defer { unlink(copy) }  // the open copy stays readable until closed
@@ -89,7 +110,7 @@ public enum ForeignFile {
     }
 
     static var temporaryDirectory: String {
-        if let d = copyDirectory { return d }
+        if let d = options.get().copyDirectory { return d }
         if let t = getenv("TMPDIR"), t.pointee != 0 { return String(cString: t) }
         return "/tmp"
     }

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import CFuzzDriver
-import CkptFormat
+@_spi(Testing) import CkptFormat
 
 /// libFuzzer entry point: the input bytes are written to a scratch file (in /dev/shm when it
 /// exists) and loaded with `CheckpointFile.load`, checksums verified, exactly as `ckpt verify`,
@@ -23,11 +23,7 @@ let containedDirectory: String? = getenv("CKPT_FUZZ_CONTAINED").map { String(cSt
 /// Probes of these small inputs get 2 CPU s and 10 s of wall clock (below libFuzzer's -timeout,
 /// so a hang inside libhdf5 is contained by the probe, not reported as a timeout of this
 /// process; a sound 64 KiB file takes milliseconds).
-let configured: Bool = {
-    ForeignFile.maxCPUSeconds = 2
-    ForeignFile.maxWallSeconds = 10
-    return true
-}()
+let probeOptions = ForeignFile.Options(maxCPUSeconds: 2, maxWallSeconds: 10)
 
 func keepContained(_ data: UnsafePointer<UInt8>, _ size: Int, kind: String) {
     guard let dir = containedDirectory else { return }
@@ -41,7 +37,7 @@ func keepContained(_ data: UnsafePointer<UInt8>, _ size: Int, kind: String) {
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzLoad(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    guard let data, size > 0, configured else { return 0 }
+    guard let data, size > 0 else { return 0 }
     let fd = open(scratchPath, O_CREAT | O_TRUNC | O_WRONLY, 0o600)
     guard fd >= 0 else { return 0 }
     var done = 0
@@ -52,7 +48,7 @@ public func fuzzLoad(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     }
     close(fd)
     do {
-        _ = try CheckpointFile.load(scratchPath)
+        _ = try ForeignFile.options.withValue(probeOptions) { try CheckpointFile.load(scratchPath) }
     } catch let e as CheckpointError {
         if case .unreadable(_, _, let reason) = e, reason.contains("isolated probe") {
             keepContained(data, size, kind: reason.contains("crashed") ? "crash" : reason.contains("global heap") ? "heap"
