@@ -680,7 +680,7 @@ void ckpt_rebuild_child(const char *path, const char *copy_path, const ckpt_prob
     // HDF5File.open's access properties, for the original and the copy alike.
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V110) < 0 ||
-        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0)
+        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0 || H5Pset_file_locking(fapl, 0, 1) < 0)
         finish(&r, CHILD_REFUSED);
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl), root = -1;
     if (file < 0 || (root = H5Gopen2(file, "/", H5P_DEFAULT)) < 0) {

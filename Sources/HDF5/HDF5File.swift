@@ -84,6 +84,11 @@ public final class HDF5File {
             // Closing the file closes every object still open in it, so `close()` really
             // releases the file (the atomic save fsyncs and renames right after).
             try loc.check(H5Pset_fclose_degree(fapl, ckpt_H5F_CLOSE_STRONG()), "set close degree")
+            // No flock from libhdf5: ckpt writes into a private directory and renames (its own
+            // locks say who writes), and a complete file needs none to be read. libhdf5's lock
+            // only made a file unopenable (EAGAIN) while a forked probe still held the
+            // inherited descriptor.
+            try loc.check(H5Pset_file_locking(fapl, false, true), "turn off file locking")
         } catch {
             H5Pclose(fapl)
             throw error
