@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "CkptCoreTests", dependencies: ["CkptTestSupport", "CkptCore", "CkptFormat", "HDF5"]),
         .testTarget(name: "CkptOptimTests", dependencies: ["CkptTestSupport", "CkptOptim", "CkptFormat"]),
         .testTarget(name: "CkptFormatTests", dependencies: ["CkptTestSupport", "CkptFormat"]),
-        .testTarget(name: "CkptTests", dependencies: ["Ckpt"]),
+        .testTarget(name: "CkptTests", dependencies: ["CkptTestSupport", "Ckpt"]),
         .testTarget(name: "CkptCLITests", dependencies: ["CkptTestSupport", "CkptCLI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["CkptTestSupport", "Ckpt"]),
         .testTarget(name: "ReliabilityTests", dependencies: ["CkptTestSupport", "Ckpt", "HDF5"]),

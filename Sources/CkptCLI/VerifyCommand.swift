@@ -1,6 +1,7 @@
 import ArgumentParser
 import CkptCore
 import CkptFormat
+import Ckpt
 
 /// `ckpt verify FILE...`: integrity and structure of checkpoints, without training.
 public struct VerifyCommand: ParsableCommand {

@@ -1,3 +1,4 @@
+import Ckpt
 import Testing
 import Foundation
 import CkptCore

@@ -1,4 +1,6 @@
 import CkptCore
+import CkptFormat
+import CkptOptim
 
 /// One structural problem in a checkpoint: where it is (a path inside the file, as the format
 /// lays it out: `optimizer/state/3/exp_avg`) and what is wrong, naming both sides.
@@ -28,10 +30,12 @@ public struct VerifyProblem: Sendable, Equatable, CustomStringConvertible {
 ///   `loss` float32 `[global_step]`.
 ///
 /// Tensor checksums are checked by `CheckpointFile`'s loader, not here: this works on a
-/// `Checkpoint` in memory.
+/// `Checkpoint` in memory. It lives in `Ckpt` because its checks are about training (the
+/// optimizer registry of `CkptOptim`, param groups against the model, `/progress` through
+/// `RunProgress`), not about the file format.
 public enum CheckpointVerifier {
-    /// The optimizer types format v1 knows.
-    public static let optimizerTypes: Set<String> = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"]
+    /// The optimizer types ckpt can build: `CkptOptim`'s registry.
+    public static var optimizerTypes: Set<String> { Set(CkptOptim.optimizerTypes.keys) }
 
     /// Every problem found, in section order; empty when the checkpoint is sound.
     public static func problems(in checkpoint: Checkpoint) -> [VerifyProblem] {

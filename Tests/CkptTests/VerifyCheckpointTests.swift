@@ -1,7 +1,8 @@
 import CkptTestSupport
 import Testing
 import CkptCore
-@testable import CkptFormat
+import CkptFormat
+@testable import Ckpt
 
 @Suite struct VerifyCheckpointTests {
     let base = SampleCheckpoints.checkpoint()
