@@ -2,17 +2,15 @@ import Testing
 import Foundation
 
 /// A few checks on the built `ckpt` binary, that `main.swift` goes through ckpt's exit
-/// statuses (ArgumentParser alone would exit 64 on usage errors). Skipped when the release
-/// binary has not been built (`make test` builds it first).
+/// statuses (ArgumentParser alone would exit 64 on usage errors). Skipped (reported as such)
+/// when the release binary has not been built (`make test` builds it first).
 @Suite struct BinaryExitStatusTests {
     static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent(".build/release/ckpt").path
 
-    func ckpt(_ args: [String]) throws -> (status: Int32, out: String, err: String)? {
-        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
-            print("skipped: \(Self.binary) is not built")
-            return nil
-        }
+    static let isBuilt = FileManager.default.isExecutableFile(atPath: binary)
+
+    func ckpt(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binary)
         p.arguments = args
@@ -25,14 +23,16 @@ import Foundation
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
-    @Test func usageErrorExitsTwo() throws {
-        guard let r = try ckpt(["diff", "only-one.h5"]) else { return }
+    @Test(.enabled(if: isBuilt, "the release binary is not built"))
+    func usageErrorExitsTwo() throws {
+        let r = try ckpt(["diff", "only-one.h5"])
         #expect(r.status == 2)
         #expect(r.err.hasPrefix("Error: Missing expected argument '<b>'"))
     }
 
-    @Test func missingFileExitsTwoWithOneLine() throws {
-        guard let r = try ckpt(["inspect", "/nonexistent/run.h5"]) else { return }
+    @Test(.enabled(if: isBuilt, "the release binary is not built"))
+    func missingFileExitsTwoWithOneLine() throws {
+        let r = try ckpt(["inspect", "/nonexistent/run.h5"])
         #expect(r.status == 2)
         #expect(r.err == "ckpt inspect: /nonexistent/run.h5: no such file; check the path\n")
         #expect(r.out.isEmpty)

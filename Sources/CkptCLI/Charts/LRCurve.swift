@@ -2,22 +2,22 @@ import Ckpt
 import Foundation
 
 /// `DIR/lr.svg`: the seed's "learning rate's curve", the lr each optimizer step used, one
-/// line per param group, over the whole run (a resumed run's history included).
+/// line per param group, over the whole run (a resumed run's history included). The series
+/// are `StepSeries.lr`, the same as `ckpt plot` draws.
 enum LRCurve {
     static func write(_ progress: RunProgress, to path: String) throws {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        let groups = progress.lrHistory.first?.count ?? 1
-        let series = (0..<groups).map { g in
-            SVGChart.Series(name: groups == 1 ? "lr" : "group \(g)",
-                            values: progress.lrHistory.map { g < $0.count ? $0[g] : .nan })
-        }
-        let chart = SVGChart(title: "learning rate (\(progress.globalStep) steps, \(progress.epoch) epochs)",
-                             xLabel: "optimizer step", yLabel: "learning rate", series: series)
         do {
-            try chart.render().write(toFile: path, atomically: true, encoding: .utf8)
+            try chart(progress).render().write(toFile: path, atomically: true, encoding: .utf8)
         } catch {
-            throw RunError.file(path, "cannot write the lr plot: \(error.localizedDescription)")
+            throw RunError.file(path, "cannot write the lr plot: \(CommandRunner.message(for: error))")
         }
+    }
+
+    /// The chart `write` draws.
+    static func chart(_ progress: RunProgress) -> SVGChart {
+        SVGChart(title: "learning rate (\(Format.count(progress.globalStep, "step")), \(Format.count(progress.epoch, "epoch")))",
+                 xLabel: "optimizer step", yLabel: "learning rate", series: StepSeries.lr(progress))
     }
 }
