@@ -50,7 +50,7 @@ struct ConvertCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
+        try run { console in
             let count: Int
             switch Self.kind(input) {
             case .checkpoint?:
@@ -68,11 +68,8 @@ struct ConvertCommand: ParsableCommand {
                 try CheckpointFile.save(Checkpoint(metadata: meta, model: tensors), to: output)
                 count = tensors.count
             }
-            print("wrote \(output): \(count) tensors")
-        } catch {
-            let text = String(describing: error).replacingOccurrences(of: "\n", with: " ")
-            FileHandle.standardError.write(Data("ckpt convert: \(text)\n".utf8))
-            throw ExitCode(2)
+            console.print("wrote \(output): \(Format.count(count, "tensor"))")
+            return .success
         }
     }
 }

@@ -61,8 +61,7 @@ public struct DiffCommand: ParsableCommand {
 
     public func run() throws {
         if let status = ParseIsolation.runInChild(command: "diff", files: [a, b]) { throw ExitCode(status) }
-        let console = Console.standard()
-        try finish(console: console) { try execute(console: console, reader: .hdf5) }
+        try run { try execute(console: $0, reader: .hdf5) }
     }
 
     func execute(console: Console, reader: FileReader) throws -> CommandStatus {
@@ -71,7 +70,7 @@ public struct DiffCommand: ParsableCommand {
         let diff = CheckpointDiff(x, y, options: DiffOptions(tolerance: Tolerance(atol: atol, rtol: rtol), exclude: exclude))
         let report = DiffReport(fileA: a, fileB: b, diff: diff)
         if output.json {
-            console.print(JSON.string(report.json(), pretty: true))
+            console.printJSON(report.json())
         } else {
             for line in report.lines() { console.print(line) }
         }

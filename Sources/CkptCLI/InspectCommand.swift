@@ -58,8 +58,7 @@ public struct InspectCommand: ParsableCommand {
 
     public func run() throws {
         if let status = ParseIsolation.runInChild(command: "inspect", files: [file]) { throw ExitCode(status) }
-        let console = Console.standard()
-        try finish(console: console) { try execute(console: console, reader: .hdf5) }
+        try run { try execute(console: $0, reader: .hdf5) }
     }
 
     /// Writes the report to `console`; throws `CLIError` for bad input.
@@ -97,7 +96,7 @@ public struct InspectCommand: ParsableCommand {
                 d["damaged_tensors"] = .list(damaged.compactMap(\.path).map { .string($0) })
                 json = .dict(d)
             }
-            console.print(JSON.string(json, pretty: true))
+            console.printJSON(json)
         } else {
             for line in part.lines { console.print(line) }
         }

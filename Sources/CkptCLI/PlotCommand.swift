@@ -11,7 +11,9 @@ public struct PlotCommand: ParsableCommand {
         discussion: """
             Reads progress/lr (the lr each optimizer step used, one curve per param group) and \
             progress/loss from the checkpoint and writes one SVG file with two charts, each \
-            with axes, ticks, labels and a title, that any browser shows. For the lr curve a \
+            with axes, ticks, labels and a title, that any browser shows. Optimizer steps are \
+            numbered from 1 (step k used the k-th value), as in the lr.svg that ckpt train \
+            writes and in ckpt diff. For the lr curve a \
             config would give before training, use 'ckpt schedule --plot'.
 
             Exit status: 0 the chart was written; 2 bad usage, a missing or unreadable file, a \
@@ -35,8 +37,7 @@ public struct PlotCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let console = Console.standard()
-        try finish(console: console) { try execute(console: console, reader: .hdf5) }
+        try run { try execute(console: $0, reader: .hdf5) }
     }
 
     /// The output path: `--out`, or FILE with its extension replaced by `.svg`.
@@ -67,7 +68,7 @@ public struct PlotCommand: ParsableCommand {
                 "lr": .list(history.lr.map { .dict(["first": $0.first.map { .double($0) } ?? .none, "last": $0.last.map { .double($0) } ?? .none]) }),
                 "loss": .dict(["first": history.loss.first.map { .double($0) } ?? .none, "last": history.loss.last.map { .double($0) } ?? .none]),
             ]
-            if target == "-" { console.printError(JSON.string(.dict(facts), pretty: true)) } else { console.print(JSON.string(.dict(facts), pretty: true)) }
+            console.printJSON(.dict(facts), onStderr: target == "-")
         } else if target != "-" {
             console.print("wrote \(target): lr for \(Format.count(history.lr.count, "param group")) and loss over \(Format.count(history.steps, "step"))")
         }
@@ -75,18 +76,19 @@ public struct PlotCommand: ParsableCommand {
     }
 }
 
-/// The series `ckpt plot` draws: lr per group (`progress/lr` `[steps, groups]` split by
-/// column) and loss (`progress/loss` `[steps]`).
+/// The history `ckpt plot` draws: `/progress` as its one parser reads it, with an lr history
+/// of at least one param group.
 struct PlotHistory {
-    var lr: [[Double]]
-    var loss: [Double]
-    var steps: Int
+    var progress: RunProgress
+    /// The lr of each param group per step (`StepSeries.lrColumns`).
+    var lr: [[Double]] { StepSeries.lrColumns(progress) }
+    var loss: [Double] { progress.lossHistory.map(Double.init) }
+    var steps: Int { progress.globalStep }
 
     init(checkpoint: Checkpoint, file: String) throws {
         guard let p = checkpoint.progress else {
             throw CLIError.file(file, path: "/progress/lr", "no lr history to plot (a checkpoint written by 'ckpt train' holds one)")
         }
-        let progress: RunProgress
         do {
             progress = try RunProgress(stateDict: p)
         } catch let e as StateDictError {
@@ -95,8 +97,5 @@ struct PlotHistory {
         guard let groups = progress.groups, groups > 0 else {
             throw CLIError.file(file, path: "/progress/lr", "the history is empty (no optimizer step taken yet)")
         }
-        lr = (0..<groups).map { g in progress.lrHistory.map { $0[g] } }
-        loss = progress.lossHistory.map(Double.init)
-        steps = progress.globalStep
     }
 }

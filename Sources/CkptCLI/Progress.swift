@@ -6,6 +6,7 @@ import Foundation
 /// lines only (the seed's running-loss lines, one line per epoch, one per saved file), so a
 /// log file stays readable. With `quiet` (JSON output on stdout) the bar and the lines go to stderr.
 final class TrainingProgress {
+    private let console: Console
     private let bar: Bool
     private let quiet: Bool
     private var epochs = 0
@@ -18,7 +19,8 @@ final class TrainingProgress {
     private var stepsLeftAtStart = 0
 
     /// `bar`: draw the progress bar (on stderr when `quiet`, else stdout).
-    init(bar: Bool, quiet: Bool) {
+    init(console: Console, bar: Bool, quiet: Bool) {
+        self.console = console
         self.bar = bar
         self.quiet = quiet
     }
@@ -32,11 +34,12 @@ final class TrainingProgress {
     /// A line for the log (stdout), clearing the bar first.
     func line(_ text: String) {
         clearBar()
-        (quiet ? FileHandle.standardError : FileHandle.standardOutput).write(Data((text + "\n").utf8))
+        if quiet { console.printError(text) } else { console.print(text) }
     }
 
+    /// The bar's own text and terminal escapes, unescaped.
     private func barWrite(_ text: String) {
-        (quiet ? FileHandle.standardError : FileHandle.standardOutput).write(Data(text.utf8))
+        if quiet { console.writeError(text) } else { console.write(text) }
     }
 
     private func clearBar() {
@@ -80,7 +83,7 @@ final class TrainingProgress {
         case .epochEnd(let epoch, let trainLoss, let testLoss, let accuracy, let lr):
             var text = "epoch \(epoch)/\(epochs): train loss \(String(format: "%.3f", trainLoss))"
             if let testLoss, let accuracy, let n = run.testData?.count {
-                text += ", test loss \(String(format: "%.3f", testLoss)), accuracy \(String(format: "%.1f", accuracy * 100)) % on \(n) test images"
+                text += ", test loss \(String(format: "%.3f", testLoss)), accuracy \(String(format: "%.1f", accuracy * 100)) % on \(Format.count(n, "test image"))"
             }
             text += ", lr " + lr.map { Self.short($0) }.joined(separator: ", ")
             line(text)

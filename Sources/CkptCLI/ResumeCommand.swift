@@ -51,9 +51,9 @@ struct ResumeCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors("resume") {
+        try run { console in
             compute.apply()
-            let say = sayer(json: json)
+            let say = sayer(console: console, json: json)
             let path = try Self.resolve(checkpoint)
             let run = try Run.restore(from: path, epochs: epochs)
             if let epochs, epochs < run.progress.epoch {
@@ -67,17 +67,17 @@ struct ResumeCommand: ParsableCommand {
             say("resuming \(path): \(at)")
             let directory = out ?? ((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
             try checkOutputDirectory(directory)
-            var session = TrainingSession(run: run, directory: directory, json: json)
+            var session = TrainingSession(run: run, directory: directory, json: json, console: console)
             var (outcome, report) = try session.execute(resumed: true, say: say)
             report = Self.prepending(["resumed_from": .string(path)], to: report)
-            var status: Int32 = outcome == .completed ? 0 : TrainingSession.interruptedStatus
+            var status: CommandStatus = outcome == .completed ? .success : .interrupted
             if let reference, let verify, outcome == .completed {
                 let result = RunVerification.compare(run.checkpoint(), reference: reference)
                 say("verify against \(verify): \(result.summary)")
                 report["verification"] = result.json
-                if !result.identical { status = 1 }
+                if !result.identical { status = .failure }
             }
-            if json { print(JSON.string(.dict(report))) }
+            if json { console.printJSON(.dict(report)) }
             return status
         }
     }

@@ -17,7 +17,8 @@ struct ScheduleCommand: ParsableCommand {
               {"optimizer": {"type": "SGD", "lr": 0.001, "momentum": 0.9},
                "scheduler": {"type": "ExponentialLR", "gamma": 0.9}}
             --json prints {"lr": [[...], ...]} (plus "momentum" when cycled) with doubles that \
-            parse back bit for bit. Exit status 2 on a bad config.
+            parse back bit for bit (NaN and ±Infinity as the strings "NaN", "Infinity", \
+            "-Infinity"). Exit status 2 on a bad config.
             """)
 
     @Option(name: .long, help: "The JSON config file.")
@@ -40,28 +41,28 @@ struct ScheduleCommand: ParsableCommand {
     }
 
     func run() throws {
-        let result: ScheduleResult
-        do {
-            result = try ScheduleRunner.run(configPath: config, steps: steps)
-        } catch let e as ScheduleRunner.Failure {
-            FileHandle.standardError.write(Data("ckpt schedule: \(e.message)\n".utf8))
-            throw ExitCode(2)
-        }
-        if let plot {
-            let chart = SVGChart(
-                title: "Learning rate: \(result.title)", xLabel: "scheduler step", yLabel: "learning rate",
-                series: (0..<result.groups).map { g in
-                    SVGChart.Series(name: "param group \(g) lr", values: result.lr.map { $0[g] })
-                },
-                logY: logY)
-            do {
-                try AtomicFile.write(chart.render(), to: plot)
-            } catch let e as CheckpointError {
-                FileHandle.standardError.write(Data("ckpt schedule: cannot write \(plot): \(e.failureWithoutFile)\n".utf8))
-                throw ExitCode(2)
+        try run { console in
+            let result = try ScheduleRunner.run(configPath: config, steps: steps)
+            if let plot {
+                let chart = SVGChart(
+                    title: "Learning rate: \(result.title)", xLabel: "scheduler step", yLabel: "learning rate",
+                    series: (0..<result.groups).map { g in
+                        SVGChart.Series(name: "param group \(g) lr", values: result.lr.map { $0[g] }, firstX: 0)
+                    },
+                    logY: logY)
+                do {
+                    try AtomicFile.write(chart.render(), to: plot)
+                } catch let e as CheckpointError {
+                    throw CLIError.file(plot, "cannot write the chart (\(e.failureWithoutFile))")
+                }
             }
+            if json {
+                console.printJSON(result.json())
+            } else {
+                for line in result.table() { console.print(line) }
+            }
+            return .success
         }
-        print(json ? result.json() : result.table(), terminator: "")
     }
 }
 
@@ -72,53 +73,52 @@ struct ScheduleResult {
     var momentum: [[Double]]?
     var groups: Int { lr.first?.count ?? 0 }
 
-    func json() -> String {
+    /// `{"lr": [[...], ...], "momentum": ...}`, one row per scheduler step.
+    func json() -> StateValue {
         var d: StateDict = ["lr": .list(lr.map { .list($0.map { .double($0) }) })]
         if let momentum { d["momentum"] = .list(momentum.map { .list($0.map { .double($0) }) }) }
-        return JSON.string(.dict(d)) + "\n"
+        return .dict(d)
     }
 
-    func table() -> String {
+    /// The table's lines: step, then each group's lr (and momentum), numbers aligned right.
+    func table() -> [String] {
         var header = ["step"] + (0..<groups).map { "lr[\($0)]" }
         if momentum != nil { header += (0..<groups).map { "momentum[\($0)]" } }
-        var rows = [header]
+        var table = TextTable(header, rightAligned: Set(1..<header.count))
         for (k, r) in lr.enumerated() {
             var row = [String(k)] + r.map(JSON.number)
             if let m = momentum?[k] { row += m.map(JSON.number) }
-            rows.append(row)
+            table.add(row)
         }
-        let widths = header.indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
-        return rows.map { row in
-            row.enumerated().map { c, cell in
-                c == 0 ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
-                    : String(repeating: " ", count: widths[c] - cell.count) + cell
-            }.joined(separator: "  ")
-        }.joined(separator: "\n") + "\n"
+        return table.lines(indent: "")
     }
 }
 
-/// Builds and steps; every failure is a one-line message naming the file or key.
+/// Builds and steps; every failure is a `CLIError` (bad input) whose one line names the
+/// config file (when read from one) and the key.
 enum ScheduleRunner {
-    struct Failure: Error { var message: String }
-
     static func run(configPath: String, steps: Int) throws -> ScheduleResult {
         guard let data = FileManager.default.contents(atPath: configPath) else {
-            throw Failure(message: "\(configPath): cannot read the file")
+            throw CLIError.file(configPath, "cannot read the file")
         }
-        guard let text = String(data: data, encoding: .utf8) else { throw Failure(message: "\(configPath): not UTF-8 text") }
+        guard let text = String(data: data, encoding: .utf8) else { throw CLIError.file(configPath, "not UTF-8 text") }
         let root: StateValue
-        do { root = try JSON.parse(text) } catch { throw Failure(message: "\(configPath): \(error)") }
-        guard case .dict(let config) = root else { throw Failure(message: "\(configPath): expected a JSON object, found \(root.kindName)") }
-        return try run(config: config, steps: steps)
+        do { root = try JSON.parse(text) } catch { throw CLIError.file(configPath, CommandRunner.message(for: error)) }
+        guard case .dict(let config) = root else { throw CLIError.file(configPath, "expected a JSON object, found \(root.kindName)") }
+        do {
+            return try run(config: config, steps: steps)
+        } catch let e as CLIError {
+            throw CLIError.file(configPath, e.message)
+        }
     }
 
     static func run(config: StateDict, steps: Int) throws -> ScheduleResult {
-        guard let optValue = config["optimizer"] else { throw Failure(message: "optimizer: missing (an object with \"type\")") }
+        guard let optValue = config["optimizer"] else { throw CLIError("optimizer: missing (an object with \"type\")") }
         guard case .dict(let optConfig) = optValue else {
-            throw Failure(message: "optimizer: expected an object, found \(optValue.kindName)")
+            throw CLIError("optimizer: expected an object, found \(optValue.kindName)")
         }
         let optimizer: Optimizer
-        do { optimizer = try makeScheduleOptimizer(config: optConfig) } catch { throw Failure(message: "\(error)") }
+        do { optimizer = try makeScheduleOptimizer(config: optConfig) } catch { throw CLIError(CommandRunner.message(for: error)) }
 
         var schedValue = config["scheduler"]
         var metricsValue = config["metrics"]
@@ -129,22 +129,20 @@ enum ScheduleRunner {
         var metrics: [Double]?
         if let metricsValue, !metricsValue.isNone {
             guard let a = metricsValue.arrayValue, let ds = Optional(a.compactMap { PyNumber($0)?.value }), ds.count == a.count else {
-                throw Failure(message: "metrics: expected a list of numbers, found \(metricsValue.kindName)")
+                throw CLIError("metrics: expected a list of numbers, found \(metricsValue.kindName)")
             }
             metrics = ds
         }
         let scheduler: LRScheduler?
         do {
             scheduler = try makeScheduler(config: schedValue, optimizer: optimizer)?.scheduler
-        } catch let e as SchedulerError {
-            throw Failure(message: e.message)
-        } catch let e as StateDictError {
-            throw Failure(message: e.description)
+        } catch {
+            throw CLIError(CommandRunner.message(for: error))
         }
         if scheduler is ReduceLROnPlateau {
-            guard let metrics else { throw Failure(message: "metrics: missing (ReduceLROnPlateau needs one metric per step)") }
+            guard let metrics else { throw CLIError("metrics: missing (ReduceLROnPlateau needs one metric per step)") }
             guard metrics.count >= steps else {
-                throw Failure(message: "metrics: has \(metrics.count) values, --steps \(steps) needs \(steps)")
+                throw CLIError("metrics: has \(metrics.count) values, --steps \(steps) needs \(steps)")
             }
         }
         let cycled = scheduler.map(cyclesMomentum) ?? false
@@ -155,9 +153,9 @@ enum ScheduleRunner {
                 try optimizer.step()
                 try scheduler?.step(metrics: metrics?[k])
             } catch let e as SchedulerError {
-                throw Failure(message: "scheduler: step \(k + 1): \(e.message)")
+                throw CLIError("scheduler: step \(k + 1): \(e.message)")
             } catch {
-                throw Failure(message: "optimizer: step \(k + 1): \(error)")
+                throw CLIError("optimizer: step \(k + 1): \(CommandRunner.message(for: error))")
             }
             lr.append(optimizer.paramGroups.map(\.lr))
             if cycled { momentum?.append(momentumRow(optimizer)) }

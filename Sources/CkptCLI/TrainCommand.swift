@@ -40,7 +40,7 @@ struct TrainCommand: ParsableCommand {
 
     @Flag(name: .long, help: ArgumentHelp(
         "Print one JSON object at the end (the log goes to stderr).",
-        discussion: "Keys: directory, epoch, global_step, batch, checkpoints (paths written, in order), lr_plot, interrupted, train_loss, test_loss, test_accuracy (of the last epoch; null when none ran or there is no test set), epochs (one object per epoch run: epoch, train_loss, test_loss, test_accuracy, lr after its scheduler step)."))
+        discussion: "Keys: directory, epoch, global_step, batch, checkpoints (paths written, in order), lr_plot, interrupted, train_loss, test_loss, test_accuracy (of the last epoch; null when none ran or there is no test set), epochs (one object per epoch run: epoch, train_loss, test_loss, test_accuracy, lr after its scheduler step). NaN and ±Infinity (a diverged loss) are the strings \"NaN\", \"Infinity\", \"-Infinity\"."))
     var json = false
 
     init() {}
@@ -50,11 +50,11 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors("train") {
+        try run { console in
             compute.apply()
             var cfg = try config.map { try RunConfig(contentsOf: $0) } ?? RunConfig()
             if let epochs { cfg.epochs = epochs }
-            let say = sayer(json: json)
+            let say = sayer(console: console, json: json)
             try checkOutputDirectory(out)
             let run: Run
             do {
@@ -65,7 +65,7 @@ struct TrainCommand: ParsableCommand {
                 throw e
             } catch let e where config != nil && (e is OptimizerError || e is SchedulerError || e is RunError) {
                 if case RunError.file = e { throw e }
-                throw RunError.file(config!, String(describing: e))
+                throw RunError.file(config!, CommandRunner.message(for: e))
             }
             if cfg.data.datasetIsDefault, run.config.data.dataset == .synthetic {
                 say("no CIFAR-10 binaries under \(cfg.data.root): training on the embedded synthetic data")
@@ -75,10 +75,10 @@ struct TrainCommand: ParsableCommand {
                 say("initial weights from \(initFrom)")
             }
             TrainingSession.describe(run).forEach(say)
-            var session = TrainingSession(run: run, directory: out, json: json)
+            var session = TrainingSession(run: run, directory: out, json: json, console: console)
             let (outcome, report) = try session.execute(resumed: false, say: say)
-            if json { print(JSON.string(.dict(report))) }
-            return outcome == .completed ? 0 : TrainingSession.interruptedStatus
+            if json { console.printJSON(.dict(report)) }
+            return outcome == .completed ? .success : .interrupted
         }
     }
 }

@@ -8,24 +8,23 @@ struct TrainingSession {
     let run: Run
     let directory: String
     let json: Bool
+    let console: Console
     /// Files written, in order.
     private(set) var saved: [String] = []
 
-    init(run: Run, directory: String, json: Bool) {
+    init(run: Run, directory: String, json: Bool, console: Console) {
         self.run = run
         self.directory = directory
         self.json = json
+        self.console = console
     }
-
-    /// Exit status 130 (as a shell reports SIGINT) when Ctrl-C stopped the run.
-    static let interruptedStatus: Int32 = 130
 
     /// Trains to `run.config.epochs`; returns the outcome and the report fields.
     mutating func execute(resumed: Bool, say: (String) -> Void) throws -> (Trainer.Outcome, StateDict) {
         // One writer per run directory, for the whole run (a second one is refused: exit 2).
         let lock = try RunDirectoryLock.acquire(directory, command: resumed ? "ckpt resume" : "ckpt train")
         defer { lock.release() }
-        let progress = TrainingProgress(bar: isatty(json ? STDERR_FILENO : STDOUT_FILENO) != 0, quiet: json)
+        let progress = TrainingProgress(console: console, bar: json ? console.errorIsTerminal : console.isTerminal, quiet: json)
         var saved: [String] = []
         var last: (trainLoss: Double, testLoss: Double?, accuracy: Double?)?
         var epochs: [StateValue] = []
@@ -66,7 +65,7 @@ struct TrainingSession {
         report["epochs"] = .list(epochs)
         switch outcome {
         case .completed:
-            say("Finished Training: \(count(run.progress.epoch, "epoch")), \(count(run.progress.globalStep, "step")); lr curve in \(svg)")
+            say("Finished Training: \(Format.count(run.progress.epoch, "epoch")), \(Format.count(run.progress.globalStep, "step")); lr curve in \(svg)")
         case .interrupted(let path):
             say("interrupted at epoch \(run.progress.epoch + 1), batch \(run.progress.batch): saved \(path); continue with `ckpt resume \(path)`")
         }
@@ -79,39 +78,23 @@ struct TrainingSession {
         var lines: [String] = []
         var data = "data: \(run.trainData.source)"
         if run.samplesPerEpoch < run.trainData.count { data += ", the first \(run.samplesPerEpoch) used" }
-        data += run.testData.map { ", \($0.count) test images" } ?? ", no test set"
+        data += run.testData.map { ", " + Format.count($0.count, "test image") } ?? ", no test set"
         lines.append(data + "; batch size \(c.data.batchSize)\(c.data.shuffle ? ", shuffled" : "")")
         let params = run.model.parameters.reduce(0) { $0 + $1.value.count }
         let model = c.model.type == .mlp ? "mlp \(c.model.sizes.map(String.init).joined(separator: "-"))" : "lenet"
-        lines.append("model: \(model), \(params) parameters; optimizer: \(run.optimizer.typeName), \(run.optimizer.paramGroups.count) \(run.optimizer.paramGroups.count == 1 ? "param group" : "param groups")")
+        lines.append("model: \(model), \(Format.count(params, "parameter")); optimizer: \(run.optimizer.typeName), \(Format.count(run.optimizer.paramGroups.count, "param group"))")
         if let s = run.scheduler {
-            lines.append("scheduler: \(s.typeName), stepped once per \(s.stepsPerBatch ? "batch" : "epoch"); \(count(c.epochs, "epoch")) of \(count(run.batchesPerEpoch, "batch"))")
+            lines.append("scheduler: \(s.typeName), stepped once per \(s.stepsPerBatch ? "batch" : "epoch"); \(Format.count(c.epochs, "epoch")) of \(Format.count(run.batchesPerEpoch, "batch"))")
         } else {
-            lines.append("scheduler: none (constant lr); \(count(c.epochs, "epoch")) of \(count(run.batchesPerEpoch, "batch"))")
+            lines.append("scheduler: none (constant lr); \(Format.count(c.epochs, "epoch")) of \(Format.count(run.batchesPerEpoch, "batch"))")
         }
         return lines
     }
 }
 
-/// Runs a command body: errors become one line on stderr and exit status 2; a returned
-/// non-zero status becomes the exit code.
-func reportingErrors(_ command: String, _ body: () throws -> Int32) throws {
-    let status: Int32
-    do {
-        status = try body()
-    } catch let e as ExitCode {
-        throw e
-    } catch {
-        let text = String(describing: error).replacingOccurrences(of: "\n", with: " ")
-        FileHandle.standardError.write(Data("ckpt \(command): \(text)\n".utf8))
-        throw ExitCode(2)
-    }
-    if status != 0 { throw ExitCode(status) }
-}
-
 /// Where human-readable lines go: stdout normally, stderr when stdout carries JSON.
-func sayer(json: Bool) -> (String) -> Void {
-    { text in (json ? FileHandle.standardError : FileHandle.standardOutput).write(Data((text + "\n").utf8)) }
+func sayer(console: Console, json: Bool) -> (String) -> Void {
+    { text in json ? console.printError(text) : console.print(text) }
 }
 
 /// `--out` must be a directory or not exist yet (it is created at the first save), checked
@@ -121,9 +104,4 @@ func checkOutputDirectory(_ path: String) throws {
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue {
         throw RunError.file(path, "exists and is not a directory (--out takes a directory for the checkpoints)")
     }
-}
-
-/// "1 epoch", "20 epochs", "1 batch", "1250 batches".
-func count(_ n: Int, _ noun: String) -> String {
-    n == 1 ? "1 \(noun)" : "\(n) \(noun == "batch" ? "batches" : noun + "s")"
 }

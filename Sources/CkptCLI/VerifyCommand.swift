@@ -41,8 +41,7 @@ public struct VerifyCommand: ParsableCommand {
 
     public func run() throws {
         if let status = ParseIsolation.runInChild(command: "verify", files: files) { throw ExitCode(status) }
-        let console = Console.standard()
-        try finish(console: console) { try execute(console: console, reader: .hdf5) }
+        try run { try execute(console: $0, reader: .hdf5) }
     }
 
     /// One file's outcome.
@@ -61,7 +60,7 @@ public struct VerifyCommand: ParsableCommand {
         // Missing or unreadable files: one line each on stderr, in text and JSON modes alike.
         for o in outcomes { if let e = o.inputError { console.printError("ckpt verify: \(e)") } }
         if output.json {
-            console.print(JSON.string(json(outcomes), pretty: true))
+            console.printJSON(json(outcomes))
         } else {
             for o in outcomes {
                 if o.inputError != nil {
@@ -81,7 +80,7 @@ public struct VerifyCommand: ParsableCommand {
     private func verify(_ file: String, reader: FileReader) -> Outcome {
         var o = Outcome(file: file)
         do { try FileReader.requireReadableFile(file) } catch {
-            o.inputError = (error as? CLIError)?.message ?? "\(file): \(error)"
+            o.inputError = CLIError.reading(file, error).message
             return o
         }
         let checkpoint: Checkpoint
@@ -94,7 +93,7 @@ public struct VerifyCommand: ParsableCommand {
             (checkpoint, damaged) = try reader.loadListingDamage(file)
         } catch {
             // The loader's message names the file and the object; keep one of each.
-            var text = (error as? CLIError)?.message ?? String(describing: error).replacingOccurrences(of: "\n", with: " ")
+            var text = CommandRunner.message(for: error)
             if text.hasPrefix(file + ": ") { text.removeFirst(file.count + 2) }
             var path = "/"
             if let e = error as? CheckpointError, let p = e.path, text.hasPrefix(p + ": ") {

@@ -23,9 +23,11 @@ public enum JSON {
 
     /// Writes `value` as JSON. `pretty` indents by two spaces. Tensors become
     /// `{"dtype": ..., "shape": [...], "data": [...]}` (float16 as its bit patterns).
-    public static func string(_ value: StateValue, pretty: Bool = false) -> String {
+    /// `nonFiniteAsStrings` writes NaN and ±Infinity as the strings `"NaN"`, `"Infinity"`,
+    /// `"-Infinity"`, for strict JSON parsers that reject Python's bare tokens.
+    public static func string(_ value: StateValue, pretty: Bool = false, nonFiniteAsStrings: Bool = false) -> String {
         var out = ""
-        write(value, into: &out, pretty: pretty, indent: 0)
+        write(value, into: &out, pretty: pretty, indent: 0, nonFiniteAsStrings: nonFiniteAsStrings)
         return out
     }
 
@@ -37,11 +39,15 @@ public enum JSON {
         return "\(d)"
     }
 
-    static func write(_ value: StateValue, into out: inout String, pretty: Bool, indent: Int) {
+    static func write(_ value: StateValue, into out: inout String, pretty: Bool, indent: Int, nonFiniteAsStrings: Bool = false) {
+        func write(_ value: StateValue, into out: inout String, pretty: Bool, indent: Int) {
+            JSON.write(value, into: &out, pretty: pretty, indent: indent, nonFiniteAsStrings: nonFiniteAsStrings)
+        }
         switch value {
         case .none: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
+        case .double(let d) where nonFiniteAsStrings && !d.isFinite: writeString(number(d), into: &out)
         case .double(let d): out += number(d)
         case .string(let s): writeString(s, into: &out)
         case .list(let a), .tuple(let a):

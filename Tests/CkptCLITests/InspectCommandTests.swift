@@ -30,8 +30,10 @@ import CkptFormat
         #expect(lines.contains("  lr            0.01                        0.001"))
         #expect(lines.contains("scheduler: StepLR, last_epoch 2, last lr [0.01, 0.001]"))
         #expect(lines.contains("progress: epoch 2, global step 4"))
-        #expect(lines.contains { $0.hasPrefix("  lr[1]   0.01 ") && $0.hasSuffix(" 0.001  (4 steps)") })
-        #expect(lines.contains { $0.hasPrefix("  loss    2.5 █") })
+        // The history charts are one table: label, first value (right-aligned), chart, last value.
+        #expect(lines.contains { $0.hasPrefix("  lr[0]   0.1  ") && $0.hasSuffix("  0.01   (4 steps)") })
+        #expect(lines.contains { $0.hasPrefix("  lr[1]  0.01  ") && $0.hasSuffix("  0.001  (4 steps)") })
+        #expect(lines.contains { $0.hasPrefix("  loss    2.5  █") && $0.hasSuffix("  2.125  (4 steps)") })
     }
 
     @Test func jsonParsesBackWithTheSameFacts() throws {

@@ -71,16 +71,35 @@ import CkptFormat
 
     @Test func bucketMeansKeepTheCurve() {
         let values = (0..<10_000).map(Double.init)
-        let points = PlotSVG.points(values)
-        #expect(points.count == PlotSVG.maxPoints)
+        let points = StepSeries.points(values)
+        #expect(points.count == StepSeries.maxPoints)
         #expect(points[0].x == 3 && points[0].y == 2)  // steps 1...5, values 0...4
-        #expect(PlotSVG.points([4, 5]).map(\.x) == [1, 2])
+        #expect(StepSeries.points([4, 5]).map(\.x) == [1, 2])
     }
 
+    /// `ckpt train`'s lr.svg and `ckpt plot` draw the same lr series: step k (1-based, as
+    /// `ckpt diff` counts) at x = k, one series per param group.
+    @Test func lrSvgAndPlotNumberStepsTheSameWay() throws {
+        let checkpoint = SampleCheckpoints.checkpoint(steps: 6)
+        let history = try PlotHistory(checkpoint: checkpoint, file: "run.h5")
+        let plotted = try #require(PlotSVG.charts(history, title: "run.h5").first).series
+        let trained = LRCurve.chart(try RunProgress(stateDict: checkpoint.progress!)).series
+        #expect(plotted.map(\.name) == ["param group 0", "param group 1"])
+        #expect(trained.map(\.name) == plotted.map(\.name))
+        for (a, b) in zip(plotted, trained) {
+            #expect(a.points.map(\.x) == [1, 2, 3, 4, 5, 6])
+            #expect(a.points.map(\.x) == b.points.map(\.x) && a.points.map(\.y) == b.points.map(\.y))
+        }
+        #expect(plotted[1].points.map(\.y) == [0.01, 0.01, 0.001, 0.001, 0.001, 0.001])
+    }
+
+    static let hasChromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].contains(where: FileManager.default.isExecutableFile(atPath:))
+
     /// Renders the chart in headless Chromium (scripts/render_svg.sh) when it is installed.
-    @Test(.enabled(if: Tools.hasChromium, "chromium is not installed (scripts/render_svg.sh installs it)"))
+    @Test(.enabled(if: hasChromium, "chromium is not installed (scripts/render_svg.sh installs it)"))
     func rendersInAHeadlessBrowser() throws {
-        let script = Repository.path("scripts/render_svg.sh")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/render_svg.sh").path
         let svg = files.path("render.svg"), png = files.path("render.png")
         #expect(try plot([file, "--out", svg]).status == .success)
         let p = Process()

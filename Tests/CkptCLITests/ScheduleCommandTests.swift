@@ -8,7 +8,7 @@ import Testing
 
 @Suite struct ScheduleCommandTests {
     func config(_ text: String) throws -> StateDict {
-        guard case .dict(let d) = try JSON.parse(text) else { throw ScheduleRunner.Failure(message: "not a dict") }
+        guard case .dict(let d) = try JSON.parse(text) else { throw CLIError("not a dict") }
         return d
     }
 
@@ -16,7 +16,7 @@ import Testing
         do {
             _ = try ScheduleRunner.run(config: try config(text), steps: steps)
             return nil
-        } catch let e as ScheduleRunner.Failure {
+        } catch let e as CLIError {
             return e.message
         } catch {
             return "\(error)"
@@ -33,12 +33,16 @@ import Testing
         #expect(r.lr.map { $0[0].bitPattern } == torch.map(\.bitPattern))
         #expect(r.momentum == nil)
         // --json round-trips every double.
-        guard case .dict(let back) = try JSON.parse(r.json()), let rows = back["lr"]?.arrayValue else {
+        let console = Console.capture()
+        console.printJSON(r.json())
+        guard case .dict(let back) = try JSON.parse(console.output), let rows = back["lr"]?.arrayValue else {
             Issue.record("json output is not {\"lr\": [...]}"); return
         }
         #expect(rows.count == 6)
         #expect(rows.map { $0.arrayValue![0].doubleValue!.bitPattern } == torch.map(\.bitPattern))
-        #expect(r.table().split(separator: "\n").count == 7)
+        #expect(r.table().count == 7)
+        #expect(r.table()[1].hasPrefix("0 ") && r.table()[1].hasSuffix(" 0.001"))
+        #expect(Set(r.table().map(\.count)).count == 1, "numbers aligned right")
     }
 
     @Test func cycledMomentumAndMetrics() throws {
@@ -74,14 +78,14 @@ import Testing
 
     @Test func chartIsWellFormedXML() throws {
         let chart = SVGChart(title: "lr <&> test", xLabel: "step", yLabel: "lr", series: [
-            .init(name: "group 0", values: (0...300).map { 0.1 * pow(0.97, Double($0)) }),
-            .init(name: "group \"1\"", values: [0.1, 0, .nan, 0.05, 0.01]),
+            .init(name: "group 0", values: (0...300).map { 0.1 * pow(0.97, Double($0)) }, firstX: 0),
+            .init(name: "group \"1\"", values: [0.1, 0, .nan, 0.05, 0.01], firstX: 0),
         ], logY: true)
         let svg = chart.render()
         let parser = XMLParser(data: Data(svg.utf8))
         #expect(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
         #expect(svg.components(separatedBy: "<polyline").count - 1 >= 2)
-        let linear = SVGChart(title: "t", xLabel: "x", yLabel: "y", series: [.init(name: "c", values: [1, 1, 1])]).render()
+        let linear = SVGChart(title: "t", xLabel: "x", yLabel: "y", series: [.init(name: "c", values: [1, 1, 1], firstX: 0)]).render()
         #expect(XMLParser(data: Data(linear.utf8)).parse())
     }
 

@@ -143,8 +143,8 @@ struct DiffReport {
         guard let x = e.difference else { return line }
         if x.isClose { return line + "values equal" }
         line += "\(x.differing) of \(x.count) elements differ, max abs \(Format.short(x.maxAbs)), max rel \(Format.short(x.maxRel))"
-        if x.nanMismatches > 0 { line += ", \(x.nanMismatches) NaN mismatch\(x.nanMismatches == 1 ? "" : "es")" }
-        if x.infMismatches > 0 { line += ", \(x.infMismatches) Inf mismatch\(x.infMismatches == 1 ? "" : "es")" }
+        if x.nanMismatches > 0 { line += ", " + Format.count(x.nanMismatches, "NaN mismatch") }
+        if x.infMismatches > 0 { line += ", " + Format.count(x.infMismatches, "Inf mismatch") }
         if let f = x.first, let shape = e.a?.shape {
             let values = e.firstElements.map { ($0.a, $0.b) } ?? (.double(f.a), .double(f.b))
             line += "; first at \(Format.shape(Self.unravel(f.index, shape))): \(Format.element(values.0, e.a?.dtype)) vs \(Format.element(values.1, e.b?.dtype))"

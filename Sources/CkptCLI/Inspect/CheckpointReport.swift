@@ -60,12 +60,12 @@ struct CheckpointReport {
         var lines: [String] = []
         let version = m["format_version"].map(Format.value) ?? "?"
         lines.append("\(file): ckpt checkpoint, format version \(version)")
+        var facts = TextTable([])
         for (key, value) in m where key != "config" {
             json[key] = value.jsonSummary
-            if key != "format" && key != "format_version" {
-                lines.append("  \(key.padded(12))\(value.stringValue ?? Format.value(value))")
-            }
+            if key != "format" && key != "format_version" { facts.add([key, value.stringValue ?? Format.value(value)]) }
         }
+        lines += facts.lines()
         if let config = m["config"] {
             if let text = config.stringValue, let parsed = try? JSON.parse(text) {
                 json["config"] = parsed
@@ -169,11 +169,11 @@ struct CheckpointReport {
         if let e = s["last_epoch"] { head += ", last_epoch \(Format.value(e))" }
         if let l = s["_last_lr"] { head += ", last lr \(Format.value(l))" }
         var lines = [head]
-        var table = TextTable(["key", "value"])
+        var table = TextTable([])
         for (key, value) in s where !["type", "last_epoch", "_last_lr", "_schedulers"].contains(key) {
             table.add([key, Format.value(value)])
         }
-        lines += table.lines(indent: indent + "  ").dropFirst()
+        lines += table.lines(indent: indent + "  ")
         for (k, child) in (s["_schedulers"]?.arrayValue ?? []).enumerated() {
             if let d = child.dictValue { lines += schedulerLines(d, title: "_schedulers[\(k)]", indent: indent + "  ") }
         }
@@ -197,24 +197,27 @@ struct CheckpointReport {
                 json["batch"] = .int(Int64(run.batch))
             }
             lines = [head]
-            let groups = run.groups ?? 0
+            // One row per series: label, first value, sparkline, last value, step count.
+            var charts = TextTable([], rightAligned: [1])
             if p["lr"] != nil {
+                let columns = StepSeries.lrColumns(run)
                 var series: [StateValue] = []
-                for g in 0..<groups {
-                    let column = run.lrHistory.map { $0[g] }
+                for (g, column) in columns.enumerated() {
                     series.append(seriesJSON(column))
-                    lines.append(chartLine(groups == 1 ? "lr" : "lr[\(g)]", column))
+                    charts.add(chartRow(columns.count == 1 ? "lr" : "lr[\(g)]", column))
                 }
-                json["lr"] = .dict(["steps": .int(Int64(run.globalStep)), "groups": .int(Int64(groups)), "per_group": .list(series)])
+                json["lr"] = .dict(["steps": .int(Int64(run.globalStep)), "groups": .int(Int64(columns.count)), "per_group": .list(series)])
             }
             if p["loss"] != nil {
                 let values = run.lossHistory.map(Double.init)
                 json["loss"] = seriesJSON(values)
-                lines.append(chartLine("loss", values))
+                charts.add(chartRow("loss", values))
             }
+            lines += charts.lines()
         } catch {
-            json["error"] = .string("\(error)")
-            lines = ["progress: unreadable (\(error))"]
+            let message = CommandRunner.message(for: error)
+            json["error"] = .string(message)
+            lines = ["progress: unreadable (\(message))"]
             for key in known { if let v = p[key] { json[key] = v.jsonSummary; lines.append("  \(key) \(Format.value(v))") } }
         }
         for (key, value) in p where !known.contains(key) {
@@ -231,16 +234,16 @@ struct CheckpointReport {
                       "min": finite.min().map { .double($0) } ?? .none, "max": finite.max().map { .double($0) } ?? .none])
     }
 
-    private func chartLine(_ label: String, _ v: [Double]) -> String {
-        guard let first = v.first, let last = v.last else { return "  \(label.padded(8))(no steps)" }
-        return "  \(label.padded(8))\(Format.short(first)) \(Sparkline.render(v, width: chartWidth)) \(Format.short(last))  (\(Format.count(v.count, "step")))"
+    private func chartRow(_ label: String, _ v: [Double]) -> [String] {
+        guard let first = v.first, let last = v.last else { return [label, "", "(no steps)"] }
+        return [label, Format.short(first), Sparkline.render(v, width: chartWidth), Format.short(last), "(\(Format.count(v.count, "step")))"]
     }
 
     func rng() -> Part? {
         guard let r = checkpoint.rng else { return nil }
-        var table = TextTable(["key", "value"])
+        var table = TextTable([])
         for (k, v) in r { table.add([k, Format.value(v)]) }
-        return Part(json: r.jsonSummary(), lines: ["rng: \(Format.count(r.count, "entry").replacingOccurrences(of: "entrys", with: "entries"))"] + table.lines().dropFirst())
+        return Part(json: r.jsonSummary(), lines: ["rng: \(Format.count(r.count, "entry"))"] + table.lines())
     }
 
     // MARK: one path
@@ -311,6 +314,8 @@ extension StateDict {
 }
 
 extension String {
+    /// `self` padded with spaces to `width` (at least one space after it), for FileTreeReport's
+    /// h5ls-style listing; tables go through `TextTable`.
     func padded(_ width: Int) -> String { count >= width ? self + " " : self + String(repeating: " ", count: width - count) }
     var replacingUnderscores: String { replacingOccurrences(of: "_", with: " ") }
 }

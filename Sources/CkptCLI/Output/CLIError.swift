@@ -1,6 +1,3 @@
-import ArgumentParser
-import Foundation
-
 /// The ckpt exit statuses (named apart from Swift Testing's `ExitStatus`) (`ckpt --help` documents them).
 public enum CommandStatus: Int32, Sendable {
     /// Success: files identical within tolerance, every file sound.
@@ -9,6 +6,8 @@ public enum CommandStatus: Int32, Sendable {
     case failure = 1
     /// Bad usage or bad input: missing, unreadable or invalid file, invalid option value.
     case badInput = 2
+    /// `train` / `resume` stopped by Ctrl-C after saving (the status a shell reports for SIGINT).
+    case interrupted = 130
 }
 
 /// An error a command reports as one line on stderr, with its exit status.
@@ -35,23 +34,8 @@ public struct CLIError: Error, CustomStringConvertible, Sendable {
     /// names the path inside the file) but not repeating the file name.
     public static func reading(_ file: String, _ error: Error) -> CLIError {
         if let e = error as? CLIError { return e }
-        var text = String(describing: error).replacingOccurrences(of: "\n", with: " ")
+        var text = CommandRunner.message(for: error)
         if !text.contains(file) { text = "\(file): \(text)" }
         return CLIError(text)
-    }
-}
-
-extension ParsableCommand {
-    /// Runs `body` as a command's `run()`: a `CLIError` becomes its line on stderr and its exit
-    /// status; a non-zero status returned becomes `ExitCode`.
-    func finish(console: Console, _ body: () throws -> CommandStatus) throws {
-        let status: CommandStatus
-        do {
-            status = try body()
-        } catch let error as CLIError {
-            console.printError("ckpt \(Self._commandName): \(error.message)")
-            throw ExitCode(error.status.rawValue)
-        }
-        if status != .success { throw ExitCode(status.rawValue) }
     }
 }

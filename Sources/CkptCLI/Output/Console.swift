@@ -1,8 +1,13 @@
+import CkptCore
 import Foundation
 
 /// Where a command writes: the process's stdout/stderr, or strings a test reads back.
 ///
-/// Commands write through a `Console` so tests run them in-process and compare exact text.
+/// Every byte a command prints goes through a `Console`, so tests run commands in-process and
+/// compare exact text. Lines (`print`, `printError`) have their control characters escaped
+/// (`Format.escapingControlCharacters`), so a name read from a file cannot drive the terminal;
+/// `write` and `writeError` pass text through unchanged (an SVG on stdout, the progress bar's
+/// own escape sequences).
 public final class Console: @unchecked Sendable {
     private let capturing: Bool
     /// Everything written to stdout so far (captured consoles only).
@@ -11,32 +16,48 @@ public final class Console: @unchecked Sendable {
     public private(set) var errors = ""
     /// Whether stdout is a terminal (charts and colours only then; plain lines otherwise).
     public let isTerminal: Bool
+    /// Whether stderr is a terminal (the progress bar goes there when stdout carries JSON).
+    public let errorIsTerminal: Bool
 
-    private init(capturing: Bool, isTerminal: Bool) {
+    private init(capturing: Bool, isTerminal: Bool, errorIsTerminal: Bool) {
         self.capturing = capturing
         self.isTerminal = isTerminal
+        self.errorIsTerminal = errorIsTerminal
     }
 
     /// The process's stdout and stderr.
     public static func standard() -> Console {
-        Console(capturing: false, isTerminal: isatty(STDOUT_FILENO) != 0)
+        Console(capturing: false, isTerminal: isatty(STDOUT_FILENO) != 0, errorIsTerminal: isatty(STDERR_FILENO) != 0)
     }
 
     /// A console that keeps what is written, for tests.
     public static func capture(isTerminal: Bool = false) -> Console {
-        Console(capturing: true, isTerminal: isTerminal)
+        Console(capturing: true, isTerminal: isTerminal, errorIsTerminal: isTerminal)
     }
 
-    /// Writes `text` and a newline to stdout.
-    public func print(_ text: String = "") { write(text + "\n") }
+    /// Writes `text` and a newline to stdout, control characters escaped.
+    public func print(_ text: String = "") { write(Format.escapingControlCharacters(text) + "\n") }
 
-    /// Writes `text` (no newline added) to stdout.
+    /// Writes `text` (no newline added, nothing escaped) to stdout.
     public func write(_ text: String) {
         if capturing { output += text } else { FileHandle.standardOutput.write(Data(text.utf8)) }
     }
 
-    /// Writes `text` and a newline to stderr.
-    public func printError(_ text: String) {
-        if capturing { errors += text + "\n" } else { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+    /// Writes `text` and a newline to stderr, control characters escaped.
+    public func printError(_ text: String) { writeError(Format.escapingControlCharacters(text) + "\n") }
+
+    /// Writes `text` (no newline added, nothing escaped) to stderr.
+    public func writeError(_ text: String) {
+        if capturing { errors += text } else { FileHandle.standardError.write(Data(text.utf8)) }
+    }
+
+    /// The one JSON printer of `--json`: `value` as an indented JSON document and a newline, on
+    /// stdout (or stderr when stdout carries something else, such as `plot --out -`'s SVG).
+    ///
+    /// Strict JSON: NaN and ±Infinity, which Python's `json` writes as bare tokens that other
+    /// parsers reject, are written as the strings "NaN", "Infinity" and "-Infinity".
+    public func printJSON(_ value: StateValue, onStderr: Bool = false) {
+        let text = JSON.string(value, pretty: true, nonFiniteAsStrings: true)
+        if onStderr { printError(text) } else { print(text) }
     }
 }

@@ -62,8 +62,45 @@ enum Format {
         return String(full.prefix(width - 1)) + "…"
     }
 
-    /// `n` followed by `word`, pluralised with an `s` unless `n == 1`.
-    static func count(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+    /// `n` followed by `noun`, in the plural unless `n == 1`: "1 batch", "2 batches",
+    /// "3 param groups". The one pluralizer of the CLI's text.
+    static func count(_ n: Int, _ noun: String) -> String { "\(n) \(n == 1 ? noun : plural(noun))" }
+
+    /// The English plural of `noun` (of its last word): -s, -x, -z, -ch, -sh take -es
+    /// ("batch" → "batches", "mismatch" → "mismatches"), a consonant + y becomes -ies
+    /// ("entry" → "entries"), anything else takes -s ("param group" → "param groups");
+    /// `exceptions` holds the words that break these rules ("epoch" → "epochs").
+    static func plural(_ noun: String) -> String {
+        let lower = noun.lowercased()
+        let exceptions = ["epoch": "epochs", "index": "indices"]
+        if let last = lower.split(separator: " ").last, let p = exceptions[String(last)] {
+            return noun.dropLast(last.count) + p
+        }
+        if ["s", "x", "z", "ch", "sh"].contains(where: lower.hasSuffix) { return noun + "es" }
+        if lower.hasSuffix("y"), let before = lower.dropLast().last, !"aeiou".contains(before) {
+            return noun.dropLast() + "ies"
+        }
+        return noun + "s"
+    }
+
+    /// `text` with control characters (C0 but tab and newline, DEL, C1) written as `\u001b`,
+    /// so a name from a file or config (a NUL, an ESC sequence) cannot reach the terminal raw.
+    static func escapingControlCharacters(_ text: String, keepNewlines: Bool = true) -> String {
+        func isControl(_ u: Unicode.Scalar) -> Bool {
+            (u.value < 0x20 && u != "\t" && !(keepNewlines && u == "\n")) || (0x7F...0x9F).contains(u.value)
+        }
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = String.UnicodeScalarView()
+        for u in text.unicodeScalars {
+            if isControl(u) {
+                let hex = String(u.value, radix: 16)
+                out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).unicodeScalars)
+            } else {
+                out.append(u)
+            }
+        }
+        return String(out)
+    }
 
     /// Bytes in B, KiB, MiB or GiB.
     static func bytes(_ n: Int) -> String {

@@ -1,8 +1,8 @@
 import ArgumentParser
 
-/// `--json`, shared by every reading command.
+/// `--json`, shared by every reading command; printed by `Console.printJSON`.
 public struct JSONOption: ParsableArguments {
-    @Flag(name: .long, help: "Print the same facts as one JSON document (key order kept, NaN and Infinity spelled as Python's json module does).")
+    @Flag(name: .long, help: "Print the same facts as one strict JSON document (key order kept; NaN and ±Infinity as the strings \"NaN\", \"Infinity\", \"-Infinity\").")
     public var json = false
 
     public init() {}

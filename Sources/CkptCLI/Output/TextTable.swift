@@ -1,4 +1,5 @@
 /// A plain-text table: columns padded to their widest cell, left-aligned unless numeric.
+/// Every column-aligned listing of the CLI goes through it (an empty header: rows only).
 struct TextTable {
     var header: [String]
     var rows: [[String]] = []
@@ -14,7 +15,7 @@ struct TextTable {
 
     /// The table's lines, each prefixed by `indent`, trailing spaces trimmed.
     func lines(indent: String = "  ") -> [String] {
-        let all = [header] + rows
+        let all = (header.isEmpty ? [] : [header]) + rows
         let columns = all.map(\.count).max() ?? 0
         var widths = Array(repeating: 0, count: columns)
         for row in all { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }

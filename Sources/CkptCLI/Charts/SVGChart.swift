@@ -2,7 +2,8 @@ import Foundation
 
 /// A self-contained SVG line chart: several named series over a shared x axis, with axes,
 /// "nice" ticks (1-2-5 steps, or decades on a log y axis), tick labels, axis labels, a title
-/// and a legend. `ckpt schedule --plot`, `ckpt plot` and the trainer's `lr.svg` draw with it.
+/// and a legend. `ckpt schedule --plot`, `ckpt plot` and the trainer's `lr.svg` draw with it
+/// (Charts/ holds every chart: this, `PlotSVG`, `LRCurve`, `StepSeries`, `Sparkline`).
 ///
 /// Points whose y is not finite (or not positive on a log axis) break the line rather than
 /// distort the scale. The output is plain SVG 1.1 (no scripts, no external fonts), so any
@@ -18,9 +19,10 @@ public struct SVGChart {
             self.points = points
         }
 
-        /// `values[i]` at x = `i` (a step index).
-        public init(name: String, values: [Double]) {
-            self.init(name: name, points: values.enumerated().map { (Double($0.offset), $0.element) })
+        /// `values[i]` at x = `firstX + i`: a scheduler's rows count from 0 (the lr before
+        /// any step); optimizer-step histories go through `StepSeries` instead (1-based).
+        public init(name: String, values: [Double], firstX: Int) {
+            self.init(name: name, points: values.enumerated().map { (Double(firstX + $0.offset), $0.element) })
         }
     }
 
