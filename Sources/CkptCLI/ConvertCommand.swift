@@ -26,6 +26,9 @@ struct ConvertCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The file to write (.safetensors or .h5/.hdf5/.ckpt).", valueName: "out"))
     var output: String
 
+    @Flag(help: "Replace OUT even when it is a checkpoint (a weights-only file replaces a training checkpoint).")
+    var force = false
+
     init() {}
 
     enum Kind { case checkpoint, safetensors }
@@ -51,6 +54,7 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         try run { console in
+            try OutputTarget.refuseReplacingCheckpoint(output, with: "a converted file", force: force)
             let count: Int
             switch Self.kind(input) {
             case .checkpoint?:

@@ -37,6 +37,8 @@ public struct PlotCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
+        // Reading the file may parse untrusted HDF5 metadata: contained as inspect's is.
+        if let status = ParseIsolation.runInChild(command: "plot", files: [file]) { throw ExitCode(status) }
         try run { try execute(console: $0, reader: .hdf5) }
     }
 
@@ -52,6 +54,7 @@ public struct PlotCommand: ParsableCommand {
         let history = try PlotHistory(checkpoint: checkpoint, file: file)
         let svg = PlotSVG.render(history, title: URL(fileURLWithPath: file).lastPathComponent)
         let target = outputPath
+        if target != "-" { try OutputTarget.refuseReplacingCheckpoint(target, with: "an SVG chart", forceOption: nil) }
         if target == "-" {
             console.write(svg)
         } else {

@@ -1,0 +1,40 @@
+import CkptTestSupport
+import Foundation
+import Testing
+
+/// Issue 15: a command never replaces an existing checkpoint with something else unless told to.
+@Suite(.serialized) struct OverwriteTests {
+    /// A directory holding a one-epoch run's `a/epoch-1.h5`.
+    func trainedRun() throws -> String {
+        let dir = makeTempDir()
+        let cfg = #"{"model": {"type": "mlp", "sizes": [3072, 8, 10]}, "data": {"dataset": "synthetic", "train_size": 32, "test_size": 0, "batch_size": 16}, "epochs": 1}"#
+        try cfg.write(toFile: dir + "/cfg.json", atomically: true, encoding: .utf8)
+        let r = try Binary.ckpt(["train", "--config", "cfg.json", "--out", "a"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        return dir
+    }
+
+    @Test func plotOntoACheckpointIsRefused() throws {
+        let dir = try trainedRun()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/a/epoch-1.h5"))
+        let r = try Binary.ckpt(["plot", "a/epoch-1.h5", "--out", "a/epoch-1.h5"], in: dir)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("is a checkpoint; refusing to replace it with an SVG chart"), "\(r.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/a/epoch-1.h5")) == before)
+        #expect(try Binary.ckpt(["plot", "a/epoch-1.h5", "--out", "a/chart.svg"], in: dir).status == 0)
+    }
+
+    @Test func convertOntoACheckpointNeedsForce() throws {
+        let dir = try trainedRun()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try Binary.ckpt(["convert", "a/epoch-1.h5", "w.safetensors"], in: dir).status == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/a/epoch-1.h5"))
+        let refused = try Binary.ckpt(["convert", "w.safetensors", "a/epoch-1.h5"], in: dir)
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("--force"), "\(refused.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/a/epoch-1.h5")) == before)
+        let forced = try Binary.ckpt(["convert", "w.safetensors", "a/epoch-1.h5", "--force"], in: dir)
+        #expect(forced.status == 0, "\(forced.stderr)")
+    }
+}
