@@ -15,9 +15,10 @@ PyTorch side (needs torch):
 
 `load` returns PyTorch's own state dicts: our `type` keys are dropped, `step` is a 0-d float32
 tensor, and ints, floats, bools, tuples, None, int dict keys (optimizer state indices) and
-Counters (MultiStepLR's milestones) come back as the Python values PyTorch had. `save` writes exactly what the Swift writer writes (same
-attribute types, the same encoding of None, lists, tuples and dicts, XXH64 checksums, the
-manifest in the HDF5 user block), atomically
+Counters (MultiStepLR's milestones) come back as the Python values PyTorch had, also from files
+written before the format recorded key types. `save` writes exactly what the Swift writer writes
+(same attribute types, the same encoding of None, lists, tuples, dicts and their key types,
+XXH64 checksums, the manifest in the HDF5 user block), atomically
 (temporary file, fsync, rename, fsync of the directory).
 
 Format side (h5py and numpy only; torch is imported lazily):
@@ -28,9 +29,9 @@ Format side (h5py and numpy only; torch is imported lazily):
 import json
 import os
 import random
+import re
 import struct
 import time
-import re
 from collections import Counter, OrderedDict
 
 import h5py
@@ -603,9 +604,10 @@ class _Reader:
 
 def read(path, verify=True):
     """The checkpoint at `path` as Python values: {"metadata": {...}, "model": {...}, and the
-    sections present}. Tensors are numpy arrays; the manifest (when present) and every tensor's
-    checksum are verified unless `verify=False`. Raises CheckpointError for files that are not
-    format v1 or fail a check."""
+    sections present}. Tensors are numpy arrays; dicts keep their key types (int keys, Counter:
+    the optimizer's state and MultiStepLR's milestones also in files from before the tags); the
+    manifest (when present) and every tensor's checksum are verified unless `verify=False`.
+    Raises CheckpointError for files that are not format v1 or fail a check."""
     if verify:
         _verify_manifest(path)
     with h5py.File(path, "r") as f:

@@ -115,7 +115,7 @@ public struct StateDict: Sendable, Equatable, Sequence {
     }
 
     public private(set) var entries: OrderedDictionary<String, StateValue>
-    /// The Python type of the keys; `.int` keys must be canonical decimals (`isIntKey`), which
+    /// The Python type of the keys; `.int` keys must be canonical decimals (`intKey(_:)`), which
     /// the format's writer and reader enforce.
     public var keyKind: KeyKind = .string
     /// The dict subclass, or nil for a plain `dict`.
