@@ -13,11 +13,12 @@ PyTorch side (needs torch):
                     progress={"epoch": 2, "global_step": 32, "lr": lrs, "loss": losses},
                     config=run_config)          # `ckpt resume run.h5` continues it
 
-`load` returns PyTorch's own state dicts: our `type` keys are dropped, optimizer state keys are
-ints again, `step` is a 0-d float32 tensor, and ints, floats, bools, tuples and None come back
-as the Python values PyTorch had. `save` writes exactly what the Swift writer writes (same
-attribute types, the same encoding of None, lists, tuples and dicts, XXH64 checksums, the
-manifest in the HDF5 user block), atomically
+`load` returns PyTorch's own state dicts: our `type` keys are dropped, `step` is a 0-d float32
+tensor, and ints, floats, bools, tuples, None, int dict keys (optimizer state indices) and
+Counters (MultiStepLR's milestones) come back as the Python values PyTorch had, also from files
+written before the format recorded key types. `save` writes exactly what the Swift writer writes
+(same attribute types, the same encoding of None, lists, tuples, dicts and their key types,
+XXH64 checksums, the manifest in the HDF5 user block), atomically
 (temporary file, fsync, rename, fsync of the directory).
 
 Format side (h5py and numpy only; torch is imported lazily):
@@ -28,9 +29,10 @@ Format side (h5py and numpy only; torch is imported lazily):
 import json
 import os
 import random
+import re
 import struct
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 import h5py
 import numpy as np
@@ -44,6 +46,7 @@ FORMAT_NAME = "ckpt"
 FORMAT_VERSION = 1
 SECTIONS = ("model", "optimizer", "scheduler", "progress", "rng")
 KIND, TUPLES, ORDER = "__ckpt_kind__", "__ckpt_tuples__", "__ckpt_order__"
+KEYS, CLASS = "__ckpt_keys__", "__ckpt_class__"   # "int" keys; "Counter"
 RESERVED_PREFIX = "__ckpt_"
 MAX_DEPTH = 64
 MAX_OBJECTS = 2_000_000
@@ -181,6 +184,38 @@ def _scalar(v):
     return None
 
 
+_INT_KEY = re.compile(r"-?(0|[1-9][0-9]*)")
+
+
+def _is_int(k):
+    return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)) and -2**63 <= k < 2**63
+
+
+def _int_key(k):
+    """`k` as a Python int key: an int (not a bool) or its canonical decimal spelling ("7",
+    "-3"; not "07", "+7" or "-0"); None otherwise."""
+    if _is_int(k):
+        return int(k)
+    if isinstance(k, str) and _INT_KEY.fullmatch(k) and k != "-0" and _is_int(int(k)):
+        return int(k)
+    return None
+
+
+class _IntKeyed(OrderedDict):
+    """Marks a dict as int-keyed even when empty (optimizer `state` before the first step)."""
+
+
+def _key_kind(d, path):
+    """"int" when every key is an int (an empty _IntKeyed too), "str" when every key is a str."""
+    keys = list(d)
+    if (isinstance(d, _IntKeyed) or keys) and all(_is_int(k) for k in keys):
+        return "int"
+    if all(isinstance(k, str) for k in keys):
+        return "str"
+    kinds = sorted({type(k).__name__ for k in keys})
+    raise TypeError(f"{path}: format v1 stores dicts whose keys are all str or all int (int64), found keys of types {kinds}")
+
+
 def _check_key(key, path):
     if not isinstance(key, str) or key in ("", ".") or "/" in key or "\0" in key:
         raise ValueError(f"{path}: key {key!r} is not a valid HDF5 name (empty, '.', '/' or NUL)")
@@ -192,9 +227,10 @@ def _write_group(group, d, depth=0, ranges=None):
     if depth >= MAX_DEPTH:
         raise ValueError(f"{group.name}: nesting deeper than {MAX_DEPTH} levels")
     attrs, links, tuples = [], [], []
-    keys = list(d.keys())
-    for key, v in d.items():
-        path = group.name.rstrip("/") + "/" + str(key)
+    kind = _key_kind(d, group.name)
+    keys = [str(int(k)) for k in d] if kind == "int" else list(d.keys())
+    for key, v in zip(keys, d.values()):
+        path = group.name.rstrip("/") + "/" + key
         _check_key(key, path)
         if _is_torch_tensor(v) or isinstance(v, np.ndarray):
             a = _as_array(v, path)
@@ -235,6 +271,38 @@ def _write_group(group, d, depth=0, ranges=None):
         group.attrs[TUPLES] = np.array(tuples, dtype=h5py.string_dtype("utf-8"))
     if attrs + links != keys:
         group.attrs[ORDER] = np.array(keys, dtype=h5py.string_dtype("utf-8"))
+    if kind == "int":
+        group.attrs.create(KEYS, "int", dtype=h5py.string_dtype("utf-8"))
+    if isinstance(d, Counter):
+        group.attrs.create(CLASS, "Counter", dtype=h5py.string_dtype("utf-8"))
+
+
+def _pytorch_key_types(sections, int_keyed=OrderedDict):
+    """The places where PyTorch has int keys, retyped when they hold decimal strings (files
+    written before format v1 recorded key types, dicts built by hand): optimizer `state` gets
+    int keys (as `int_keyed`), and every MultiStepLR's `milestones` (also in `_schedulers`)
+    becomes a Counter with int keys. Returns a shallow copy; `sections` is not changed."""
+    out = dict(sections)
+    opt = out.get("optimizer")
+    if isinstance(opt, dict) and isinstance(opt.get("state"), dict):
+        state = opt["state"]
+        ints = [_int_key(k) for k in state]
+        if all(i is not None for i in ints):
+            out["optimizer"] = OrderedDict(opt)
+            out["optimizer"]["state"] = int_keyed(zip(ints, state.values()))
+    if isinstance(out.get("scheduler"), dict):
+        out["scheduler"] = _scheduler_key_types(out["scheduler"])
+    return out
+
+
+def _scheduler_key_types(sd):
+    sd = OrderedDict(sd)
+    m = sd.get("milestones")
+    if sd.get("type") == "MultiStepLR" and isinstance(m, dict) and all(_int_key(k) is not None for k in m):
+        sd["milestones"] = Counter(OrderedDict((_int_key(k), v) for k, v in m.items()))
+    if isinstance(sd.get("_schedulers"), list):
+        sd["_schedulers"] = [_scheduler_key_types(c) if isinstance(c, dict) else c for c in sd["_schedulers"]]
+    return sd
 
 
 def _param_names(optimizer_sd):
@@ -341,6 +409,7 @@ def write(path, sections, metadata=None, durable=True):
     scheduler dicts must carry "type" first, as the Swift side writes them."""
     if "model" not in sections or sections["model"] is None:
         raise ValueError(f"{path}: a checkpoint needs a 'model' section")
+    sections = _pytorch_key_types(sections, int_keyed=_IntKeyed)
     directory, name = os.path.split(os.path.abspath(path))
     tmp = os.path.join(directory, f".{name}.partial-{os.getpid()}-{random.getrandbits(32):x}")
     try:
@@ -383,10 +452,11 @@ def write(path, sections, metadata=None, durable=True):
                     # Derived metadata for h5dump readers, as the Swift writer adds it.
                     names = _param_names(d)
                     for key, value in d["state"].items():
-                        if isinstance(value, dict) and "param_name" not in value and int(key) in names \
-                                and isinstance(g["state"].get(key), h5py.Group):
-                            g["state"][key].attrs.create("param_name", names[int(key)],
-                                                         dtype=h5py.string_dtype("utf-8"))
+                        name = str(key)
+                        if isinstance(value, dict) and "param_name" not in value and _int_key(key) in names \
+                                and isinstance(g["state"].get(name), h5py.Group):
+                            g["state"][name].attrs.create("param_name", names[_int_key(key)],
+                                                          dtype=h5py.string_dtype("utf-8"))
         _write_manifest(tmp, user_block, ranges)
         if durable:
             _fsync(tmp)
@@ -456,7 +526,34 @@ class _Reader:
             if sorted(order) != sorted(values):
                 raise CheckpointError(self.file, g.name, f"{ORDER} lists {order} but the group holds {list(values)}")
             values = OrderedDict((k, values[k]) for k in order)
+        return self._key_types(g, names, values)
+
+    def _key_types(self, g, names, values):
+        """Applies `__ckpt_keys__` = "int" (names are canonical decimals) and `__ckpt_class__` =
+        "Counter"; files without them have str keys and plain dicts."""
+        keys = self._string(g, KEYS, names)
+        if keys is not None:
+            if keys != "int":
+                raise CheckpointError(self.file, f"{g.name}/{KEYS}", f"expected 'int', found {keys!r}")
+            bad = next((k for k in values if _int_key(k) is None), None)
+            if bad is not None:
+                raise CheckpointError(self.file, f"{g.name.rstrip('/')}/{bad}",
+                                      f"the group's keys are ints ({KEYS} = 'int'), but {bad!r} is not an int in canonical decimal form")
+            values = OrderedDict((int(k), v) for k, v in values.items())
+        cls = self._string(g, CLASS, names)
+        if cls is not None:
+            if cls != "Counter":
+                raise CheckpointError(self.file, f"{g.name}/{CLASS}", f"expected 'Counter', found {cls!r}")
+            values = Counter(values)
         return values
+
+    def _string(self, g, name, names):
+        if name not in names:
+            return None
+        v = _attr_value(g.attrs[name], False, self.file, f"{g.name}/{name}")
+        if not isinstance(v, str):
+            raise CheckpointError(self.file, f"{g.name}/{name}", "expected a string")
+        return v
 
     def _strings(self, g, name, names):
         if name not in names:
@@ -471,6 +568,8 @@ class _Reader:
             param_ignored = ("param_name",) if g.name.count("/") == 3 and g.name.startswith("/optimizer/state/") else ()
             return self.group(g, depth, param_ignored)
         kind = _attr_value(g.attrs[KIND], False, self.file, g.name)
+        if KEYS in g.attrs or CLASS in g.attrs:
+            raise CheckpointError(self.file, g.name, f"a list or tuple group cannot carry {KEYS} or {CLASS}")
         elements = self.group(g, depth)
         if list(elements) != [str(i) for i in range(len(elements))]:
             raise CheckpointError(self.file, g.name, f"list elements must be named 0..<{len(elements)}, found {list(elements)}")
@@ -505,9 +604,10 @@ class _Reader:
 
 def read(path, verify=True):
     """The checkpoint at `path` as Python values: {"metadata": {...}, "model": {...}, and the
-    sections present}. Tensors are numpy arrays; the manifest (when present) and every tensor's
-    checksum are verified unless `verify=False`. Raises CheckpointError for files that are not
-    format v1 or fail a check."""
+    sections present}. Tensors are numpy arrays; dicts keep their key types (int keys, Counter:
+    the optimizer's state and MultiStepLR's milestones also in files from before the tags); the
+    manifest (when present) and every tensor's checksum are verified unless `verify=False`.
+    Raises CheckpointError for files that are not format v1 or fail a check."""
     if verify:
         _verify_manifest(path)
     with h5py.File(path, "r") as f:
@@ -532,7 +632,7 @@ def read(path, verify=True):
                 if not isinstance(f[sec], h5py.Group):
                     raise CheckpointError(path, "/" + sec, "expected a group")
                 out[sec] = reader.group(f[sec], 0)
-        return out
+        return _pytorch_key_types(out)
 
 
 # ----------------------------------------------------------------------------- PyTorch
@@ -549,6 +649,8 @@ def _torch():
 def _to_torch(v, torch):
     if isinstance(v, np.ndarray):
         return torch.from_numpy(np.array(v, copy=True))
+    if isinstance(v, Counter):
+        return Counter(OrderedDict((k, _to_torch(x, torch)) for k, x in v.items()))
     if isinstance(v, dict):
         return OrderedDict((k, _to_torch(x, torch)) for k, x in v.items())
     if isinstance(v, list):
@@ -573,10 +675,9 @@ def _optimizer_to_torch(sd, torch, file):
     out = _without_type(sd)
     state = {}
     for key, s in (sd.get("state") or {}).items():
-        try:
-            i = int(key)
-        except ValueError:
-            raise CheckpointError(file, f"/optimizer/state/{key}", "state keys must be parameter indices") from None
+        i = _int_key(key)
+        if i is None:
+            raise CheckpointError(file, f"/optimizer/state/{key}", "state keys must be parameter indices")
         entry = OrderedDict()
         for name, v in s.items():
             if name == "step" and not isinstance(v, np.ndarray):
@@ -631,11 +732,11 @@ def _typed_scheduler_state(scheduler):
 
 
 def _typed_optimizer_state(optimizer, model=None):
-    """optimizer.state_dict() with "type" first and string state keys. Groups built without
+    """optimizer.state_dict() with "type" first (state keys stay ints). Groups built without
     names get `param_names` from the model (format v1 records them; PyTorch's load_state_dict
     accepts and keeps them), placed before `params` as the Swift side places them."""
     sd = optimizer.state_dict()
-    state = OrderedDict((str(k), OrderedDict(v)) for k, v in sd["state"].items())
+    state = _IntKeyed((k, OrderedDict(v)) for k, v in sd["state"].items())
     names = {id(p): n for n, p in model.named_parameters()} if hasattr(model, "named_parameters") else {}
     groups = []
     for packed, live in zip(sd["param_groups"], optimizer.param_groups):

@@ -24,8 +24,12 @@ public struct DiffCommand: ParsableCommand {
             created_by are shown but never count, so a resumed run and an uninterrupted one \
             compare as identical. The same pair always prints the same text.
 
-            Exit status: 0 identical within tolerance; 1 differences found; 2 bad usage or a \
-            missing, unreadable or non-checkpoint file.
+            A tensor whose bytes no longer match its stored checksum (damaged, or edited with \
+            h5py) is compared as the file holds it now, and named in a warning on stderr (and \
+            under "warnings" with --json); the rest of the file must verify.
+
+            Exit status: 0 identical within tolerance; 1 differences found, or a tensor failed \
+            its checksum; 2 bad usage or a missing, unreadable or non-checkpoint file.
 
             Examples:
               ckpt diff runs/a/epoch-10.h5 runs/b/epoch-10.h5
@@ -66,14 +70,29 @@ public struct DiffCommand: ParsableCommand {
 
     func execute(console: Console, reader: FileReader) throws -> CommandStatus {
         do { try validate() } catch let e as ValidationError { throw CLIError(e.message) }
-        let x = try reader.checkpoint(a), y = try reader.checkpoint(b)
+        let (x, damagedA) = try reader.checkpointListingDamage(a)
+        let (y, damagedB) = try reader.checkpointListingDamage(b)
         let diff = CheckpointDiff(x, y, options: DiffOptions(tolerance: Tolerance(atol: atol, rtol: rtol), exclude: exclude))
         let report = DiffReport(fileA: a, fileB: b, diff: diff)
+        let warnings = (damagedA + damagedB).map(Self.damageWarning)
         if output.json {
-            console.printJSON(report.json())
+            var json = report.json()
+            if case .dict(var d) = json {
+                d["warnings"] = .list(warnings.map { .string($0) })
+                json = .dict(d)
+            }
+            console.printJSON(json)
         } else {
             for line in report.lines() { console.print(line) }
         }
-        return diff.isIdentical ? .success : .failure
+        for w in warnings { console.printError("ckpt diff: warning: \(w)") }
+        return diff.isIdentical && warnings.isEmpty ? .success : .failure
+    }
+
+    /// A tensor that failed its checksum, as a warning: the comparison used its bytes as stored.
+    static func damageWarning(_ e: CheckpointError) -> String {
+        guard case .checksumMismatch(let file, let path, let stored, let computed) = e else { return e.description }
+        return "\(file): \(path): its stored checksum (\(stored)) does not match its bytes (\(computed)): "
+            + "damaged, or edited without updating the checksum; compared as the file holds it now"
     }
 }

@@ -5,10 +5,15 @@ import CkptCore
 /// Each section is a `StateDict` in PyTorch's structure, so a checkpoint has one code path
 /// for save, load, inspect and diff:
 /// - `model`: parameter name → `.tensor`, in `model.state_dict()` order.
-/// - `optimizer`: `["type": "SGD", "state": {"0": {...}, ...}, "param_groups": [{..., "params": [0, 1]}]]`
-///   (`type` first, then `optimizer.state_dict()`'s keys).
+/// - `optimizer`: `["type": "SGD", "state": {0: {...}, ...}, "param_groups": [{..., "params": [0, 1]}]]`
+///   (`type` first, then `optimizer.state_dict()`'s keys; `state` has int keys).
 /// - `scheduler`: `["type": "StepLR", <scheduler.state_dict() keys>]`; children of
-///   SequentialLR / ChainedScheduler are dicts in `_schedulers`, each with its own `type`.
+///   SequentialLR / ChainedScheduler are dicts in `_schedulers`, each with its own `type`;
+///   MultiStepLR's `milestones` is a `Counter` with int keys.
+///
+/// Setting `optimizer` or `scheduler` gives those two places PyTorch's key types when they
+/// arrive with decimal-string keys (`PyTorchKeyTypes`), so a file from before key types were
+/// recorded loads as the same checkpoint as a file written now.
 /// - `progress`: `epoch` (int, completed epochs), `global_step` (int, optimizer steps),
 ///   `lr` (float64 tensor `[global_step, groups]`), `loss` (float32 tensor `[global_step]`),
 ///   and where a run stopped mid-epoch, `batch` (int, batches done in the current epoch).
@@ -18,8 +23,8 @@ import CkptCore
 public struct Checkpoint: Sendable, Equatable {
     public var metadata: StateDict
     public var model: StateDict
-    public var optimizer: StateDict?
-    public var scheduler: StateDict?
+    public var optimizer: StateDict? { didSet { optimizer = PyTorchKeyTypes.optimizer(optimizer) } }
+    public var scheduler: StateDict? { didSet { scheduler = PyTorchKeyTypes.scheduler(scheduler) } }
     public var progress: StateDict?
     public var rng: StateDict?
 
@@ -29,8 +34,8 @@ public struct Checkpoint: Sendable, Equatable {
     ) {
         self.metadata = metadata
         self.model = model
-        self.optimizer = optimizer
-        self.scheduler = scheduler
+        self.optimizer = PyTorchKeyTypes.optimizer(optimizer)
+        self.scheduler = PyTorchKeyTypes.scheduler(scheduler)
         self.progress = progress
         self.rng = rng
     }

@@ -17,6 +17,11 @@ public enum CheckpointFormat {
     /// String array: the key order, written only when it differs from "attributes in creation
     /// order, then links in creation order".
     public static let orderAttribute = "__ckpt_order__"
+    /// On a group that encodes a dict with Python int keys: `"int"` (each name is the key's
+    /// decimal form). Absent: `str` keys.
+    public static let keysAttribute = "__ckpt_keys__"
+    /// On a group that encodes a `dict` subclass: its `collections` name (`"Counter"`).
+    public static let classAttribute = "__ckpt_class__"
     static let reservedPrefix = "__ckpt_"
 
     /// Deepest nesting of groups a reader follows (hostile-file guard).

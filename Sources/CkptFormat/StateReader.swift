@@ -97,10 +97,43 @@ final class StateReader {
                 }
                 order = recorded
             }
-            return StateDict(order.map { ($0, values[$0]!) })
+            var dict = StateDict(order.map { ($0, values[$0]!) })
+            try readKeyTypes(group, allAttributes, into: &dict)
+            return dict
         } catch let e as HDF5Error {
             throw CheckpointError(e)
         }
+    }
+
+    /// `__ckpt_keys__` and `__ckpt_class__`: int keys (each name a canonical decimal) and the
+    /// dict's `collections` class.
+    private func readKeyTypes(_ group: HDF5Group, _ present: [String], into dict: inout StateDict) throws {
+        if let kind = try reservedString(group, CheckpointFormat.keysAttribute, present) {
+            guard kind == StateDict.KeyKind.int.rawValue else {
+                throw CheckpointError.malformed(file: file, path: childPath(group.path, CheckpointFormat.keysAttribute),
+                                                reason: "expected \"int\", found \"\(kind)\"")
+            }
+            for key in dict.keys where StateDict.intKey(key) == nil {
+                throw CheckpointError.malformed(file: file, path: childPath(group.path, key),
+                                                reason: "the group's keys are ints (\(CheckpointFormat.keysAttribute) = \"int\"), but \"\(key)\" is not an int in canonical decimal form")
+            }
+            dict.keyKind = .int
+        }
+        if let name = try reservedString(group, CheckpointFormat.classAttribute, present) {
+            guard let c = StateDict.PythonClass(rawValue: name) else {
+                throw CheckpointError.malformed(file: file, path: childPath(group.path, CheckpointFormat.classAttribute),
+                                                reason: "expected \"Counter\", found \"\(name)\"")
+            }
+            dict.pythonClass = c
+        }
+    }
+
+    private func reservedString(_ group: HDF5Group, _ name: String, _ present: [String]) throws -> String? {
+        guard present.contains(name) else { return nil }
+        guard case .strings(let s, []) = try group.readAttribute(name), let value = s.first else {
+            throw CheckpointError.malformed(file: file, path: childPath(group.path, name), reason: "expected a string")
+        }
+        return value
     }
 
     private func reservedStrings(_ group: HDF5Group, _ name: String, _ present: [String]) throws -> [String]? {
@@ -121,6 +154,10 @@ final class StateReader {
         guard elements.keys == (0..<elements.count).map(String.init) else {
             throw CheckpointError.malformed(file: file, path: group.path,
                                             reason: "list elements must be named 0..<\(elements.count), found \(elements.keys)")
+        }
+        guard elements.keyKind == .string, elements.pythonClass == nil else {
+            throw CheckpointError.malformed(file: file, path: group.path,
+                                            reason: "a list or tuple group cannot carry \(CheckpointFormat.keysAttribute) or \(CheckpointFormat.classAttribute)")
         }
         let items = elements.map(\.value)
         switch kind {

@@ -11,7 +11,9 @@ import HDF5
 ///   attribute, tuples listed in `__ckpt_tuples__`;
 /// - dict → subgroup; any other list/tuple → subgroup with `__ckpt_kind__` = "list"/"tuple"
 ///   and elements under keys "0", "1", ... encoded by these same rules;
-/// - `__ckpt_order__` records the key order only when it is not "attributes, then links".
+/// - `__ckpt_order__` records the key order only when it is not "attributes, then links";
+/// - `__ckpt_keys__` = "int" marks a dict with Python int keys, `__ckpt_class__` = "Counter"
+///   a `collections.Counter` (`StateDict.keyKind` / `pythonClass`).
 struct StateWriter {
     let file: String
     /// Collects where each tensor's bytes landed in the file (for the manifest).
@@ -34,6 +36,10 @@ struct StateWriter {
         for (key, value) in dict {
             let path = childPath(group.path, key)
             try validate(key: key, path: path)
+            if dict.keyKind == .int, StateDict.intKey(key) == nil {
+                throw CheckpointError.unsupportedValue(
+                    file: file, path: path, reason: "key \"\(key)\" of an int-keyed dict is not an int in canonical decimal form")
+            }
             do {
                 switch value {
                 case .tensor(let t):
@@ -70,6 +76,12 @@ struct StateWriter {
             }
             if attributeKeys + linkKeys != dict.keys {
                 try group.writeAttribute(CheckpointFormat.orderAttribute, .stringArray(dict.keys))
+            }
+            if dict.keyKind == .int {
+                try group.writeAttribute(CheckpointFormat.keysAttribute, .string(StateDict.KeyKind.int.rawValue))
+            }
+            if let c = dict.pythonClass {
+                try group.writeAttribute(CheckpointFormat.classAttribute, .string(c.rawValue))
             }
         } catch let e as HDF5Error {
             throw CheckpointError.io(file: file, operation: "write \(group.path)", reason: "cannot \(e.operation): \(e.reason)")

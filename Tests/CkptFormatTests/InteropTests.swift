@@ -65,7 +65,7 @@ import Testing
         assert g["betas"] == (0.9, 0.999) and g["foreach"] is None and g["amsgrad"] is False
         assert g["weight_decay"] == 0 and type(g["weight_decay"]) is int and g["params"] == [0, 1, 2, 3]
         assert g["param_names"][0] == "conv1.weight"
-        assert o["state"]["0"]["step"].shape == () and o["state"]["0"]["step"].dtype == np.float32
+        assert list(o["state"]) == [0, 1] and o["state"][0]["step"].shape == () and o["state"][0]["step"].dtype == np.float32
         s = c["scheduler"]
         assert s["type"] == "SequentialLR" and [x["type"] for x in s["_schedulers"]] == ["LinearLR", "StepLR"]
         assert s["_schedulers"][0]["_is_initial"] is False

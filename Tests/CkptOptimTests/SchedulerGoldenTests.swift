@@ -81,7 +81,8 @@ import Testing
             guard case .dict(let state) = try JSON.parse(snap.state) else { Issue.record("state not a dict"); continue }
             try s2.loadStateDict(state)
             #expect(bits(opt2.paramGroups.map(\.lr)) == bits(before), "loading changed an lr")
-            #expect(s2.stateDict().bitwiseEqual(state), "state after load at \(k)")
+            // In its JSON form: JSON has no int keys (MultiStepLR's Counter), the snapshot went through it.
+            #expect(JSON.string(.dict(s2.stateDict())) == snap.state, "state after load at \(k)")
             for j in (k + 1)...c.steps {
                 try stepBoth(s2, opt2, metric: metrics?[j - 1])
                 if bits(opt2.paramGroups.map(\.lr)) != bits(lrs[j]) || bits(momentumRow(opt2)) != bits(moms[j]) {

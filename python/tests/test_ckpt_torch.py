@@ -62,7 +62,8 @@ def test_reads_a_checkpoint_written_by_the_swift_cli():
     assert g["betas"] == (0.8, 0.99) and type(g["betas"]) is tuple
     assert g["foreach"] is None and g["amsgrad"] is False and type(g["weight_decay"]) is int
     assert g["params"] == [0, 1, 2, 3]
-    step = o["state"]["0"]["step"]
+    assert list(o["state"]) == [0, 1, 2, 3]                       # int keys, as PyTorch's
+    step = o["state"][0]["step"]
     assert step.shape == () and step.dtype == np.float32 and step == 4
     s = r["scheduler"]
     assert s["type"] == "SequentialLR" and [c["type"] for c in s["_schedulers"]] == ["LinearLR", "StepLR"]
@@ -74,7 +75,7 @@ def test_reads_a_checkpoint_written_by_the_swift_cli():
     # param_name is derived metadata the Swift writer adds; reading drops it, as Swift does.
     with h5py.File(SWIFT_RUN, "r") as f:
         assert f["optimizer/state/0"].attrs["param_name"] == "net.1.weight"
-    assert "param_name" not in o["state"]["0"]
+    assert "param_name" not in o["state"][0]
 
 
 def test_a_flipped_bit_fails_the_checksum(tmp_path):

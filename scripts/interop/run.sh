@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The interop proofs, both directions, on two configs (the seed's SGD-momentum + ExponentialLR
-# per epoch; Adam + OneCycleLR per step), plus a safetensors round trip through the reference
+# The interop proofs, both directions, on three configs (the seed's SGD-momentum + ExponentialLR
+# per epoch; Adam + OneCycleLR per step; Adam + MultiStepLR with a repeated milestone, whose
+# milestones are a Counter with int keys), plus a safetensors round trip through the reference
 # `safetensors` package. Needs torch, h5py, numpy (and safetensors for the last part).
 # usage: scripts/interop/run.sh            (exit 0 when every proof passes)
 set -uo pipefail
@@ -28,8 +29,16 @@ cat > "$WORK/adam.json" <<JSON
  "epochs": 4, "seed": 0}
 JSON
 
+cat > "$WORK/multistep.json" <<JSON
+{"model": {"type": "lenet"},
+ "data": {"dataset": "hdf5", "path": "$WORK/data.h5", "batch_size": 16, "shuffle": false},
+ "optimizer": {"type": "Adam", "lr": 0.001},
+ "scheduler": {"type": "MultiStepLR", "milestones": [1, 1, 3], "gamma": 0.5, "interval": "epoch"},
+ "epochs": 4, "seed": 0}
+JSON
+
 status=0
-for cfg in sgd adam; do
+for cfg in sgd adam multistep; do
   python3 scripts/interop/torch_continues_ckpt.py --ckpt "$CKPT" --config "$WORK/$cfg.json" --work "$WORK/$cfg-1" || status=1
   python3 scripts/interop/ckpt_continues_torch.py --ckpt "$CKPT" --config "$WORK/$cfg.json" --work "$WORK/$cfg-2" || status=1
 done

@@ -64,4 +64,14 @@ public struct FileReader: Sendable {
         }
         do { return try loadCheckpoint(path) } catch { throw CLIError.reading(path, error) }
     }
+
+    /// `checkpoint(_:)` that tolerates damaged tensor data: also returns the tensors whose
+    /// bytes fail their checksum (`loadListingDamage`), read as the file holds them now.
+    func checkpointListingDamage(_ path: String) throws -> (checkpoint: Checkpoint, damaged: [CheckpointError]) {
+        try Self.requireReadableFile(path)
+        guard try isCheckpoint(path) else {
+            throw CLIError.file(path, "not a ckpt checkpoint (no root attribute format = \"ckpt\"); 'ckpt inspect \(path)' lists what it holds")
+        }
+        do { return try loadListingDamage(path) } catch { throw CLIError.reading(path, error) }
+    }
 }

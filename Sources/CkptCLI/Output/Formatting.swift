@@ -40,7 +40,9 @@ enum Format {
         case .string(let s): return JSON.string(.string(s))
         case .list(let a): return "[" + a.map(value).joined(separator: ", ") + "]"
         case .tuple(let a): return "(" + a.map(value).joined(separator: ", ") + (a.count == 1 ? ",)" : ")")
-        case .dict(let d): return "{" + d.map { "\($0.key): \(value($0.value))" }.joined(separator: ", ") + "}"
+        case .dict(let d):
+            let body = "{" + d.map { "\($0.key): \(value($0.value))" }.joined(separator: ", ") + "}"
+            return d.pythonClass.map { "\($0.rawValue)(\(body))" } ?? body
         default: return JSON.string(v)
         }
     }

@@ -47,7 +47,7 @@ extension StateValue {
     /// rebuilt contents): the one map over a state value.
     public func mapValues(_ transform: (StateValue) throws -> StateValue) rethrows -> StateValue {
         switch self {
-        case .dict(let d): return try transform(.dict(StateDict(d.map { ($0.key, try $0.value.mapValues(transform)) })))
+        case .dict(let d): return try transform(.dict(d.mapEntries { try $1.mapValues(transform) }))
         case .list(let a): return try transform(.list(a.map { try $0.mapValues(transform) }))
         case .tuple(let a): return try transform(.tuple(a.map { try $0.mapValues(transform) }))
         default: return try transform(self)

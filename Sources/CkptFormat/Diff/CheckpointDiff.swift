@@ -37,7 +37,8 @@ public struct DiffOptions: Sendable, Equatable {
 ///
 /// Differences: a tensor only in one side, a shape or dtype mismatch, a tensor with elements
 /// not close under the tolerance, a non-tensor value that differs (doubles compare by value
-/// within the tolerance), and a step where the `progress/lr` or `progress/loss` histories
+/// within the tolerance), a dict whose key type or class differs (reported at the dict's path
+/// as "Counter with int keys" vs "dict with str keys"), and a step where the `progress/lr` or `progress/loss` histories
 /// differ. `metadata/created_at` and `metadata/created_by` are reported in `creation` and
 /// never count, so a resumed run compares identical to an uninterrupted one.
 public struct CheckpointDiff: Sendable {
@@ -200,7 +201,12 @@ public struct CheckpointDiff: Sendable {
     private mutating func compare(_ a: StateValue?, _ b: StateValue?, path: String) {
         guard !options.excludes(path) else { return }
         switch (a, b) {
-        case (.dict(let x)?, .dict(let y)?): compareDicts(x, y, path: path)
+        case (.dict(let x)?, .dict(let y)?):
+            if Self.dictType(x) != Self.dictType(y) {
+                // `{2: 1}`, `{"2": 1}` and `Counter({2: 1})` differ to Python (and to PyTorch).
+                compareValue(.string(Self.dictType(x)), .string(Self.dictType(y)), path: path)
+            }
+            compareDicts(x, y, path: path)
         case (.dict(let x)?, nil): compareDicts(x, nil, path: path)
         case (nil, .dict(let y)?): compareDicts(nil, y, path: path)
         case (.tensor(let x)?, .tensor(let y)?): compareTensor(x, y, path: path)
@@ -256,12 +262,17 @@ public struct CheckpointDiff: Sendable {
         case (.list(let x), .list(let y)), (.tuple(let x), .tuple(let y)):
             return x.count == y.count && zip(x, y).allSatisfy { valuesClose($0, $1, t) }
         case (.dict(let x), .dict(let y)):
-            return x.keys == y.keys && zip(x.keys, y.keys).allSatisfy { valuesClose(x[$0]!, y[$1]!, t) }
+            return dictType(x) == dictType(y) && x.keys == y.keys && zip(x.keys, y.keys).allSatisfy { valuesClose(x[$0]!, y[$1]!, t) }
         case (.tensor(let x), .tensor(let y)):
             if t.bitwise { return x.bitwiseEqual(y) }
             return x.dtype == y.dtype && (TensorComparison.compare(x, y, tolerance: t)?.isClose ?? false)
         default: return a == b
         }
+    }
+
+    /// A dict's Python type: "dict with str keys", "Counter with int keys", ...
+    static func dictType(_ d: StateDict) -> String {
+        "\(d.pythonClass?.rawValue ?? "dict") with \(d.keyKind.rawValue) keys"
     }
 
     /// Step-by-step comparison of a history tensor (`[steps]` or `[steps, groups]`).

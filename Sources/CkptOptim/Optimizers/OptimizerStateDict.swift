@@ -2,12 +2,12 @@ import CkptCore
 
 extension Optimizer {
     /// PyTorch's `optimizer.state_dict()` with our `type` key first:
-    /// `["type": "Adam", "state": ["0": ["step": ..., "exp_avg": ...], ...],
+    /// `["type": "Adam", "state": [0: ["step": ..., "exp_avg": ...], ...],
     ///   "param_groups": [[<hyperparameters in group order>, "params": [0, 1, ...]], ...]]`.
     ///
     /// Parameters are numbered across the groups in order (a parameter repeated inside one
-    /// group gets its last position, as in PyTorch). `state` lists parameters in the order they
-    /// first got state. Tensors share storage with the live state (copy-on-write), so the
+    /// group gets its last position, as in PyTorch). `state` has int keys (`keyKind == .int`),
+    /// as PyTorch's, and lists parameters in the order they first got state. Tensors share storage with the live state (copy-on-write), so the
     /// result is a snapshot: later steps do not change it.
     public func stateDict() -> StateDict {
         var index: [ObjectIdentifier: Int] = [:]
@@ -30,7 +30,7 @@ extension Optimizer {
             start += group.params.count
             groups.append(.dict(packed))
         }
-        var packedState = StateDict()
+        var packedState = StateDict(intKeys: [])
         var ordered = stateOrder.filter { state[$0] != nil }
         if ordered.count < state.count {   // state assigned directly: append in index order
             let known = Set(ordered)

@@ -2,8 +2,9 @@ import CkptCore
 
 /// `MultiStepLR(optimizer, milestones, gamma=0.1)`: multiplies the lr by `gamma` at each
 /// milestone. As in PyTorch the milestones are a `Counter`, so a milestone listed twice
-/// multiplies by `gamma ** 2`; the state dict saves the Counter as `{"30": 1, "80": 2}`
-/// (first-occurrence order, keys as decimal strings).
+/// multiplies by `gamma ** 2`; the state dict saves it as PyTorch does, a `Counter` with int
+/// keys in first-occurrence order (`Counter({30: 1, 80: 2})`). Loading also accepts the
+/// decimal-string keys that files written before key types were recorded hold.
 public final class MultiStepLR: LRScheduler {
     /// (milestone, count) in first-occurrence order: a Python `Counter`.
     public private(set) var milestones: [(milestone: Int, count: Int)]
@@ -32,18 +33,22 @@ public final class MultiStepLR: LRScheduler {
     }
 
     public override func ownState() -> [(String, StateValue)] {
-        var counter = StateDict()
-        for (m, c) in milestones { counter[String(m)] = .int(Int64(c)) }
+        let counter = StateDict(intKeys: milestones.map { (Int64($0.milestone), .int(Int64($0.count))) }, pythonClass: .counter)
         return [("milestones", .dict(counter)), ("gamma", gamma.stateValue)]
     }
 
     public override func loadOwnState(_ r: StateDictReader) throws {
         if let v = r.value("milestones") {
-            guard case .dict(let d) = v else { throw r.mismatch("milestones", expected: "a dict (Counter)", found: v) }
+            guard case .dict(let d) = v else { throw r.mismatch("milestones", expected: "a Counter", found: v) }
             var counter: [(milestone: Int, count: Int)] = []
             for (k, c) in d {
-                guard let m = Int(k), case .int(let n) = c else { throw r.mismatch("milestones", expected: "a dict of int counts", found: c) }
-                counter.append((m, Int(n)))
+                guard let m = StateDict.intKey(k).flatMap({ Int(exactly: $0) }) else {
+                    throw r.error("milestones", "expected a Counter of int milestones, found key \"\(k)\"")
+                }
+                guard case .int(let n) = c, let count = Int(exactly: n) else {
+                    throw StateDictError.mismatch(r.key("milestones") + "/\(k)", expected: "an int count", found: c)
+                }
+                counter.append((m, count))
             }
             milestones = counter
         }

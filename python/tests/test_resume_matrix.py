@@ -1,0 +1,200 @@
+"""The optimizer x scheduler matrix across the border, both ways, with real PyTorch:
+
+- PyTorch trains 3 epochs, saves with ckpt_torch.save, trains on to 6; `ckpt resume` of the
+  saved file must use PyTorch's lr at every step, bit for bit;
+- `ckpt train` runs 3 epochs; ckpt_torch.load hands the state to fresh PyTorch objects (the
+  documented order) whose state dicts must hold exactly the Python types PyTorch's own objects
+  hold at that point (int keys, Counter, tuples, None, int vs float), and PyTorch continuing
+  to 6 epochs must use `ckpt resume`'s lr at every step, bit for bit.
+
+Parameters are not compared here (Adam-family results differ from PyTorch's in the last bits:
+PyTorch's CPU sqrt is not correctly rounded); scripts/interop and KeyTypeResumeTests do that.
+Needs torch and the Swift CLI (.build/release/ckpt); skipped otherwise. LambdaLR and
+MultiplicativeLR (lr_lambda expressions) are not in this matrix.
+"""
+import json
+import os
+import subprocess
+import sys
+from collections import OrderedDict
+
+import h5py
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+import ckpt_torch  # noqa: E402
+
+CKPT = os.path.join(ROOT, ".build", "release", "ckpt")
+DATA = os.path.join(ROOT, "fixtures", "pytorch", "data.h5")   # 16 uint8 images [3, 4, 4]
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:
+    torch = None
+pytestmark = [
+    pytest.mark.skipif(torch is None, reason="PyTorch is not installed"),
+    pytest.mark.skipif(not os.access(CKPT, os.X_OK), reason="the Swift CLI is not built (.build/release/ckpt)"),
+]
+
+OPTIMIZERS = OrderedDict([
+    ("SGD", {"type": "SGD", "lr": 0.05, "momentum": 0.9}),
+    ("Adam", {"type": "Adam", "lr": 0.01, "betas": [0.8, 0.99]}),
+    ("AdamW", {"type": "AdamW", "lr": 0.01, "amsgrad": True}),
+    ("RMSprop", {"type": "RMSprop", "lr": 0.01, "centered": True, "momentum": 0.5}),
+    ("Adagrad", {"type": "Adagrad", "lr": 0.05}),
+])
+SCHEDULERS = OrderedDict([
+    ("StepLR", {"type": "StepLR", "step_size": 2, "gamma": 0.5}),
+    ("MultiStepLR", {"type": "MultiStepLR", "milestones": [2, 2, 4], "gamma": 0.5}),
+    ("ConstantLR", {"type": "ConstantLR", "factor": 0.5, "total_iters": 4}),
+    ("LinearLR", {"type": "LinearLR", "start_factor": 0.25, "total_iters": 4}),
+    ("ExponentialLR", {"type": "ExponentialLR", "gamma": 0.8}),
+    ("PolynomialLR", {"type": "PolynomialLR", "total_iters": 5, "power": 2.0}),
+    ("CosineAnnealingLR", {"type": "CosineAnnealingLR", "T_max": 5, "eta_min": 0.0001}),
+    ("CosineAnnealingWarmRestarts", {"type": "CosineAnnealingWarmRestarts", "T_0": 2, "T_mult": 2, "interval": "step"}),
+    ("CyclicLR", {"type": "CyclicLR", "base_lr": 0.001, "max_lr": 0.01, "step_size_up": 3, "interval": "step"}),
+    ("OneCycleLR", {"type": "OneCycleLR", "max_lr": 0.02, "total_steps": 12, "interval": "step"}),
+    ("ReduceLROnPlateau", {"type": "ReduceLROnPlateau", "patience": 0, "factor": 0.5, "threshold": 0.5}),
+    ("SequentialLR", {"type": "SequentialLR", "milestones": [2], "schedulers": [
+        {"type": "LinearLR", "start_factor": 0.5, "total_iters": 2},
+        {"type": "MultiStepLR", "milestones": [1, 3], "gamma": 0.5}]}),
+    ("ChainedScheduler", {"type": "ChainedScheduler", "schedulers": [
+        {"type": "ExponentialLR", "gamma": 0.9}, {"type": "MultiStepLR", "milestones": [2, 2]}]}),
+])
+FIRST, TOTAL = 3, 6
+
+
+def config(opt, sched):
+    s = json.loads(json.dumps(SCHEDULERS[sched]))
+    if opt == "Adagrad" and sched in ("CyclicLR", "OneCycleLR"):
+        s["cycle_momentum"] = False   # Adagrad has no momentum or betas to cycle (PyTorch raises)
+    return {"model": {"type": "mlp", "sizes": [48, 8, 10]},
+            "data": {"dataset": "hdf5", "path": DATA, "batch_size": 8, "shuffle": False},
+            "optimizer": OPTIMIZERS[opt], "scheduler": s, "epochs": TOTAL, "seed": 0}
+
+
+class MLP(torch.nn.Module if torch is not None else object):
+    """ckpt's "mlp" model with its parameter names (net.1 / net.3)."""
+
+    def __init__(self, sizes):
+        super().__init__()
+        layers = [torch.nn.Flatten()]
+        for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+            if i:
+                layers.append(torch.nn.ReLU())
+            layers.append(torch.nn.Linear(a, b))
+        self.net = torch.nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def build(cfg, model):
+    o = {k: (tuple(v) if k == "betas" else v) for k, v in cfg["optimizer"].items() if k != "type"}
+    opt = getattr(torch.optim, cfg["optimizer"]["type"])(model.parameters(), **o)
+
+    def sched(c):
+        kw = {k: v for k, v in c.items() if k not in ("type", "interval", "metric")}
+        if "schedulers" in kw:
+            kw["schedulers"] = [sched(x) for x in kw["schedulers"]]
+        if c["type"] == "ChainedScheduler":   # ChainedScheduler(schedulers, optimizer=None)
+            return torch.optim.lr_scheduler.ChainedScheduler(kw["schedulers"], optimizer=opt)
+        return getattr(torch.optim.lr_scheduler, c["type"])(opt, **kw)
+    return opt, sched(cfg["scheduler"])
+
+
+def data():
+    with h5py.File(DATA, "r") as f:
+        return (torch.from_numpy(f["images"][()]).float() / 255 - 0.5) / 0.5, torch.from_numpy(f["labels"][()])
+
+
+def train(model, opt, sched, cfg, epochs):
+    """ckpt's order of events (docs/CONFIG.md): per batch zero_grad, forward, loss, backward,
+    step, the lr it used; per-step schedulers after each step, the others after each epoch
+    (ReduceLROnPlateau with the epoch's mean train loss, summed in double as ckpt does)."""
+    images, labels = data()
+    per_step = cfg["scheduler"].get("interval") == "step"
+    lrs = []
+    for _ in range(epochs):
+        losses = []
+        for start in range(0, len(labels), cfg["data"]["batch_size"]):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(images[start:start + 8]), labels[start:start + 8])
+            loss.backward()
+            opt.step()
+            lrs.append([g["lr"] for g in opt.param_groups])
+            losses.append(loss.item())
+            if per_step:
+                sched.step()
+        if not per_step:
+            if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                sched.step(sum(losses) / len(losses))
+            else:
+                sched.step()
+    return lrs
+
+
+def ckpt(*args):
+    done = subprocess.run([CKPT, *args], capture_output=True, text=True)
+    assert done.returncode == 0, f"ckpt {' '.join(args)}: {done.stdout}{done.stderr}"
+
+
+def types(v):
+    """The Python types of a state dict, containers and keys included (tensors by dtype)."""
+    if torch is not None and isinstance(v, torch.Tensor):
+        return f"tensor {v.dtype} {list(v.shape)}"
+    if isinstance(v, dict):
+        return (type(v).__name__ if type(v).__name__ == "Counter" else "dict",
+                [(type(k).__name__, k, types(x)) for k, x in v.items()])
+    if isinstance(v, (list, tuple)):
+        return (type(v).__name__, [types(x) for x in v])
+    return type(v).__name__
+
+
+def lr_bits(rows):
+    return [[float(x).hex() for x in r] for r in rows]
+
+
+@pytest.mark.parametrize("opt", list(OPTIMIZERS))
+@pytest.mark.parametrize("sched", list(SCHEDULERS))
+def test_state_crosses_both_ways_with_its_types_and_lr_sequence(tmp_path, opt, sched):
+    cfg = config(opt, sched)
+    torch.set_num_threads(1)
+
+    # PyTorch -> ckpt_torch.save -> ckpt resume
+    torch.manual_seed(0)
+    model = MLP(cfg["model"]["sizes"])
+    o, s = build(cfg, model)
+    lrs = train(model, o, s, cfg, FIRST)
+    native = {"optimizer": types(o.state_dict()), "scheduler": types(s.state_dict())}
+    saved = str(tmp_path / "torch-3.h5")
+    ckpt_torch.save(saved, model, o, s, progress={"epoch": FIRST, "global_step": len(lrs), "lr": lrs,
+                                                  "loss": [0.0] * len(lrs)}, config=cfg)
+    torch_more = train(model, o, s, cfg, TOTAL - FIRST)
+    ckpt("resume", saved, "--out", str(tmp_path / "of-torch"))
+    resumed = ckpt_torch.load(str(tmp_path / "of-torch" / f"epoch-{TOTAL}.h5"))
+    assert lr_bits(resumed["progress"]["lr"][len(lrs):].tolist()) == lr_bits(torch_more), "ckpt resume of PyTorch's file"
+
+    # ckpt train -> ckpt_torch.load -> PyTorch continues, beside ckpt resume
+    cfg_path = tmp_path / "cfg.json"
+    cfg_path.write_text(json.dumps(cfg))
+    ckpt("train", "--config", str(cfg_path), "--out", str(tmp_path / "train"), "--epochs", str(FIRST))
+    start = str(tmp_path / "train" / f"epoch-{FIRST}.h5")
+    ckpt("resume", start, "--epochs", str(TOTAL), "--out", str(tmp_path / "resume"))
+    reference = ckpt_torch.load(str(tmp_path / "resume" / f"epoch-{TOTAL}.h5"))
+    ck = ckpt_torch.load(start)
+    model2 = MLP(cfg["model"]["sizes"])
+    model2.load_state_dict(ck["model"])
+    o2, s2 = build(cfg, model2)
+    o2.load_state_dict(ck["optimizer"])
+    s2.load_state_dict(ck["scheduler"])
+    loaded = o2.state_dict()
+    for g in loaded["param_groups"]:
+        g.pop("param_names", None)     # format v1 records them; PyTorch keeps what it is given
+    assert types(loaded) == native["optimizer"]
+    assert types(s2.state_dict()) == native["scheduler"]
+    more = train(model2, o2, s2, cfg, TOTAL - FIRST)
+    assert lr_bits(more) == lr_bits(reference["progress"]["lr"][ck["progress"]["global_step"]:].tolist()), \
+        "PyTorch continuing ckpt's file"
