@@ -1,47 +1,5 @@
 import CkptCore
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// An error from building, stepping or loading a learning-rate scheduler. `message` reads
-/// like PyTorch's exception text where PyTorch raises one, and names the config key or
-/// state-dict key otherwise.
-public struct SchedulerError: Error, CustomStringConvertible, Equatable {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
-/// When the trainer steps a scheduler: after each epoch (PyTorch's default usage) or after
-/// each optimizer step.
-public enum SchedulerInterval: String, Sendable {
-    case epoch
-    case step
-}
-
-/// Where scheduler warnings go. The default prints to stderr, as Python's `warnings` module
-/// does with its default filter: each distinct warning once per process.
-public enum SchedulerWarnings {
-    nonisolated(unsafe) public static var handler: (String) -> Void = printOnce
-    nonisolated(unsafe) private static var printed: Set<String> = []
-
-    public static func printOnce(_ message: String) {
-        guard !printed.contains(message) else { return }
-        printed.insert(message)
-        var line = "UserWarning: " + message + "\n"
-        line.withUTF8 { buf in _ = fwrite(buf.baseAddress, 1, buf.count, stderr) }
-    }
-
-    static let stepOrder = "Detected call of `lr_scheduler.step()` before `optimizer.step()`. "
-        + "In PyTorch 1.1.0 and later, you should call them in the opposite order: "
-        + "`optimizer.step()` before `lr_scheduler.step()`.  Failure to do this will result in "
-        + "PyTorch skipping the first value of the learning rate schedule. See more details at "
-        + "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate"
-}
-
 /// The base of every learning-rate scheduler, mirroring `torch.optim.lr_scheduler.LRScheduler`
 /// (torch 2.15).
 ///
@@ -198,47 +156,5 @@ open class LRScheduler {
         if let v = try r.int("_step_count") { stepCount = v }
         if let v = try r.bool("_is_initial") { isInitial = v }
         if let v = try r.doubles("_last_lr") { lastLR = v }
-    }
-}
-
-extension StateDictReader {
-    /// A reader of a saved scheduler state dict, after checking that its `"type"` (when present)
-    /// is `expectedType`; errors name `path/<key>`.
-    static func scheduler(_ state: StateDict, expectedType: String, path: String = "scheduler") throws -> StateDictReader {
-        let r = StateDictReader(state, path: path, separator: "/")
-        if let t = try r.string("type"), t != expectedType {
-            throw SchedulerError("\(r.key("type")): the state is for \(t), but the scheduler is \(expectedType)")
-        }
-        return r
-    }
-}
-
-// MARK: Python arithmetic helpers
-
-/// Python's `a % b` for ints (the result has the sign of `b`).
-@inline(__always) func pyMod(_ a: Int, _ b: Int) -> Int {
-    let r = a % b
-    return (r != 0 && (r < 0) != (b < 0)) ? r + b : r
-}
-
-/// Python's `a // b` for ints (floor division).
-@inline(__always) func pyFloorDiv(_ a: Int, _ b: Int) -> Int {
-    let q = a / b
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-}
-
-/// Python's `float ** float` for the finite cases schedulers use: C `pow`, as CPython's
-/// `float_pow` calls it.
-@inline(__always) func pyPow(_ x: Double, _ y: Double) -> Double {
-    if y == 0 { return 1 }
-    return pow(x, y)
-}
-
-extension ParamGroup {
-    /// `group[key]` as a double, for the keys OneCycleLR and CyclicLR add.
-    func number(_ key: String) throws -> Double {
-        guard let v = self[key] else { throw SchedulerError("KeyError: '\(key)' (param group has no '\(key)')") }
-        guard let d = v.doubleValue else { throw SchedulerError("param group '\(key)': expected a number, found \(v.kindName)") }
-        return d
     }
 }
