@@ -664,8 +664,14 @@ def _without_type(d):
     return OrderedDict((k, v) for k, v in d.items() if k != "type")
 
 
+# Keys ckpt adds to a scheduler's state dict that PyTorch's object has no attribute for:
+# "type", and LambdaLR / MultiplicativeLR's "lr_lambda_expr" (the lambda's source, which
+# PyTorch cannot save: its "lr_lambdas" holds None for a function).
+_CKPT_SCHEDULER_KEYS = ("type", "lr_lambda_expr")
+
+
 def _scheduler_to_torch(sd, torch):
-    out = _without_type(_to_torch(sd, torch))
+    out = OrderedDict((k, v) for k, v in _to_torch(sd, torch).items() if k not in _CKPT_SCHEDULER_KEYS)
     if isinstance(out.get("_schedulers"), list):  # SequentialLR / ChainedScheduler children
         out["_schedulers"] = [_scheduler_to_torch(c, torch) if isinstance(c, dict) else c for c in out["_schedulers"]]
     return out

@@ -10,8 +10,10 @@
 Parameters are not compared here (Adam-family results differ from PyTorch's in the last bits:
 PyTorch's CPU sqrt is not correctly rounded); scripts/interop and KeyTypeResumeTests do that.
 Needs torch and the Swift CLI (.build/release/ckpt); skipped otherwise. LambdaLR and
-MultiplicativeLR (lr_lambda expressions) are not in this matrix.
+MultiplicativeLR take their lr_lambda as the expression ckpt's config holds, evaluated by
+Python as `lambda epoch: <expression>`; "SGD, 2 groups" has two param groups with their own lr.
 """
+import fnmatch
 import json
 import os
 import subprocess
@@ -44,6 +46,8 @@ OPTIMIZERS = OrderedDict([
     ("AdamW", {"type": "AdamW", "lr": 0.01, "amsgrad": True}),
     ("RMSprop", {"type": "RMSprop", "lr": 0.01, "centered": True, "momentum": 0.5}),
     ("Adagrad", {"type": "Adagrad", "lr": 0.05}),
+    ("SGD, 2 groups", {"type": "SGD", "lr": 0.05, "momentum": 0.9, "param_groups": [
+        {"params": ["net.1.*"], "lr": 0.02}, {"params": ["net.3.*"], "momentum": 0.5}]}),
 ])
 SCHEDULERS = OrderedDict([
     ("StepLR", {"type": "StepLR", "step_size": 2, "gamma": 0.5}),
@@ -60,6 +64,8 @@ SCHEDULERS = OrderedDict([
     ("SequentialLR", {"type": "SequentialLR", "milestones": [2], "schedulers": [
         {"type": "LinearLR", "start_factor": 0.5, "total_iters": 2},
         {"type": "MultiStepLR", "milestones": [1, 3], "gamma": 0.5}]}),
+    ("LambdaLR", {"type": "LambdaLR", "lr_lambda": "(epoch + 1) / 3 if epoch < 2 else 0.9 ** (epoch - 2)"}),
+    ("MultiplicativeLR", {"type": "MultiplicativeLR", "lr_lambda": "0.95 if epoch % 2 == 0 else 0.8"}),
     ("ChainedScheduler", {"type": "ChainedScheduler", "schedulers": [
         {"type": "ExponentialLR", "gamma": 0.9}, {"type": "MultiStepLR", "milestones": [2, 2]}]}),
 ])
@@ -92,11 +98,20 @@ class MLP(torch.nn.Module if torch is not None else object):
 
 
 def build(cfg, model):
-    o = {k: (tuple(v) if k == "betas" else v) for k, v in cfg["optimizer"].items() if k != "type"}
-    opt = getattr(torch.optim, cfg["optimizer"]["type"])(model.parameters(), **o)
+    o = {k: (tuple(v) if k == "betas" else v) for k, v in cfg["optimizer"].items() if k not in ("type", "param_groups")}
+    params = list(model.parameters())
+    if cfg["optimizer"].get("param_groups"):
+        # ckpt's groups name their parameters by glob; PyTorch's hold the parameters.
+        named = list(model.named_parameters())
+        params = [dict({k: v for k, v in g.items() if k != "params"},
+                       params=[p for n, p in named if any(fnmatch.fnmatchcase(n, pat) for pat in g["params"])])
+                  for g in cfg["optimizer"]["param_groups"]]
+    opt = getattr(torch.optim, cfg["optimizer"]["type"])(params, **o)
 
     def sched(c):
         kw = {k: v for k, v in c.items() if k not in ("type", "interval", "metric")}
+        if "lr_lambda" in kw:
+            kw["lr_lambda"] = eval("lambda epoch: " + kw["lr_lambda"])  # the test's own constant
         if "schedulers" in kw:
             kw["schedulers"] = [sched(x) for x in kw["schedulers"]]
         if c["type"] == "ChainedScheduler":   # ChainedScheduler(schedulers, optimizer=None)
