@@ -124,3 +124,33 @@ import Testing
         }
     }
 }
+
+/// Issue 15: scheduler arguments that divide by zero are refused when the scheduler is built
+/// or its state loaded, never a trap after an epoch of training.
+@Suite struct SchedulerZeroArgumentTests {
+    func sgd() throws -> Optimizer {
+        try makeScheduleOptimizer(config: ["type": "SGD", "lr": 0.1])
+    }
+
+    @Test(arguments: [
+        (#"{"type": "StepLR", "step_size": 0}"#, "step_size must be a positive integer"),
+        (#"{"type": "CosineAnnealingLR", "T_max": 0}"#, "T_max must be a positive integer"),
+        (#"{"type": "CyclicLR", "base_lr": 0.01, "max_lr": 0.1, "step_size_up": 0, "cycle_momentum": false}"#, "step_size_up must be positive"),
+    ])
+    func zeroIsRefusedAtConstruction(config: String, message: String) throws {
+        let sd = try #require(try JSON.parse(config).dictValue)
+        #expect { _ = try makeScheduler(config: sd, optimizer: try sgd()) } throws: { e in
+            "\(e)".contains(message)
+        }
+    }
+
+    @Test func zeroInALoadedStateIsRefused() throws {
+        let o = try sgd()
+        let s = try StepLR(optimizer: o, stepSize: 2)
+        var sd = s.stateDict()
+        sd["step_size"] = 0
+        #expect(throws: StateDictError(key: "scheduler/step_size", message: "expected a positive int, found 0")) {
+            try s.loadStateDict(sd)
+        }
+    }
+}

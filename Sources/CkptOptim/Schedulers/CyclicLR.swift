@@ -39,6 +39,10 @@ public final class CyclicLR: LRScheduler {
         }
         maxLRs = try formatParam("max_lr", maxLR, groups: n)
         let down = stepSizeDown ?? stepSizeUp
+        // A zero cycle divides by zero at every step (PyTorch: ZeroDivisionError); refused here.
+        guard stepSizeUp > 0, down >= 0, (stepSizeUp + down).isFinite else {
+            throw SchedulerError("step_size_up must be positive and step_size_down non-negative, got \(stepSizeUp) and \(down)")
+        }
         totalSize = stepSizeUp + down
         stepRatio = stepSizeUp / totalSize
         self.mode = mode
@@ -112,8 +116,14 @@ public final class CyclicLR: LRScheduler {
 
     public override func loadOwnState(_ r: StateDictReader) throws {
         if let v = try r.doubles("max_lrs") { maxLRs = v }
-        if let v = try r.double("total_size") { totalSize = v }
-        if let v = try r.double("step_ratio") { stepRatio = v }
+        if let v = try r.double("total_size") {
+            guard v > 0, v.isFinite else { throw r.error("total_size", "expected a positive number, found \(v)") }
+            totalSize = v
+        }
+        if let v = try r.double("step_ratio") {
+            guard v > 0, v <= 1 else { throw r.error("step_ratio", "expected a number in (0, 1], found \(v)") }
+            stepRatio = v
+        }
         if let v = try r.string("mode") {
             guard let m = Mode(rawValue: v) else { throw SchedulerError("CyclicLR state 'mode': unknown mode '\(v)'") }
             mode = m
