@@ -755,6 +755,20 @@ def _typed_optimizer_state(optimizer, model=None):
     return OrderedDict([("type", type(optimizer).__name__), ("state", state), ("param_groups", groups)])
 
 
+
+def mlp(sizes):
+    """ckpt's "mlp" model (run config `"model": {"type": "mlp", "sizes": sizes}`) as a PyTorch
+    module with the same parameter names (net.1.weight, net.1.bias, net.3.weight, ...), so its
+    state dict loads into ckpt's and back."""
+    import torch
+    layers = [torch.nn.Flatten()]
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        if i:
+            layers.append(torch.nn.ReLU())
+        layers.append(torch.nn.Linear(a, b))
+    return torch.nn.Sequential(OrderedDict([("net", torch.nn.Sequential(*layers))]))
+
+
 def save(path, model, optimizer=None, scheduler=None, progress=None, config=None, rng=None, durable=True):
     """Writes a PyTorch run as format v1 to `path`, atomically: `model` (an nn.Module or a state
     dict), `optimizer` / `scheduler` (objects or their state dicts with "type" first), `progress`

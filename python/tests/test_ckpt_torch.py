@@ -246,20 +246,6 @@ def _deep_equal(a, b, path=""):
 
 
 
-class MLP(torch.nn.Module if torch is not None else object):
-    """The Swift side's MLP with its parameter names (net.1 / net.3)."""
-
-    def __init__(self, sizes):
-        super().__init__()
-        layers = [torch.nn.Flatten()]
-        for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
-            if i:
-                layers.append(torch.nn.ReLU())
-            layers.append(torch.nn.Linear(a, b))
-        self.net = torch.nn.Sequential(*layers)
-
-    def forward(self, x):
-        return self.net(x)
 
 
 def _swift_run_objects(model):
@@ -273,7 +259,7 @@ def _swift_run_objects(model):
 @needs_torch
 def test_pytorch_accepts_a_swift_checkpoint_in_the_documented_order():
     ck = ckpt_torch.load(SWIFT_RUN)
-    model = MLP(ck["config"]["model"]["sizes"])
+    model = ckpt_torch.mlp(ck["config"]["model"]["sizes"])
     model.load_state_dict(ck["model"])
     opt, sched = _swift_run_objects(model)        # build optimizer, build scheduler
     opt.load_state_dict(ck["optimizer"])          # then load optimizer, load scheduler
@@ -291,7 +277,7 @@ def test_pytorch_accepts_a_swift_checkpoint_in_the_documented_order():
 @needs_torch
 def test_a_pytorch_run_saved_and_loaded_is_unchanged(tmp_path):
     torch.manual_seed(0)
-    model = MLP([3072, 2, 10])
+    model = ckpt_torch.mlp([3072, 2, 10])
     opt, sched = _swift_run_objects(model)
     x, y = torch.randn(8, 3, 32, 32), torch.arange(8) % 10
     for _ in range(3):
@@ -304,7 +290,7 @@ def test_a_pytorch_run_saved_and_loaded_is_unchanged(tmp_path):
                     config={"seed": 0})
     assert os.listdir(tmp_path) == ["run.h5"]
     ck = ckpt_torch.load(path)
-    model2 = MLP([3072, 2, 10])
+    model2 = ckpt_torch.mlp([3072, 2, 10])
     model2.load_state_dict(ck["model"])
     opt2, sched2 = _swift_run_objects(model2)
     opt2.load_state_dict(ck["optimizer"])

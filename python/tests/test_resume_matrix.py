@@ -81,20 +81,6 @@ def config(opt, sched):
             "optimizer": OPTIMIZERS[opt], "scheduler": s, "epochs": TOTAL, "seed": 0}
 
 
-class MLP(torch.nn.Module if torch is not None else object):
-    """ckpt's "mlp" model with its parameter names (net.1 / net.3)."""
-
-    def __init__(self, sizes):
-        super().__init__()
-        layers = [torch.nn.Flatten()]
-        for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
-            if i:
-                layers.append(torch.nn.ReLU())
-            layers.append(torch.nn.Linear(a, b))
-        self.net = torch.nn.Sequential(*layers)
-
-    def forward(self, x):
-        return self.net(x)
 
 
 def build(cfg, model):
@@ -180,7 +166,7 @@ def test_state_crosses_both_ways_with_its_types_and_lr_sequence(tmp_path, opt, s
 
     # PyTorch -> ckpt_torch.save -> ckpt resume
     torch.manual_seed(0)
-    model = MLP(cfg["model"]["sizes"])
+    model = ckpt_torch.mlp(cfg["model"]["sizes"])
     o, s = build(cfg, model)
     lrs = train(model, o, s, cfg, FIRST)
     native = {"optimizer": types(o.state_dict()), "scheduler": types(s.state_dict())}
@@ -200,7 +186,7 @@ def test_state_crosses_both_ways_with_its_types_and_lr_sequence(tmp_path, opt, s
     ckpt("resume", start, "--epochs", str(TOTAL), "--out", str(tmp_path / "resume"))
     reference = ckpt_torch.load(str(tmp_path / "resume" / f"epoch-{TOTAL}.h5"))
     ck = ckpt_torch.load(start)
-    model2 = MLP(cfg["model"]["sizes"])
+    model2 = ckpt_torch.mlp(cfg["model"]["sizes"])
     model2.load_state_dict(ck["model"])
     o2, s2 = build(cfg, model2)
     o2.load_state_dict(ck["optimizer"])
