@@ -7,6 +7,9 @@
   hold at that point (int keys, Counter, tuples, None, int vs float), and PyTorch continuing
   to 6 epochs must use `ckpt resume`'s lr at every step, bit for bit.
 
+`ckpt diff` of the two continuations of ckpt's file (PyTorch's, saved with ckpt_torch.save,
+and `ckpt resume`'s) must report the lr history identical.
+
 Parameters are not compared here (Adam-family results differ from PyTorch's in the last bits:
 PyTorch's CPU sqrt is not correctly rounded); scripts/interop and KeyTypeResumeTests do that.
 Needs torch and the Swift CLI (.build/release/ckpt); skipped otherwise. LambdaLR and
@@ -199,3 +202,15 @@ def test_state_crosses_both_ways_with_its_types_and_lr_sequence(tmp_path, opt, s
     more = train(model2, o2, s2, cfg, TOTAL - FIRST)
     assert lr_bits(more) == lr_bits(reference["progress"]["lr"][ck["progress"]["global_step"]:].tolist()), \
         "PyTorch continuing ckpt's file"
+
+    # ckpt diff between the two continuations: the lr history is identical (parameters may
+    # differ in the last bits for the Adam family, so only the history is asserted).
+    continued = str(tmp_path / "torch-continued.h5")
+    history = ck["progress"]["lr"].tolist() + more
+    ckpt_torch.save(continued, model2, o2, s2, progress={"epoch": TOTAL, "global_step": len(history), "lr": history,
+                                                         "loss": [0.0] * len(history)}, config=cfg)
+    done = subprocess.run([CKPT, "diff", "--json", continued, str(tmp_path / "resume" / f"epoch-{TOTAL}.h5")],
+                          capture_output=True, text=True)
+    assert done.returncode in (0, 1), done.stderr
+    lr = [h for h in json.loads(done.stdout)["histories"] if h["path"] == "progress/lr"]
+    assert len(lr) == 1 and not lr[0]["differs"], f"ckpt diff of the two continuations: {lr}"
