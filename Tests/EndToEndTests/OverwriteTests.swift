@@ -20,7 +20,7 @@ import Testing
         let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/a/epoch-1.h5"))
         let r = try Binary.ckpt(["plot", "a/epoch-1.h5", "--out", "a/epoch-1.h5"], in: dir)
         #expect(r.status == 2)
-        #expect(r.stderr.contains("is a checkpoint; refusing to replace it with an SVG chart"), "\(r.stderr)")
+        #expect(r.stderr.contains("is a checkpoint (an HDF5 file); refusing to replace it with an SVG chart"), "\(r.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/a/epoch-1.h5")) == before)
         #expect(try Binary.ckpt(["plot", "a/epoch-1.h5", "--out", "a/chart.svg"], in: dir).status == 0)
     }
