@@ -45,13 +45,17 @@ public enum ModelWeights {
             case .dataset:
                 let ds = try group.openDataset(name)
                 guard let shape = try ds.shape() else { throw RunError.file(path, "/model/\(key): empty dataspace") }
+                let values: [Float]
                 switch try ds.elementType() {
                 case .float32?, .float16?:
-                    out[key] = .tensor(TensorData(shape: shape, storage: .float32(try ds.read(as: Float.self))))
+                    values = try ds.read(as: Float.self)
                 case .float64?:
-                    out[key] = .tensor(TensorData(shape: shape, storage: .float32(try ds.read(as: Double.self).map { Float($0) })))
+                    values = try ds.read(as: Double.self).map { Float($0) }
                 default:
                     throw RunError.file(path, "/model/\(key): \(try ds.typeDescription()), expected a floating-point dataset")
+                }
+                do { out[key] = .tensor(try TensorData(validating: shape, storage: .float32(values))) } catch {
+                    throw RunError.file(path, "/model/\(key): \(error)")
                 }
             default:
                 continue
