@@ -13,6 +13,14 @@ public enum CIFAR10 {
     public static let trainFiles = (1...5).map { "data_batch_\($0).bin" }
     public static let testFiles = ["test_batch.bin"]
 
+    /// Records in each file of the binary version. A file holding more is not a CIFAR-10
+    /// batch file, and is refused before it is read (so a wrong path cannot make the loader
+    /// allocate without bound).
+    static let maxRecordsPerFile = 10_000
+
+    /// Loads the training (`data_batch_1...5.bin`) or test (`test_batch.bin`) set. Every file is
+    /// checked before its records are used: a regular file of 1...`maxRecordsPerFile` whole
+    /// `recordSize`-byte records, labels in 0...9; errors are `ModelError.data` naming the file.
     public static func load(root: String, train: Bool) throws -> Dataset {
         let names = train ? trainFiles : testFiles
         let dir = try folder(root: root, names: names)
@@ -20,28 +28,61 @@ public enum CIFAR10 {
         var labels: [Int32] = []
         for name in names {
             let path = (dir as NSString).appendingPathComponent(name)
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ModelError.data("cannot read \(path)")
-            }
-            guard data.count % recordSize == 0, !data.isEmpty else {
-                throw ModelError.data("\(path): \(data.count) bytes is not a whole number of \(recordSize)-byte CIFAR-10 records")
-            }
-            let records = data.count / recordSize
-            pixels.reserveCapacity(pixels.count + records * 3072)
-            try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-                let b = raw.bindMemory(to: UInt8.self)
-                for r in 0..<records {
-                    let label = b[r * recordSize]
-                    guard label < 10 else {
-                        throw ModelError.data("\(path): record \(r) has label \(label), expected 0...9")
-                    }
-                    labels.append(Int32(label))
-                    pixels.append(contentsOf: b[(r * recordSize + 1)..<((r + 1) * recordSize)])
+            let bytes = try readBatch(path)
+            let records = bytes.count / recordSize
+            pixels.reserveCapacity(pixels.count + records * (recordSize - 1))
+            labels.reserveCapacity(labels.count + records)
+            for r in 0..<records {
+                let at = r * recordSize
+                let label = bytes[at]
+                guard label < 10 else {
+                    throw ModelError.data("\(path): record \(r) (byte \(at)) has label \(label), expected 0...9")
                 }
+                labels.append(Int32(label))
+                pixels.append(contentsOf: bytes[(at + 1)..<(at + recordSize)])
             }
         }
         return Dataset(images: normalise(pixels, shape: [labels.count, 3, 32, 32]), labels: labels,
                        source: "CIFAR-10 \(train ? "train" : "test") at \(dir)")
+    }
+
+    /// The bytes of one batch file, whose size is checked before it is read.
+    static func readBatch(_ path: String) throws -> [UInt8] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+              let handle = FileHandle(forReadingAtPath: path)
+        else { throw ModelError.data("cannot read \(path): not a readable file") }
+        defer { try? handle.close() }
+        let data: Data
+        do {
+            let size = try handle.seekToEnd()
+            try checkSize(size, path)
+            try handle.seek(toOffset: 0)
+            data = try handle.read(upToCount: Int(size)) ?? Data()
+            guard data.count == Int(size) else {
+                throw ModelError.data("\(path): read \(data.count) of \(size) bytes (the file changed while being read?)")
+            }
+        } catch let e as ModelError {
+            throw e
+        } catch {
+            throw ModelError.data("cannot read \(path): \(error.localizedDescription)")
+        }
+        return [UInt8](data)
+    }
+
+    /// A batch file holds 1...`maxRecordsPerFile` whole records.
+    static func checkSize(_ size: UInt64, _ path: String) throws {
+        let record = UInt64(recordSize)
+        guard size > 0 else { throw ModelError.data("\(path): empty file, expected \(recordSize)-byte CIFAR-10 records") }
+        guard size % record == 0 else {
+            throw ModelError.data("""
+                \(path): \(size) bytes is not a whole number of \(recordSize)-byte CIFAR-10 records \
+                (\(size / record) records and \(size % record) bytes over)
+                """)
+        }
+        guard size / record <= UInt64(maxRecordsPerFile) else {
+            throw ModelError.data("\(path): \(size / record) records, more than the \(maxRecordsPerFile) of a CIFAR-10 batch file")
+        }
     }
 
     /// ToTensor + Normalize(0.5, 0.5) on uint8 pixels, in float32 as torchvision computes it:

@@ -1,8 +1,10 @@
 /// JSON ↔ `StateValue`, keeping what Foundation's JSONSerialization loses: key order, and the
 /// difference between `0` (int) and `0.0` (double) that PyTorch's configs and state keep.
 ///
-/// Numbers without `.`, `e` or `E` that fit in Int64 become `.int`; other numbers `.double`.
-/// `NaN`, `Infinity` and `-Infinity` are accepted and written, as Python's `json` module does.
+/// Numbers without `.`, `e` or `E` become `.int` (refused outside Int64); other numbers
+/// `.double` (refused when too large for one). `NaN`, `Infinity` and `-Infinity` are accepted
+/// and written, as Python's `json` module does. Parsing is strict where Python's is lenient
+/// (lone surrogates, duplicate keys): `JSONParser` lists every rule; errors name the byte offset.
 /// Doubles are written in Swift's shortest round-trip form, so they parse back bit for bit.
 public enum JSON {
     public struct ParseError: Error, CustomStringConvertible, Equatable {
@@ -11,14 +13,11 @@ public enum JSON {
         public var description: String { "invalid JSON at byte \(offset): \(message)" }
     }
 
-    /// Parses one JSON value (surrounding white space allowed).
+    /// Parses one JSON value (surrounding white space allowed). Strict, for untrusted input:
+    /// see `JSONParser` for what is refused and why.
     public static func parse(_ text: String) throws -> StateValue {
-        var parser = Parser(bytes: Array(text.utf8))
-        parser.skipSpace()
-        let value = try parser.value(depth: 0)
-        parser.skipSpace()
-        guard parser.index == parser.bytes.count else { throw parser.error("trailing characters") }
-        return value
+        var parser = JSONParser(Array(text.utf8))
+        return try parser.parseDocument()
     }
 
     /// Writes `value` as JSON. `pretty` indents by two spaces. Tensors become
@@ -115,159 +114,5 @@ public enum JSON {
             }
         }
         out += "\""
-    }
-
-    private struct Parser {
-        let bytes: [UInt8]
-        var index = 0
-
-        func error(_ message: String) -> ParseError { ParseError(offset: index, message: message) }
-
-        mutating func skipSpace() {
-            while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
-        }
-
-        mutating func literal(_ word: String) -> Bool {
-            let w = Array(word.utf8)
-            guard index + w.count <= bytes.count, Array(bytes[index..<index + w.count]) == w else { return false }
-            index += w.count
-            return true
-        }
-
-        mutating func value(depth: Int) throws -> StateValue {
-            guard depth < 512 else { throw error("nesting deeper than 512") }
-            guard index < bytes.count else { throw error("unexpected end of input") }
-            switch bytes[index] {
-            case UInt8(ascii: "{"):
-                index += 1
-                var dict = StateDict()
-                skipSpace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .dict(dict) }
-                while true {
-                    skipSpace()
-                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a key string") }
-                    let key = try string()
-                    skipSpace()
-                    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
-                    index += 1
-                    skipSpace()
-                    if dict[key] != nil { throw error("duplicate key \"\(key)\"") }
-                    dict[key] = try value(depth: depth + 1)
-                    skipSpace()
-                    guard index < bytes.count else { throw error("unexpected end of input") }
-                    if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                    if bytes[index] == UInt8(ascii: "}") { index += 1; return .dict(dict) }
-                    throw error("expected ',' or '}'")
-                }
-            case UInt8(ascii: "["):
-                index += 1
-                var items: [StateValue] = []
-                skipSpace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .list(items) }
-                while true {
-                    skipSpace()
-                    items.append(try value(depth: depth + 1))
-                    skipSpace()
-                    guard index < bytes.count else { throw error("unexpected end of input") }
-                    if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                    if bytes[index] == UInt8(ascii: "]") { index += 1; return .list(items) }
-                    throw error("expected ',' or ']'")
-                }
-            case UInt8(ascii: "\""):
-                return .string(try string())
-            default:
-                if literal("true") { return .bool(true) }
-                if literal("false") { return .bool(false) }
-                if literal("null") { return .none }
-                if literal("NaN") { return .double(.nan) }
-                if literal("Infinity") { return .double(.infinity) }
-                if literal("-Infinity") { return .double(-.infinity) }
-                return try number()
-            }
-        }
-
-        mutating func number() throws -> StateValue {
-            let start = index
-            var isInteger = true
-            while index < bytes.count {
-                let c = bytes[index]
-                if (c >= 0x30 && c <= 0x39) || c == UInt8(ascii: "-") || c == UInt8(ascii: "+") {
-                    index += 1
-                } else if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
-                    isInteger = false
-                    index += 1
-                } else {
-                    break
-                }
-            }
-            guard index > start, let text = String(validating: bytes[start..<index], as: UTF8.self) else {
-                throw error("unexpected character")
-            }
-            if isInteger, let i = Int64(text) { return .int(i) }
-            guard let d = Double(text) else {
-                index = start
-                throw error("invalid number \"\(text)\"")
-            }
-            return .double(d)
-        }
-
-        mutating func string() throws -> String {
-            index += 1  // opening quote
-            var scalars = String.UnicodeScalarView()
-            var raw: [UInt8] = []
-            func flush() throws {
-                guard !raw.isEmpty else { return }
-                guard let s = String(validating: raw, as: UTF8.self) else { throw error("invalid UTF-8 in string") }
-                scalars.append(contentsOf: s.unicodeScalars)
-                raw.removeAll(keepingCapacity: true)
-            }
-            while index < bytes.count {
-                let c = bytes[index]
-                if c == UInt8(ascii: "\"") {
-                    index += 1
-                    try flush()
-                    return String(scalars)
-                }
-                if c == UInt8(ascii: "\\") {
-                    try flush()
-                    index += 1
-                    guard index < bytes.count else { break }
-                    let e = bytes[index]
-                    index += 1
-                    switch e {
-                    case UInt8(ascii: "n"): scalars.append("\n")
-                    case UInt8(ascii: "t"): scalars.append("\t")
-                    case UInt8(ascii: "r"): scalars.append("\r")
-                    case UInt8(ascii: "b"): scalars.append("\u{08}")
-                    case UInt8(ascii: "f"): scalars.append("\u{0C}")
-                    case UInt8(ascii: "/"): scalars.append("/")
-                    case UInt8(ascii: "\\"): scalars.append("\\")
-                    case UInt8(ascii: "\""): scalars.append("\"")
-                    case UInt8(ascii: "u"):
-                        var code = try hex4()
-                        if (0xD800..<0xDC00).contains(code), literal("\\u") {
-                            let low = try hex4()
-                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                        }
-                        guard let u = Unicode.Scalar(code) else { throw error("invalid \\u escape") }
-                        scalars.append(u)
-                    default: throw error("invalid escape")
-                    }
-                    continue
-                }
-                if c < 0x20 { throw error("control character in string") }
-                raw.append(c)
-                index += 1
-            }
-            throw error("unterminated string")
-        }
-
-        mutating func hex4() throws -> UInt32 {
-            guard index + 4 <= bytes.count,
-                  let s = String(validating: bytes[index..<index + 4], as: UTF8.self),
-                  let v = UInt32(s, radix: 16) else { throw error("invalid \\u escape") }
-            index += 4
-            return v
-        }
     }
 }

@@ -55,8 +55,9 @@ public final class Linear: Layer {
         }
         bias?.withGradient { gb, _ in
             for c in 0..<o {
-                var s: Float = 0
-                for r in 0..<n { s += gradOutput[r * o + c] }
+                // Column c of gy, rows in order, by pointer stride (no overflow-checked r * o + c per element).
+                var s: Float = 0, g = gradOutput + c
+                for _ in 0..<n { s += g.pointee; g += o }
                 gb[c] += s
             }
         }

@@ -79,9 +79,9 @@ public final class MaxPool2d: Layer {
             let first = samples.lowerBound * channels
             (gradInput + first * h * w).update(repeating: 0, count: samples.count * channels * h * w)
             for p in first..<(samples.upperBound * channels) {
-                let gx = gradInput + p * h * w
-                let base = p * oh * ow
-                for o in 0..<(oh * ow) { gx[Int(idx[base + o])] += gradOutput[base + o] }
+                // Plane pointers, so the inner loop indexes without overflow-checked arithmetic.
+                let gx = gradInput + p * h * w, gy = gradOutput + p * oh * ow, from = UnsafePointer(idx + p * oh * ow)
+                for o in 0..<(oh * ow) { gx[Int(from[o])] += gy[o] }
             }
         }
     }

@@ -21,7 +21,9 @@ public struct TensorData: Sendable, Equatable {
     public var shape: [Int]
     public var storage: Storage
 
-    /// Creates a tensor; `storage`'s element count must equal the product of `shape`.
+    /// Creates a tensor; `storage`'s element count must equal the product of `shape` and no
+    /// dimension may be negative, else it traps: for trusted code. Shapes read from a file go
+    /// through `init(validating:storage:)`, which throws instead.
     public init(shape: [Int], storage: Storage) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
         precondition(shape.reduce(1, *) == storage.count,

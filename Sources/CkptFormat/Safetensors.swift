@@ -119,18 +119,19 @@ public enum Safetensors {
         entries.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
         var start = 0
         for e in entries {
-            guard e.begin == start, e.end >= e.begin else {
+            guard e.end >= e.begin else {
+                throw bad(e.name, "data_offsets [\(e.begin), \(e.end)] end before they begin")
+            }
+            guard e.begin == start else {
                 throw bad(e.name, "data_offsets [\(e.begin), \(e.end)] leave a hole or overlap (expected to begin at \(start))")
             }
             start = e.end
-            var count = 1
-            for d in e.shape {
-                let (m, o) = count.multipliedReportingOverflow(by: d)
-                guard !o else { throw bad(e.name, "shape \(e.shape) overflows") }
-                count = m
+            let bytes: Int
+            do {
+                bytes = try TensorData.elementCount(e.shape, dtype: e.dtype) * e.dtype.size
+            } catch {
+                throw bad(e.name, "\(error) (dtype \(name(e.dtype)))")
             }
-            let (bytes, o) = count.multipliedReportingOverflow(by: e.dtype.size)
-            guard !o else { throw bad(e.name, "shape \(e.shape) of \(name(e.dtype)) overflows") }
             guard bytes == e.end - e.begin else {
                 throw bad(e.name, "shape \(e.shape) of \(name(e.dtype)) needs \(bytes) bytes, data_offsets give \(e.end - e.begin)")
             }
@@ -201,7 +202,11 @@ public enum Safetensors {
             case .uint8: storage = .uint8(try load(UInt8.self))
             case .bool: storage = .bool(try load(UInt8.self).map { $0 != 0 })
             }
-            tensors[e.name] = .tensor(TensorData(shape: e.shape, storage: storage))
+            do {
+                tensors[e.name] = .tensor(try TensorData(validating: e.shape, storage: storage))
+            } catch {
+                throw CheckpointError.malformed(file: path, path: e.name, reason: "\(error)")
+            }
         }
         return (tensors, header.metadata)
     }

@@ -224,13 +224,9 @@ final class StateReader {
 
 /// Reads `ds` whole as `dtype` (HDF5 converts numeric types where needed).
 func readTensorData(_ ds: HDF5Dataset, shape: [Int], dtype: DType) throws -> TensorData {
-    var n = 1
-    for d in shape {
-        let (m, o) = n.multipliedReportingOverflow(by: d)
-        guard !o, m <= Int.max / 8 else {
-            throw CheckpointError.malformed(file: ds.filePath, path: ds.path, reason: "shape \(shape) overflows")
-        }
-        n = m
+    let n: Int
+    do { n = try TensorData.elementCount(shape, dtype: dtype) } catch {
+        throw CheckpointError.malformed(file: ds.filePath, path: ds.path, reason: "\(error)")
     }
     do {
         try ds.checkPlausible(byteCount: n * dtype.size)
@@ -257,7 +253,9 @@ func readTensorData(_ ds: HDF5Dataset, shape: [Int], dtype: DType) throws -> Ten
     case .uint8: storage = .uint8(try load(UInt8.self, .uint8))
     case .bool: storage = .bool(try load(UInt8.self, .bool).map { $0 != 0 })
     }
-    return TensorData(shape: shape, storage: storage)
+    do { return try TensorData(validating: shape, storage: storage) } catch {
+        throw CheckpointError.malformed(file: ds.filePath, path: ds.path, reason: "\(error)")
+    }
 }
 
 /// Asks Linux for transparent huge pages on a large fresh buffer (as numpy does for arrays

@@ -119,7 +119,8 @@ enum HDF5StoredType: Equatable {
             guard H5Tget_member_value(type, UInt32(i), &v) >= 0 else { return false }
             values.append(v)
         }
-        let map = Dictionary(uniqueKeysWithValues: zip(names, values))
-        return map["FALSE"] == 0 && map["TRUE"] == 1
+        // Not Dictionary(uniqueKeysWithValues:): a crafted enum may repeat a name, which must not trap.
+        let members = zip(names, values).sorted { $0.0 < $1.0 }
+        return members.map(\.0) == ["FALSE", "TRUE"] && members.map(\.1) == [0, 1]
     }
 }

@@ -67,14 +67,18 @@ public enum ModelWeights {
                 guard let shape = try ds.shape() else {
                     throw CheckpointError.malformed(file: file, path: ds.path, reason: "empty dataspace")
                 }
+                let values: [Float]
                 switch try ds.elementType() {
                 case .float32?, .float16?:
-                    out[key] = .tensor(TensorData(shape: shape, storage: .float32(try ds.read(as: Float.self))))
+                    values = try ds.read(as: Float.self)
                 case .float64?:
-                    out[key] = .tensor(TensorData(shape: shape, storage: .float32(try ds.read(as: Double.self).map { Float($0) })))
+                    values = try ds.read(as: Double.self).map { Float($0) }
                 default:
                     throw CheckpointError.malformed(file: file, path: ds.path,
                                                     reason: "\(try ds.typeDescription()), expected a floating-point dataset")
+                }
+                do { out[key] = .tensor(try TensorData(validating: shape, storage: .float32(values))) } catch {
+                    throw CheckpointError.malformed(file: file, path: ds.path, reason: "\(error)")
                 }
             default:
                 continue
