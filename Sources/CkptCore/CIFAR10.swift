@@ -19,7 +19,7 @@ public enum CIFAR10 {
     static let maxRecordsPerFile = 10_000
 
     /// Loads the training (`data_batch_1...5.bin`) or test (`test_batch.bin`) set. Every file is
-    /// checked before its records are used: a regular file of 1...`maxRecordsPerFile` whole
+    /// checked before its records are used: a file (not a directory) of 1...`maxRecordsPerFile` whole
     /// `recordSize`-byte records, labels in 0...9; errors are `ModelError.data` naming the file.
     public static func load(root: String, train: Bool) throws -> Dataset {
         let names = train ? trainFiles : testFiles
