@@ -48,16 +48,12 @@ import Testing
         #expect(r.path == "/rng/s" && r.reason.contains("attribute of shape [2, 2]"), "\(r)")
     }
 
-    @Test func float16IsNotAStateValue() throws {
-        let one = HDF5Array(type: .float16, shape: [], bytes: [0x00, 0x3C])  // 1.0 in binary16
-        let r = try #require(try Self.error([("h", .numbers(one))]))
-        #expect(r.path == "/rng/h" && r.reason.contains("float16 attributes are not state values"), "\(r)")
-    }
+    // float16 attributes load as exact doubles: AttributeDecoderTests covers them.
 
     /// Python's int is unbounded; ckpt's is Int64: a larger uint64 is refused, not wrapped.
     @Test func uint64BeyondInt64() throws {
         let r = try #require(try Self.error([("u", .array([UInt64(1), UInt64(Int64.max) + 1]))]))
-        #expect(r.path == "/rng/u" && r.reason.contains("uint64 9223372036854775808 exceeds int64"), "\(r)")
+        #expect(r.path == "/rng/u" && r.reason.contains("9223372036854775808"), "\(r)")
     }
 
     @Test func reservedMarkersOfTheWrongShape() throws {

@@ -1,3 +1,4 @@
+import CkptTestSupport
 import Foundation
 import HDF5
 import Testing
@@ -6,9 +7,7 @@ import Testing
 /// FALSE (libhdf5 reads the names as stored): classifying that type must say "not a bool",
 /// never trap on the repeated name.
 @Suite struct EnumMemberNameTests {
-    static let hasH5py = runH5py("pass", []) != nil
-
-    @Test(.enabled(if: hasH5py, "needs python3 with h5py and numpy"))
+    @Test(.enabled(if: Tools.hasH5py, "python3 with h5py and numpy is not installed"))
     func repeatedEnumMemberNameIsNotABoolAndDoesNotTrap() throws {
         let dir = scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -16,7 +15,7 @@ import Testing
         // h5py's default (earliest) format: object headers without checksums, enum member
         // names stored NUL-padded to 8 bytes: "FALSE\0\0\0" "TRUE\0\0\0\0".
         let script = "import sys, h5py, numpy as np\nwith h5py.File(sys.argv[1], 'w') as f: f['b'] = np.array([True, False])"
-        let r = try #require(runH5py(script, [path]))
+        let r = try #require(Subprocess.runTool("python3", ["-c", script, path]))
         #expect(r.status == 0, "\(r.output)")
         #expect(try HDF5File.open(path).root().openDataset("b").elementType() == .bool)
 
