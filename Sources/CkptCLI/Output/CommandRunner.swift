@@ -1,7 +1,6 @@
 import ArgumentParser
 import Ckpt
 import Foundation
-import HDF5
 
 /// The one way a `ckpt` command runs, so every command reports the same way.
 ///
@@ -40,7 +39,7 @@ enum CommandRunner {
 
     /// An error's message on one line. The library's error types (CLIError, StateDictError =
     /// RunConfig.Error, RunError, OptimizerError, SchedulerError, CheckpointError, ModelError,
-    /// HDF5Error, JSON.ParseError) describe themselves completely, naming the file, key and
+    /// JSON.ParseError) describe themselves completely, naming the file, key and
     /// both sides; Foundation's errors (whose description is an `Error Domain=...` dump) give
     /// their localized text; a type without a description is named, never dumped.
     static func message(for error: Error) -> String {
@@ -54,7 +53,6 @@ enum CommandRunner {
         case let e as SchedulerError: text = e.description
         case let e as CheckpointError: text = e.description
         case let e as ModelError: text = e.description
-        case let e as HDF5Error: text = e.description
         case let e as JSON.ParseError: text = e.description
         case _ where error is CustomNSError || type(of: error) is NSError.Type:
             let prefix = "The operation could not be completed. "
