@@ -49,6 +49,13 @@ OPTIMIZERS = OrderedDict([
     ("AdamW", {"type": "AdamW", "lr": 0.01, "amsgrad": True}),
     ("RMSprop", {"type": "RMSprop", "lr": 0.01, "centered": True, "momentum": 0.5}),
     ("Adagrad", {"type": "Adagrad", "lr": 0.05}),
+    ("Adamax", {"type": "Adamax", "lr": 0.01, "weight_decay": 0.01}),
+    ("NAdam", {"type": "NAdam", "lr": 0.01, "weight_decay": 0.01, "decoupled_weight_decay": True}),
+    ("RAdam", {"type": "RAdam", "lr": 0.01, "betas": [0.9, 0.99]}),
+    ("Adadelta", {"type": "Adadelta", "lr": 1.0, "rho": 0.8}),
+    ("ASGD", {"type": "ASGD", "lr": 0.05, "t0": 5}),
+    ("Rprop", {"type": "Rprop", "lr": 0.01, "etas": [0.4, 1.3]}),
+    ("Adafactor", {"type": "Adafactor", "lr": 0.01, "eps": [None, 0.001]}),
     ("SGD, 2 groups", {"type": "SGD", "lr": 0.05, "momentum": 0.9, "param_groups": [
         {"params": ["net.1.*"], "lr": 0.02}, {"params": ["net.3.*"], "momentum": 0.5}]}),
 ])
@@ -73,12 +80,14 @@ SCHEDULERS = OrderedDict([
         {"type": "ExponentialLR", "gamma": 0.9}, {"type": "MultiStepLR", "milestones": [2, 2]}]}),
 ])
 FIRST, TOTAL = 3, 6
+NO_MOMENTUM = ("Adagrad", "Adadelta", "ASGD", "Rprop", "Adafactor")
+TUPLES = ("betas", "etas", "step_sizes", "eps")   # PyTorch's tuple arguments (JSON lists in ckpt's config)
 
 
 def config(opt, sched):
     s = json.loads(json.dumps(SCHEDULERS[sched]))
-    if opt == "Adagrad" and sched in ("CyclicLR", "OneCycleLR"):
-        s["cycle_momentum"] = False   # Adagrad has no momentum or betas to cycle (PyTorch raises)
+    if opt in NO_MOMENTUM and sched in ("CyclicLR", "OneCycleLR"):
+        s["cycle_momentum"] = False   # no momentum or betas to cycle (PyTorch raises)
     return {"model": {"type": "mlp", "sizes": [48, 8, 10]},
             "data": {"dataset": "hdf5", "path": DATA, "batch_size": 8, "shuffle": False},
             "optimizer": OPTIMIZERS[opt], "scheduler": s, "epochs": TOTAL, "seed": 0}
@@ -87,7 +96,8 @@ def config(opt, sched):
 
 
 def build(cfg, model):
-    o = {k: (tuple(v) if k == "betas" else v) for k, v in cfg["optimizer"].items() if k not in ("type", "param_groups")}
+    o = {k: (tuple(v) if k in TUPLES and isinstance(v, list) else v)
+         for k, v in cfg["optimizer"].items() if k not in ("type", "param_groups")}
     params = list(model.parameters())
     if cfg["optimizer"].get("param_groups"):
         # ckpt's groups name their parameters by glob; PyTorch's hold the parameters.

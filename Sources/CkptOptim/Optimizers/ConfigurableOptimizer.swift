@@ -18,4 +18,7 @@ public protocol ConfigurableOptimizer: Optimizer {
 public let optimizerTypes: [String: any ConfigurableOptimizer.Type] = [
     "SGD": SGD.self, "Adam": Adam.self, "AdamW": AdamW.self,
     "RMSprop": RMSprop.self, "Adagrad": Adagrad.self,
+    "Adamax": Adamax.self, "NAdam": NAdam.self, "RAdam": RAdam.self, "Adadelta": Adadelta.self,
+    "ASGD": ASGD.self, "Rprop": Rprop.self, "Adafactor": Adafactor.self,
+    "SparseAdam": SparseAdam.self,
 ]

@@ -109,7 +109,10 @@ extension Optimizer {
             default: throw bad("a bool or null")
             }
         case .tuple(let dt):
-            guard let a = value.arrayValue, a.count == dt.count, a.allSatisfy({ $0.doubleValue != nil && $0.boolValue == nil }) else {
+            // An element whose default is None (Adafactor's eps1) may also be None.
+            guard let a = value.arrayValue, a.count == dt.count, zip(a, dt).allSatisfy({ x, d in
+                (x.doubleValue != nil && x.boolValue == nil) || (x.isNone && d.isNone)
+            }) else {
                 throw bad("a list of \(dt.count) numbers")
             }
             return .tuple(a)

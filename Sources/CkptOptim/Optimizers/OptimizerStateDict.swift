@@ -121,7 +121,11 @@ extension Optimizer {
                 throw OptimizerError(.stateDictMismatch, "state[\(key)] must be a dict, found \(value.kindName)")
             }
             var cast = StateDict()
-            for (name, v) in s { cast[name] = name == "step" ? Self.loadedStep(v) : Self.castToFloat32(v) }
+            // SparseAdam's step stays a Python int, as PyTorch's __setstate__ leaves it.
+            let intStep = self is SparseAdam
+            for (name, v) in s {
+                cast[name] = name == "step" ? (intStep ? v : Self.loadedStep(v)) : Self.castToFloat32(v)
+            }
             let id = ObjectIdentifier(p)
             if newState[id] == nil { order.append(id) }
             newState[id] = cast
@@ -148,10 +152,11 @@ extension Optimizer {
         }
     }
 
-    /// The shape of the first non-`step` state tensor (PyTorch keeps them shaped like the param).
+    /// The shape of the first non-`step` state tensor (PyTorch keeps them shaped like the param,
+    /// except 0-d scalars such as NAdam's `mu_product` and Adafactor's factored `row_var` / `col_var`).
     static func stateShape(_ s: StateDict) -> [Int]? {
-        for (key, value) in s where key != "step" {
-            if case .tensor(let t) = value { return t.shape }
+        for (key, value) in s where key != "step" && key != "row_var" && key != "col_var" {
+            if case .tensor(let t) = value, !t.shape.isEmpty { return t.shape }
         }
         return nil
     }
