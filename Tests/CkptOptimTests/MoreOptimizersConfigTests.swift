@@ -26,6 +26,19 @@ private func configError(_ json: String) -> String? {
         #expect(Array(group.keys.dropFirst()) == optimizerTypes[type]!.defaultOptions.keys.map { $0 })
     }
 
+    /// Muon's `adjust_lr_fn` is None or a name; a bias in its groups fails naming the bias.
+    @Test func muonTakesMatricesAndAnAdjustmentName() throws {
+        let w = [Parameter(name: "fc.weight", value: Tensor(shape: [2, 3]))]
+        let config = try JSON.parse(#"{"type": "Muon", "adjust_lr_fn": "match_rms_adamw"}"#).dictValue!
+        let muon = try makeOptimizer(config: config, parameters: w)
+        #expect(muon.paramGroups[0]["adjust_lr_fn"] == .string("match_rms_adamw"))
+        #expect(configError(#"{"type": "Muon"}"#)
+            == "Muon only supports 2D parameters whereas we found a parameter with size: torch.Size([2]) ('fc.bias')")
+        #expect(configError(#"{"type": "Muon", "adjust_lr_fn": "cosine"}"#)
+            == "optimizer.adjust_lr_fn: Adjust learning rate function cosine is not supported")
+        #expect(configError(#"{"type": "SGD", "adjust_lr_fn": "original"}"#)?.hasPrefix("optimizer.adjust_lr_fn: unknown key for SGD") == true)
+    }
+
     @Test func tuplesComeFromJSONLists() throws {
         let rprop = try build(#"{"type": "Rprop", "etas": [0.4, 1.3], "step_sizes": [1e-5, 10]}"#)
         #expect(rprop.paramGroups[0]["etas"] == .tuple([0.4, 1.3]))

@@ -107,9 +107,11 @@ import Testing
     /// Against PyTorch's own (MKL sqrt) run, one step at a time: before each step the
     /// parameters and every state tensor are set to PyTorch's after the previous step. The
     /// difference is measured in ulps of the largest of the old value, the new value and the
-    /// change, as `p + update` can cancel. Measured on AVX2: at most 1 such ulp (see the print).
+    /// change, as `p + update` can cancel: at most 2 for parameters (measured on AVX2: NAdam
+    /// 1, RAdam 2) and 8 for Adadelta's `acc_delta`, which squares a quotient of two square
+    /// roots, each up to 1 ulp off in PyTorch (measured: 6).
     @Test(arguments: withSqrt)
-    func withinTwoUlpOfPyTorchMKL(optimizer: String) throws {
+    func withinFewUlpOfPyTorchMKL(optimizer: String) throws {
         let file = try OptimFixture.load(optimizer)
         var worst: Float = 0, differing = 0, total = 0
         for c in file.cases {
@@ -131,7 +133,7 @@ import Testing
                 }
                 OptimFixture.setGrads(file, c, params, step: t)
                 try opt.step()
-                func check(_ ours: [Float], _ want: [Float], _ old: [Float], _ what: String) {
+                func check(_ ours: [Float], _ want: [Float], _ old: [Float], _ what: String, bound: Float = 2) {
                     #expect(ours.count == want.count, "\(what): \(ours.count) vs \(want.count) elements")
                     for (k, (a, b)) in zip(ours, want).enumerated() {
                         total += 1
@@ -141,7 +143,7 @@ import Testing
                         let scale = max(a.magnitude, b.magnitude, o.magnitude, (b - o).magnitude).ulp
                         let scaled = (a - b).magnitude / scale
                         worst = max(worst, scaled)
-                        #expect(scaled <= 2, "\(optimizer)/\(name) step \(t) \(what)[\(k)]: \(a) vs PyTorch \(b)")
+                        #expect(scaled <= bound, "\(optimizer)/\(name) step \(t) \(what)[\(k)]: \(a) vs PyTorch \(b)")
                     }
                 }
                 for (i, p) in params.enumerated() {
@@ -152,16 +154,17 @@ import Testing
                         if t > 0, let prev = states[t - 1].arrayValue![i].dictValue![key]?.stringValue {
                             old = OptimFixture.floats(prev)
                         }
-                        check(ours, OptimFixture.floats(b64.stringValue!), old, "param \(i) \(key)")
+                        check(ours, OptimFixture.floats(b64.stringValue!), old, "param \(i) \(key)",
+                              bound: key == "acc_delta" ? 8 : 2)
                     }
                 }
             }
         }
-        print("\(optimizer) vs PyTorch (MKL sqrt), per step: \(differing) of \(total) values differ, max \(worst) ulp at the operands' scale")
+        print("\(optimizer) vs PyTorch (MKL sqrt), per step: \(differing) of \(total) values differ, max \(worst) ulp at the operands' scale (parameters and state)")
     }
 
     /// PyTorch's constructor checks: the same arguments fail with PyTorch's message.
-    @Test(arguments: all + ["Adafactor", "SparseAdam"])
+    @Test(arguments: all + ["Adafactor", "SparseAdam", "Muon"])
     func constructorErrorsMatchPyTorch(optimizer: String) throws {
         let text = try String(contentsOf: OptimFixture.directory.appendingPathComponent("constructor_errors.json"), encoding: .utf8)
         let root = OptimFixture.decode(try JSON.parse(text)).dictValue!

@@ -103,9 +103,10 @@ extension Optimizer {
         case .bool:
             guard case .bool = value else { throw bad("a bool") }
             return value
-        case .none:   // foreach / fused: None or a bool
+        case .none:   // foreach / fused: None or a bool; Muon's adjust_lr_fn: None or a name
             switch value {
             case .none, .bool: return value
+            case .string where key == "adjust_lr_fn": return value
             default: throw bad("a bool or null")
             }
         case .tuple(let dt):

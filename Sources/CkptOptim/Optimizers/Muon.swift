@@ -1,0 +1,186 @@
+import CkptCore
+
+/// `torch.optim.Muon` (torch 2.15): momentum, then the Newton-Schulz orthogonalized update,
+/// decoupled weight decay, `adjust_lr_fn` ("original", "match_rms_adamw", "spectral_unclamped").
+/// Only 2-D parameters, as PyTorch (the constructor refuses others with PyTorch's message);
+/// no `maximize` key (PyTorch has none).
+///
+/// Follows PyTorch's CPU single-tensor path: `buf.lerp_(g, 1-momentum)`, the update
+/// `g.lerp(buf, momentum)` (Nesterov) or `buf`; Newton-Schulz in bfloat16 as PyTorch runs it
+/// (the matrix rounded to bfloat16, transposed when taller than wide, divided by its norm
+/// clamped at eps, then `ns_steps` of `A = X Xᵀ; B = b A + c A A; X = a X + B X`, each result
+/// rounded to bfloat16 from a float32 sum); `p.mul_(1 - lr*wd)`; `p.add_(update, alpha=-adjusted_lr)`.
+/// Not bit-identical: PyTorch's bfloat16 matrix products sum in an order of their own, and
+/// one bfloat16 ulp (2⁻⁸ relative) is the resolution of the update. Tests bound the
+/// difference by a fraction of the step size.
+/// State per parameter with a gradient, created on its first step: `momentum_buffer`.
+public final class Muon: Optimizer, ConfigurableOptimizer {
+    public static let optimizerName = "Muon"
+    public static var defaultOptions: StateDict {
+        ["lr": 1e-3, "weight_decay": 0.1, "momentum": 0.95, "nesterov": true,
+         "ns_coefficients": .tuple([3.4445, -4.775, 2.0315]), "eps": 1e-7, "ns_steps": 5,
+         "adjust_lr_fn": nil]
+    }
+    static let adjustments = ["original", "match_rms_adamw", "spectral_unclamped"]
+    override public var typeName: String { Self.optimizerName }
+
+    /// `Muon(params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True, ns_steps=5,
+    /// adjust_lr_fn=None)`.
+    public convenience init(
+        _ params: [Parameter], lr: Double? = nil, weightDecay: Double? = nil, momentum: Double? = nil,
+        nesterov: Bool? = nil, nsSteps: Int? = nil, adjustLRFn: String? = nil
+    ) throws {
+        try self.init(groups: [ParamGroup(params: params, options: [:])], options: .given([
+            "lr": lr.map(StateValue.double),
+            "weight_decay": weightDecay.map(StateValue.double),
+            "momentum": momentum.map(StateValue.double),
+            "nesterov": nesterov.map(StateValue.bool),
+            "ns_steps": nsSteps.map { .int(Int64($0)) },
+            "adjust_lr_fn": adjustLRFn.map(StateValue.string),
+        ]))
+    }
+
+    public init(groups: [ParamGroup], options: StateDict = [:]) throws {
+        try super.init(groups: groups, options: options, defaults: Self.defaultOptions, type: Self.optimizerName,
+                       validate: Self.validate)
+        for group in paramGroups {
+            for p in group.params where p.shape.count != 2 {
+                throw OptimizerError(.invalidValue,
+                    "Muon only supports 2D parameters whereas we found a parameter with size: torch.Size([\(p.shape.map(String.init).joined(separator: ", "))]) ('\(p.name)')")
+            }
+        }
+    }
+
+    /// PyTorch's checks, with its messages.
+    public static func validate(_ o: StateDict) throws {
+        for (key, message) in [("lr", "Learning rate should be >= 0 but is: "),
+                               ("momentum", "momentum should be >= 0 but is: "),
+                               ("weight_decay", "weight decay should be >= 0 but is: ")] {
+            if let v = o[key], let d = v.doubleValue, !(d >= 0) {
+                throw OptimizerError(.invalidValue, message + pyRepr(v), key: key)
+            }
+        }
+        switch o["adjust_lr_fn"] {
+        case nil, .none?: break
+        case .string(let s)? where adjustments.contains(s): break
+        case let v?:
+            let shown = v.stringValue ?? pyRepr(v)
+            throw OptimizerError(.invalidValue, "Adjust learning rate function \(shown) is not supported", key: "adjust_lr_fn")
+        }
+        if let c = o["ns_coefficients"]?.arrayValue, c.count != 3 {
+            throw OptimizerError(.invalidValue, "Coefficients must be a tuple of exactly 3 values", key: "ns_coefficients")
+        }
+        if let n = o["ns_steps"]?.doubleValue, n >= 100 {
+            throw OptimizerError(.invalidValue, "Number of steps must be less than 100 for computational efficiency", key: "ns_steps")
+        }
+    }
+
+    override public func step() throws {
+        for group in paramGroups {
+            let lr = try number(group, "lr"), wd = try number(group, "weight_decay")
+            let momentum = try number(group, "momentum"), nesterov = try flag(group, "nesterov")
+            let eps = try number(group, "eps"), nsSteps = Int(try number(group, "ns_steps"))
+            guard let coefficients = group["ns_coefficients"]?.arrayValue?.compactMap(\.doubleValue),
+                  coefficients.count == 3 else {
+                throw OptimizerError(.invalidType, "Muon: param group 'ns_coefficients' must be 3 numbers")
+            }
+            let adjust = group["adjust_lr_fn"]?.stringValue
+            for p in group.params {
+                guard let grad = try checkedGrad(p) else { continue }
+                guard p.shape.count == 2 else {
+                    throw OptimizerError(.invalidValue, "Param gradient must be a 2D matrix ('\(p.name)' has shape \(p.shape))")
+                }
+                let n = grad.count
+                var s = takeState(p) ?? [:]
+                if s["momentum_buffer"] == nil { s["momentum_buffer"] = Self.zerosState(p) }
+                try requireBuffers(s, ["momentum_buffer"], count: n, for: p)
+                var buf = s.takeFloats("momentum_buffer")!
+                let w = Float(1 - momentum), m = Float(momentum)
+                var update = [Float](repeating: 0, count: n)
+                for i in 0..<n {
+                    buf[i] = TorchOps.lerp(buf[i], grad[i], w)
+                    update[i] = nesterov ? TorchOps.lerp(grad[i], buf[i], m) : buf[i]
+                }
+                s.putFloats("momentum_buffer", buf, shape: p.shape)
+                let ortho = NewtonSchulz.orthogonalize(update, rows: p.shape[0], cols: p.shape[1],
+                                                       coefficients: coefficients, steps: nsSteps, eps: eps)
+                let adjusted = lr * Self.adjustedRatio(adjust, rows: p.shape[0], cols: p.shape[1])
+                let decay = Float(1 - lr * wd), scale = Float(-adjusted)
+                p.value.storage.withUnsafeMutableBufferPointer { x in
+                    for i in 0..<n { x[i] = TorchOps.fma(ortho[i], scale, x[i] * decay) }
+                }
+                putState(s, for: p)
+            }
+        }
+        try super.step()
+    }
+
+    /// PyTorch's `_adjust_lr` ratio for a parameter of shape [A, B].
+    static func adjustedRatio(_ fn: String?, rows a: Int, cols b: Int) -> Double {
+        let a = Double(a), b = Double(b)
+        switch fn {
+        case nil, "original"?: return (Swift.max(1, a / b)).squareRoot()
+        case "match_rms_adamw"?: return 0.2 * Swift.max(a, b).squareRoot()
+        case "spectral_unclamped"?: return (a / b).squareRoot()
+        default: return 1.0
+        }
+    }
+}
+
+/// Muon's Newton-Schulz iteration in bfloat16, as `_zeropower_via_newtonschulz` runs it.
+enum NewtonSchulz {
+    /// float32 to bfloat16 and back, rounding to nearest even (c10::BFloat16).
+    @inline(__always) static func bf16(_ x: Float) -> Float {
+        if x.isNaN { return x }
+        let b = x.bitPattern
+        return Float(bitPattern: (b &+ 0x7FFF &+ ((b >> 16) & 1)) & 0xFFFF_0000)
+    }
+
+    /// `g` ([rows, cols], row-major) orthogonalized; the result in [rows, cols], each element
+    /// a bfloat16 value.
+    static func orthogonalize(_ g: [Float], rows: Int, cols: Int, coefficients c: [Double], steps: Int, eps: Double) -> [Float] {
+        let transposed = rows > cols
+        let m = transposed ? cols : rows, n = transposed ? rows : cols
+        var x = [Float](repeating: 0, count: m * n)
+        for i in 0..<rows {
+            for j in 0..<cols {
+                x[transposed ? j * n + i : i * n + j] = bf16(g[i * cols + j])
+            }
+        }
+        var sum: Float = 0
+        for v in x { sum = TorchOps.fma(v, v, sum) }
+        let norm = Swift.max(bf16(sum.squareRoot()), bf16(Float(eps)))
+        for i in x.indices { x[i] = bf16(x[i] / norm) }
+        let a = Float(c[0]), b = Float(c[1]), cc = Float(c[2])
+        var gram = [Float](repeating: 0, count: m * m), upd = [Float](repeating: 0, count: m * m)
+        var next = [Float](repeating: 0, count: m * n)
+        for _ in 0..<steps {
+            for i in 0..<m {                      // gram = X Xᵀ
+                for j in 0..<m {
+                    var acc: Float = 0
+                    for k in 0..<n { acc = TorchOps.fma(x[i * n + k], x[j * n + k], acc) }
+                    gram[i * m + j] = bf16(acc)
+                }
+            }
+            for i in 0..<m {                      // upd = b*gram + c*(gram gram)
+                for j in 0..<m {
+                    var acc: Float = 0
+                    for k in 0..<m { acc = TorchOps.fma(gram[i * m + k], gram[k * m + j], acc) }
+                    upd[i * m + j] = bf16(TorchOps.fma(cc, acc, b * gram[i * m + j]))
+                }
+            }
+            for i in 0..<m {                      // X = a*X + upd X
+                for j in 0..<n {
+                    var acc: Float = 0
+                    for k in 0..<m { acc = TorchOps.fma(upd[i * m + k], x[k * n + j], acc) }
+                    next[i * n + j] = bf16(TorchOps.fma(a, x[i * n + j], acc))
+                }
+            }
+            swap(&x, &next)
+        }
+        guard transposed else { return x }
+        var out = [Float](repeating: 0, count: rows * cols)
+        for i in 0..<m { for j in 0..<n { out[j * cols + i] = x[i * n + j] } }
+        return out
+    }
+}
