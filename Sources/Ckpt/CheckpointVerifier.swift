@@ -158,8 +158,15 @@ public enum CheckpointVerifier {
                         if t.count != 1 { problem("\(path)/step", "shape \(t.shape), expected a 0-d tensor") }
                         continue
                     }
+                    // 0-d scalars beside step (NAdam's mu_product, ASGD's eta and mu) have no
+                    // parameter shape; Adafactor's factors have the last / second-to-last dim 1.
+                    if t.shape.isEmpty { continue }
                     guard let param, let name = owner[index]!.name else { continue }
-                    if t.shape != param.shape {
+                    var expected = param.shape
+                    if (slot == "row_var" || slot == "col_var") && expected.count > 1 {
+                        expected[expected.count - (slot == "row_var" ? 1 : 2)] = 1
+                    }
+                    if t.shape != expected {
                         problem("\(path)/\(slot)", "shape \(t.shape) but parameter \(name) has shape \(param.shape)")
                     } else if t.dtype != param.dtype {
                         problem("\(path)/\(slot)", "dtype \(t.dtype.rawValue) but parameter \(name) is \(param.dtype.rawValue)")

@@ -92,6 +92,32 @@ import CkptFormat
 
     @Test func unknownOptimizerType() {
         #expect(problems { $0.optimizer!["type"] = "Lion" }
-                == ["optimizer: unknown type \"Lion\" (known: Adagrad, Adam, AdamW, RMSprop, SGD)"])
+                == ["optimizer: unknown type \"Lion\" (known: ASGD, Adadelta, Adafactor, Adagrad, Adam, AdamW, Adamax, Muon, NAdam, RAdam, RMSprop, Rprop, SGD, SparseAdam)"])
+    }
+
+    /// PyTorch's state shapes beyond "like the parameter": 0-d scalars (NAdam's mu_product,
+    /// ASGD's eta and mu) and Adafactor's factored row_var [..., r, 1] / col_var [..., 1, c].
+    @Test func scalarAndFactoredStateShapes() {
+        let name = base.optimizer!["param_groups"]!.arrayValue![0].dictValue!["param_names"]!.arrayValue![0].stringValue!
+        let shape = base.model[name]!.tensorValue!.shape
+        func zeros(_ s: [Int]) -> StateValue {
+            .tensor(TensorData(shape: s, storage: .float32([Float](repeating: 0, count: s.reduce(1, *)))))
+        }
+        func withSlots(_ slots: StateDict) -> [String] {
+            problems { c in
+                var state = c.optimizer!["state"]!.dictValue!
+                var s = state["0"]!.dictValue!
+                for (k, v) in slots { s[k] = v }
+                state["0"] = .dict(s)
+                c.optimizer!["state"] = .dict(state)
+            }
+        }
+        #expect(withSlots(["mu_product": .tensor(.scalar(0.9)), "eta": .tensor(.scalar(0.01))]).isEmpty)
+        #expect(shape.count > 1)
+        var row = shape, col = shape
+        row[row.count - 1] = 1
+        col[col.count - 2] = 1
+        #expect(withSlots(["row_var": zeros(row), "col_var": zeros(col)]).isEmpty)
+        #expect(withSlots(["row_var": zeros(col)]).count == 1)
     }
 }
