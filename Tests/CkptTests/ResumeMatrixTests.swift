@@ -25,6 +25,15 @@ import Testing
         (#"{"type": "Adagrad", "lr": 0.05}"#, "null"),
         (#"{"type": "SGD", "lr": 0.1, "momentum": 0}"#,
          #"{"type": "ChainedScheduler", "schedulers": [{"type": "ConstantLR", "factor": 0.5, "total_iters": 2}, {"type": "StepLR", "step_size": 1, "gamma": 0.9}]}"#),
+        (#"{"type": "Adamax", "lr": 0.01, "weight_decay": 0.01}"#, #"{"type": "StepLR", "step_size": 1, "gamma": 0.5}"#),
+        (#"{"type": "NAdam", "lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": true}"#,
+         #"{"type": "CosineAnnealingLR", "T_max": 3}"#),
+        (#"{"type": "RAdam", "lr": 0.01, "betas": [0.9, 0.9]}"#,
+         #"{"type": "LinearLR", "start_factor": 0.5, "total_iters": 6, "interval": "step"}"#),
+        (#"{"type": "Adadelta", "rho": 0.8, "maximize": false}"#, #"{"type": "ExponentialLR", "gamma": 0.8}"#),
+        (#"{"type": "ASGD", "lr": 0.05, "t0": 3}"#, "null"),
+        (#"{"type": "Rprop", "lr": 0.001, "etas": [0.4, 1.3]}"#, #"{"type": "MultiStepLR", "milestones": [1, 2]}"#),
+        (#"{"type": "Adafactor", "lr": 0.01, "weight_decay": 0.01}"#, "null"),
     ]
 
     @Test(arguments: cases)
