@@ -15,13 +15,15 @@ import Testing
     static let all = ["Adamax", "NAdam", "RAdam", "Adadelta", "ASGD", "Rprop"]
     static let withSqrt = ["NAdam", "RAdam", "Adadelta"]
 
-    @Test(arguments: all)
-    func bitIdenticalEveryStep(optimizer: String) throws {
+    /// `portable` runs the fmaf() loops instead of the FMA-targeted ones: both must give these bits.
+    @Test(arguments: all, [false, true])
+    func bitIdenticalEveryStep(optimizer: String, portable: Bool) throws {
         let file = try OptimFixture.load(optimizer)
         #expect(file.cases.count >= 3)
         for c in file.cases {
             let name = c["name"]!.stringValue!
             let (params, opt) = try OptimFixture.build(file, c)
+            opt.portableKernels = portable
             let steps = c["steps"]!.arrayValue!
             #expect(steps.count >= 20)
             for (t, expected) in steps.enumerated() {

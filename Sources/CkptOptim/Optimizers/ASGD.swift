@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CKernels
 import CkptCore
 
 /// `torch.optim.ASGD` (torch 2.15): averaged SGD with lambd, alpha, t0, L2 weight decay, maximize.
@@ -55,7 +56,9 @@ public final class ASGD: Optimizer, ConfigurableOptimizer {
             let lr = try number(group, "lr"), lambd = try number(group, "lambd")
             let alpha = try number(group, "alpha"), t0 = try number(group, "t0")
             let wdD = try number(group, "weight_decay"), wd = Float(wdD)
-            let maximize = try flag(group, "maximize")
+            var flags = baseKernelFlags
+            if try flag(group, "maximize") { flags |= Int32(CKPT_OPT_MAXIMIZE) }
+            if wdD != 0 { flags |= Int32(CKPT_OPT_WEIGHT_DECAY) }
             for p in group.params {
                 guard let grad = try checkedGrad(p) else { continue }
                 let n = grad.count
@@ -67,16 +70,9 @@ public final class ASGD: Optimizer, ConfigurableOptimizer {
                 let eta = Double(Self.scalarState(s, "eta", default: Float(lr)))
                 let mu = Self.scalarState(s, "mu", default: 1)
                 let decay = Float(1 - lambd * eta), negEta = Float(-eta)
-                var ax = s.takeFloats("ax")!
-                ax.withUnsafeMutableBufferPointer { ax in
-                    p.value.storage.withUnsafeMutableBufferPointer { x in
-                        for i in 0..<n {
-                            var g = maximize ? -grad[i] : grad[i]
-                            if wdD != 0 { g = TorchOps.fma(x[i], wd, g) }
-                            x[i] = TorchOps.fma(g, negEta, x[i] * decay)
-                            ax[i] = mu != 1 ? ax[i] + (x[i] - ax[i]) * mu : x[i]
-                        }
-                    }
+                var ax = s.takeFloats("ax")!, none: [Float] = [], none2: [Float] = []
+                withKernelPointers(p, grad, &ax, &none, &none2) { x, g, a, _, _ in
+                    ckpt_asgd_step(x, g, a, n, flags, wd, decay, negEta, mu)
                 }
                 s.putFloats("ax", ax, shape: p.shape)
                 let step = Double(stepT)

@@ -1,3 +1,4 @@
+import CKernels
 import CkptCore
 
 /// `torch.optim.Adadelta` (torch 2.15): rho, eps (inside both square roots), lr, L2 weight
@@ -52,7 +53,9 @@ public final class Adadelta: Optimizer, ConfigurableOptimizer {
             let negLr = Float(-(try number(group, "lr"))), eps = Float(try number(group, "eps"))
             let wdD = try number(group, "weight_decay"), wd = Float(wdD)
             let rhoD = try number(group, "rho"), rho = Float(rhoD), omr = Float(1 - rhoD)
-            let maximize = try flag(group, "maximize")
+            var flags = baseKernelFlags
+            if try flag(group, "maximize") { flags |= Int32(CKPT_OPT_MAXIMIZE) }
+            if wdD != 0 { flags |= Int32(CKPT_OPT_WEIGHT_DECAY) }
             for p in group.params {
                 guard let grad = try checkedGrad(p) else { continue }
                 let n = grad.count
@@ -60,21 +63,9 @@ public final class Adadelta: Optimizer, ConfigurableOptimizer {
                                          "acc_delta": Self.zerosState(p)]
                 try requireBuffers(s, ["square_avg", "acc_delta"], count: n, for: p)
                 s["step"] = .tensor(.scalar(s.stepValue() + 1))
-                var sq = s.takeFloats("square_avg")!, acc = s.takeFloats("acc_delta")!
-                sq.withUnsafeMutableBufferPointer { sq in
-                    acc.withUnsafeMutableBufferPointer { acc in
-                        p.value.storage.withUnsafeMutableBufferPointer { x in
-                            for i in 0..<n {
-                                var g = maximize ? -grad[i] : grad[i]
-                                if wdD != 0 { g = TorchOps.fma(x[i], wd, g) }
-                                sq[i] = TorchOps.addcmul(sq[i] * rho, g, g, omr)
-                                let std = (sq[i] + eps).squareRoot()
-                                let delta = ((acc[i] + eps).squareRoot() / std) * g
-                                acc[i] = TorchOps.addcmul(acc[i] * rho, delta, delta, omr)
-                                x[i] = TorchOps.fma(delta, negLr, x[i])
-                            }
-                        }
-                    }
+                var sq = s.takeFloats("square_avg")!, acc = s.takeFloats("acc_delta")!, none: [Float] = []
+                withKernelPointers(p, grad, &sq, &acc, &none) { x, g, sp, ap, _ in
+                    ckpt_adadelta_step(x, g, sp, ap, n, flags, wd, rho, omr, eps, negLr)
                 }
                 s.putFloats("square_avg", sq, shape: p.shape)
                 s.putFloats("acc_delta", acc, shape: p.shape)

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CKernels
 import CkptCore
 
 /// `torch.optim.Adamax` (torch 2.15): Adam with the infinity norm, L2 weight decay, maximize.
@@ -54,7 +55,9 @@ public final class Adamax: Optimizer, ConfigurableOptimizer {
             let wdD = try number(group, "weight_decay"), wd = Float(wdD)
             let (beta1, beta2D) = try pair(group, "betas")
             let w1 = Float(1 - beta1), beta2 = Float(beta2D)
-            let maximize = try flag(group, "maximize")
+            var flags = baseKernelFlags
+            if try flag(group, "maximize") { flags |= Int32(CKPT_OPT_MAXIMIZE) }
+            if wdD != 0 { flags |= Int32(CKPT_OPT_WEIGHT_DECAY) }
             for p in group.params {
                 guard let grad = try checkedGrad(p) else { continue }
                 let n = grad.count
@@ -65,19 +68,9 @@ public final class Adamax: Optimizer, ConfigurableOptimizer {
                 let clr = lr / (1 - pow(beta1, Double(stepT)))
                 let negClr = Float(-clr)
                 try requireBuffers(s, ["exp_avg", "exp_inf"], count: n, for: p)
-                var expAvg = s.takeFloats("exp_avg")!, expInf = s.takeFloats("exp_inf")!
-                expAvg.withUnsafeMutableBufferPointer { m in
-                    expInf.withUnsafeMutableBufferPointer { u in
-                        p.value.storage.withUnsafeMutableBufferPointer { x in
-                            for i in 0..<n {
-                                var g = maximize ? -grad[i] : grad[i]
-                                if wdD != 0 { g = TorchOps.fma(x[i], wd, g) }
-                                m[i] = TorchOps.lerp(m[i], g, w1)
-                                u[i] = TorchOps.maximum(u[i] * beta2, g.magnitude + eps)
-                                x[i] = TorchOps.addcdiv(x[i], m[i], u[i], negClr)
-                            }
-                        }
-                    }
+                var expAvg = s.takeFloats("exp_avg")!, expInf = s.takeFloats("exp_inf")!, none: [Float] = []
+                withKernelPointers(p, grad, &expAvg, &expInf, &none) { x, g, m, u, _ in
+                    ckpt_adamax_step(x, g, m, u, n, flags, wd, w1, beta2, eps, negClr)
                 }
                 s.putFloats("exp_avg", expAvg, shape: p.shape)
                 s.putFloats("exp_inf", expInf, shape: p.shape)

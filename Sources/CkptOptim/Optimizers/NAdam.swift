@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CKernels
 import CkptCore
 
 /// `torch.optim.NAdam` (torch 2.15): Adam with Nesterov momentum and momentum decay,
@@ -66,7 +67,10 @@ public final class NAdam: Optimizer, ConfigurableOptimizer {
             let decoupled = try flag(group, "decoupled_weight_decay")
             let (beta1, beta2D) = try pair(group, "betas")
             let w1 = Float(1 - beta1), beta2 = Float(beta2D), omb2 = Float(1 - beta2D)
-            let maximize = try flag(group, "maximize")
+            var flags = baseKernelFlags
+            if try flag(group, "maximize") { flags |= Int32(CKPT_OPT_MAXIMIZE) }
+            if wdD != 0 { flags |= Int32(CKPT_OPT_WEIGHT_DECAY) }
+            if decoupled { flags |= Int32(CKPT_OPT_DECOUPLED) }
             let decay = Float(1 - lr * wdD)
             for p in group.params {
                 guard let grad = try checkedGrad(p) else { continue }
@@ -85,23 +89,9 @@ public final class NAdam: Optimizer, ConfigurableOptimizer {
                 let muProductNext = Double(muProduct) * muNext
                 let gradScale = Float(-lr * (1.0 - mu) / (1.0 - Double(muProduct)))
                 let avgScale = Float((-lr * muNext) / (1.0 - muProductNext))
-                var m = s.takeFloats("exp_avg")!, v = s.takeFloats("exp_avg_sq")!
-                m.withUnsafeMutableBufferPointer { m in
-                    v.withUnsafeMutableBufferPointer { v in
-                        p.value.storage.withUnsafeMutableBufferPointer { x in
-                            for i in 0..<n {
-                                var g = maximize ? -grad[i] : grad[i]
-                                if wdD != 0 {
-                                    if decoupled { x[i] = x[i] * decay } else { g = TorchOps.fma(x[i], wd, g) }
-                                }
-                                m[i] = TorchOps.lerp(m[i], g, w1)
-                                v[i] = TorchOps.addcmul(v[i] * beta2, g, g, omb2)
-                                let denom = (v[i] / bc2).squareRoot() + eps
-                                x[i] = TorchOps.addcdiv(x[i], g, denom, gradScale)
-                                x[i] = TorchOps.addcdiv(x[i], m[i], denom, avgScale)
-                            }
-                        }
-                    }
+                var m = s.takeFloats("exp_avg")!, v = s.takeFloats("exp_avg_sq")!, none: [Float] = []
+                withKernelPointers(p, grad, &m, &v, &none) { x, g, mp, vp, _ in
+                    ckpt_nadam_step(x, g, mp, vp, n, flags, wd, decay, w1, beta2, omb2, bc2, eps, gradScale, avgScale)
                 }
                 s.putFloats("exp_avg", m, shape: p.shape)
                 s.putFloats("exp_avg_sq", v, shape: p.shape)

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CKernels
 import CkptCore
 
 /// `torch.optim.RAdam` (torch 2.15): rectified Adam, L2 or decoupled weight decay, maximize.
@@ -61,7 +62,10 @@ public final class RAdam: Optimizer, ConfigurableOptimizer {
             let decoupled = try flag(group, "decoupled_weight_decay")
             let (beta1, beta2D) = try pair(group, "betas")
             let w1 = Float(1 - beta1), beta2 = Float(beta2D), omb2 = Float(1 - beta2D)
-            let maximize = try flag(group, "maximize")
+            var flags = baseKernelFlags
+            if try flag(group, "maximize") { flags |= Int32(CKPT_OPT_MAXIMIZE) }
+            if wdD != 0 { flags |= Int32(CKPT_OPT_WEIGHT_DECAY) }
+            if decoupled { flags |= Int32(CKPT_OPT_DECOUPLED) }
             let decay = Float(1 - lrD * wdD)
             for p in group.params {
                 guard let grad = try checkedGrad(p) else { continue }
@@ -80,26 +84,10 @@ public final class RAdam: Optimizer, ConfigurableOptimizer {
                 // Only read when rectified (rho_t > 5 keeps the square root's argument positive).
                 let rect = rectified ? Float(pow((rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT), 0.5)) : 0
                 let bc2Sqrt = Float(pow(bc2D, 0.5))
-                var m = s.takeFloats("exp_avg")!, v = s.takeFloats("exp_avg_sq")!
-                m.withUnsafeMutableBufferPointer { m in
-                    v.withUnsafeMutableBufferPointer { v in
-                        p.value.storage.withUnsafeMutableBufferPointer { x in
-                            for i in 0..<n {
-                                var g = maximize ? -grad[i] : grad[i]
-                                if wdD != 0 {
-                                    if decoupled { x[i] = x[i] * decay } else { g = TorchOps.fma(x[i], wd, g) }
-                                }
-                                m[i] = TorchOps.lerp(m[i], g, w1)
-                                v[i] = TorchOps.addcmul(v[i] * beta2, g, g, omb2)
-                                var update = (m[i] / bc1) * lr
-                                if rectified {
-                                    let adaptive = (1 / (v[i].squareRoot() + eps)) * bc2Sqrt
-                                    update = (update * adaptive) * rect
-                                }
-                                x[i] = TorchOps.fma(update, -1, x[i])      // p.add_(update, alpha=-1.0)
-                            }
-                        }
-                    }
+                var m = s.takeFloats("exp_avg")!, v = s.takeFloats("exp_avg_sq")!, none: [Float] = []
+                withKernelPointers(p, grad, &m, &v, &none) { x, g, mp, vp, _ in
+                    ckpt_radam_step(x, g, mp, vp, n, flags, wd, decay, w1, beta2, omb2, bc1, lr,
+                                    rectified ? 1 : 0, bc2Sqrt, eps, rect)
                 }
                 s.putFloats("exp_avg", m, shape: p.shape)
                 s.putFloats("exp_avg_sq", v, shape: p.shape)

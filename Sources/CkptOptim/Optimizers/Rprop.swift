@@ -1,3 +1,4 @@
+import CKernels
 import CkptCore
 
 /// `torch.optim.Rprop` (torch 2.15): resilient backpropagation with etas, step_sizes, maximize.
@@ -49,7 +50,8 @@ public final class Rprop: Optimizer, ConfigurableOptimizer {
             let lr = try number(group, "lr")
             let (minusD, plusD) = try pair(group, "etas"), (loD, hiD) = try pair(group, "step_sizes")
             let etaMinus = Float(minusD), etaPlus = Float(plusD), lo = Float(loD), hi = Float(hiD)
-            let maximize = try flag(group, "maximize")
+            var flags = baseKernelFlags
+            if try flag(group, "maximize") { flags |= Int32(CKPT_OPT_MAXIMIZE) }
             for p in group.params {
                 guard let grad = try checkedGrad(p) else { continue }
                 let n = grad.count
@@ -58,21 +60,9 @@ public final class Rprop: Optimizer, ConfigurableOptimizer {
                                             .float32([Float](repeating: Float(lr), count: n))))]
                 try requireBuffers(s, ["prev", "step_size"], count: n, for: p)
                 s["step"] = .tensor(.scalar(s.stepValue() + 1))
-                var prev = s.takeFloats("prev")!, stepSize = s.takeFloats("step_size")!
-                prev.withUnsafeMutableBufferPointer { prev in
-                    stepSize.withUnsafeMutableBufferPointer { size in
-                        p.value.storage.withUnsafeMutableBufferPointer { x in
-                            for i in 0..<n {
-                                var g = maximize ? -grad[i] : grad[i]
-                                var sign = TorchOps.sign(g * prev[i])
-                                if sign > 0 { sign = etaPlus } else if sign < 0 { sign = etaMinus } else if sign == 0 { sign = 1 }
-                                size[i] = TorchOps.clamp(size[i] * sign, lo, hi)
-                                if sign == etaMinus { g = 0 }
-                                x[i] = TorchOps.addcmul(x[i], TorchOps.sign(g), size[i], -1)
-                                prev[i] = g
-                            }
-                        }
-                    }
+                var prev = s.takeFloats("prev")!, stepSize = s.takeFloats("step_size")!, none: [Float] = []
+                withKernelPointers(p, grad, &prev, &stepSize, &none) { x, g, pp, sp, _ in
+                    ckpt_rprop_step(x, g, pp, sp, n, flags, etaMinus, etaPlus, lo, hi)
                 }
                 s.putFloats("prev", prev, shape: p.shape)
                 s.putFloats("step_size", stepSize, shape: p.shape)
