@@ -42,7 +42,11 @@ void ckpt_rmsprop_step(float *p, const float *g, float *sq, float *gavg, float *
 void ckpt_adagrad_step(float *p, const float *g, float *sum, size_t n, int flags, float wd,
                        float eps, float neg_clr);
 
-/// STREAM triad a[i] = b[i] + s*c[i] (for the benchmark's bandwidth bound).
-void ckpt_stream_triad(float *a, const float *b, const float *c, size_t n, float s);
+/// The benchmark's memory bound for Adam / AdamW: reads p, g, m, v and writes p, m, v, as
+/// ckpt_adam_step does, with one multiply-add per array instead of its arithmetic.
+void ckpt_bound_adam(float *p, const float *g, float *m, float *v, size_t n);
+
+/// The benchmark's memory bound for SGD with momentum: reads p, g, buf and writes p, buf.
+void ckpt_bound_sgd(float *p, const float *g, float *buf, size_t n);
 
 #endif
