@@ -5,7 +5,7 @@ import Testing
 
 /// Optimizer steps on 1, 2, 3 and 4 threads give the bits of one thread: parameters and every
 /// state tensor after each of several steps, for every optimizer and its kernel variants.
-/// Sizes are odd (not multiples of the 8-lane vectors nor of the 16-element chunk alignment),
+/// Sizes are odd (not multiples of the 8-lane vectors nor of any chunk size),
 /// so chunks end inside a vector and the scalar tail runs in the middle of a tensor.
 @Suite struct OptimizerThreadTests {
     /// One element, a part vector, a few vectors and a tail, and a tensor of several chunks.
@@ -46,14 +46,14 @@ import Testing
     }
 
     /// Runs `steps` steps and returns, after each, every parameter's and state tensor's bits.
-    static func run(_ name: String, sizes: [Int], threads: Int, splitMinimum: Int, portable: Bool = false,
+    static func run(_ name: String, sizes: [Int], threads: Int, chunk: Int, portable: Bool = false,
                     steps: Int = 4) throws -> [[UInt32]] {
         let ps = sizes.enumerated().map { i, n in
             Parameter(name: "p\(i)", value: Tensor(shape: [n], storage: values(n, seed: UInt64(i + 1))))
         }
         let opt = try make(name, ps)
         opt.threads = threads
-        opt.splitMinimum = splitMinimum
+        opt.splitChunk = chunk
         opt.portableKernels = portable
         var out: [[UInt32]] = []
         for t in 0..<steps {
@@ -71,51 +71,54 @@ import Testing
         return out
     }
 
-    /// Every tensor split into chunks as small as alignment allows (the split a 64 Ki-element
-    /// minimum per worker would give a tensor thousands of times larger).
+    /// Every tensor split into chunks of 16 and of 48 elements (a 40,009-element tensor: 2,501
+    /// and 834 chunks, far more than workers, claimed in a different order on every run).
     @Test(arguments: configurations, [false, true])
     func threadsGiveTheBitsOfOneThread(configuration: String, portable: Bool) throws {
-        let one = try Self.run(configuration, sizes: Self.sizes, threads: 1, splitMinimum: 1, portable: portable)
+        let one = try Self.run(configuration, sizes: Self.sizes, threads: 1, chunk: 16, portable: portable)
         #expect(one.count > Self.sizes.count)
-        for threads in 2...4 {
-            let many = try Self.run(configuration, sizes: Self.sizes, threads: threads, splitMinimum: 1, portable: portable)
-            #expect(many == one, "\(configuration): \(threads) threads differ from 1")
+        for chunk in [16, 48] {
+            for threads in 2...4 {
+                let many = try Self.run(configuration, sizes: Self.sizes, threads: threads, chunk: chunk, portable: portable)
+                #expect(many == one, "\(configuration): \(threads) threads, chunks of \(chunk), differ from 1 thread")
+            }
         }
     }
 
-    /// With the product's own threshold: a tensor large enough for 4 workers of 64 Ki elements.
+    /// With the product's own chunk size: a tensor of 4 chunks and a few elements.
     @Test(arguments: ["Adam", "AdamW", "SGD momentum", "RMSprop centered momentum", "Adagrad"])
-    func defaultThresholdSplitsLargeTensors(configuration: String) throws {
-        let n = 4 * KernelSplit.minElementsPerWorker + 5
-        let one = try Self.run(configuration, sizes: [n, 3], threads: 1, splitMinimum: KernelSplit.minElementsPerWorker, steps: 3)
+    func defaultChunksSplitLargeTensors(configuration: String) throws {
+        let n = 4 * KernelSplit.chunkElements + 5
+        let one = try Self.run(configuration, sizes: [n, 3], threads: 1, chunk: KernelSplit.chunkElements, steps: 3)
         for threads in 2...4 {
-            let many = try Self.run(configuration, sizes: [n, 3], threads: threads,
-                                    splitMinimum: KernelSplit.minElementsPerWorker, steps: 3)
+            let many = try Self.run(configuration, sizes: [n, 3], threads: threads, chunk: KernelSplit.chunkElements, steps: 3)
             #expect(many == one, "\(configuration): \(threads) threads differ from 1")
         }
     }
 
-    /// The chunks cover every element once, start on the alignment, and are shared only when
-    /// each worker gets at least the minimum.
+    /// The chunks cover every element once, in pieces fixed by `n` and the chunk size alone; a
+    /// tensor of one chunk runs whole on the calling thread.
     @Test func chunksCoverEveryElementOnce() {
-        for n in [0, 1, 15, 16, 17, 1_013, 65_535, 65_536, 131_072, 262_149, 1_000_003] {
+        for n in [0, 1, 15, 16, 17, 1_013, 65_535, 65_536, 65_537, 262_149] {
             for threads in 1...5 {
-                for minimum in [1, 100, KernelSplit.minElementsPerWorker] {
+                for chunk in [16, 48, KernelSplit.chunkElements] {
                     var seen = [UInt8](repeating: 0, count: n)
-                    var chunks: [Range<Int>] = []
+                    var pieces: [Range<Int>] = []
                     let lock = NSLock()
                     seen.withUnsafeMutableBufferPointer { s in
-                        KernelSplit.forEachChunk(n, threads: threads, minimumPerWorker: minimum) { start, count in
+                        KernelSplit.forEachChunk(n, threads: threads, chunk: chunk) { start, count in
                             for i in start..<(start + count) { s[i] += 1 }
-                            lock.withLock { chunks.append(start..<(start + count)) }
+                            lock.withLock { pieces.append(start..<(start + count)) }
                         }
                     }
-                    #expect(seen.allSatisfy { $0 == 1 }, "n \(n) threads \(threads) minimum \(minimum)")
-                    #expect(chunks.allSatisfy { $0.lowerBound % KernelSplit.alignment == 0 })
-                    let expected = max(1, min(threads, n / minimum))
-                    #expect(chunks.count <= expected)
-                    // Every worker gets elements once the last chunk cannot be rounded away.
-                    if n > KernelSplit.alignment * expected * expected { #expect(chunks.count == expected) }
+                    #expect(seen.allSatisfy { $0 == 1 }, "n \(n) threads \(threads) chunk \(chunk)")
+                    let chunks = (n + chunk - 1) / chunk
+                    if threads == 1 || chunks <= 1 {
+                        #expect(pieces == [0..<n])
+                    } else {
+                        let expected = (0..<chunks).map { $0 * chunk..<min(n, ($0 + 1) * chunk) }
+                        #expect(pieces.sorted { $0.lowerBound < $1.lowerBound } == expected)
+                    }
                 }
             }
         }

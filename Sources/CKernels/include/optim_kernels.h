@@ -42,6 +42,12 @@ void ckpt_rmsprop_step(float *p, const float *g, float *sq, float *gavg, float *
 void ckpt_adagrad_step(float *p, const float *g, float *sum, size_t n, int flags, float wd,
                        float eps, float neg_clr);
 
+/// Returns *next and adds 1, atomically: how the workers of a split optimizer step claim the
+/// next chunk of a tensor (Swift's own atomics need macOS 15).
+static inline size_t ckpt_claim_chunk(size_t *next) {
+    return __atomic_fetch_add(next, 1, __ATOMIC_RELAXED);
+}
+
 /// The benchmark's memory bound for Adam / AdamW: reads p, g, m, v and writes p, m, v, as
 /// ckpt_adam_step does, with one multiply-add per array instead of its arithmetic.
 void ckpt_bound_adam(float *p, const float *g, float *m, float *v, size_t n);
