@@ -13,7 +13,7 @@
 # bound measured in the same run (its best thread count). Memory bound: bench-optim --contender
 # bound, the same loads and stores as the step with its arithmetic replaced by a multiply-add.
 #
-# usage: bash bench/optim.sh   (ELEMENTS, STEPS, RUNS, THREADS, TORCH_PYTHON, SKIP_BUILD pass through)
+# usage: bash bench/optim.sh   (ELEMENTS, STEPS, RUNS, THREADS, PEERS, TORCH_PYTHON, SKIP_BUILD pass through)
 # With BENCH_RAW=DIR it leaves optim.ours / optim.peers there for bench/table.py, plus
 # optim.samples (one line per measurement: contender optimizer threads, then its step times in s).
 set -uo pipefail
@@ -23,6 +23,7 @@ STEPS=${STEPS:-10}
 RUNS=${RUNS:-7}
 THREADS=${THREADS:-$(nproc 2>/dev/null || echo 1)}
 PY=${TORCH_PYTHON:-python3}
+PEERS=${PEERS:-fused foreach single}   # PyTorch settings to run (a shorter run: PEERS=fused)
 BIN=.build/release/bench-optim
 # SKIP_BUILD=1 runs the bench-optim already built (e.g. by `swift build -c release -Xswiftc -enable-testing`).
 [ -n "${SKIP_BUILD:-}" ] && [ -x "$BIN" ] || swift build -c release --product bench-optim >/dev/null || { echo "bench-optim failed to build"; exit 1; }
@@ -40,7 +41,7 @@ if "$PY" -c "import torch" 2>/dev/null; then
   torch_version=$("$PY" -c "import torch; print(torch.__version__, torch.backends.cpu.get_cpu_capability())")
   for opt in adam adamw sgd_momentum; do
     for t in $counts; do
-      for impl in fused foreach single; do contenders+=("torch-$impl $opt $t"); done
+      for impl in $PEERS; do contenders+=("torch-$impl $opt $t"); done
     done
   done
 else

@@ -3,7 +3,8 @@
 // OptimizerGoldenTests.swift compares every step's bits with PyTorch's). Scalars arrive already
 // combined in double and rounded once to float, exactly as PyTorch hands them to its kernels.
 // Each function picks an AVX2+FMA loop at run time (ckpt_cpu_has_fma) or a portable loop that
-// calls fmaf(); both give the same bits.
+// calls fmaf(); both give the same bits. Every update is element-wise, so a caller may run a
+// function on disjoint sub-ranges at once (CkptOptim's KernelSplit does) and get the same bits.
 #ifndef CKPT_OPTIM_KERNELS_H
 #define CKPT_OPTIM_KERNELS_H
 #include <stddef.h>
