@@ -1,14 +1,17 @@
-// bench-optim: optimizer step throughput on one float32 parameter of N elements, single
-// thread, beside a STREAM-triad bandwidth figure measured in the same run.
+// bench-optim: one contender's optimizer step on one float32 parameter of N elements, in a
+// process of its own (bench/optim.sh runs one process per measurement, contenders interleaved,
+// beside PyTorch's bench/optim_torch.py, which prints the same lines).
 //
-//   bench-optim [--elements N] [--steps S]
+//   bench-optim --contender ckpt|bound --optimizer adam|adamw|sgd_momentum
+//               [--threads T] [--elements N] [--steps S]
 //
-// Prints `key value` lines (bench/optim.sh turns them into a table beside PyTorch's).
-// Bytes per element (memory traffic of one fused pass, STREAM's counting: reads + writes):
-//   SGD momentum: read p, g, buf; write p, buf = 20 B.  Adam: read p, g, m, v; write p, m, v = 28 B.
-//   Triad a = b + s*c: read b, c; write a = 12 B as STREAM counts it, 16 B of actual traffic
-//   (the cache line of `a` is read before it is written). The optimizers write only arrays they
-//   have just read, so they have no such extra read: their bound uses the 16 B figure.
+// `ckpt` times `Optimizer.step()` with `threads = T`. `bound` times the memory-bound reference
+// (ckpt_bound_adam / ckpt_bound_sgd: the loads and stores of the step with one multiply-add per
+// array in place of its arithmetic), cut into the same chunks on T threads: what memory allows
+// for the step's access pattern. The first step (state creation, first touch of every page) is
+// not timed; then S steps are. Prints `key value` lines: the S step times in seconds, in order
+// (`step_seconds`), and the bytes of memory traffic per element: Adam/AdamW read p, g, m, v and
+// write p, m, v (28 B); SGD with momentum reads p, g, buf and writes p, buf (20 B).
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -17,73 +20,80 @@ import Darwin
 import CKernels
 import Ckpt
 
-var elements = 10_000_000
-var steps = 10
+var contender = "ckpt", optimizer = "adam"
+var threads = 1, elements = 10_000_000, steps = 10
 var args = CommandLine.arguments.dropFirst().makeIterator()
+func usage() -> Never {
+    print("usage: bench-optim --contender ckpt|bound --optimizer adam|adamw|sgd_momentum [--threads T] [--elements N] [--steps S]")
+    exit(2)
+}
 while let a = args.next() {
+    let value = args.next() ?? ""
     switch a {
-    case "--elements": elements = Int(args.next() ?? "") ?? elements
-    case "--steps": steps = Int(args.next() ?? "") ?? steps
-    default:
-        print("usage: bench-optim [--elements N] [--steps S]")
-        exit(2)
+    case "--contender": contender = value
+    case "--optimizer": optimizer = value
+    case "--threads": threads = Int(value) ?? 0
+    case "--elements": elements = Int(value) ?? 0
+    case "--steps": steps = Int(value) ?? 0
+    default: usage()
     }
 }
+guard ["ckpt", "bound"].contains(contender), ["adam", "adamw", "sgd_momentum"].contains(optimizer),
+      threads >= 1, elements >= 1, steps >= 1 else { usage() }
 
 let clock = ContinuousClock()
 func seconds(_ d: Duration) -> Double {
     Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
 }
 
-/// Median and best of `reps` timings of `body`.
-func time(reps: Int, _ body: () throws -> Void) rethrows -> (median: Double, best: Double) {
-    var t: [Double] = []
-    for _ in 0..<reps {
+/// Runs `body` once untimed, then `steps` times, and returns each timed run's seconds.
+func time(_ body: () throws -> Void) rethrows -> [Double] {
+    try body()
+    return try (0..<steps).map { _ in
         let start = clock.now
         try body()
-        t.append(seconds(clock.now - start))
+        return seconds(clock.now - start)
     }
-    t.sort()
-    return (t[t.count / 2], t[0])
 }
 
-func parameter() -> Parameter {
-    let values = (0..<elements).map { Float($0 % 1000) * 1e-3 - 0.5 }
-    let grad = (0..<elements).map { Float(($0 * 7) % 1000) * 1e-4 - 0.05 }
-    return Parameter(name: "w", value: Tensor(shape: [elements], storage: values),
-                     grad: Tensor(shape: [elements], storage: grad))
-}
-
-print("elements \(elements)")
-print("steps \(steps)")
-print("fma \(ckpt_cpu_has_fma())")
-
-// STREAM triad.
-do {
-    var a = [Float](repeating: 0, count: elements)
-    let b = [Float](repeating: 1, count: elements), c = [Float](repeating: 2, count: elements)
-    let t = time(reps: steps) {
-        a.withUnsafeMutableBufferPointer { ap in
-            b.withUnsafeBufferPointer { bp in
-                c.withUnsafeBufferPointer { cp in
-                    ckpt_stream_triad(ap.baseAddress!, bp.baseAddress!, cp.baseAddress!, elements, 3)
+// The same values as bench/optim_torch.py.
+let values = (0..<elements).map { Float($0 % 1000) * 1e-3 - 0.5 }
+let grad = (0..<elements).map { Float(($0 * 7) % 1000) * 1e-4 - 0.05 }
+let times: [Double]
+switch contender {
+case "ckpt":
+    let p = Parameter(name: "w", value: Tensor(shape: [elements], storage: values),
+                      grad: Tensor(shape: [elements], storage: grad))
+    let opt: Optimizer = switch optimizer {
+    case "adam": try Adam([p])
+    case "adamw": try AdamW([p])
+    default: try SGD([p], lr: 0.01, momentum: 0.9)
+    }
+    opt.threads = threads
+    times = try time { try opt.step() }
+default:
+    var p = values, m = [Float](repeating: 0, count: elements), v = m
+    let adam = optimizer != "sgd_momentum"
+    times = time {
+        p.withUnsafeMutableBufferPointer { pp in
+            grad.withUnsafeBufferPointer { gp in
+                m.withUnsafeMutableBufferPointer { mp in
+                    v.withUnsafeMutableBufferPointer { vp in
+                        let (p0, g0, m0, v0) = (pp.baseAddress!, gp.baseAddress!, mp.baseAddress!, vp.baseAddress!)
+                        KernelSplit.forEachChunk(elements, threads: threads) { i, c in
+                            if adam { ckpt_bound_adam(p0 + i, g0 + i, m0 + i, v0 + i, c) }
+                            else { ckpt_bound_sgd(p0 + i, g0 + i, m0 + i, c) }
+                        }
+                    }
                 }
             }
         }
     }
-    print("triad_stream_bytes_per_s \(Double(12 * elements) / t.best)")
-    print("triad_traffic_bytes_per_s \(Double(16 * elements) / t.best)")
 }
-
-func bench(_ name: String, bytesPerElement: Int, _ make: (Parameter) throws -> Optimizer) throws {
-    let p = parameter()
-    let opt = try make(p)
-    try opt.step()                       // creates the state (not timed)
-    let t = try time(reps: steps) { try opt.step() }
-    print("\(name)_elements_per_s \(Double(elements) / t.median)")
-    print("\(name)_best_elements_per_s \(Double(elements) / t.best)")
-    print("\(name)_bytes_per_element \(bytesPerElement)")
-}
-
-try bench("sgd_momentum", bytesPerElement: 20) { try SGD([$0], lr: 0.01, momentum: 0.9) }
-try bench("adam", bytesPerElement: 28) { try Adam([$0]) }
+print("contender \(contender)")
+print("optimizer \(optimizer)")
+print("threads \(threads)")
+print("elements \(elements)")
+print("bytes_per_element \(optimizer == "sgd_momentum" ? 20 : 28)")
+print("fma \(ckpt_cpu_has_fma())")
+print("step_seconds \(times.map { String($0) }.joined(separator: " "))")

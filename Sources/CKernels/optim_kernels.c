@@ -280,21 +280,48 @@ void ckpt_adagrad_step(float *p, const float *g, float *sum, size_t n, int flags
     for (size_t i = 0; i < n; i++) adagrad1(p, g, sum, i, flags, wd, eps, neg_clr);
 }
 
-/* ---------------------------------------------------------------- STREAM triad */
+/* ---------------------------------------------------------------- memory-bound references */
 
+// The benchmark's bound: the same loads and stores as the optimizer steps with one multiply-add
+// per array instead of their arithmetic, so nothing but memory limits them. Each array is
+// written right after it is read (as the steps do): no write-allocate traffic beyond the reads.
 #ifdef CKPT_X86
-AVX2 static void triad_avx2(float *a, const float *b, const float *c, size_t n, float s) {
-    const __m256 vs = _mm256_set1_ps(s);
+AVX2 static void bound_adam_avx2(float *p, const float *g, float *m, float *v, size_t n) {
+    const __m256 c = _mm256_set1_ps(0.5f);
     size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(a + i, _mm256_fmadd_ps(vs, _mm256_loadu_ps(c + i), _mm256_loadu_ps(b + i)));
-    for (; i < n; i++) a[i] = fmaf(s, c[i], b[i]);
+    for (; i + 8 <= n; i += 8) {
+        __m256 gi = _mm256_loadu_ps(g + i);
+        __m256 mi = _mm256_fmadd_ps(_mm256_loadu_ps(m + i), c, gi);
+        __m256 vi = _mm256_fmadd_ps(_mm256_loadu_ps(v + i), c, gi);
+        _mm256_storeu_ps(m + i, mi);
+        _mm256_storeu_ps(v + i, vi);
+        _mm256_storeu_ps(p + i, _mm256_fmadd_ps(_mm256_loadu_ps(p + i), c, _mm256_add_ps(mi, vi)));
+    }
+    for (; i < n; i++) { m[i] = m[i] * 0.5f + g[i]; v[i] = v[i] * 0.5f + g[i]; p[i] = p[i] * 0.5f + m[i] + v[i]; }
+}
+
+AVX2 static void bound_sgd_avx2(float *p, const float *g, float *buf, size_t n) {
+    const __m256 c = _mm256_set1_ps(0.5f);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 b = _mm256_fmadd_ps(_mm256_loadu_ps(buf + i), c, _mm256_loadu_ps(g + i));
+        _mm256_storeu_ps(buf + i, b);
+        _mm256_storeu_ps(p + i, _mm256_fmadd_ps(_mm256_loadu_ps(p + i), c, b));
+    }
+    for (; i < n; i++) { buf[i] = buf[i] * 0.5f + g[i]; p[i] = p[i] * 0.5f + buf[i]; }
 }
 #endif
 
-void ckpt_stream_triad(float *a, const float *b, const float *c, size_t n, float s) {
+void ckpt_bound_adam(float *p, const float *g, float *m, float *v, size_t n) {
 #ifdef CKPT_X86
-    if (has_fma()) { triad_avx2(a, b, c, n, s); return; }
+    if (has_fma()) { bound_adam_avx2(p, g, m, v, n); return; }
 #endif
-    for (size_t i = 0; i < n; i++) a[i] = b[i] + s * c[i];
+    for (size_t i = 0; i < n; i++) { m[i] = m[i] * 0.5f + g[i]; v[i] = v[i] * 0.5f + g[i]; p[i] = p[i] * 0.5f + m[i] + v[i]; }
+}
+
+void ckpt_bound_sgd(float *p, const float *g, float *buf, size_t n) {
+#ifdef CKPT_X86
+    if (has_fma()) { bound_sgd_avx2(p, g, buf, n); return; }
+#endif
+    for (size_t i = 0; i < n; i++) { buf[i] = buf[i] * 0.5f + g[i]; p[i] = p[i] * 0.5f + buf[i]; }
 }

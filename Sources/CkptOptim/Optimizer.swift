@@ -60,6 +60,18 @@ open class Optimizer {
     /// Flags every kernel call gets.
     var baseKernelFlags: Int32 { portableKernels ? Int32(CKPT_OPT_PORTABLE) : 0 }
 
+    /// Threads a step may use (each large tensor is cut into `KernelSplit` chunks); nil:
+    /// `Compute.threads`, all cores unless set. Results are the same bits for every count.
+    public var threads: Int?
+    /// Elements per chunk of a split tensor (tests lower it to split small tensors).
+    var splitChunk = KernelSplit.chunkElements
+
+    /// Runs `body(start, count)` over `0..<n` in the fixed chunks of `KernelSplit`.
+    func forEachKernelChunk(_ n: Int, _ body: (_ start: Int, _ count: Int) -> Void) {
+        KernelSplit.forEachChunk(n, threads: Swift.max(1, threads ?? Compute.threads),
+                                 chunk: splitChunk, body)
+    }
+
     public init(paramGroups: [ParamGroup]) {
         self.paramGroups = paramGroups
     }

@@ -3,7 +3,8 @@
 // OptimizerGoldenTests.swift compares every step's bits with PyTorch's). Scalars arrive already
 // combined in double and rounded once to float, exactly as PyTorch hands them to its kernels.
 // Each function picks an AVX2+FMA loop at run time (ckpt_cpu_has_fma) or a portable loop that
-// calls fmaf(); both give the same bits.
+// calls fmaf(); both give the same bits. Every update is element-wise, so a caller may run a
+// function on disjoint sub-ranges at once (CkptOptim's KernelSplit does) and get the same bits.
 #ifndef CKPT_OPTIM_KERNELS_H
 #define CKPT_OPTIM_KERNELS_H
 #include <stddef.h>
@@ -42,7 +43,17 @@ void ckpt_rmsprop_step(float *p, const float *g, float *sq, float *gavg, float *
 void ckpt_adagrad_step(float *p, const float *g, float *sum, size_t n, int flags, float wd,
                        float eps, float neg_clr);
 
-/// STREAM triad a[i] = b[i] + s*c[i] (for the benchmark's bandwidth bound).
-void ckpt_stream_triad(float *a, const float *b, const float *c, size_t n, float s);
+/// Returns *next and adds 1, atomically: how the workers of a split optimizer step claim the
+/// next chunk of a tensor (Swift's own atomics need macOS 15).
+static inline size_t ckpt_claim_chunk(size_t *next) {
+    return __atomic_fetch_add(next, 1, __ATOMIC_RELAXED);
+}
+
+/// The benchmark's memory bound for Adam / AdamW: reads p, g, m, v and writes p, m, v, as
+/// ckpt_adam_step does, with one multiply-add per array instead of its arithmetic.
+void ckpt_bound_adam(float *p, const float *g, float *m, float *v, size_t n);
+
+/// The benchmark's memory bound for SGD with momentum: reads p, g, buf and writes p, buf.
+void ckpt_bound_sgd(float *p, const float *g, float *buf, size_t n);
 
 #endif

@@ -79,7 +79,9 @@ public final class Adagrad: Optimizer, ConfigurableOptimizer {
                 }
                 var none: [Float] = [], none2: [Float] = []
                 withKernelPointers(p, g, &sum, &none, &none2) { pp, gp, sp, _, _ in
-                    ckpt_adagrad_step(pp, gp, sp, n, flags, Float(wd), Float(eps), Float(-clr))
+                    forEachKernelChunk(n) { i, c in
+                        ckpt_adagrad_step(pp + i, gp + i, sp.map { $0 + i }, c, flags, Float(wd), Float(eps), Float(-clr))
+                    }
                 }
                 s.putFloats("sum", sum, shape: p.shape)
                 putState(s, for: p)

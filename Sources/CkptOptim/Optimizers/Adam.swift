@@ -93,9 +93,11 @@ public class Adam: Optimizer, ConfigurableOptimizer {
                     throw OptimizerError(.invalidValue, "\(typeName): state of '\(p.name)' does not have its \(n) elements")
                 }
                 withKernelPointers(p, g, &m, &v, &vmax) { pp, gp, mp, vp, xp in
-                    ckpt_adam_step(pp, gp, mp, vp, xp, n, flags, Float(wd), Float(1 - lr * wd),
-                                   Float(1 - beta1), Float(beta2), Float(1 - beta2), Float(bc2Sqrt),
-                                   Float(eps), Float(-stepSize))
+                    forEachKernelChunk(n) { i, c in
+                        ckpt_adam_step(pp + i, gp + i, mp.map { $0 + i }, vp.map { $0 + i }, xp.map { $0 + i },
+                                       c, flags, Float(wd), Float(1 - lr * wd), Float(1 - beta1), Float(beta2),
+                                       Float(1 - beta2), Float(bc2Sqrt), Float(eps), Float(-stepSize))
+                    }
                 }
                 s.putFloats("exp_avg", m, shape: p.shape)
                 s.putFloats("exp_avg_sq", v, shape: p.shape)

@@ -75,8 +75,11 @@ public final class RMSprop: Optimizer, ConfigurableOptimizer {
                     throw OptimizerError(.invalidValue, "RMSprop: state of '\(p.name)' does not have its \(n) elements")
                 }
                 withKernelPointers(p, g, &sq, &ga, &buf) { pp, gp, sp, ap, bp in
-                    ckpt_rmsprop_step(pp, gp, sp, ap, bp, n, flags, Float(wd), Float(alpha),
-                                      Float(1 - alpha), Float(eps), Float(momentum), Float(-lr))
+                    forEachKernelChunk(n) { i, c in
+                        ckpt_rmsprop_step(pp + i, gp + i, sp.map { $0 + i }, ap.map { $0 + i }, bp.map { $0 + i },
+                                          c, flags, Float(wd), Float(alpha), Float(1 - alpha), Float(eps),
+                                          Float(momentum), Float(-lr))
+                    }
                 }
                 s.putFloats("square_avg", sq, shape: p.shape)
                 if momentum > 0 { s.putFloats("momentum_buffer", buf, shape: p.shape) }

@@ -61,7 +61,9 @@ public final class SGD: Optimizer, ConfigurableOptimizer {
                 var none: [Float] = [], none2: [Float] = [], none3: [Float] = []
                 if momentum == 0 {
                     withKernelPointers(p, g, &none, &none2, &none3) { pp, gp, _, _, _ in
-                        ckpt_sgd_step(pp, gp, nil, g.count, flags, Float(wd), 0, 0, Float(-lr))
+                        forEachKernelChunk(g.count) { i, c in
+                            ckpt_sgd_step(pp + i, gp + i, nil, c, flags, Float(wd), 0, 0, Float(-lr))
+                        }
                     }
                     continue
                 }
@@ -76,8 +78,10 @@ public final class SGD: Optimizer, ConfigurableOptimizer {
                     throw OptimizerError(.invalidValue, "SGD: momentum_buffer of '\(p.name)' has \(buf.count) elements, parameter has \(g.count)")
                 }
                 withKernelPointers(p, g, &buf, &none, &none2) { pp, gp, bp, _, _ in
-                    ckpt_sgd_step(pp, gp, bp, g.count, f, Float(wd), Float(momentum),
-                                  Float(1 - dampening), Float(-lr))
+                    forEachKernelChunk(g.count) { i, c in
+                        ckpt_sgd_step(pp + i, gp + i, bp.map { $0 + i }, c, f, Float(wd), Float(momentum),
+                                      Float(1 - dampening), Float(-lr))
+                    }
                 }
                 s.putFloats("momentum_buffer", buf, shape: p.shape)
                 putState(s, for: p)
