@@ -69,6 +69,25 @@ public final class HDF5Dataset: HDF5Object {
         return o < 0 ? nil : Int(o)
     }
 
+    /// Where the dataset's `byteCount` bytes lie in its file when a plain read of them gives
+    /// exactly what `read(into:as: type)` would: the file ckpt opened itself (not a rebuilt
+    /// copy, whose findings must replay), contiguous data at one offset (no chunks, filters or
+    /// external storage), stored in `type`'s own memory layout (no conversion), all of it
+    /// inside the file. Nil otherwise: read through `read(into:as:)`. Booleans always go that
+    /// way (HDF5 maps their enum).
+    public func rawByteRange(as type: HDF5ElementType, byteCount: Int) throws -> Range<Int>? {
+        guard !file.isRebuiltCopy, type != .bool, byteCount > 0, try layout() == .contiguous,
+              let offset = dataOffset(), storageSize() == byteCount else { return nil }
+        let (end, overflow) = offset.addingReportingOverflow(byteCount)
+        guard !overflow, end <= (try file.size()) else { return nil }
+        let stored = try location.check(H5Dget_type(handle.id), "get datatype")
+        defer { H5Tclose(stored) }
+        let memory = type.makeTypeID()
+        guard memory >= 0 else { return nil }
+        defer { H5Tclose(memory) }
+        return H5Tequal(stored, memory) > 0 ? offset..<end : nil
+    }
+
     /// Bytes the dataset occupies in the file (may be 0 when never written).
     public func storageSize() -> Int { Int(clamping: H5Dget_storage_size(handle.id)) }
 
