@@ -6,7 +6,8 @@ extension CheckpointFile {
     /// through an isolated child; structure, types and shapes checked), but leaves every
     /// tensor of more than `inlineBytes` in the file (`CheckpointOutline`): memory for the
     /// tree, not the tensors. Checksums are checked as each tensor is read, and by
-    /// `checkRemaining()` for those never read.
+    /// `checkRemaining()` for those never read. `inlineBytes` is at least 16, so 0-d tensors
+    /// (an optimizer's `step`) are always real.
     ///
     /// With `listingDamage` (as `loadListingDamage`), a tensor whose bytes fail its checksum
     /// is recorded in `damaged` instead of thrown, provided the file's manifest verifies;
@@ -17,14 +18,14 @@ extension CheckpointFile {
         try FileManifest.verify(path)
         let file: HDF5File
         do {
-            file = collect ? try HDF5File.open(path) : try ForeignFile.open(path, manifestVerified: true)
+            file = try ForeignFile.open(path, manifestVerified: true)
         } catch let e as HDF5Error {
             throw CheckpointError.unreadable(file: path, path: "/", reason: e.reason)
         }
         do {
             let reader = StateReader(file: path, verifyChecksums: true)
             reader.collectMismatches = collect
-            reader.inlineBytes = max(inlineBytes, 0)
+            reader.inlineBytes = max(inlineBytes, 16)
             let checkpoint = try read(file, reader: reader)
             let source = HDF5TensorSource(file: file, reportingAs: path, entries: reader.deferred,
                                           collectMismatches: collect)
