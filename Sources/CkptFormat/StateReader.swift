@@ -87,13 +87,13 @@ final class StateReader {
                 guard values[name] == nil else {
                     throw CheckpointError.malformed(file: file, path: p, reason: "both an attribute and a link")
                 }
-                switch try group.childKind(name) {
-                case .group:
-                    values[name] = try readGroupValue(try group.openGroup(name), depth: depth + 1, inList: inList)
-                case .dataset:
-                    values[name] = try readDatasetValue(try group.openDataset(name), group: group, name: name,
-                                                        inList: inList)
-                case let k:
+                // One look-up of what the child is, then one open (not childKind + open*).
+                switch try group.openChild(name) {
+                case (.group, let g as HDF5Group):
+                    values[name] = try readGroupValue(g, depth: depth + 1, inList: inList)
+                case (.dataset, let ds as HDF5Dataset):
+                    values[name] = try readDatasetValue(ds, group: group, name: name, inList: inList)
+                case (let k, _):
                     throw CheckpointError.malformed(file: file, path: p, reason: "unsupported object (\(k))")
                 }
             }
@@ -191,14 +191,15 @@ final class StateReader {
     }
 
     private func readDatasetValue(_ ds: HDF5Dataset, group: HDF5Group, name: String, inList: Bool) throws -> StateValue {
-        if try ds.isString() {
+        let contents = try ds.contents()
+        if contents == .strings {
             guard let shape = try ds.shape() else { return .none }
             let s = try ds.readStrings()
             if shape.isEmpty { return .string(s[0]) }
             guard shape.count == 1 else { throw malformedShape(shape, ds.path) }
             return .list(s.map { .string($0) })
         }
-        let (shape, dtype) = try tensorHeader(ds)
+        let (shape, dtype) = try tensorHeader(ds, contents)
         if let limit = inlineBytes, !inList {
             let n = try checkedByteCount(ds, shape: shape, dtype: dtype)
             if n > limit {
@@ -238,11 +239,11 @@ final class StateReader {
     }
 
     /// Shape and dtype of a numeric dataset, checked.
-    private func tensorHeader(_ ds: HDF5Dataset) throws -> (shape: [Int], dtype: DType) {
+    private func tensorHeader(_ ds: HDF5Dataset, _ contents: HDF5Contents? = nil) throws -> (shape: [Int], dtype: DType) {
         guard let shape = try ds.shape() else {
             throw CheckpointError.malformed(file: file, path: ds.path, reason: "dataset has a null dataspace")
         }
-        guard let et = try ds.elementType(), let dtype = DType(et) else {
+        guard case .numbers(let et) = try contents ?? ds.contents(), let dtype = DType(et) else {
             throw CheckpointError.malformed(file: file, path: ds.path,
                                             reason: "unsupported tensor dtype \(try ds.typeDescription())")
         }
@@ -278,7 +279,7 @@ func readTensorData(_ ds: HDF5Dataset, shape: [Int], dtype: DType) throws -> Ten
         var failure: Error?
         let a = [T](unsafeUninitializedCapacity: n) { buf, count in
             adviseHugePages(UnsafeMutableRawBufferPointer(buf))
-            do { try ds.read(into: UnsafeMutableRawBufferPointer(buf), as: type) } catch { failure = error }
+            do { try ds.read(into: UnsafeMutableRawBufferPointer(buf), as: type, checkedShape: shape) } catch { failure = error }
             count = n
         }
         if let failure { throw failure }

@@ -118,10 +118,15 @@ public final class HDF5File {
 
     /// Size of the file in bytes as HDF5 sees it.
     public func size() throws -> Int {
+        if let cachedSize { return cachedSize }
         var s: hsize_t = 0
         try HDF5Location(file: path, path: "/").check(H5Fget_filesize(id, &s), "get file size")
+        // A file opened read-only keeps its size for us (asked once per tensor otherwise).
+        if !isWritable { cachedSize = Int(clamping: s) }
         return Int(clamping: s)
     }
+
+    private var cachedSize: Int?
 
     /// Flushes and closes the file; objects opened from it become unusable.
     public func close() throws {
