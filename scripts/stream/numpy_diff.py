@@ -9,16 +9,20 @@ import numpy as np
 
 
 def compare(a, b):
-    differ = a != b
-    both_nan = np.isnan(a) & np.isnan(b)
-    differ &= ~both_nan
-    finite = np.isfinite(a) & np.isfinite(b)
-    d = np.abs(a - b, where=finite, out=np.zeros(a.shape, dtype=np.float64))
+    """As ckpt diff does: only elements whose stored values differ are converted and measured."""
+    idx = np.flatnonzero(a != b)
+    x, y = a.ravel()[idx].astype(np.float64), b.ravel()[idx].astype(np.float64)
+    xn, yn = np.isnan(x), np.isnan(y)
+    nan_mismatch = int(np.count_nonzero(xn ^ yn))
+    keep = ~(xn & yn)
+    x, y, xn, yn = x[keep], y[keep], xn[keep], yn[keep]
+    finite = np.isfinite(x) & np.isfinite(y)
+    inf_mismatch = int(np.count_nonzero(~finite & ~xn & ~yn & (x != y)))
+    d = np.abs(x[finite] - y[finite])
     with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.where(finite & differ, d / np.abs(b), 0.0)
-    nan_mismatch = int(np.count_nonzero(np.isnan(a) ^ np.isnan(b)))
-    inf_mismatch = int(np.count_nonzero(~finite & differ & ~np.isnan(a) & ~np.isnan(b)))
-    return int(np.count_nonzero(differ)), float(d.max(initial=0)), float(rel.max(initial=0)), nan_mismatch, inf_mismatch
+        rel = d / np.abs(y[finite])
+    differing = int(np.count_nonzero(~(x == y)))
+    return differing, float(d.max(initial=0)), float(rel.max(initial=0)), nan_mismatch, inf_mismatch
 
 
 def main(pa, pb):
