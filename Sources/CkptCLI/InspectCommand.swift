@@ -116,7 +116,11 @@ public struct InspectCommand: ParsableCommand {
     /// Statistics of the tensors at `paths`, reading one tensor at a time.
     static func statistics(of paths: [(path: String, tensor: TensorData)], in outline: CheckpointOutline) throws -> [String: TensorStatistics] {
         var out: [String: TensorStatistics] = [:]
-        for (path, t) in paths { out[path] = TensorStatistics(try outline.tensor(t, at: path)) }
+        for (path, t) in paths {
+            out[path] = try outline.withBytes(of: t, at: path) {
+                TensorStatistics(bytes: $0, dtype: t.dtype, count: CheckpointOutline.elementCount(t))
+            }
+        }
         return out
     }
 
