@@ -70,11 +70,21 @@ public struct DiffCommand: ParsableCommand {
 
     func execute(console: Console, reader: FileReader) throws -> CommandStatus {
         do { try validate() } catch let e as ValidationError { throw CLIError(e.message) }
-        let (x, damagedA) = try reader.checkpointListingDamage(a)
-        let (y, damagedB) = try reader.checkpointListingDamage(b)
-        let diff = CheckpointDiff(x, y, options: DiffOptions(tolerance: Tolerance(atol: atol, rtol: rtol), exclude: exclude))
+        // Outlines: the trees now, each pair of tensors when the engine compares it.
+        let x = try reader.checkpointOutline(a)
+        let y = try reader.checkpointOutline(b)
+        let diff: CheckpointDiff
+        do {
+            diff = try CheckpointDiff(x, y, options: DiffOptions(tolerance: Tolerance(atol: atol, rtol: rtol), exclude: exclude))
+            // Tensors the comparison did not read (one side only, excluded) still count.
+            try x.checkRemaining()
+            try y.checkRemaining()
+        } catch {
+            let file = (error as? CheckpointError)?.file ?? a
+            throw CLIError.reading(file, error)
+        }
         let report = DiffReport(fileA: a, fileB: b, diff: diff)
-        let warnings = (damagedA + damagedB).map(Self.damageWarning)
+        let warnings = (x.damaged + y.damaged).map(Self.damageWarning)
         if output.json {
             var json = report.json()
             if case .dict(var d) = json {

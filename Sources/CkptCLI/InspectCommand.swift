@@ -70,10 +70,18 @@ public struct InspectCommand: ParsableCommand {
         let part: CheckpointReport.Part
         var damaged: [CheckpointError] = []
         if isCheckpoint && !tree {
-            let checkpoint: Checkpoint
-            do { (checkpoint, damaged) = try reader.loadListingDamage(file) } catch { throw CLIError.reading(file, error) }
-            let report = CheckpointReport(file: file, checkpoint: checkpoint, stats: stats,
+            let outline: CheckpointOutline
+            do { outline = try reader.outline(file) } catch { throw CLIError.reading(file, error) }
+            var report = CheckpointReport(file: file, checkpoint: outline.checkpoint, stats: stats,
                                           chartWidth: console.isTerminal ? 48 : 40)
+            do {
+                if stats { report.statistics = try Self.statistics(of: report.tensorsShown(parts), in: outline) }
+                // Every tensor's checksum, streamed, so damage is named whatever was shown.
+                try outline.checkRemaining()
+            } catch {
+                throw CLIError.reading(file, error)
+            }
+            damaged = outline.damaged
             if parts.isEmpty {
                 part = report.full()
             } else if parts.count == 1, let section = report.section(parts[0]) {
@@ -103,6 +111,17 @@ public struct InspectCommand: ParsableCommand {
         // A damaged tensor is shown with what the file holds now; say so, and which ones.
         for e in damaged { console.printError("ckpt inspect: warning: \(e); the values shown are what the file holds now, not what was saved") }
         return damaged.isEmpty ? .success : .failure
+    }
+
+    /// Statistics of the tensors at `paths`, reading one tensor at a time.
+    static func statistics(of paths: [(path: String, tensor: TensorData)], in outline: CheckpointOutline) throws -> [String: TensorStatistics] {
+        var out: [String: TensorStatistics] = [:]
+        for (path, t) in paths {
+            out[path] = try outline.withBytes(of: t, at: path) {
+                TensorStatistics(bytes: $0, dtype: t.dtype, count: CheckpointOutline.elementCount(t))
+            }
+        }
+        return out
     }
 
     private func notFound(_ parts: [String]) -> CLIError {

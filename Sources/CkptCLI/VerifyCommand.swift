@@ -90,7 +90,10 @@ public struct VerifyCommand: ParsableCommand {
                 o.problems = [VerifyProblem(path: "/", message: "not a ckpt checkpoint (no root attribute format = \"ckpt\")")]
                 return o
             }
-            (checkpoint, damaged) = try reader.loadListingDamage(file)
+            // Streamed: the tree, then every tensor's checksum one tensor at a time.
+            let outline = try reader.outline(file)
+            try outline.checkRemaining()
+            (checkpoint, damaged) = (outline.checkpoint, outline.damaged)
         } catch {
             // The loader's message names the file and the object; keep one of each.
             var text = CommandRunner.message(for: error)

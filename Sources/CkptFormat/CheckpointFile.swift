@@ -177,10 +177,19 @@ public enum CheckpointFile {
     /// Reads the whole checkpoint; with `damaged`, checksum mismatches are collected there
     /// instead of thrown.
     static func read(_ file: HDF5File, verifyChecksums: Bool, damaged: UnsafeMutablePointer<[CheckpointError]>? = nil) throws -> Checkpoint {
+        let reader = StateReader(file: file.path, verifyChecksums: verifyChecksums)
+        reader.collectMismatches = damaged != nil
+        let checkpoint = try read(file, reader: reader)
+        damaged?.pointee = reader.mismatches
+        return checkpoint
+    }
+
+    /// Reads the whole checkpoint with `reader` (which may defer large tensors: `outline`).
+    /// `/progress` is always read whole: its histories are parsed here (`RunProgress`).
+    static func read(_ file: HDF5File, reader: StateReader) throws -> Checkpoint {
         let path = file.path
         let root = try file.root()
-        let reader = StateReader(file: path, verifyChecksums: verifyChecksums)
-        reader.collectMismatches = damaged != nil
+        let inlineBytes = reader.inlineBytes
         let attrs = try root.attributeNames()
         guard attrs.contains("format") else {
             throw CheckpointError.notACheckpoint(file: path, reason: "root attribute 'format' is missing")
@@ -224,14 +233,15 @@ public enum CheckpointFile {
             guard case .group = try root.childKind(name) else {
                 throw CheckpointError.malformed(file: path, path: "/" + name, reason: "expected a group")
             }
+            reader.inlineBytes = name == "progress" ? nil : inlineBytes
             return try reader.read(try root.openGroup(name))
         }
         let model = try section("model", required: true)!
         let checkpoint = Checkpoint(
             metadata: metadata, model: model, optimizer: try section("optimizer"),
             scheduler: try section("scheduler"), progress: try section("progress"), rng: try section("rng"))
+        reader.inlineBytes = inlineBytes
         try reader.finish()
-        damaged?.pointee = reader.mismatches
         try CheckpointValidator(file: path).validate(checkpoint)
         return checkpoint
     }

@@ -18,6 +18,12 @@ final class StateReader {
     /// Attributes that are derived metadata, not state, per object path (`param_name` on
     /// `/optimizer/state/<i>`).
     var ignoredAttributes: (String) -> Set<String> = { _ in [] }
+    /// When set, numeric datasets of more than this many bytes whose every ancestor is a dict
+    /// are not read: they are recorded in `deferred` (shape, dtype, stored checksum) and
+    /// appear in the tree as stand-ins (`TensorData.standIn`), for `CheckpointOutline`.
+    var inlineBytes: Int?
+    /// The tensors left in the file, in walk order (only with `inlineBytes`).
+    private(set) var deferred: [DeferredTensor] = []
 
     init(file: String, verifyChecksums: Bool) {
         self.file = file
@@ -45,7 +51,7 @@ final class StateReader {
 
     func read(_ group: HDF5Group) throws -> StateDict {
         defer { pending.wait() }
-        return try read(group, depth: 0)
+        return try read(group, depth: 0, inList: false)
     }
 
     private func count(_ n: Int, at path: String) throws {
@@ -56,7 +62,9 @@ final class StateReader {
         }
     }
 
-    private func read(_ group: HDF5Group, depth: Int) throws -> StateDict {
+    /// `inList`: some ancestor is a list or tuple, whose tensors are always read (the diff
+    /// compares such lists as one value, so they must hold real data).
+    private func read(_ group: HDF5Group, depth: Int, inList: Bool) throws -> StateDict {
         let path = group.path
         guard depth < CheckpointFormat.maxDepth else {
             throw CheckpointError.malformed(file: file, path: path,
@@ -79,12 +87,13 @@ final class StateReader {
                 guard values[name] == nil else {
                     throw CheckpointError.malformed(file: file, path: p, reason: "both an attribute and a link")
                 }
-                switch try group.childKind(name) {
-                case .group:
-                    values[name] = try readGroupValue(try group.openGroup(name), depth: depth + 1)
-                case .dataset:
-                    values[name] = try readDatasetValue(try group.openDataset(name))
-                case let k:
+                // One look-up of what the child is, then one open (not childKind + open*).
+                switch try group.openChild(name) {
+                case (.group, let g as HDF5Group):
+                    values[name] = try readGroupValue(g, depth: depth + 1, inList: inList)
+                case (.dataset, let ds as HDF5Dataset):
+                    values[name] = try readDatasetValue(ds, group: group, name: name, inList: inList)
+                case (let k, _):
                     throw CheckpointError.malformed(file: file, path: p, reason: "unsupported object (\(k))")
                 }
             }
@@ -146,11 +155,13 @@ final class StateReader {
         }
     }
 
-    private func readGroupValue(_ group: HDF5Group, depth: Int) throws -> StateValue {
+    private func readGroupValue(_ group: HDF5Group, depth: Int, inList: Bool) throws -> StateValue {
         let attrs = try group.attributeNames()
-        guard attrs.contains(CheckpointFormat.kindAttribute) else { return .dict(try read(group, depth: depth)) }
+        guard attrs.contains(CheckpointFormat.kindAttribute) else {
+            return .dict(try read(group, depth: depth, inList: inList))
+        }
         let kind = try group.readAttribute(CheckpointFormat.kindAttribute)
-        let elements = try read(group, depth: depth)
+        let elements = try read(group, depth: depth, inList: true)
         guard elements.keys == (0..<elements.count).map(String.init) else {
             throw CheckpointError.malformed(file: file, path: group.path,
                                             reason: "list elements must be named 0..<\(elements.count), found \(elements.keys)")
@@ -179,27 +190,30 @@ final class StateReader {
         .malformed(file: file, path: path, reason: "attribute of shape \(shape): only scalars and 1-D arrays are state values")
     }
 
-    private func readDatasetValue(_ ds: HDF5Dataset) throws -> StateValue {
-        if try ds.isString() {
+    private func readDatasetValue(_ ds: HDF5Dataset, group: HDF5Group, name: String, inList: Bool) throws -> StateValue {
+        let contents = try ds.contents()
+        if contents == .strings {
             guard let shape = try ds.shape() else { return .none }
             let s = try ds.readStrings()
             if shape.isEmpty { return .string(s[0]) }
             guard shape.count == 1 else { throw malformedShape(shape, ds.path) }
             return .list(s.map { .string($0) })
         }
-        let tensor = try readTensor(ds)
+        let (shape, dtype) = try tensorHeader(ds, contents)
+        if let limit = inlineBytes, !inList {
+            let n = try checkedByteCount(ds, shape: shape, dtype: dtype)
+            if n > limit {
+                let expected = verifyChecksums ? try storedChecksum(ds) : nil
+                deferred.append(DeferredTensor(path: String(ds.path.dropFirst()), group: group, name: name,
+                                               shape: shape, dtype: dtype, checksum: expected))
+                return .tensor(.standIn(shape: shape, dtype: dtype))
+            }
+        }
+        let tensor = try readTensorData(ds, shape: shape, dtype: dtype)
         if verifyChecksums {
-            guard try ds.hasAttribute(CheckpointFormat.checksumAttribute) else {
-                throw CheckpointError.missingChecksum(file: file, path: ds.path)
-            }
-            guard case .strings(let s, []) = try ds.readAttribute(CheckpointFormat.checksumAttribute),
-                  s[0].hasPrefix(Checksum.algorithm + ":")
-            else {
-                throw CheckpointError.malformed(file: file, path: childPath(ds.path, CheckpointFormat.checksumAttribute),
-                                                reason: "expected \"\(Checksum.algorithm):<hex>\"")
-            }
+            let expected = try storedChecksum(ds)
             let box = HashBox()
-            checks.append((ds.path, s[0].lowercased(), box))
+            checks.append((ds.path, expected, box))
             if tensor.byteCount >= StateWriter.parallelHashBytes {
                 DispatchQueue.global().async(group: pending) { box.value = tensor.withUnsafeBytes { Checksum.xxh64($0) } }
             } else {
@@ -209,21 +223,43 @@ final class StateReader {
         return .tensor(tensor)
     }
 
-    /// Reads a numeric dataset into a `TensorData` of its own dtype.
-    func readTensor(_ ds: HDF5Dataset) throws -> TensorData {
+    /// The dataset's checksum attribute, lowercased (`"xxh64:<hex>"`); throws when it is
+    /// missing or malformed.
+    private func storedChecksum(_ ds: HDF5Dataset) throws -> String {
+        guard try ds.hasAttribute(CheckpointFormat.checksumAttribute) else {
+            throw CheckpointError.missingChecksum(file: file, path: ds.path)
+        }
+        guard case .strings(let s, []) = try ds.readAttribute(CheckpointFormat.checksumAttribute),
+              s[0].hasPrefix(Checksum.algorithm + ":")
+        else {
+            throw CheckpointError.malformed(file: file, path: childPath(ds.path, CheckpointFormat.checksumAttribute),
+                                            reason: "expected \"\(Checksum.algorithm):<hex>\"")
+        }
+        return s[0].lowercased()
+    }
+
+    /// Shape and dtype of a numeric dataset, checked.
+    private func tensorHeader(_ ds: HDF5Dataset, _ contents: HDF5Contents? = nil) throws -> (shape: [Int], dtype: DType) {
         guard let shape = try ds.shape() else {
             throw CheckpointError.malformed(file: file, path: ds.path, reason: "dataset has a null dataspace")
         }
-        guard let et = try ds.elementType(), let dtype = DType(et) else {
+        guard case .numbers(let et) = try contents ?? ds.contents(), let dtype = DType(et) else {
             throw CheckpointError.malformed(file: file, path: ds.path,
                                             reason: "unsupported tensor dtype \(try ds.typeDescription())")
         }
+        return (shape, dtype)
+    }
+
+    /// Reads a numeric dataset into a `TensorData` of its own dtype.
+    func readTensor(_ ds: HDF5Dataset) throws -> TensorData {
+        let (shape, dtype) = try tensorHeader(ds)
         return try readTensorData(ds, shape: shape, dtype: dtype)
     }
 }
 
-/// Reads `ds` whole as `dtype` (HDF5 converts numeric types where needed).
-func readTensorData(_ ds: HDF5Dataset, shape: [Int], dtype: DType) throws -> TensorData {
+/// The byte count of `shape` at `dtype`, checked against the file before anything is
+/// allocated for it (`HDF5Dataset.checkPlausible`).
+func checkedByteCount(_ ds: HDF5Dataset, shape: [Int], dtype: DType) throws -> Int {
     let n: Int
     do { n = try TensorData.elementCount(shape, dtype: dtype) } catch {
         throw CheckpointError.malformed(file: ds.filePath, path: ds.path, reason: "\(error)")
@@ -233,11 +269,17 @@ func readTensorData(_ ds: HDF5Dataset, shape: [Int], dtype: DType) throws -> Ten
     } catch let e as HDF5Error {
         throw CheckpointError.malformed(file: e.file, path: e.path, reason: e.reason)
     }
+    return n * dtype.size
+}
+
+/// Reads `ds` whole as `dtype` (HDF5 converts numeric types where needed).
+func readTensorData(_ ds: HDF5Dataset, shape: [Int], dtype: DType) throws -> TensorData {
+    let n = try checkedByteCount(ds, shape: shape, dtype: dtype) / dtype.size
     func load<T>(_: T.Type, _ type: HDF5ElementType) throws -> [T] {
         var failure: Error?
         let a = [T](unsafeUninitializedCapacity: n) { buf, count in
             adviseHugePages(UnsafeMutableRawBufferPointer(buf))
-            do { try ds.read(into: UnsafeMutableRawBufferPointer(buf), as: type) } catch { failure = error }
+            do { try ds.read(into: UnsafeMutableRawBufferPointer(buf), as: type, checkedShape: shape) } catch { failure = error }
             count = n
         }
         if let failure { throw failure }

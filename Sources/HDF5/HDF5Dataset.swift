@@ -28,6 +28,16 @@ public final class HDF5Dataset: HDF5Object {
     /// A short name of the stored type: "float32", "bool", "string", "compound", ...
     public func typeDescription() throws -> String { try storedType().description }
 
+    /// What the dataset holds, from one look at its stored type: strings, numbers of an
+    /// `HDF5ElementType`, or something else (described as `typeDescription` would).
+    public func contents() throws -> HDF5Contents {
+        switch try storedType() {
+        case .variableString, .fixedString: .strings
+        case .element(let e): .numbers(e)
+        case let t: .other(t.description)
+        }
+    }
+
     /// Whether the dataset holds strings (variable or fixed length).
     public func isString() throws -> Bool {
         switch try storedType() {
@@ -69,6 +79,25 @@ public final class HDF5Dataset: HDF5Object {
         return o < 0 ? nil : Int(o)
     }
 
+    /// Where the dataset's `byteCount` bytes lie in its file when a plain read of them gives
+    /// exactly what `read(into:as: type)` would: the file ckpt opened itself (not a rebuilt
+    /// copy, whose findings must replay), contiguous data at one offset (no chunks, filters or
+    /// external storage), stored in `type`'s own memory layout (no conversion), all of it
+    /// inside the file. Nil otherwise: read through `read(into:as:)`. Booleans always go that
+    /// way (HDF5 maps their enum).
+    public func rawByteRange(as type: HDF5ElementType, byteCount: Int) throws -> Range<Int>? {
+        guard !file.isRebuiltCopy, type != .bool, byteCount > 0, try layout() == .contiguous,
+              let offset = dataOffset(), storageSize() == byteCount else { return nil }
+        let (end, overflow) = offset.addingReportingOverflow(byteCount)
+        guard !overflow, end <= (try file.size()) else { return nil }
+        let stored = try location.check(H5Dget_type(handle.id), "get datatype")
+        defer { H5Tclose(stored) }
+        let memory = type.makeTypeID()
+        guard memory >= 0 else { return nil }
+        defer { H5Tclose(memory) }
+        return H5Tequal(stored, memory) > 0 ? offset..<end : nil
+    }
+
     /// Bytes the dataset occupies in the file (may be 0 when never written).
     public func storageSize() -> Int { Int(clamping: H5Dget_storage_size(handle.id)) }
 
@@ -80,6 +109,14 @@ public final class HDF5Dataset: HDF5Object {
         // A rebuilt copy's data was checked against the original's size and layout already.
         if file.isRebuiltCopy { return }
         let fileSize = try file.size()
+        // Contiguous data at an offset (every dataset ckpt writes) is neither filtered nor
+        // virtual: the layout, a copy of the creation properties, need not be asked for.
+        if dataOffset() != nil {
+            if byteCount > fileSize {
+                throw location.error(op, "dataset claims \(byteCount) bytes but the file holds only \(fileSize)")
+            }
+            return
+        }
         let lay = try layout()
         let filtered = lay == .chunked ? try filterCount() > 0 : false
         let factor = filtered ? 1024 : 1
@@ -120,6 +157,23 @@ public final class HDF5Dataset: HDF5Object {
         }
         if count == 0 { return }
         try checkPlausible(byteCount: count * type.size, op)
+        try readWhole(into: buffer, as: type)
+    }
+
+    /// `read(into:as:)` for a caller that has just taken `shape` from this dataset, sized
+    /// `buffer` from it and called `checkPlausible` for that size (the tensor reader): the
+    /// same read without asking libhdf5 for the shape and layout again.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, as type: HDF5ElementType, checkedShape shape: [Int]) throws {
+        let count = try checkedCount(shape, elementSize: type.size, at: location, "read dataset")
+        guard buffer.count == count * type.size else {
+            throw location.error("read dataset", "buffer of \(buffer.count) bytes for shape \(shape) of \(type.rawValue)")
+        }
+        if count == 0 { return }
+        try readWhole(into: buffer, as: type)
+    }
+
+    private func readWhole(into buffer: UnsafeMutableRawBufferPointer, as type: HDF5ElementType) throws {
+        let op = "read dataset"
         try file.replay(.data, path)
         try withTemporaryID({ type.makeTypeID() }, close: H5Tclose, at: location, op) { mtype in
             _ = try location.check(

@@ -40,6 +40,14 @@ public enum HDF5ElementType: String, Sendable, CaseIterable, Equatable {
     }
 }
 
+/// What a dataset holds (`HDF5Dataset.contents`).
+public enum HDF5Contents: Equatable, Sendable {
+    case strings
+    case numbers(HDF5ElementType)
+    /// Any other type, described ("compound", "float24(...)").
+    case other(String)
+}
+
 /// What a stored datatype is, as far as this module can tell.
 enum HDF5StoredType: Equatable {
     case element(HDF5ElementType)

@@ -105,12 +105,28 @@ public final class HDF5File {
         return HDF5Group(handle: HDF5Handle(g) { H5Gclose($0) }, file: self, location: loc)
     }
 
+    /// The descriptor libhdf5 reads the file through (the default sec2 driver), for plain
+    /// `pread`s of raw data (`HDF5Dataset.rawByteRange`); nil for other drivers or when closed.
+    /// Valid until `close()`; never close it.
+    public func descriptor() -> Int32? {
+        guard handle != nil else { return nil }
+        var raw: UnsafeMutableRawPointer?
+        guard H5Fget_vfd_handle(id, ckpt_H5P_DEFAULT(), &raw) >= 0, let raw else { return nil }
+        let fd = raw.load(as: Int32.self)
+        return fd >= 0 ? fd : nil
+    }
+
     /// Size of the file in bytes as HDF5 sees it.
     public func size() throws -> Int {
+        if let cachedSize { return cachedSize }
         var s: hsize_t = 0
         try HDF5Location(file: path, path: "/").check(H5Fget_filesize(id, &s), "get file size")
+        // A file opened read-only keeps its size for us (asked once per tensor otherwise).
+        if !isWritable { cachedSize = Int(clamping: s) }
         return Int(clamping: s)
     }
+
+    private var cachedSize: Int?
 
     /// Flushes and closes the file; objects opened from it become unusable.
     public func close() throws {

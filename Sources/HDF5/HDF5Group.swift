@@ -41,6 +41,39 @@ public final class HDF5Group: HDF5Object {
     public func openDataset(_ name: String) throws -> HDF5Dataset {
         let loc = location.child(name)
         guard try childKind(name) == .dataset else { throw loc.error("open dataset", "not a dataset") }
+        return try openDataset(name, at: loc)
+    }
+
+    /// Opens child `name` when it is a group or a dataset (a hard link), with one look-up of
+    /// what it is (`childKind`); nil with the kind for anything else. What a reader walking
+    /// every child wants: `childKind` and then `openGroup` / `openDataset` look it up twice.
+    public func openChild(_ name: String) throws -> (kind: HDF5ChildKind, object: HDF5Object?) {
+        // A hard link is opened whatever it points to, and the open object says what it is:
+        // two name look-ups (link, open) instead of four (exists, link, object info, open),
+        // the reader's main cost on files of many small tensors. Anything else, or a failed
+        // look-up, goes through `childKind` for its exact answer or error.
+        let loc = location.child(name)
+        guard !name.isEmpty, !name.contains("/"), name != ".", ckpt_link_kind(handle.id, name, nil, 0) == 0 else {
+            return (try childKind(name), nil)
+        }
+        try file.replay(.link, loc.path)
+        let id = H5Oopen(handle.id, name, ckpt_H5P_DEFAULT())
+        if id < 0 { throw loc.error("open") }
+        switch H5Iget_type(id) {
+        case H5I_GROUP:
+            return (.group, HDF5Group(handle: HDF5Handle(id) { H5Gclose($0) }, file: file, location: loc))
+        case H5I_DATASET:
+            return (.dataset, HDF5Dataset(handle: HDF5Handle(id) { H5Dclose($0) }, file: file, location: loc))
+        case H5I_DATATYPE:
+            H5Oclose(id)
+            return (.namedDatatype, nil)
+        default:
+            H5Oclose(id)
+            return (.other, nil)
+        }
+    }
+
+    private func openDataset(_ name: String, at loc: HDF5Location) throws -> HDF5Dataset {
         let d = H5Dopen2(handle.id, name, ckpt_H5P_DEFAULT())
         if d < 0 { throw loc.error("open dataset") }
         return HDF5Dataset(handle: HDF5Handle(d) { H5Dclose($0) }, file: file, location: loc)
@@ -59,8 +92,10 @@ public final class HDF5Group: HDF5Object {
         let loc = location.child(name)
         guard try contains(name) else { throw loc.error("open", "no such object") }
         try file.replay(.link, loc.path)
-        var buf = [CChar](repeating: 0, count: 4096)
-        let k = ckpt_link_kind(handle.id, name, &buf, buf.count)
+        // Hard links (nearly every child) need no buffer for a link's target.
+        let hard = ckpt_link_kind(handle.id, name, nil, 0)
+        var buf = [CChar](repeating: 0, count: hard == 0 || hard < 0 ? 1 : 4096)
+        let k = hard == 0 || hard < 0 ? hard : ckpt_link_kind(handle.id, name, &buf, buf.count)
         switch k {
         case 0:
             switch ckpt_object_type(handle.id, name) {

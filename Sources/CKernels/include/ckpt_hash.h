@@ -10,4 +10,18 @@
 /// (several GB/s per core).
 uint64_t ckpt_xxh64(const void *data, size_t len, uint64_t seed);
 
+/// XXH64 over bytes that arrive in chunks (a tensor read piece by piece): `init`, then
+/// `stripes` for every chunk but the last (it consumes whole 32-byte stripes only: give it
+/// lengths that are multiples of 32), then `final` with the last chunk (any length, may be
+/// empty). The result equals `ckpt_xxh64` of all the bytes.
+typedef struct {
+    uint64_t v1, v2, v3, v4;
+    uint64_t seed;
+    uint64_t total;
+} ckpt_xxh64_state;
+
+void ckpt_xxh64_init(ckpt_xxh64_state *s, uint64_t seed);
+void ckpt_xxh64_stripes(ckpt_xxh64_state *s, const void *data, size_t len);
+uint64_t ckpt_xxh64_final(ckpt_xxh64_state *s, const void *data, size_t len);
+
 #endif

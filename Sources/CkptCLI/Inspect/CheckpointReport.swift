@@ -3,10 +3,16 @@ import CkptFormat
 
 /// What `ckpt inspect` shows of a checkpoint, section by section. Each section yields its JSON
 /// facts and its text lines from the same values, so `--json` and the text never disagree.
+///
+/// `checkpoint` may be an outline's tree (`CheckpointOutline`): large tensors are stand-ins
+/// (shape and dtype, no data), so sizes come from shapes and statistics from `statistics`,
+/// computed beforehand one tensor at a time (`InspectCommand`).
 struct CheckpointReport {
     var file: String
     var checkpoint: Checkpoint
     var stats: Bool
+    /// With `stats`: each shown tensor's statistics, by path ("model/fc1.weight").
+    var statistics: [String: TensorStatistics] = [:]
     /// Width of the terminal charts, in characters.
     var chartWidth = 40
 
@@ -91,13 +97,13 @@ struct CheckpointReport {
                 table.add([name, value.kindName])
                 continue
             }
-            elements += t.count
-            bytes += t.byteCount
+            let count = CheckpointOutline.elementCount(t)
+            elements += count
+            bytes += count * t.dtype.size
             var entry: StateDict = ["name": .string(name), "dtype": .string(t.dtype.rawValue),
-                                    "shape": t.shape.shapeJSON, "size": .int(Int64(t.count))]
-            var cells = [t.dtype.rawValue, Format.shape(t.shape), "\(t.count)"]
-            if stats {
-                let s = TensorStatistics(t)
+                                    "shape": t.shape.shapeJSON, "size": .int(Int64(count))]
+            var cells = [t.dtype.rawValue, Format.shape(t.shape), "\(count)"]
+            if stats, let s = statistics["model/" + name] {
                 entry["stats"] = s.json
                 cells += s.cells
             }
@@ -265,21 +271,30 @@ struct CheckpointReport {
         return value
     }
 
+    /// The tensors whose statistics the report for `path` shows (none empty: the whole file,
+    /// which shows the model's): the model's for the whole file or `model`, else the one tensor
+    /// at `path`.
+    func tensorsShown(_ path: [String]) -> [(path: String, tensor: TensorData)] {
+        if path.isEmpty || path == ["model"] { return checkpoint.model.tensors(root: "model") }
+        if let t = value(at: path)?.tensorValue { return [(path.joined(separator: "/"), t)] }
+        return []
+    }
+
     /// The report for one entry: a tensor's facts (and statistics with `--stats`, values when
     /// small), or a subtree listed key by key.
     func entry(_ value: StateValue, path: String) -> Part {
         if let t = value.tensorValue {
+            let count = CheckpointOutline.elementCount(t)
             var json: StateDict = ["path": .string(path), "dtype": .string(t.dtype.rawValue),
-                                   "shape": t.shape.shapeJSON, "size": .int(Int64(t.count))]
-            var lines = ["\(path): \(t.dtype.rawValue) \(Format.shape(t.shape)), \(Format.count(t.count, "element")), \(Format.bytes(t.byteCount))"]
-            if stats {
-                let s = TensorStatistics(t)
+                                   "shape": t.shape.shapeJSON, "size": .int(Int64(count))]
+            var lines = ["\(path): \(t.dtype.rawValue) \(Format.shape(t.shape)), \(Format.count(count, "element")), \(Format.bytes(count * t.dtype.size))"]
+            if stats, let s = statistics[path] {
                 json["stats"] = s.json
                 var table = TextTable(["min", "max", "mean", "std", "nan", "inf"], rightAligned: Set(0..<6))
                 table.add(s.cells)
                 lines += table.lines()
             }
-            if t.count <= 16 {
+            if count <= 16, t.count == count {  // small tensors are never stand-ins
                 json["values"] = .list(t.doubleElements.map { .double($0) })
                 lines.append("  values: " + t.doubleElements.map(Format.short).joined(separator: ", "))
             }

@@ -1,4 +1,5 @@
 import CkptCore
+import CkptFormat
 
 /// Summary statistics of a tensor's elements, computed in double precision in element order
 /// (so the same tensor always gives the same bits).
@@ -16,19 +17,29 @@ struct TensorStatistics: Equatable {
     var infCount: Int
 
     init(_ t: TensorData) {
-        switch t.storage {
-        case .float32(let x): self.init(x, Double.init)
-        case .float64(let x): self.init(x, { $0 })
-        case .int64(let x): self.init(x, Double.init)
-        case .int32(let x): self.init(x, Double.init)
-        case .uint8(let x): self.init(x, Double.init)
-        case .bool(let x): self.init(x, { $0 ? 1 : 0 })
-        case .float16: self.init(t.doubleElements, { $0 })
+        self = t.withUnsafeBytes { TensorStatistics(bytes: $0, dtype: t.dtype, count: t.count) }
+    }
+
+    /// From `count` raw little-endian elements of `dtype` (a streamed tensor's bytes).
+    init(bytes r: UnsafeRawBufferPointer, dtype: DType, count: Int) {
+        func view<T>(_: T.Type) -> UnsafeBufferPointer<T> {
+            UnsafeBufferPointer(start: r.baseAddress?.assumingMemoryBound(to: T.self), count: count)
+        }
+        switch dtype {
+        case .float32: self.init(view(Float.self), Double.init)
+        case .float64: self.init(view(Double.self), { $0 })
+        case .int64: self.init(view(Int64.self), Double.init)
+        case .int32: self.init(view(Int32.self), Double.init)
+        case .uint8: self.init(view(UInt8.self), Double.init)
+        case .bool: self.init(view(UInt8.self), { $0 != 0 ? 1 : 0 })
+        case .float16:
+            let values = (0..<count).map { TensorComparison.element(r, .float16, at: $0).doubleValue ?? .nan }
+            self = values.withUnsafeBufferPointer { TensorStatistics($0, { $0 }) }
         }
     }
 
     /// Two passes over `values` (sum, then squared deviations from the mean), no copies.
-    private init<T>(_ values: [T], _ toDouble: (T) -> Double) {
+    private init<T>(_ values: UnsafeBufferPointer<T>, _ toDouble: (T) -> Double) {
         count = values.count
         var lo = Double.infinity, hi = -Double.infinity, sum = 0.0, n = 0, nans = 0, infs = 0
         for e in values {

@@ -15,15 +15,25 @@ public struct FileReader: Sendable {
     /// Loads a checkpoint whose tensor data may be damaged, with the tensors that fail their
     /// checksum (`CheckpointFile.loadListingDamage`); by default `loadCheckpoint` and none.
     public var loadListingDamage: @Sendable (String) throws -> (checkpoint: Checkpoint, damaged: [CheckpointError])
+    /// Opens a checkpoint for streaming (`CheckpointFile.outline`, listing damage): the tree
+    /// now, each large tensor when asked for, so `verify`, `inspect` and `diff` hold a tensor
+    /// or two at a time. By default the checkpoint `loadListingDamage` returns, whole.
+    public var outline: @Sendable (String) throws -> CheckpointOutline
 
     public init(isCheckpoint: @escaping @Sendable (String) throws -> Bool,
                 loadCheckpoint: @escaping @Sendable (String) throws -> Checkpoint,
                 tree: @escaping @Sendable (String) throws -> FileTreeNode,
-                loadListingDamage: (@Sendable (String) throws -> (checkpoint: Checkpoint, damaged: [CheckpointError]))? = nil) {
+                loadListingDamage: (@Sendable (String) throws -> (checkpoint: Checkpoint, damaged: [CheckpointError]))? = nil,
+                outline: (@Sendable (String) throws -> CheckpointOutline)? = nil) {
         self.isCheckpoint = isCheckpoint
         self.loadCheckpoint = loadCheckpoint
         self.tree = tree
-        self.loadListingDamage = loadListingDamage ?? { (try loadCheckpoint($0), []) }
+        let listing = loadListingDamage ?? { (try loadCheckpoint($0), []) }
+        self.loadListingDamage = listing
+        self.outline = outline ?? { path in
+            let (c, damaged) = try listing(path)
+            return CheckpointOutline(c, file: path, damaged: damaged)
+        }
     }
 
     /// The real reader: `CheckpointFile.isCheckpoint` to tell a checkpoint from any other HDF5
@@ -41,7 +51,8 @@ public struct FileReader: Sendable {
                 throw CLIError.file(path, "not a readable HDF5 file (\(e.reason)); check the path")
             }
         },
-        loadListingDamage: { path in try CheckpointFile.loadListingDamage(path) })
+        loadListingDamage: { path in try CheckpointFile.loadListingDamage(path) },
+        outline: { path in try CheckpointFile.outline(path, listingDamage: true) })
 
     /// Fails with exit status 2 unless `path` names a readable regular file.
     public static func requireReadableFile(_ path: String) throws {
@@ -73,5 +84,14 @@ public struct FileReader: Sendable {
             throw CLIError.file(path, "not a ckpt checkpoint (no root attribute format = \"ckpt\"); 'ckpt inspect \(path)' lists what it holds")
         }
         do { return try loadListingDamage(path) } catch { throw CLIError.reading(path, error) }
+    }
+
+    /// `checkpointListingDamage(_:)` as an outline: large tensors are read when asked for.
+    func checkpointOutline(_ path: String) throws -> CheckpointOutline {
+        try Self.requireReadableFile(path)
+        guard try isCheckpoint(path) else {
+            throw CLIError.file(path, "not a ckpt checkpoint (no root attribute format = \"ckpt\"); 'ckpt inspect \(path)' lists what it holds")
+        }
+        do { return try outline(path) } catch { throw CLIError.reading(path, error) }
     }
 }

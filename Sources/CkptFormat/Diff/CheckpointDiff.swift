@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import CkptCore
 
 /// What `CheckpointDiff` compares and what it leaves out.
@@ -137,22 +142,36 @@ public struct CheckpointDiff: Sendable {
     public static let creationKeys: Set<String> = ["created_at", "created_by"]
 
     public init(_ a: Checkpoint, _ b: Checkpoint, options: DiffOptions = DiffOptions()) {
-        self.options = options
-        for section in Self.sections {
-            guard !options.excludes(section) else { continue }
-            let x = a.section(named: section), y = b.section(named: section)
-            if x == nil && y == nil { continue }
-            if section == "metadata" {
-                compareMetadata(x ?? [:], y ?? [:])
-            } else if section == "progress" {
-                compareProgress(x, y)
-            } else {
-                compareDicts(x, y, path: section)
-            }
-        }
+        // Outlines of checkpoints in memory defer nothing, so no tensor is read: cannot throw.
+        self = try! CheckpointDiff(CheckpointOutline(a), CheckpointOutline(b), options: options)
     }
 
-    private mutating func compareMetadata(_ a: StateDict, _ b: StateDict) {
+    /// The same comparison over outlines (`CheckpointFile.outline`): the walk sees stand-ins
+    /// and reads each deferred tensor when it is compared, one pair at a time, so memory
+    /// holds two tensors, not two files. Throws what reading a tensor throws. Tensors never
+    /// compared (one side only, excluded) are not read: `checkRemaining()` checks them.
+    public init(_ a: CheckpointOutline, _ b: CheckpointOutline, options: DiffOptions = DiffOptions()) throws {
+        self.options = options
+        self.outlines = (a, b)
+        for section in Self.sections {
+            guard !options.excludes(section) else { continue }
+            let x = a.checkpoint.section(named: section), y = b.checkpoint.section(named: section)
+            if x == nil && y == nil { continue }
+            if section == "metadata" {
+                try compareMetadata(x ?? [:], y ?? [:])
+            } else if section == "progress" {
+                try compareProgress(x, y)
+            } else {
+                try compareDicts(x, y, path: section)
+            }
+        }
+        self.outlines = nil
+    }
+
+    /// Where the compared tensors' bytes come from while `init` runs (cleared after).
+    private nonisolated(unsafe) var outlines: (CheckpointOutline, CheckpointOutline)?
+
+    private mutating func compareMetadata(_ a: StateDict, _ b: StateDict) throws {
         for key in mergedKeys(a, b) {
             let path = "metadata/" + key
             guard !options.excludes(path) else { continue }
@@ -160,7 +179,7 @@ public struct CheckpointDiff: Sendable {
                 creation.append(ValueEntry(path: path, a: a[key], b: b[key], differs: false))
             } else if key == "config", let x = Self.parsedConfig(a[key]), let y = Self.parsedConfig(b[key]) {
                 // Key by key, so one changed setting is named (and can be excluded).
-                compareDicts(x, y, path: path)
+                try compareDicts(x, y, path: path)
             } else {
                 compareValue(a[key], b[key], path: path)
             }
@@ -173,7 +192,7 @@ public struct CheckpointDiff: Sendable {
         return (try? JSON.parse(text))?.dictValue
     }
 
-    private mutating func compareProgress(_ a: StateDict?, _ b: StateDict?) {
+    private mutating func compareProgress(_ a: StateDict?, _ b: StateDict?) throws {
         var rest = (a ?? [:], b ?? [:])
         for key in ["lr", "loss"] {
             let path = "progress/" + key
@@ -186,19 +205,19 @@ public struct CheckpointDiff: Sendable {
                 walked += 1
                 histories.append(entry)
             } else {
-                compareTensor(x, y, path: path)
+                try compareTensor(x, y, path: path)
             }
         }
-        compareDicts(a == nil ? nil : rest.0, b == nil ? nil : rest.1, path: "progress")
+        try compareDicts(a == nil ? nil : rest.0, b == nil ? nil : rest.1, path: "progress")
     }
 
-    private mutating func compareDicts(_ a: StateDict?, _ b: StateDict?, path: String) {
+    private mutating func compareDicts(_ a: StateDict?, _ b: StateDict?, path: String) throws {
         for key in mergedKeys(a ?? [:], b ?? [:]) {
-            compare(a?[key], b?[key], path: path + "/" + key)
+            try compare(a?[key], b?[key], path: path + "/" + key)
         }
     }
 
-    private mutating func compare(_ a: StateValue?, _ b: StateValue?, path: String) {
+    private mutating func compare(_ a: StateValue?, _ b: StateValue?, path: String) throws {
         guard !options.excludes(path) else { return }
         switch (a, b) {
         case (.dict(let x)?, .dict(let y)?):
@@ -206,21 +225,21 @@ public struct CheckpointDiff: Sendable {
                 // `{2: 1}`, `{"2": 1}` and `Counter({2: 1})` differ to Python (and to PyTorch).
                 compareValue(.string(Self.dictType(x)), .string(Self.dictType(y)), path: path)
             }
-            compareDicts(x, y, path: path)
-        case (.dict(let x)?, nil): compareDicts(x, nil, path: path)
-        case (nil, .dict(let y)?): compareDicts(nil, y, path: path)
-        case (.tensor(let x)?, .tensor(let y)?): compareTensor(x, y, path: path)
-        case (.tensor(let x)?, nil): compareTensor(x, nil, path: path)
-        case (nil, .tensor(let y)?): compareTensor(nil, y, path: path)
+            try compareDicts(x, y, path: path)
+        case (.dict(let x)?, nil): try compareDicts(x, nil, path: path)
+        case (nil, .dict(let y)?): try compareDicts(nil, y, path: path)
+        case (.tensor(let x)?, .tensor(let y)?): try compareTensor(x, y, path: path)
+        case (.tensor(let x)?, nil): try compareTensor(x, nil, path: path)
+        case (nil, .tensor(let y)?): try compareTensor(nil, y, path: path)
         default:
             if let x = a?.arrayValue, let y = b?.arrayValue, isDictList(x), isDictList(y) {
                 for i in 0..<max(x.count, y.count) {
-                    compare(i < x.count ? x[i] : nil, i < y.count ? y[i] : nil, path: path + "/\(i)")
+                    try compare(i < x.count ? x[i] : nil, i < y.count ? y[i] : nil, path: path + "/\(i)")
                 }
             } else if let x = a?.arrayValue, b == nil, isDictList(x) {
-                for i in x.indices { compare(x[i], nil, path: path + "/\(i)") }
+                for i in x.indices { try compare(x[i], nil, path: path + "/\(i)") }
             } else if let y = b?.arrayValue, a == nil, isDictList(y) {
-                for i in y.indices { compare(nil, y[i], path: path + "/\(i)") }
+                for i in y.indices { try compare(nil, y[i], path: path + "/\(i)") }
             } else {
                 compareValue(a, b, path: path)
             }
@@ -231,17 +250,31 @@ public struct CheckpointDiff: Sendable {
         !items.isEmpty && items.allSatisfy { $0.dictValue != nil }
     }
 
-    private mutating func compareTensor(_ a: TensorData?, _ b: TensorData?, path: String) {
+    private mutating func compareTensor(_ a: TensorData?, _ b: TensorData?, path: String) throws {
         var entry = TensorEntry(path: path, a: a.map(TensorSummary.init), b: b.map(TensorSummary.init))
         entry.ordinal = walked
         walked += 1
-        if let a, let b {
-            entry.difference = TensorComparison.compare(a, b, tolerance: options.tolerance)
-            if options.tolerance.bitwise, entry.difference?.isClose == true, a.dtype != b.dtype || !a.bitwiseEqual(b) {
-                // Equal values, other bits (signed zeros, NaN payloads) or another dtype.
-                entry.difference?.differing = 1
+        if let a, let b, a.shape == b.shape, let (x, y) = outlines {
+            // Stand-ins are read here, one pair at a time, into buffers reused for the next pair.
+            let tolerance = options.tolerance
+            let count = CheckpointOutline.elementCount(a)
+            var difference = TensorDifference()
+            var first: (a: StateValue, b: StateValue)?
+            try x.withBytes(of: a, at: path) { ra in
+                try y.withBytes(of: b, at: path) { rb in
+                    difference = TensorComparison.compare(ra, a.dtype, rb, b.dtype, count: count, tolerance: tolerance)
+                    if tolerance.bitwise, difference.isClose,
+                       a.dtype != b.dtype || ra.count != rb.count || (ra.count > 0 && memcmp(ra.baseAddress!, rb.baseAddress!, ra.count) != 0) {
+                        // Equal values, other bits (signed zeros, NaN payloads) or another dtype.
+                        difference.differing = 1
+                    }
+                    if let i = difference.first?.index {
+                        first = (TensorComparison.element(ra, a.dtype, at: i), TensorComparison.element(rb, b.dtype, at: i))
+                    }
+                }
             }
-            if let i = entry.difference?.first?.index { entry.firstElements = (a.element(at: i), b.element(at: i)) }
+            entry.difference = difference
+            entry.firstElements = first
         }
         tensors.append(entry)
     }

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import CkptCore
 
 /// The element-wise comparison of two tensors of the same shape (their dtypes may differ).
@@ -41,18 +46,59 @@ public enum TensorComparison {
     /// can be compared element by element). Dtypes may differ: values compare as doubles.
     public static func compare(_ a: TensorData, _ b: TensorData, tolerance: Tolerance = .exact) -> TensorDifference? {
         guard a.shape == b.shape else { return nil }
-        // Concrete pairs, so each loop is specialised for its element type.
-        switch (a.storage, b.storage) {
-        case (.float32(let x), .float32(let y)): return scanSameType(x, y, tolerance)
-        case (.float64(let x), .float64(let y)): return scanSameType(x, y, tolerance)
-        case (.float16(let x), .float16(let y)): return scanSameType(x, y, tolerance)
-        case (.int64(let x), .int64(let y)): return scanSameType(x, y, tolerance)
-        case (.int32(let x), .int32(let y)): return scanSameType(x, y, tolerance)
-        case (.uint8(let x), .uint8(let y)): return scanSameType(x, y, tolerance)
-        case (.bool(let x), .bool(let y)): return scanSameType(x, y, tolerance)
-        default:
+        return a.withUnsafeBytes { x in
+            b.withUnsafeBytes { y in compare(x, a.dtype, y, b.dtype, count: a.count, tolerance: tolerance) }
+        }
+    }
+
+    /// The same comparison over raw little-endian element bytes (`count` elements each; what
+    /// a streaming reader hands over without building arrays). Bool bytes must be 0 or 1.
+    public static func compare(_ a: UnsafeRawBufferPointer, _ typeA: DType, _ b: UnsafeRawBufferPointer, _ typeB: DType,
+                               count: Int, tolerance: Tolerance = .exact) -> TensorDifference {
+        precondition(a.count >= count * typeA.size && b.count >= count * typeB.size, "buffers shorter than \(count) elements")
+        func view<T>(_ r: UnsafeRawBufferPointer, _: T.Type) -> UnsafeBufferPointer<T> {
+            UnsafeBufferPointer(start: r.baseAddress?.assumingMemoryBound(to: T.self), count: count)
+        }
+        guard typeA == typeB else {
             // Different dtypes: rare, compared as doubles (one conversion per tensor).
-            return scanSameType(a.doubleElements, b.doubleElements, tolerance)
+            let x = doubles(a, typeA, count: count), y = doubles(b, typeB, count: count)
+            return x.withUnsafeBufferPointer { p in y.withUnsafeBufferPointer { q in scanSameType(p, q, tolerance) } }
+        }
+        // Concrete types, so each loop is specialised for its element type.
+        switch typeA {
+        case .float32: return scanSameType(view(a, Float.self), view(b, Float.self), tolerance)
+        case .float64: return scanSameType(view(a, Double.self), view(b, Double.self), tolerance)
+        case .float16: return scanSameType(view(a, UInt16.self), view(b, UInt16.self), tolerance)
+        case .int64: return scanSameType(view(a, Int64.self), view(b, Int64.self), tolerance)
+        case .int32: return scanSameType(view(a, Int32.self), view(b, Int32.self), tolerance)
+        case .uint8: return scanSameType(view(a, UInt8.self), view(b, UInt8.self), tolerance)
+        case .bool: return scanSameType(view(a, Bool.self), view(b, Bool.self), tolerance)
+        }
+    }
+
+    /// Element `i` of raw element bytes of `dtype`, as `TensorData.element(at:)` gives it.
+    public static func element(_ r: UnsafeRawBufferPointer, _ dtype: DType, at i: Int) -> StateValue {
+        let at = i * dtype.size
+        switch dtype {
+        case .float32: return .double(Double(r.loadUnaligned(fromByteOffset: at, as: Float.self)))
+        case .float64: return .double(r.loadUnaligned(fromByteOffset: at, as: Double.self))
+        case .float16: return .double(Double(float16Bits: r.loadUnaligned(fromByteOffset: at, as: UInt16.self)))
+        case .int64: return .int(r.loadUnaligned(fromByteOffset: at, as: Int64.self))
+        case .int32: return .int(Int64(r.loadUnaligned(fromByteOffset: at, as: Int32.self)))
+        case .uint8: return .int(Int64(r[at]))
+        case .bool: return .bool(r[at] != 0)
+        }
+    }
+
+    /// `count` elements of raw bytes of `dtype` as doubles.
+    static func doubles(_ r: UnsafeRawBufferPointer, _ dtype: DType, count: Int) -> [Double] {
+        (0..<count).map { i in
+            switch element(r, dtype, at: i) {
+            case .double(let d): d
+            case .int(let n): Double(n)
+            case .bool(let b): b ? 1 : 0
+            default: .nan
+            }
         }
     }
 }
@@ -131,26 +177,32 @@ private func record(_ x: Double, _ y: Double, _ i: Int, _ t: Tolerance, _ r: ino
 }
 
 /// Same element type: equal stored values skip the double conversion entirely.
-private func scanSameType<T: TensorComparisonElement>(_ x: [T], _ y: [T], _ t: Tolerance) -> TensorDifference {
-    x.withUnsafeBufferPointer { a in y.withUnsafeBufferPointer { b in scanSameType(a, b, t) } }
-}
-
 private func scanSameType<T: TensorComparisonElement>(
     _ a: UnsafeBufferPointer<T>, _ b: UnsafeBufferPointer<T>, _ t: Tolerance
 ) -> TensorDifference {
     var r = TensorDifference()
     r.count = a.count
-    for i in 0..<a.count where a[i] != b[i] {
-        let x = a[i].comparisonValue, y = b[i].comparisonValue
-        if x == y, t.isExact, !x.isNaN {
-            // Distinct int64 values that round to the same double, or 0.0 vs -0.0.
-            if T.self == Int64.self {
-                r.differing += 1
-                if r.first == nil { r.first = (i, x, y) }
+    guard let pa = a.baseAddress, let pb = b.baseAddress else { return r }
+    // Blocks with equal bytes hold equal values (NaNs included): memcmp skips them at memory
+    // speed, so checkpoints that mostly agree are compared as fast as they are read.
+    let block = 1024
+    var start = 0
+    while start < a.count {
+        let end = min(start + block, a.count)
+        defer { start = end }
+        if memcmp(pa + start, pb + start, (end - start) * MemoryLayout<T>.stride) == 0 { continue }
+        for i in start..<end where a[i] != b[i] {
+            let x = a[i].comparisonValue, y = b[i].comparisonValue
+            if x == y, t.isExact, !x.isNaN {
+                // Distinct int64 values that round to the same double, or 0.0 vs -0.0.
+                if T.self == Int64.self {
+                    r.differing += 1
+                    if r.first == nil { r.first = (i, x, y) }
+                }
+                continue
             }
-            continue
+            record(x, y, i, t, &r)
         }
-        record(x, y, i, t, &r)
     }
     return r
 }
