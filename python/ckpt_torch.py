@@ -388,8 +388,10 @@ def _verify_manifest(path):
             lines = f.read(user_block).split(b"\0", 1)[0].decode("ascii").split("\n")
             size = int(lines[2].removeprefix("file_size "))
             expected = int(lines[3].removeprefix("metadata_xxh64 "), 16)
-            n = int(lines[4].removeprefix("tensor_ranges "))
-            ranges = [tuple(int(x) for x in line.split(" ")) for line in lines[5:5 + n]]
+            # ckpt's keyed tag (metadata_siphash24) needs the saver's secret key: skipped here.
+            at = 5 if lines[4].startswith("metadata_siphash24 ") else 4
+            n = int(lines[at].removeprefix("tensor_ranges "))
+            ranges = [tuple(int(x) for x in line.split(" ")) for line in lines[at + 1:at + 1 + n]]
             assert len(ranges) == n and all(len(r) == 2 for r in ranges)
         except (IndexError, ValueError, AssertionError):
             raise CheckpointError(path, "/", "manifest: malformed") from None

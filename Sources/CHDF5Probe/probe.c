@@ -15,6 +15,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 // Per thread: a test counts its own probes while other tests load files on other threads.
 static _Thread_local long long probe_count;
@@ -78,7 +81,13 @@ static void close_inherited(const char *path, int keep) {
     for (int i = 0; i < n; i++) close(fds[i]);
 }
 
-static void child_setup(const ckpt_probe_limits *limits) {
+static void child_setup(const ckpt_probe_limits *limits, pid_t parent) {
+#ifdef __linux__
+    // The child dies with its parent (a SIGKILLed or SIGTERMed caller leaves no orphan parsing on);
+    // a parent that died before the request took effect is seen as a changed parent pid.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+#endif
     // Crash handlers of the host (libFuzzer, test runners, the Swift runtime's backtracer)
     // must not run here: the child dies of the signal and the parent reports it.
     static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS, SIGXCPU, SIGXFSZ};
@@ -129,9 +138,10 @@ static herr_t fork_under_lock(hid_t id, const char *name, void *data) {
     fork_request *req = data;
     if (req->forked) return 1;
     req->forked = 1;
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
-        child_setup(req->limits);
+        child_setup(req->limits, parent);
         close_inherited(req->path, req->findings_fd);
         ckpt_rebuild_child(req->path, req->copy_path, req->limits, req->findings_fd);
     }

@@ -21,13 +21,16 @@ public enum CheckpointDirectory {
     /// step, then epoch; never by modification time or name, which copies and restores
     /// change), among those that load with valid checksums and a readable `/progress` (and a
     /// run config, unless `requiringConfig` is false: a run of the caller's own network saves
-    /// none). Nil when there is none (an empty or new directory).
-    public static func newestValid(in directory: String, requiringConfig: Bool = true) throws -> String? {
+    /// none). Checkpoints marked non-finite (`Run.nonFiniteKey`) are skipped unless
+    /// `includingNonFinite`. Nil when there is none (an empty or new directory).
+    public static func newestValid(in directory: String, requiringConfig: Bool = true,
+                                   includingNonFinite: Bool = false) throws -> String? {
         guard FileManager.default.fileExists(atPath: directory) else { return nil }
         var best: (path: String, step: Int, epoch: Int)?
         for path in try candidates(in: directory) {
             guard let c = try? CheckpointFile.load(path), let p = c.progress,
-                  let progress = try? RunProgress(stateDict: p), !requiringConfig || c.config != nil else { continue }
+                  let progress = try? RunProgress(stateDict: p), !requiringConfig || c.config != nil,
+                  includingNonFinite || c.metadata[Run.nonFiniteKey] == nil else { continue }
             if best.map({ (progress.globalStep, progress.epoch) > ($0.step, $0.epoch) }) ?? true {
                 best = (path, progress.globalStep, progress.epoch)
             }

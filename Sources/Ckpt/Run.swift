@@ -28,6 +28,22 @@ public final class Run {
     /// nil when the dataset has no test split (`test_size: 0`, an HDF5 file without `test_path`).
     public let testData: Dataset?
     public var progress = RunProgress()
+    /// Set by the trainer at the first non-finite training loss (what and where); saved in the
+    /// root attribute `non_finite` of every later checkpoint of this run.
+    public var nonFinite: String?
+    /// This run's id: random for a fresh run, kept from the checkpoint by `restore`. Saved in
+    /// the root attribute `run_id`; `RunDirectoryClaim` uses it to keep runs apart.
+    public var runID: String = Run.newRunID()
+    public static let runIDKey = "run_id"
+
+    static func newRunID() -> String {
+        let v = UInt64.random(in: 0...UInt64.max)
+        let hex = String(v, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// The root attribute that marks a checkpoint whose state is non-finite.
+    public static let nonFiniteKey = "non_finite"
     /// True when the model, optimizer and scheduler came from `config` (so a checkpoint can
     /// rebuild them); false for a run of the caller's own network.
     public let builtFromConfig: Bool
@@ -35,6 +51,7 @@ public final class Run {
     /// Builds a fresh run from `config`: loads the data, initialises the model from the seed,
     /// builds the optimizer, then the scheduler (which takes its initial step, as PyTorch's does).
     public convenience init(config: RunConfig) throws {
+        try config.checkBounds()
         var resolved = config
         let (train, test) = try RunData.loadData(&resolved)
         try Self.checkSamples(train: train, test: test)

@@ -58,6 +58,17 @@ public struct RunConfig: Sendable, Equatable {
     /// Print the seed's running-loss line every this many mini-batches; nil: the seed's 2000,
     /// or a fifth of an epoch when an epoch is shorter than 10000 batches (see `logInterval`).
     public var logEvery: Int?
+    /// What a non-finite training loss does (`"non_finite"`): stop the run (the default), or
+    /// continue with a warning. PyTorch carries on silently; a checkpoint of NaNs must not
+    /// look like a good one.
+    public var nonFinite: NonFinitePolicy = .stop
+
+    public enum NonFinitePolicy: String, Sendable, Equatable {
+        /// Save the state marked non-finite and stop (exit status 1).
+        case stop
+        /// Warn once, mark every later checkpoint non-finite, and go on.
+        case `continue`
+    }
 
     /// The synthetic default's size: small enough that the seed's 20 epochs at batch size 4
     /// take a few minutes on two cores, large enough that the loss visibly falls.
@@ -106,7 +117,7 @@ public struct RunConfig: Sendable, Equatable {
             throw Error(key: "", message: "a run config is a JSON object, found \(value.shortDescription)")
         }
         let r = StateDictReader(root)
-        try r.allow(["model", "data", "optimizer", "scheduler", "epochs", "seed", "checkpoint", "log_every"])
+        try r.allow(["model", "data", "optimizer", "scheduler", "epochs", "seed", "checkpoint", "log_every", "non_finite"])
         if let m = try r.dict("model") {
             try m.allow(["type", "sizes"])
             model.type = try m.choice("type", default: ModelType.lenet)
@@ -200,6 +211,13 @@ public struct RunConfig: Sendable, Equatable {
             checkpoint.everySteps = try c.positiveInt("every_steps", nullable: true)
         }
         logEvery = try r.positiveInt("log_every", nullable: true)
+        if let text = try r.string("non_finite") {
+            guard let policy = NonFinitePolicy(rawValue: text) else {
+                throw r.error("non_finite", "expected \"stop\" or \"continue\", found \"\(text)\"")
+            }
+            nonFinite = policy
+        }
+        try checkBounds()
     }
 
     /// The scheduler's `interval`: `"step"` steps it after every optimizer step, `"epoch"` (the
@@ -230,7 +248,7 @@ public struct RunConfig: Sendable, Equatable {
             if s["type"]?.stringValue == "ReduceLROnPlateau" { s["metric"] = .string(plateauMetric.rawValue) }
             sched = .dict(s)
         }
-        return [
+        var out: StateDict = [
             "model": .dict(modelSection),
             "data": .dict(d),
             "optimizer": .dict(optimizer),
@@ -243,6 +261,8 @@ public struct RunConfig: Sendable, Equatable {
             ]),
             "log_every": logEvery.map { .int(Int64($0)) } ?? .none,
         ]
+        if nonFinite != .stop { out["non_finite"] = .string(nonFinite.rawValue) }
+        return out
     }
 
     /// The running-loss interval for epochs of `batchesPerEpoch` batches: `log_every`, or by

@@ -8,6 +8,9 @@ extension Run {
         var metadata: StateDict = ["created_by": .string("ckpt \(ckptVersion)")]
         // Only a config-built run can be rebuilt from its config (`ckpt resume`).
         if builtFromConfig { metadata["config"] = .string(JSON.string(.dict(config.json))) }
+        metadata[Self.runIDKey] = .string(runID)
+        // What made this state non-finite; `resume DIR` skips such checkpoints unless asked.
+        if let nonFinite { metadata[Self.nonFiniteKey] = .string(nonFinite) }
         var rng: StateDict = ["seed": .int(Int64(bitPattern: config.seed))]
         rng["generator"] = .dict(Self.shuffleGenerator(seed: config.seed, epoch: progress.epoch).stateDict())
         return Checkpoint(
@@ -65,6 +68,8 @@ extension Run {
         do {
             run = try Run(config: config)  // builds the optimizer, then the scheduler
             try run.load(file)
+            run.nonFinite = file.metadata[Run.nonFiniteKey]?.stringValue
+            if let id = file.metadata[Run.runIDKey]?.stringValue { run.runID = id }
         } catch let e as RunError {
             if case .file = e { throw e }
             throw RunError.file(path, e.description)

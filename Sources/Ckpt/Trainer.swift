@@ -27,12 +27,18 @@ public struct Trainer {
         /// After the epoch's scheduler step. `epoch` counts from 1.
         case epochEnd(epoch: Int, trainLoss: Double, testLoss: Double?, testAccuracy: Double?, lr: [Double])
         case saved(path: String)
+        /// The first non-finite training loss (`message` says which, where); with
+        /// `"non_finite": "continue"` training goes on.
+        case nonFinite(message: String)
     }
 
     public enum Outcome: Equatable {
         case completed
         /// Stopped at a batch boundary; the state is saved at `path`.
         case interrupted(path: String)
+        /// Stopped at the first non-finite loss (`"non_finite": "stop"`, the default); the state
+        /// is saved at `path`, marked non-finite.
+        case nonFinite(path: String, message: String)
     }
 
     /// Where checkpoints go.
@@ -82,6 +88,15 @@ public struct Trainer {
                 let loss = try run.trainStep(batch)
                 running += Double(loss)
                 let done = run.progress.batch
+                if !loss.isFinite, run.nonFinite == nil {
+                    let value = loss.isNaN ? "NaN" : loss > 0 ? "Infinity" : "-Infinity"
+                    let message = "the training loss is \(value) at epoch \(epoch + 1), batch \(done) (global step \(run.progress.globalStep))"
+                    run.nonFinite = message
+                    onEvent(.nonFinite(message: message))
+                    if config.nonFinite == .stop {
+                        return .nonFinite(path: try save("step-\(run.progress.globalStep).h5"), message: message)
+                    }
+                }
                 onEvent(.step(epoch: epoch, batch: done, loss: loss, lr: run.progress.lrHistory.last!, samples: batch.labels.count))
                 if done % logEvery == 0 {
                     onEvent(.runningLoss(epoch: epoch + 1, batch: done, loss: running / Double(logEvery)))

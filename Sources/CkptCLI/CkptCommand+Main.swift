@@ -3,7 +3,7 @@ import Foundation
 
 extension CkptCommand {
     /// Runs the command line and exits with ckpt's statuses: 0 success, 1 a difference or a
-    /// failed verification, 2 bad usage or bad input (130 for a training run stopped by Ctrl-C).
+    /// failed verification, 2 bad usage or bad input (130, 143, 129 for a training run stopped by SIGINT, SIGTERM, SIGHUP).
     ///
     /// ArgumentParser exits 64 (EX_USAGE) on usage errors and 1 on unknown errors; ckpt's
     /// contract is 2 for both. Help and `--version` still exit 0.

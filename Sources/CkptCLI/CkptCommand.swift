@@ -8,7 +8,7 @@ public struct CkptCommand: ParsableCommand {
         abstract: "Train, checkpoint, inspect, compare and resume PyTorch-style training runs.",
         discussion: """
             Exit status: 0 success; 1 a difference or a failed verification; \
-            2 bad usage or bad input; 130 a training run stopped by Ctrl-C. Bad input is one \
+            2 bad usage or bad input; 130, 143, 129 a training run stopped (and saved) by Ctrl-C, SIGTERM, SIGHUP. Bad input is one \
             line on stderr, ckpt <command>: <message>; bad usage (an unknown option, a \
             missing argument) also shows the usage.
 

@@ -20,8 +20,8 @@ public struct DiffCommand: ParsableCommand {
             the same position. --atol and --rtol allow differences as numpy.isclose does: \
             |a - b| <= atol + rtol * |b|; infinities only equal the same infinity. Ints, bools \
             and strings always compare exactly; int 0 and float 0.0 differ, as PyTorch keeps them \
-            apart. The run config is compared key by key (metadata/config/epochs). created_at and \
-            created_by are shown but never count, so a resumed run and an uninterrupted one \
+            apart. The run config is compared key by key (metadata/config/epochs). created_at, \
+            created_by and run_id are shown but never count, so a resumed run and an uninterrupted one \
             compare as identical. The same pair always prints the same text.
 
             A tensor whose bytes no longer match its stored checksum (damaged, or edited with \

@@ -1,24 +1,55 @@
 import Foundation
 
-/// Ctrl-C during training: the first SIGINT asks the loop to stop at the next batch boundary
-/// (it saves the current state, which resumes exactly); a second one exits at once (130).
+/// Stopping a training run: the first SIGINT (Ctrl-C), SIGTERM or SIGHUP (what SLURM, Kubernetes
+/// and a closed terminal send before killing) asks the loop to stop at the next batch boundary;
+/// it saves the current state, which resumes exactly, and the command exits 128 + the signal's
+/// number, as a shell reports it. A second signal exits at once.
 enum Interrupt {
-    /// Written only by the signal handler (a plain C-compatible flag, no locks, no allocation).
+    /// The number of the signal that asked to stop, 0 for none. Written only by the signal
+    /// handler (a plain C-compatible flag, no locks, no allocation).
     nonisolated(unsafe) static var flag: sig_atomic_t = 0
+
+    static let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
 
     static func install() {
         flag = 0  // initialises the static before a handler could first touch it
-        signal(SIGINT) { _ in
-            if Interrupt.flag != 0 { _exit(130) }
-            Interrupt.flag = 1
-        }
-        // A parent may have spawned us with SIGINT blocked (the mask is inherited): unblock it,
-        // or Ctrl-C would stay pending until the run ends.
         var set = sigset_t()
         sigemptyset(&set)
-        sigaddset(&set, SIGINT)
+        for s in signals {
+            signal(s) { sig in
+                if Interrupt.flag != 0 { _exit(128 + sig) }
+                Interrupt.flag = sig
+            }
+            sigaddset(&set, s)
+        }
+        // A parent may have spawned us with these signals blocked (the mask is inherited):
+        // unblock them, or Ctrl-C would stay pending until the run ends.
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
+    /// Restores the default actions (after the run: a signal then ends the command as usual).
+    static func uninstall() {
+        for s in signals { signal(s, SIG_DFL) }
+    }
+
     static var requested: Bool { flag != 0 }
+
+    /// The signal's name for messages ("SIGTERM"), nil when none arrived.
+    static var signalName: String? {
+        switch flag {
+        case SIGINT: return "SIGINT (Ctrl-C)"
+        case SIGTERM: return "SIGTERM"
+        case SIGHUP: return "SIGHUP"
+        default: return nil
+        }
+    }
+
+    /// The exit status of a run stopped by a signal: 130, 143 or 129.
+    static var status: CommandStatus {
+        switch flag {
+        case SIGTERM: return .terminated
+        case SIGHUP: return .hangup
+        default: return .interrupted
+        }
+    }
 }

@@ -89,6 +89,8 @@ final class TrainingProgress {
             line(text)
         case .saved(let path):
             line("saved \(path)")
+        case .nonFinite:
+            break  // TrainingSession says it: a warning, or why the run stopped
         }
     }
 

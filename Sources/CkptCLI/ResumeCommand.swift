@@ -20,7 +20,7 @@ struct ResumeCommand: ParsableCommand {
             and optimizer tensor bit for bit, then the scheduler state.
 
             Exit status: 0 done (and identical with --verify), 1 --verify found a difference, \
-            2 bad usage or input, 130 interrupted.
+            2 bad usage or input, 130 interrupted by Ctrl-C, 143 by SIGTERM, 129 by SIGHUP (each after saving).
             """)
 
     @Argument(help: ArgumentHelp(
@@ -47,7 +47,9 @@ struct ResumeCommand: ParsableCommand {
     init() {}
 
     func validate() throws {
-        if let epochs, epochs < 1 { throw ValidationError("--epochs must be a positive integer, got \(epochs)") }
+        if let epochs, !(1...RunConfig.maxEpochs).contains(epochs) {
+            throw ValidationError("--epochs must be an integer in 1...\(RunConfig.maxEpochs), got \(epochs)")
+        }
     }
 
     func run() throws {
@@ -70,7 +72,7 @@ struct ResumeCommand: ParsableCommand {
             var session = TrainingSession(run: run, directory: directory, json: json, console: console)
             var (outcome, report) = try session.execute(resumed: true, say: say)
             report = Self.prepending(["resumed_from": .string(path)], to: report)
-            var status: CommandStatus = outcome == .completed ? .success : .interrupted
+            var status: CommandStatus = TrainingSession.status(outcome)
             if let reference, let verify, outcome == .completed {
                 let result = RunVerification.compare(run.checkpoint(), reference: reference)
                 say("verify against \(verify): \(result.summary)")
@@ -90,7 +92,7 @@ struct ResumeCommand: ParsableCommand {
         }
         guard isDir.boolValue else { return path }
         guard let newest = try CheckpointDirectory.newestValid(in: path) else {
-            throw RunError.file(path, "no checkpoint here that loads (files named *.h5 written by `ckpt train`)")
+            throw RunError.file(path, "no checkpoint here that loads (files named *.h5 written by `ckpt train`; those marked non-finite are skipped: give one by its path to resume it anyway)")
         }
         return newest
     }

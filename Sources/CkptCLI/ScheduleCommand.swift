@@ -36,8 +36,13 @@ struct ScheduleCommand: ParsableCommand {
     @Flag(name: .long, help: "Plot the lr on a logarithmic axis.")
     var logY = false
 
+    static let maxSteps = 10_000_000
+
     func validate() throws {
-        guard steps >= 0 else { throw ValidationError("--steps must be a non-negative integer, got \(steps)") }
+        // Every step is a row kept in memory and printed: bounded like the config's numbers.
+        guard (0...Self.maxSteps).contains(steps) else {
+            throw ValidationError("--steps must be an integer in 0...\(Self.maxSteps), got \(steps)")
+        }
     }
 
     func run() throws {

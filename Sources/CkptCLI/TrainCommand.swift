@@ -15,11 +15,11 @@ struct TrainCommand: ParsableCommand {
 
             Writes DIR/epoch-<N>.h5 after epoch N's scheduler step (the exact state epoch N+1 \
             starts from), DIR/step-<global_step>.h5 every checkpoint.every_steps steps, and \
-            DIR/lr.svg at the end. Ctrl-C saves the current state as DIR/step-<global_step>.h5 \
-            at the next batch boundary and exits with status 130; `ckpt resume` continues it \
-            exactly. A second Ctrl-C exits without saving.
+            DIR/lr.svg at the end. Ctrl-C, SIGTERM or SIGHUP saves the current state as DIR/step-<global_step>.h5 \
+            at the next batch boundary and exits with status 130, 143 or 129; `ckpt resume` continues it \
+            exactly. A second signal exits without saving.
 
-            Exit status: 0 done, 2 bad usage or input (nothing is written), 130 interrupted.
+            Exit status: 0 done, 2 bad usage or input (nothing is written), 130 interrupted by Ctrl-C, 143 by SIGTERM, 129 by SIGHUP (each after saving).
             """)
 
     @Option(name: .long, help: ArgumentHelp("Run config, a JSON file (docs/CONFIG.md).", valueName: "file"))
@@ -46,7 +46,9 @@ struct TrainCommand: ParsableCommand {
     init() {}
 
     func validate() throws {
-        if let epochs, epochs < 1 { throw ValidationError("--epochs must be a positive integer, got \(epochs)") }
+        if let epochs, !(1...RunConfig.maxEpochs).contains(epochs) {
+            throw ValidationError("--epochs must be an integer in 1...\(RunConfig.maxEpochs), got \(epochs)")
+        }
     }
 
     func run() throws {
@@ -78,7 +80,7 @@ struct TrainCommand: ParsableCommand {
             var session = TrainingSession(run: run, directory: out, json: json, console: console)
             let (outcome, report) = try session.execute(resumed: false, say: say)
             if json { console.printJSON(.dict(report)) }
-            return outcome == .completed ? .success : .interrupted
+            return TrainingSession.status(outcome)
         }
     }
 }

@@ -24,14 +24,18 @@ struct TrainingSession {
         // One writer per run directory, for the whole run (a second one is refused: exit 2).
         let lock = try RunDirectoryLock.acquire(directory, command: resumed ? "ckpt resume" : "ckpt train")
         defer { lock.release() }
+        try RunDirectoryClaim.claim(directory, runID: run.runID, resumed: resumed)
         let progress = TrainingProgress(console: console, bar: json ? console.errorIsTerminal : console.isTerminal, quiet: json)
         var saved: [String] = []
         var last: (trainLoss: Double, testLoss: Double?, accuracy: Double?)?
         var epochs: [StateValue] = []
         let trainer = Trainer(
             directory: directory,
-            onEvent: { [run] event in
+            onEvent: { [run, console] event in
                 if case .saved(let p) = event { saved.append(p) }
+                if case .nonFinite(let message) = event, run.config.nonFinite == .continue {
+                    console.printError("warning: \(message); training continues (\"non_finite\": \"continue\"), and every later checkpoint is marked non-finite")
+                }
                 if case .epochEnd(let e, let l, let tl, let a, let lr) = event {
                     last = (l, tl, a)
                     epochs.append(.dict([
@@ -44,7 +48,7 @@ struct TrainingSession {
             },
             shouldStop: { Interrupt.requested })
         Interrupt.install()
-        defer { signal(SIGINT, SIG_DFL) }
+        defer { Interrupt.uninstall() }
         let outcome = try trainer.train(run, resumed: resumed)
         progress.finish()
         self.saved = saved
@@ -57,8 +61,9 @@ struct TrainingSession {
             "batch": .int(Int64(run.progress.batch)),
             "checkpoints": .list(saved.map { .string($0) }),
             "lr_plot": .string(svg),
-            "interrupted": .bool(outcome != .completed),
+            "interrupted": .bool(Self.status(outcome) != .success && Self.status(outcome) != .failure),
         ]
+        report["non_finite"] = run.nonFinite.map { .string($0) } ?? StateValue.none
         report["train_loss"] = last.map { .double($0.trainLoss) } ?? StateValue.none
         report["test_loss"] = last?.testLoss.map { .double($0) } ?? StateValue.none
         report["test_accuracy"] = last?.accuracy.map { .double($0) } ?? StateValue.none
@@ -66,10 +71,23 @@ struct TrainingSession {
         switch outcome {
         case .completed:
             say("Finished Training: \(Format.count(run.progress.epoch, "epoch")), \(Format.count(run.progress.globalStep, "step")); lr curve in \(svg)")
+        case .nonFinite(let path, let message):
+            say("stopped: \(message); saved \(path), marked non-finite (`ckpt resume DIR` skips it). Lower the lr, or set \"non_finite\": \"continue\" in the config to train on")
         case .interrupted(let path):
-            say("interrupted at epoch \(run.progress.epoch + 1), batch \(run.progress.batch): saved \(path); continue with `ckpt resume \(path)`")
+            let by = Interrupt.signalName.map { " by \($0)" } ?? ""
+            say("interrupted\(by) at epoch \(run.progress.epoch + 1), batch \(run.progress.batch): saved \(path); continue with `ckpt resume \(path)`")
         }
         return (outcome, report)
+    }
+
+    /// The exit status of a run's outcome: 0 done, 1 stopped at a non-finite loss, 128 + the
+    /// signal's number when a signal stopped it.
+    static func status(_ outcome: Trainer.Outcome) -> CommandStatus {
+        switch outcome {
+        case .completed: return .success
+        case .nonFinite: return .failure
+        case .interrupted: return Interrupt.status
+        }
     }
 
     /// One-line descriptions of the run for the log.
@@ -97,11 +115,27 @@ func sayer(console: Console, json: Bool) -> (String) -> Void {
     { text in json ? console.printError(text) : console.print(text) }
 }
 
-/// `--out` must be a directory or not exist yet (it is created at the first save), checked
-/// before any training so a typo does not cost an epoch.
+/// `--out` must be a directory or not exist yet (it is created at the first save), and be
+/// writable (or its nearest existing parent, where it will be created), checked before any
+/// training so a typo or a read-only mount does not cost an epoch.
 func checkOutputDirectory(_ path: String) throws {
     var isDir: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue {
         throw RunError.file(path, "exists and is not a directory (--out takes a directory for the checkpoints)")
     }
+    // A real probe, not access(2): root passes access checks on a read-only mount.
+    var dir = path.isEmpty ? "." : path
+    while !FileManager.default.fileExists(atPath: dir) {
+        guard let slash = dir.lastIndex(of: "/") else { dir = "."; break }
+        dir = slash == dir.startIndex ? "/" : String(dir[..<slash])
+    }
+    var template = Array("\(dir)/.ckpt-write-check-XXXXXX".utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    guard fd >= 0 else {
+        let why = String(cString: strerror(errno))
+        throw RunError.file(path, dir == path ? "cannot be written (\(why)); give a writable --out directory"
+                                               : "cannot be created in \(dir) (\(why)); give a writable --out directory")
+    }
+    close(fd)
+    template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
 }

@@ -25,6 +25,9 @@ import CkptCore
 /// ```
 /// `metadata_xxh64` is XXH64 (seed 0) of the bytes `[userblock, file_size)` with the tensor
 /// ranges (`offset length`, absolute, ascending, disjoint) left out, concatenated in order.
+/// A save with the user's `ManifestKey` adds, after it, `metadata_siphash24 <16 hex>`: the
+/// key's SipHash-2-4 tag of the manifest text without that line, then the same metadata
+/// bytes. The hash proves integrity against accident; only the tag proves who wrote the file.
 struct FileManifest: Equatable {
     static let magic = "CKPT-MANIFEST v1\n"
     static let maxTensorRanges = 10_000_000
@@ -33,22 +36,47 @@ struct FileManifest: Equatable {
     var fileSize: Int
     var metadataHash: UInt64
     var tensorRanges: [Range<Int>]
+    /// The `ManifestKey` tag, nil when the saver had no key.
+    var metadataTag: UInt64? = nil
+
+    /// What `verify` found.
+    enum Verdict: Equatable {
+        /// No manifest (another writer's file).
+        case absent
+        /// The hash matches; `signed` when the tag verifies under this user's key too.
+        case verified(signed: Bool)
+    }
 
     /// A user block large enough for the manifest of `tensorCount` tensors.
     static func userBlockSize(forTensorCount n: Int) -> Int {
-        let need = 160 + 42 * n
+        let need = 200 + 42 * n
         var size = 512
         while size < need { size *= 2 }
         return size
     }
 
-    func encoded() -> [UInt8] {
-        let hex = String(metadataHash, radix: 16)
+    /// The manifest's text: with the tag line when `withTag` and there is a tag.
+    func text(withTag: Bool) -> String {
+        func hex16(_ v: UInt64) -> String {
+            let hex = String(v, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }
         var text = Self.magic + "userblock \(userBlockSize)\nfile_size \(fileSize)\n"
-        text += "metadata_xxh64 " + String(repeating: "0", count: 16 - hex.count) + hex + "\n"
+        text += "metadata_xxh64 " + hex16(metadataHash) + "\n"
+        if withTag, let tag = metadataTag { text += "metadata_siphash24 " + hex16(tag) + "\n" }
         text += "tensor_ranges \(tensorRanges.count)\n"
         for r in tensorRanges { text += "\(r.lowerBound) \(r.count)\n" }
-        var bytes = Array(text.utf8)
+        return text
+    }
+
+    /// The tag `key` gives this manifest (its text without the tag line) and `metadata`.
+    func expectedTag(key: ManifestKey, metadata: [UInt8]) -> UInt64 {
+        var text = Array(self.text(withTag: false).utf8)
+        return text.withUnsafeMutableBytes { t in metadata.withUnsafeBytes { m in key.tag([UnsafeRawBufferPointer(t), m]) } }
+    }
+
+    func encoded() -> [UInt8] {
+        var bytes = Array(text(withTag: true).utf8)
         bytes += [UInt8](repeating: 0, count: max(0, userBlockSize - bytes.count))
         return bytes
     }
@@ -68,7 +96,16 @@ struct FileManifest: Equatable {
         guard let ub = Int(try field("userblock")), ub >= 512, ub & (ub - 1) == 0 else { throw bad("bad userblock") }
         guard let size = Int(try field("file_size")), size >= ub else { throw bad("bad file_size") }
         guard let hash = UInt64(try field("metadata_xxh64"), radix: 16) else { throw bad("bad metadata_xxh64") }
-        guard let n = Int(try field("tensor_ranges")), n >= 0, n <= maxTensorRanges else { throw bad("bad tensor_ranges") }
+        var next = it.next()
+        var tag: UInt64?
+        if let line = next, line.hasPrefix("metadata_siphash24 ") {
+            guard let t = UInt64(line.dropFirst("metadata_siphash24 ".count), radix: 16) else { throw bad("bad metadata_siphash24") }
+            tag = t
+            next = it.next()
+        }
+        guard let rangesLine = next, rangesLine.hasPrefix("tensor_ranges "),
+              let n = Int(rangesLine.dropFirst("tensor_ranges ".count)), n >= 0, n <= maxTensorRanges
+        else { throw bad("bad tensor_ranges") }
         var ranges: [Range<Int>] = []
         ranges.reserveCapacity(min(n, 1 << 16))
         var last = ub
@@ -81,12 +118,12 @@ struct FileManifest: Equatable {
             ranges.append(o..<(o + l))
             last = o + l
         }
-        return FileManifest(userBlockSize: ub, fileSize: size, metadataHash: hash, tensorRanges: ranges)
+        return FileManifest(userBlockSize: ub, fileSize: size, metadataHash: hash, tensorRanges: ranges, metadataTag: tag)
     }
 
-    /// XXH64 of the file's bytes in `[userBlockSize, fileSize)` outside `tensorRanges`.
-    static func metadataHash(fd: Int32, userBlockSize: Int, fileSize: Int, tensorRanges: [Range<Int>],
-                             file: String) throws -> UInt64 {
+    /// The file's bytes in `[userBlockSize, fileSize)` outside `tensorRanges`, concatenated.
+    static func metadataBytes(fd: Int32, userBlockSize: Int, fileSize: Int, tensorRanges: [Range<Int>],
+                              file: String) throws -> [UInt8] {
         var gaps: [Range<Int>] = []
         var pos = userBlockSize
         for r in tensorRanges {
@@ -111,7 +148,7 @@ struct FileManifest: Equatable {
                 at += g.count
             }
         }
-        return buffer.withUnsafeBytes { Checksum.xxh64($0) }
+        return buffer
     }
 
     /// Writes the manifest into the user block of the closed HDF5 file open as `fd` (the
@@ -121,8 +158,11 @@ struct FileManifest: Equatable {
         guard fstat(fd, &st) == 0 else { throw CheckpointError.io(file: file, operation: "stat", reason: AtomicFile.errnoText()) }
         let size = Int(st.st_size)
         let ranges = tensorRanges.sorted { $0.lowerBound < $1.lowerBound }
-        let hash = try metadataHash(fd: fd, userBlockSize: userBlockSize, fileSize: size, tensorRanges: ranges, file: file)
-        let bytes = FileManifest(userBlockSize: userBlockSize, fileSize: size, metadataHash: hash, tensorRanges: ranges).encoded()
+        let metadata = try metadataBytes(fd: fd, userBlockSize: userBlockSize, fileSize: size, tensorRanges: ranges, file: file)
+        var manifest = FileManifest(userBlockSize: userBlockSize, fileSize: size,
+                                    metadataHash: metadata.withUnsafeBytes { Checksum.xxh64($0) }, tensorRanges: ranges)
+        if let key = ManifestKey.current(create: true) { manifest.metadataTag = manifest.expectedTag(key: key, metadata: metadata) }
+        let bytes = manifest.encoded()
         guard bytes.count == userBlockSize else {
             throw CheckpointError.io(file: file, operation: "write manifest", reason: "manifest exceeds the user block")
         }
@@ -133,17 +173,27 @@ struct FileManifest: Equatable {
     }
 
     /// Checks the manifest of the file at `path`, if it has one, before HDF5 opens it.
-    static func verify(_ path: String) throws {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return }  // HDF5File.open reports the error with its own words
+    @discardableResult
+    static func verify(_ path: String) throws -> Verdict {
+        // O_NONBLOCK: a FIFO must not block the open; only regular files have a manifest.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return .absent }  // HDF5File.open reports the error with its own words
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { return }
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return .absent }
+        return try verify(fd: fd, reportingAs: path)
+    }
+
+    /// Checks the manifest of the file open as `fd`: throws on a mismatch, says whether it is
+    /// signed by this user's `ManifestKey`.
+    static func verify(fd: Int32, reportingAs path: String) throws -> Verdict {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return .absent }
         let size = Int(st.st_size)
         var head = [UInt8](repeating: 0, count: min(512, size))
         guard head.withUnsafeMutableBytes({ pread(fd, $0.baseAddress!, $0.count, 0) }) == head.count,
               head.starts(with: Array(magic.utf8))
-        else { return }
+        else { return .absent }
         // Read the whole user block (its size is on the second line).
         let ubLine = String(decoding: head, as: UTF8.self).split(separator: "\n").dropFirst().first ?? ""
         guard let ub = Int(ubLine.dropFirst("userblock ".count)), ub >= 512, ub & (ub - 1) == 0, ub <= size else {
@@ -153,17 +203,20 @@ struct FileManifest: Equatable {
         guard block.withUnsafeMutableBytes({ pread(fd, $0.baseAddress!, $0.count, 0) }) == ub else {
             throw CheckpointError.unreadable(file: path, path: "/", reason: "cannot read the manifest")
         }
-        guard let m = try parse(block, file: path) else { return }
+        guard let m = try parse(block, file: path) else { return .absent }
         guard m.fileSize == size else {
             throw CheckpointError.unreadable(
                 file: path, path: "/",
                 reason: size < m.fileSize ? "truncated: \(size) bytes, the manifest says \(m.fileSize)"
                                           : "\(size) bytes, the manifest says \(m.fileSize)")
         }
-        let actual = try metadataHash(fd: fd, userBlockSize: ub, fileSize: size, tensorRanges: m.tensorRanges, file: path)
+        let metadata = try metadataBytes(fd: fd, userBlockSize: ub, fileSize: size, tensorRanges: m.tensorRanges, file: path)
+        let actual = metadata.withUnsafeBytes { Checksum.xxh64($0) }
         if actual != m.metadataHash {
             throw CheckpointError.checksumMismatch(file: path, path: "/", expected: Checksum.format(m.metadataHash),
                                                    actual: Checksum.format(actual))
         }
+        guard let tag = m.metadataTag, let key = ManifestKey.current(create: false) else { return .verified(signed: false) }
+        return .verified(signed: m.expectedTag(key: key, metadata: metadata) == tag)
     }
 }

@@ -164,11 +164,14 @@ public enum Safetensors {
 
     /// Reads the safetensors file at `path`: tensors in data-offset order, and `__metadata__`.
     public static func read(_ path: String) throws -> (tensors: StateDict, metadata: [(key: String, value: String)]) {
-        let fd = open(path, O_RDONLY)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)  // a FIFO must not block the open
         guard fd >= 0 else { throw CheckpointError.unreadable(file: path, path: "/", reason: AtomicFile.errnoText()) }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw CheckpointError.unreadable(file: path, path: "/", reason: AtomicFile.errnoText()) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw CheckpointError.unreadable(file: path, path: "/", reason: "not a regular file (\(ForeignFile.fileKind(st.st_mode)))")
+        }
         let size = Int(st.st_size)
         var lengthBytes = try readExactly(fd, count: min(8, size), at: 0, file: path)
         if lengthBytes.count == 8 {

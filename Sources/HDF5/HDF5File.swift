@@ -61,6 +61,13 @@ public final class HDF5File {
         try open(path, as: path, operation: "open file", findings: nil)
     }
 
+    /// Opens read-only the file the caller holds open as `fd` (through `/proc/self/fd`), so that
+    /// libhdf5 parses the very inode the caller checked, not whatever `path` names by then;
+    /// errors name `path`.
+    public static func open(descriptor fd: Int32, reportingAs path: String) throws -> HDF5File {
+        try open("/proc/self/fd/\(fd)", as: path, operation: "open file", findings: nil)
+    }
+
     /// Opens the copy `HDF5Probe.rebuild` wrote at `copyPath` in place of the file `original`:
     /// errors name `original`, and `findings` replay where the reader meets them.
     public static func openRebuilt(_ copyPath: String, original: String, findings: [HDF5Finding]) throws -> HDF5File {

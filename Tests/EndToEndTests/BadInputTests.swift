@@ -16,6 +16,9 @@ import Testing
         (#"{"scheduler": {"type": "StepLR"}}"#, "cfg.json: scheduler.step_size: missing"),
         (#"{"optimizer": {"param_groups": [{"params": ["conv*"]}]}}"#, "cfg.json: optimizer.param_groups: parameters matching no group: fc1.weight"),
         (#"{"data": {"dataset": "hdf5", "path": "absent.h5"}}"#, "cfg.json: data.path: absent.h5: no such file"),
+        (#"{"epochs": 1000001}"#, "cfg.json: epochs: expected 1...1000000, found 1000001"),
+        (#"{"data": {"dataset": "synthetic", "train_size": 1000000000}}"#, "cfg.json: data.train_size: 1000001000 synthetic images would need"),
+        (#"{"model": {"type": "mlp", "sizes": [3072, 1000000000, 10]}, "data": {"dataset": "synthetic"}}"#, "cfg.json: model.sizes: 3083000000010 parameters would need"),
     ])
     func badConfigExitsTwoNamingTheKey(config: String, message: String) throws {
         let dir = makeTempDir()
@@ -36,6 +39,30 @@ import Testing
         let r = try Binary.ckpt(["train", "--config", "cfg.json", "--out", "cfg.json"], in: dir)
         #expect(r.status == 2)
         #expect(r.stderr == "ckpt train: cfg.json: exists and is not a directory (--out takes a directory for the checkpoints)\n")
+    }
+
+    /// Command-line numbers obey the config's bounds: no overflow trap, no endless schedule.
+    @Test(arguments: [
+        (["train", "--epochs", "9223372036854775807", "--out", "a"], "--epochs must be an integer in 1...1000000"),
+        (["schedule", "--config", "cfg.json", "--steps", "9223372036854775807"], "--steps must be an integer in 0...10000000"),
+    ])
+    func hugeCommandLineNumbersExitTwo(args: [String], message: String) throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        write(#"{"scheduler": {"type": "StepLR", "step_size": 2}}"#, to: dir + "/cfg.json")
+        let r = try Binary.ckpt(args, in: dir)
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/a"), "nothing is written")
+    }
+
+    /// A read-only place for --out is found before training, not at the first save.
+    @Test func unwritableOutputIsRefusedBeforeTraining() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try Binary.ckpt(["train", "--epochs", "1", "--out", "/proc/ckpt-run"], in: dir)
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(r.stderr.contains("/proc/ckpt-run: cannot be created in /proc"), "\(r.stderr)")
     }
 
     @Test func missingConfigFile() throws {

@@ -45,8 +45,10 @@ func write(_ text: String, to path: String) {
     try! text.write(toFile: path, atomically: true, encoding: .utf8)
 }
 
+/// The directory's entries, without the run-id file every run directory holds (`.ckpt-run`,
+/// RunDirectoryClaim); temporaries and other hidden files are listed.
 func files(in dir: String) -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
+    ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0 != ".ckpt-run" }.sorted()
 }
 
 /// The tiny run every test trains: an MLP on 64 synthetic samples, 8 batches per epoch.

@@ -14,6 +14,29 @@ import Testing
         return dir
     }
 
+    /// A run never writes into another run's directory: a second `train --out a` and a resume
+    /// of run A into run B's directory are refused before writing; resuming A into its own
+    /// directory is what resume is for.
+    @Test func aRunIsRefusedInAnotherRunsDirectory() throws {
+        let dir = try trainedRun()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/a/epoch-1.h5"))
+        let again = try Binary.ckpt(["train", "--config", "cfg.json", "--out", "a"], in: dir)
+        #expect(again.status == 2)
+        #expect(again.stderr.contains("a: holds the checkpoints of another run (run id "), "\(again.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/a/epoch-1.h5")) == before)
+
+        #expect(try Binary.ckpt(["train", "--config", "cfg.json", "--out", "b"], in: dir).status == 0)
+        let into = try Binary.ckpt(["resume", "a/epoch-1.h5", "--epochs", "2", "--out", "b"], in: dir)
+        #expect(into.status == 2)
+        #expect(into.stderr.contains("b: holds the checkpoints of another run"), "\(into.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/b/epoch-2.h5"))
+
+        let own = try Binary.ckpt(["resume", "a/epoch-1.h5", "--epochs", "2"], in: dir)
+        #expect(own.status == 0, "\(own.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir + "/a/epoch-2.h5"))
+    }
+
     @Test func plotOntoACheckpointIsRefused() throws {
         let dir = try trainedRun()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -138,7 +138,7 @@ import CkptCore
         seen += String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         #expect(p.terminationStatus == 130, "\(seen)")
-        #expect(seen.contains("interrupted at epoch 1, batch "), "\(seen)")
+        #expect(seen.contains("interrupted by SIGINT (Ctrl-C) at epoch 1, batch "), "\(seen)")
         // "interrupted at epoch E, batch B: saved a/step-G.h5; continue with ..."
         let line = try #require(seen.split(separator: "\n").first { $0.hasPrefix("interrupted") })
         let path = try #require(line.split(separator: " ").first { $0.hasPrefix("a/step-") }).dropLast()
@@ -150,6 +150,31 @@ import CkptCore
         let r = try Binary.ckpt(["resume", String(path), "--epochs", "2", "--out", "b", "--verify", "ref/epoch-2.h5"], in: dir)
         #expect(r.status == 0, "\(path): \(r.stdout) \(r.stderr)")
         #expect(r.stdout.contains("lr sequence identical for 16 steps"))
+    }
+
+    /// What a scheduler (SLURM, Kubernetes) or a closed terminal sends saves like Ctrl-C; the
+    /// exit status names the signal (128 + its number).
+    @Test(arguments: [(SIGTERM, Int32(143), "SIGTERM"), (SIGHUP, Int32(129), "SIGHUP")])
+    func preemptionSignalsSaveLikeCtrlC(signal: Int32, status: Int32, name: String) throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let long = tinyConfig.replacingOccurrences(of: "\"epochs\": 3", with: "\"epochs\": 200, \"log_every\": 1")
+        write(long, to: dir + "/long.json")
+        let (p, out, _) = try Binary.launch("ckpt", ["train", "--config", "long.json", "--out", "a"], in: dir)
+        var seen = ""
+        let handle = out.fileHandleForReading
+        while !seen.contains("[1,     3] loss") {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        kill(p.processIdentifier, signal)
+        seen += String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationReason == .exit && p.terminationStatus == status, "\(seen)")
+        let line = try #require(seen.split(separator: "\n").first { $0.hasPrefix("interrupted by \(name) at epoch 1") }, "\(seen)")
+        let path = try #require(line.split(separator: " ").first { $0.hasPrefix("a/step-") }).dropLast()
+        #expect(try Binary.ckpt(["verify", String(path)], in: dir).status == 0)
     }
 
     @Test func customLoopExampleSavesEveryEpochAndResumes() throws {

@@ -47,7 +47,8 @@ func loadOutcome(_ path: String) -> Error? {
 
 /// The tensor byte ranges and the user-block size, read from the manifest ckpt writes at the
 /// start of every checkpoint (docs/FORMAT.md: ASCII lines "userblock N", "file_size N",
-/// "metadata_xxh64 H", "tensor_ranges K", then K lines "offset length").
+/// "metadata_xxh64 H", optionally "metadata_siphash24 T", "tensor_ranges K", then K lines
+/// "offset length").
 struct ManifestLayout {
     var userBlock: Int
     var fileSize: Int
@@ -60,11 +61,13 @@ struct ManifestLayout {
         func value(_ line: Substring, _ key: String) -> Int? {
             line.hasPrefix(key + " ") ? Int(line.dropFirst(key.count + 1)) : nil
         }
-        guard let ub = value(lines[1], "userblock"), let size = value(lines[2], "file_size"),
-              let n = value(lines[4], "tensor_ranges"), lines.count == 5 + n else { return nil }
+        // An optional "metadata_siphash24 T" line (the saver's keyed tag) follows the hash.
+        let at = lines[4].hasPrefix("metadata_siphash24 ") ? 5 : 4
+        guard lines.count > at, let ub = value(lines[1], "userblock"), let size = value(lines[2], "file_size"),
+              let n = value(lines[at], "tensor_ranges"), lines.count == at + 1 + n else { return nil }
         userBlock = ub
         fileSize = size
-        tensorRanges = lines[5...].compactMap { l in
+        tensorRanges = lines[(at + 1)...].compactMap { l in
             let p = l.split(separator: " ").compactMap { Int($0) }
             return p.count == 2 ? p[0]..<(p[0] + p[1]) : nil
         }

@@ -24,4 +24,17 @@ void ckpt_xxh64_init(ckpt_xxh64_state *s, uint64_t seed);
 void ckpt_xxh64_stripes(ckpt_xxh64_state *s, const void *data, size_t len);
 uint64_t ckpt_xxh64_final(ckpt_xxh64_state *s, const void *data, size_t len);
 
+/// SipHash-2-4 with a 128-bit key: the keyed tag of a checkpoint's metadata (ManifestKey).
+/// Streaming: init, update any number of times, final (which leaves the state usable).
+typedef struct {
+    uint64_t v[4];
+    uint64_t length;
+    uint8_t buffer[8];
+    size_t pending;
+} ckpt_siphash_state;
+
+void ckpt_siphash24_init(ckpt_siphash_state *state, const uint8_t key[16]);
+void ckpt_siphash24_update(ckpt_siphash_state *state, const void *data, size_t len);
+uint64_t ckpt_siphash24_final(const ckpt_siphash_state *state);
+
 #endif

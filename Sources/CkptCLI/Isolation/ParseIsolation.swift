@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 
 /// Runs a command that parses untrusted HDF5 files (`inspect`, `verify`, `diff`) in a child
 /// process, so a crash or endless loop inside the HDF5 C library on a crafted file becomes an
@@ -15,7 +16,9 @@ import Darwin
 /// `train --init-from` need); this
 /// isolation also bounds the memory and time of the whole command, whatever it parses.
 /// The parent re-executes its own binary (`/proc/self/exe`, same arguments) with
-/// `CKPT_ISOLATED_CHILD=1`; the child limits itself (CPU seconds, data size, no core file) and
+/// `CKPT_ISOLATED_CHILD=<parent pid>`; the child exits when its parent is gone (so a SIGTERM or
+/// SIGKILL to `ckpt inspect` leaves no orphan parsing on), limits itself (CPU seconds, data
+/// size, no core file) and
 /// runs the command normally, writing straight to the inherited stdout and stderr. The parent
 /// passes the child's exit status through, and turns a signal or timeout into
 /// "FILE: unreadable or corrupt file: ..." with status 2.
@@ -51,7 +54,8 @@ public enum ParseIsolation {
     /// returns nil: go on and run the command here.
     public static func runInChild(command: String, files: [String]) -> Int32? {
         guard isEnabled else { return nil }
-        if getenv(childVariable) != nil {
+        if let parent = getenv(childVariable) {
+            if let pid = Int32(String(cString: parent)) { exitWhenOrphaned(parent: pid) }
             applyLimits(.forInput(bytes: totalSize(files)))
             return nil
         }
@@ -80,7 +84,7 @@ public enum ParseIsolation {
         var env: [String] = []
         var p = environ
         while let e = p.pointee { env.append(String(cString: e)); p += 1 }
-        env.append("\(childVariable)=1")
+        env.append("\(childVariable)=\(getpid())")
         // A crash is reported in one line by the parent, not by the Swift runtime's backtracer.
         env = env.filter { !$0.hasPrefix("SWIFT_BACKTRACE=") } + ["SWIFT_BACKTRACE=enable=no"]
         var pid: pid_t = 0
@@ -119,6 +123,16 @@ public enum ParseIsolation {
         let sig = status & 0x7f
         if sig == 0 { return .exited((status >> 8) & 0xff) }
         return sig == SIGXCPU ? .cpuLimit : .signaled(sig)
+    }
+
+    /// A thread that ends the process within 0.1 s of `parent` going away (re-parented: the
+    /// parent pid changes). Polling, because `prctl(PR_SET_PDEATHSIG)` is variadic C that Swift
+    /// cannot call, and it must also hold where a parent died before the child started.
+    static func exitWhenOrphaned(parent: pid_t) {
+        Thread.detachNewThread {
+            while getppid() == parent { usleep(100_000) }
+            _exit(2)
+        }
     }
 
     static func applyLimits(_ l: Limits) {

@@ -8,6 +8,10 @@ public enum CommandStatus: Int32, Sendable {
     case badInput = 2
     /// `train` / `resume` stopped by Ctrl-C after saving (the status a shell reports for SIGINT).
     case interrupted = 130
+    /// `train` / `resume` stopped by SIGTERM (a scheduler's preemption) after saving.
+    case terminated = 143
+    /// `train` / `resume` stopped by SIGHUP (the terminal closed) after saving.
+    case hangup = 129
 }
 
 /// An error a command reports as one line on stderr, with its exit status.

@@ -12,7 +12,7 @@ import Foundation
 /// sides); a Swift error without one is never printed as its raw value (`Foo.bar(...)`).
 ///
 /// Exit statuses (`CommandStatus`): 0 success, 1 a difference or a failed verification,
-/// 2 bad usage or bad input, 130 interrupted by Ctrl-C (train, resume).
+/// 2 bad usage or bad input, 130, 143, 129 a run stopped by SIGINT, SIGTERM, SIGHUP (train, resume).
 enum CommandRunner {
     /// Runs `body` for `command` on `console`; an error is printed and mapped to its status.
     static func run(_ command: String, console: Console, _ body: () throws -> CommandStatus) -> CommandStatus {

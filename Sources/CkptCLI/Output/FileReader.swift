@@ -61,6 +61,11 @@ public struct FileReader: Sendable {
             throw CLIError.file(path, "no such file; check the path")
         }
         guard !isDirectory.boolValue else { throw CLIError.file(path, "is a directory; give a checkpoint file such as \(path)/epoch-1.h5") }
+        // A FIFO or device would block or stream forever: refuse it before anything opens it.
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            throw CLIError.file(path, "not a regular file (a FIFO, device or socket); give a checkpoint file")
+        }
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw CLIError.file(path, "not readable (permission denied)")
         }

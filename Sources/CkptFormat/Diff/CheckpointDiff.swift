@@ -139,7 +139,7 @@ public struct CheckpointDiff: Sendable {
     /// Sections compared, in this order.
     public static let sections = ["metadata", "model", "optimizer", "scheduler", "progress", "rng"]
     /// Root attributes that describe the file's creation, never differences.
-    public static let creationKeys: Set<String> = ["created_at", "created_by"]
+    public static let creationKeys: Set<String> = ["created_at", "created_by", "run_id"]
 
     public init(_ a: Checkpoint, _ b: Checkpoint, options: DiffOptions = DiffOptions()) {
         // Outlines of checkpoints in memory defer nothing, so no tensor is read: cannot throw.

@@ -19,7 +19,7 @@ extension CheckpointFile {
     /// Whether the file starts with ckpt's manifest (every file `save` wrote does). Files
     /// without one (h5py-written, foreign) reach HDF5's parser unchecked.
     public static func hasManifest(_ path: String) -> Bool {
-        let fd = open(path, O_RDONLY)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         let magic = Array(FileManifest.magic.utf8)
