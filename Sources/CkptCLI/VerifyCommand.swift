@@ -50,6 +50,8 @@ public struct VerifyCommand: ParsableCommand {
         /// A missing or unreadable file (exit status 2), as one line.
         var inputError: String?
         var problems: [VerifyProblem] = []
+        /// What is sound but worth knowing (exit status stays 0): a state marked non-finite, no manifest.
+        var warnings: [String] = []
         var tensors = 0
         var summary = ""
     }
@@ -67,6 +69,7 @@ public struct VerifyCommand: ParsableCommand {
                     continue
                 } else if o.problems.isEmpty {
                     console.print("\(o.file): ok (\(o.summary))")
+                    for w in o.warnings { console.print("  \(o.file): warning: \(w)") }
                 } else {
                     console.print("\(o.file): \(Format.count(o.problems.count, "problem"))")
                     for p in o.problems { console.print("  \(o.file): \(p.path): \(p.message)") }
@@ -120,6 +123,12 @@ public struct VerifyCommand: ParsableCommand {
         }
         if let s = checkpoint.scheduler?["type"]?.stringValue { facts.append(s) }
         o.summary = facts.joined(separator: "; ")
+        if let why = checkpoint.metadata[Run.nonFiniteKey]?.stringValue {
+            o.warnings.append("the state is marked non-finite (\(why)); `ckpt resume DIR` skips it")
+        }
+        if !CheckpointFile.hasManifest(file) {
+            o.warnings.append("no ckpt manifest: the tensors' checksums verify, but nothing covers the metadata (written by another tool, or the manifest was stripped)")
+        }
         return o
     }
 
@@ -133,6 +142,7 @@ public struct VerifyCommand: ParsableCommand {
             var d: StateDict = ["file": .string(o.file), "ok": .bool(o.inputError == nil && o.problems.isEmpty)]
             if let e = o.inputError { d["error"] = .string(e) }
             d["tensors"] = .int(Int64(o.tensors))
+            d["warnings"] = .list(o.warnings.map { .string($0) })
             d["problems"] = .list(o.problems.map { .dict(["path": .string($0.path), "message": .string($0.message)]) })
             return .dict(d)
         }

@@ -19,6 +19,9 @@ import Testing
         #expect(line.contains("saved a/\(saved), marked non-finite"))
         let inspect = try Binary.ckpt(["inspect", "a/\(saved)"], in: dir)
         #expect(inspect.stdout.contains("non_finite  the training loss is NaN at epoch 1"), "\(inspect.stdout)")
+        let verify = try Binary.ckpt(["verify", "a/\(saved)"], in: dir)
+        #expect(verify.status == 0, "\(verify.stderr)")
+        #expect(verify.stdout.contains("warning: the state is marked non-finite (the training loss is NaN"), "\(verify.stdout)")
         // `resume DIR` finds nothing it may continue; the file by its path still resumes.
         let resume = try Binary.ckpt(["resume", "a"], in: dir)
         #expect(resume.status == 2)
