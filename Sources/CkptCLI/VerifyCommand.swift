@@ -126,7 +126,7 @@ public struct VerifyCommand: ParsableCommand {
         if let why = checkpoint.metadata[Run.nonFiniteKey]?.stringValue {
             o.warnings.append("the state is marked non-finite (\(why)); `ckpt resume DIR` skips it")
         }
-        if !CheckpointFile.hasManifest(file) {
+        if !reader.hasManifest(file) {
             o.warnings.append("no ckpt manifest: the tensors' checksums verify, but nothing covers the metadata (written by another tool, or the manifest was stripped)")
         }
         return o

@@ -123,7 +123,7 @@ import Testing
     }
 
     @Test(arguments: [
-        (["train", "--epochs", "0"], "--epochs must be a positive integer"),
+        (["train", "--epochs", "0"], "--epochs must be an integer in 1...1000000, got 0"),
         (["train", "--epochs", "three"], "three"),
         (["train", "--bogus"], "--bogus"),
         (["resume"], "checkpoint|dir"),

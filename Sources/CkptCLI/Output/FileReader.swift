@@ -19,6 +19,9 @@ public struct FileReader: Sendable {
     /// now, each large tensor when asked for, so `verify`, `inspect` and `diff` hold a tensor
     /// or two at a time. By default the checkpoint `loadListingDamage` returns, whole.
     public var outline: @Sendable (String) throws -> CheckpointOutline
+    /// Whether the file carries ckpt's manifest (`verify` warns when the metadata is not
+    /// covered); by default true (readers that are not files).
+    public var hasManifest: @Sendable (String) -> Bool = { _ in true }
 
     public init(isCheckpoint: @escaping @Sendable (String) throws -> Bool,
                 loadCheckpoint: @escaping @Sendable (String) throws -> Checkpoint,
@@ -39,7 +42,8 @@ public struct FileReader: Sendable {
     /// The real reader: `CheckpointFile.isCheckpoint` to tell a checkpoint from any other HDF5
     /// file, `CheckpointFile.load` (checksums verified) for checkpoints, the bounded
     /// `FileTreeNode.list` for any other HDF5 file.
-    public static let hdf5 = FileReader(
+    public static let hdf5: FileReader = {
+        var reader = FileReader(
         isCheckpoint: { path in
             do { return try CheckpointFile.isCheckpoint(path) } catch let e as NotHDF5Error {
                 throw CLIError.file(path, "not a readable HDF5 file (\(e.reason)); check that it is a checkpoint and not truncated")
@@ -53,6 +57,9 @@ public struct FileReader: Sendable {
         },
         loadListingDamage: { path in try CheckpointFile.loadListingDamage(path) },
         outline: { path in try CheckpointFile.outline(path, listingDamage: true) })
+        reader.hasManifest = { CheckpointFile.hasManifest($0) }
+        return reader
+    }()
 
     /// Fails with exit status 2 unless `path` names a readable regular file.
     public static func requireReadableFile(_ path: String) throws {
