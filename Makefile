@@ -45,7 +45,7 @@ test-python: python-deps
 	python3 -m pytest -q -rs -p no:cacheprovider python/tests
 
 bench: build
-	bash bench/run.sh
+	bash Benchmarks/run.sh
 
 clean:
 	rm -rf .build runs

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Prints `make bench`'s one table from the raw rows the part scripts leave in BENCH_RAW
-(bench/io.sh, bench/optim.sh, bench/train.sh with BENCH_RAW=DIR): each of ckpt's figures, each
+(Benchmarks/{IO,Optim,Train}/run.sh with BENCH_RAW=DIR): each of ckpt's figures, each
 peer's figure beside it, and the ratio ckpt / peer (above 1: ckpt is faster). A peer that is
 not installed is listed as missing; a part that did not run is listed as not run.
 
-usage: python3 bench/table.py DIR
+usage: python3 Benchmarks/table.py DIR
 """
 import os
 import sys
@@ -111,7 +111,7 @@ def train(d):
 
 
 def main():
-    d = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("BENCH_RAW", "bench/out/raw")
+    d = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("BENCH_RAW", "Benchmarks/out/raw")
     io(d)
     optim(d)
     train(d)

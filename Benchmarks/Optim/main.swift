@@ -3,7 +3,7 @@
 //
 //   bench-optim [--elements N] [--steps S]
 //
-// Prints `key value` lines (bench/optim.sh turns them into a table beside PyTorch's).
+// Prints `key value` lines (Benchmarks/Optim/run.sh turns them into a table beside PyTorch's).
 // Bytes per element (memory traffic of one fused pass, STREAM's counting: reads + writes):
 //   SGD momentum: read p, g, buf; write p, buf = 20 B.  Adam: read p, g, m, v; write p, m, v = 28 B.
 //   Triad a = b + s*c: read b, c; write a = 12 B as STREAM counts it, 16 B of actual traffic

@@ -1,23 +1,23 @@
 #!/usr/bin/env bash
-# Optimizer step throughput: ckpt (bench-optim) beside PyTorch (bench/optim_torch.py), one run,
+# Optimizer step throughput: ckpt (bench-optim) beside PyTorch (Benchmarks/Optim/peers.py), one run,
 # single thread, 10 M float32 parameters. Prints a Markdown table with ratios and the share of
 # the memory-bandwidth bound: bound = triad memory traffic per second (measured in the same
 # run, write-allocate included) / bytes each optimizer step moves per element. Ratios compare
 # medians; the share of the bound compares best steps with the best triad (both the least
 # disturbed by other processes).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 ELEMENTS=${ELEMENTS:-10000000}
 STEPS=${STEPS:-10}
 swift build -c release --product bench-optim >/dev/null || { echo "bench-optim failed to build"; exit 1; }
 ours=$(.build/release/bench-optim --elements "$ELEMENTS" --steps "$STEPS") || exit 1
 theirs=""
 if python3 -c "import torch" 2>/dev/null; then
-  theirs=$(python3 bench/optim_torch.py --elements "$ELEMENTS" --steps "$STEPS")
+  theirs=$(python3 Benchmarks/Optim/peers.py --elements "$ELEMENTS" --steps "$STEPS")
 else
   echo "(PyTorch not installed: its column is empty)"
 fi
-# bench/run.sh aggregates the raw rows of every part into one table.
+# Benchmarks/run.sh aggregates the raw rows of every part into one table.
 if [ -n "${BENCH_RAW:-}" ]; then echo "$ours" > "$BENCH_RAW/optim.ours"; echo "$theirs" > "$BENCH_RAW/optim.peers"; fi
 { echo "$ours" | sed 's/^/ours /'; echo "$theirs" | sed 's/^/theirs /'; } | awk -v n="$ELEMENTS" -v steps="$STEPS" '
   { v[$1 " " $2] = $3 }
