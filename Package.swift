@@ -46,7 +46,7 @@ let package = Package(
         // Benchmarks: `make bench` runs them beside their Python peers (Benchmarks/run.sh). Each
         // folder holds one benchmark: main.swift (ckpt's side), peers.py, run.sh.
         .executableTarget(
-            name: "bench-io", dependencies: ["Ckpt"], path: "Benchmarks/IO", exclude: ["peers.py", "run.sh", "table.py"],
+            name: "bench-io", dependencies: ["Ckpt"], path: "Benchmarks/IO", exclude: ["driver.py", "peers.py", "run.sh"],
             swiftSettings: fast),
         .executableTarget(
             name: "bench-optim", dependencies: ["Ckpt"], path: "Benchmarks/Optim", exclude: ["peers.py", "run.sh"],

@@ -1,20 +1,18 @@
 #!/usr/bin/env bash
-# Save/load a 1 GiB state (64 float32 tensors) with ckpt and its peers; prints one table.
-#   bash bench/io.sh [--mib 1024] [--tensors 64] [--repeat 3] [--dir .build/bench-io]
-# Columns: save without fsync (page cache), save with fsync of the file (ckpt also fsyncs the
-# directory), load of the just-written file. GiB/s, best of --repeat. Ratios compare ckpt with
-# h5py (targets: save >= 1x, load >= 1x) and with plain write() (target: save >= 0.8x).
+# Save/load benchmark: ckpt (bench-io) beside plain write()/read(), numpy, h5py, safetensors and
+# torch.save/torch.load, one operation per fresh process, interleaved in rotating order,
+# 7 runs each (min, median, max): a 1 GiB state (64 tensors), a 1 MiB state (64 tensors) and
+# 10,000 tensors of 1 KiB; plus python/ckpt_torch.save of the 1 GiB state beside h5py + xxhash.
+# How: Benchmarks/IO/driver.py. Peers run under `python3` (Benchmarks/run.sh makes that
+# $PYTHON); a package it lacks is reported as missing.
+#   bash Benchmarks/IO/run.sh [--runs 7] [--quick] [--dir .build/bench-io]
+#   BENCH_QUICK=1 adds --quick (small sizes, 3 runs: a smoke test, the figures mean nothing).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 swift build -c release --product bench-io >/dev/null
-ours=$(.build/release/bench-io "$@")
-if command -v python3 >/dev/null && python3 -c "import numpy" 2>/dev/null; then
-  peers=$(python3 bench/io_peers.py "$@")
-else
-  peers="python peers|missing|missing|missing|0"
-fi
-# bench/run.sh aggregates the raw rows of every part into one table.
-if [ -n "${BENCH_RAW:-}" ]; then echo "$ours" > "$BENCH_RAW/io.ours"; echo "$peers" > "$BENCH_RAW/io.peers"; fi
-mkdir -p .build/bench-io
-printf '%s\n%s\n' "$ours" "$peers" > .build/bench-io/results.txt
-python3 bench/io_table.py < .build/bench-io/results.txt
+args=("$@")
+[ -n "${BENCH_QUICK:-}" ] && args+=(--quick)
+json=.build/bench-io.json
+# Benchmarks/run.sh aggregates the raw results of every part into one table.
+[ -n "${BENCH_RAW:-}" ] && json=$BENCH_RAW/io.json
+python3 Benchmarks/IO/driver.py --bin .build/release/bench-io --json "$json" "${args[@]}"
