@@ -27,7 +27,7 @@ if [ -n "${BENCH_QUICK:-}" ]; then
   export ELEMENTS=${ELEMENTS:-1000000} STEPS=${STEPS:-3} TRAIN_ARGS=${TRAIN_ARGS:---threads 1 --batches 4 --seconds 0.3}
 fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | xargs)
-echo "# ckpt benchmarks — $(date -u '+%Y-%m-%d %H:%M UTC') — $(nproc) cores, ${cpu:-unknown CPU}, $(free -g 2>/dev/null | awk '/Mem:/ {print $2 " GiB RAM"}'), python: $(command -v python3)"
+echo "# ckpt benchmarks — $(date -u '+%Y-%m-%d %H:%M UTC') — $(nproc) cores, ${cpu:-unknown CPU}, $(free -g 2>/dev/null | awk '/Mem:/ {print $2 " GiB RAM"}'), python: ${PYTHON:-$(command -v python3)}"
 for part in IO Optim Train; do
   [ -f "Benchmarks/$part/run.sh" ] || continue
   echo "running $part ..." >&2

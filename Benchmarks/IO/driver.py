@@ -5,8 +5,9 @@
 For each state size (1 GiB in 64 tensors, 1 MiB in 64 tensors, 10,000 tensors of 1 KiB):
 - save, in four situations: page cache or fsync, to a new file or replacing the contender's
   own file of the previous run. Before every save, `sync` (untimed) flushes what earlier
-  processes left dirty, so every contender starts from the same clean page cache; the
-  state is read from one raw source file (untimed), so everyone writes the same bytes.
+  processes left dirty, so every contender starts from the same clean page cache
+  (--no-settle skips it: on a slow disk each sync of 1 GiB takes seconds); the state is read
+  from one raw source file (untimed), so everyone writes the same bytes.
 - load, warm page cache: the file is read once (untimed) right before every load.
 Each process times only its own operation (perf_counter / CLOCK_MONOTONIC around the call);
 process start and imports are measured separately (`--op start`: the wall time of a
@@ -15,7 +16,7 @@ process that imports what it needs and exits).
 Writes every time to --json (for Benchmarks/table.py) and prints the part's own table:
 min, median and max per contender, and ckpt's ratio to each (minima and medians).
 
-usage: driver.py --bin .build/release/bench-io [--runs 7] [--quick] [--dir DIR] [--json OUT]
+usage: driver.py --bin .build/release/bench-io [--runs 7] [--quick] [--no-settle] [--dir DIR] [--json OUT]
 """
 import argparse
 import json
@@ -58,9 +59,16 @@ class Runner:
         or None when the contender is missing (recorded once with its reason)."""
         if contender in self.missing:
             return None
-        t0 = time.perf_counter()
-        p = subprocess.run(self.command(contender, op, extra), capture_output=True, text=True, timeout=1800)
-        wall = time.perf_counter() - t0
+        for attempt in range(2):
+            t0 = time.perf_counter()
+            try:
+                p = subprocess.run(self.command(contender, op, extra), capture_output=True, text=True, timeout=1800)
+            except OSError as e:   # e.g. the binary being relinked by a build meanwhile
+                p = subprocess.CompletedProcess([], 127, "", str(e))
+            wall = time.perf_counter() - t0
+            if p.returncode == 0:
+                break
+            time.sleep(2)   # one retry: a transient failure must not turn a contender "missing"
         out = p.stdout.strip().splitlines()
         last = out[-1] if out else ""
         if p.returncode == 0 and last.startswith("missing"):
@@ -134,7 +142,8 @@ def bench_size(R, label, tensors, elements, runs, savers):
                     remove(path)
                 elif not os.path.exists(path):
                     R.run(c, "save", common + ["--path", path, "--source", src])   # something to replace
-                os.sync()
+                if R.a.settle:
+                    os.sync()
                 got = R.run(c, "save", common + ["--path", path, "--source", src] + (["--sync"] if sync else []))
                 if got:
                     times.setdefault(("save", situation, sync, c), []).append(got[0])
@@ -225,20 +234,24 @@ def main():
     ap.add_argument("--quick", action="store_true", help="small sizes, 3 runs: a smoke test, not a measurement")
     ap.add_argument("--dir", default=".build/bench-io")
     ap.add_argument("--json", default="")
+    ap.add_argument("--no-settle", dest="settle", action="store_false",
+                    help="no `sync` before each save (faster on a slow disk; saves then meet the writeback "
+                         "of earlier ones, as in a training loop)")
     a = ap.parse_args()
     runs = 3 if a.quick and a.runs == 7 else a.runs
     os.makedirs(a.dir, exist_ok=True)
     R = Runner(a)
     sizes = QUICK_SIZES if a.quick else SIZES
     print(f"IO: one operation per process, {runs} runs each in rotating order; python {sys.executable} "
-          f"{sys.version.split()[0]}; files in {a.dir}; before each save `sync`, before each load one untimed read",
+          f"{sys.version.split()[0]}; files in {a.dir}; "
+          f"{'before each save `sync`' if a.settle else 'no sync between saves'}, before each load one untimed read",
           file=sys.stderr)
     bench_start(R, runs)
     for i, (label, tensors, elements) in enumerate(sizes):
         bench_size(R, label, tensors, elements, runs, SAVERS)
         if i == 0:
             bench_size(R, label, tensors, elements, runs, PY_SAVERS)
-    doc = dict(runs=runs, quick=a.quick, python=sys.executable, results=R.results, missing=R.missing)
+    doc = dict(runs=runs, quick=a.quick, settle=a.settle, python=sys.executable, results=R.results, missing=R.missing)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(doc, f, indent=1)
