@@ -33,7 +33,7 @@ SIZES = [("1 GiB", 64, 1 << 22), ("1 MiB", 64, 1 << 12), ("10,000 x 1 KiB", 10_0
 QUICK_SIZES = [("64 MiB", 64, 1 << 18), ("1 MiB", 64, 1 << 12), ("1,000 x 1 KiB", 1_000, 256)]
 SWIFT = {"ckpt", "ckpt-noverify", "swift-raw"}
 SAVERS = ["ckpt", "swift-raw", "py-raw", "numpy", "h5py", "safetensors", "torch"]
-# Measured on the first (largest) size only: the Python package against what it does at least.
+# Measured on the largest size only: the Python package against what it does at least.
 PY_SAVERS = ["ckpt_torch", "h5py+xxhash"]
 LOADERS = ["ckpt", "ckpt-noverify", "swift-raw", "py-raw", "numpy", "h5py", "safetensors", "torch", "torch-mmap"]
 STARTERS = ["ckpt", "py-raw", "numpy", "h5py", "safetensors", "torch", "ckpt_torch"]
@@ -85,6 +85,14 @@ class Runner:
     def record(self, size, nbytes, op, situation, sync, contender, times):
         self.results.append(dict(size=size, bytes=nbytes, op=op, situation=situation, sync=sync,
                                  contender=contender, times=times))
+
+    def save_json(self, runs):
+        """Written after every phase, so an interrupted run keeps what it measured."""
+        if self.a.json:
+            doc = dict(runs=runs, quick=self.a.quick, settle=self.a.settle, python=sys.executable,
+                       results=self.results, missing=self.missing)
+            with open(self.a.json, "w") as f:
+                json.dump(doc, f, indent=1)
 
 
 def rotate(xs, r):
@@ -153,6 +161,7 @@ def bench_size(R, label, tensors, elements, runs, savers):
             t = times.get(("save", situation, sync, c))
             if t:
                 R.record(label, nbytes, "save", situation, sync, c, t)
+    R.save_json(runs)
     if savers is PY_SAVERS:
         remove(src)
         for c in savers:
@@ -246,15 +255,14 @@ def main():
           f"{sys.version.split()[0]}; files in {a.dir}; "
           f"{'before each save `sync`' if a.settle else 'no sync between saves'}, before each load one untimed read",
           file=sys.stderr)
-    bench_start(R, runs)
-    for i, (label, tensors, elements) in enumerate(sizes):
+    # Small states first: quick to measure, and an interrupted run keeps them.
+    for label, tensors, elements in sizes[1:] + sizes[:1]:
         bench_size(R, label, tensors, elements, runs, SAVERS)
-        if i == 0:
-            bench_size(R, label, tensors, elements, runs, PY_SAVERS)
-    doc = dict(runs=runs, quick=a.quick, settle=a.settle, python=sys.executable, results=R.results, missing=R.missing)
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(doc, f, indent=1)
+        R.save_json(runs)
+    label, tensors, elements = sizes[0]
+    bench_size(R, label, tensors, elements, runs, PY_SAVERS)
+    bench_start(R, runs)
+    R.save_json(runs)
     print_table(R)
 
 
