@@ -18,10 +18,13 @@ cd "$(dirname "$0")/.."
 OUT=Benchmarks/out
 export BENCH_RAW=$OUT/raw
 rm -rf "$BENCH_RAW"; mkdir -p "$BENCH_RAW"
-# The part scripts call `python3`: make that $PYTHON through a one-entry PATH directory.
+# The part scripts call `python3`: make that $PYTHON through a one-entry PATH directory. A
+# wrapper, not a symlink: a virtual environment's python finds its packages only when run
+# by its own path.
 if [ -n "${PYTHON:-}" ]; then
   shim=.build/bench-python
-  mkdir -p "$shim" && ln -sf "$(command -v "$PYTHON")" "$shim/python3" && export PATH="$PWD/$shim:$PATH"
+  mkdir -p "$shim" && printf '#!/bin/sh\nexec %q "$@"\n' "$(command -v "$PYTHON")" > "$shim/python3" &&
+    chmod +x "$shim/python3" && export PATH="$PWD/$shim:$PATH"
 fi
 if [ -n "${BENCH_QUICK:-}" ]; then
   export ELEMENTS=${ELEMENTS:-1000000} STEPS=${STEPS:-3} TRAIN_ARGS=${TRAIN_ARGS:---threads 1 --batches 4 --seconds 0.3}
