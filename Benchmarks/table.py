@@ -115,7 +115,7 @@ def io(d):
                 k = (size, "save", situation, sync)
                 o, orng = figure(res[k + ("ckpt_torch",)]["times"] if k + ("ckpt_torch",) in res else None, nb)
                 t, trng = figure(res[k + ("h5py+xxhash",)]["times"] if k + ("h5py+xxhash",) in res else None, nb)
-                row(f"python ckpt_torch.save, {what[len('save'):].lstrip(', ')}, {size}", o, unit,
+                row(f"python ckpt_torch.save ({what}), {size}", o, unit,
                     "h5py + xxhash" + (f" (missing: {missing['h5py+xxhash']})" if "h5py+xxhash" in missing else ""),
                     t, "ours: ckpt_torch.save" + (f", missing: {missing['ckpt_torch']}" if "ckpt_torch" in missing else ""),
                     orng, trng)
