@@ -44,8 +44,11 @@ python-deps:
 test-python: python-deps
 	python3 -m pytest -q -rs -p no:cacheprovider python/tests
 
+# One table of every benchmark beside its peers (Benchmarks/run.sh). PYTHON=... picks the Python
+# that runs the peers (torch, safetensors, h5py, ...; absent ones show as missing); BENCH_QUICK=1
+# is a smoke test (small sizes, few runs).
 bench: build
-	bash bench/run.sh
+	bash Benchmarks/run.sh
 
 clean:
 	rm -rf .build runs

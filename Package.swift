@@ -43,10 +43,17 @@ let package = Package(
             name: "CkptCLI",
             dependencies: ["Ckpt", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "ckpt", dependencies: ["CkptCLI"]),
-        // Benchmarks: `make bench` runs them beside their Python peers (bench/run.sh).
-        .executableTarget(name: "bench-io", dependencies: ["Ckpt"], path: "Benchmarks/IO", swiftSettings: fast),
-        .executableTarget(name: "bench-optim", dependencies: ["Ckpt"], path: "Benchmarks/Optim", swiftSettings: fast),
-        .executableTarget(name: "bench-train", dependencies: ["Ckpt"], path: "Benchmarks/Train", swiftSettings: fast),
+        // Benchmarks: `make bench` runs them beside their Python peers (Benchmarks/run.sh). Each
+        // folder holds one benchmark: main.swift (ckpt's side), peers.py, run.sh.
+        .executableTarget(
+            name: "bench-io", dependencies: ["Ckpt"], path: "Benchmarks/IO", exclude: ["driver.py", "peers.py", "run.sh"],
+            swiftSettings: fast),
+        .executableTarget(
+            name: "bench-optim", dependencies: ["Ckpt"], path: "Benchmarks/Optim", exclude: ["peers.py", "run.sh"],
+            swiftSettings: fast),
+        .executableTarget(
+            name: "bench-train", dependencies: ["Ckpt"], path: "Benchmarks/Train", exclude: ["peers.py", "run.sh"],
+            swiftSettings: fast),
         // The README's custom training loop, compiled and run by the tests.
         .executableTarget(name: "custom-loop", dependencies: ["Ckpt"], path: "Examples/CustomLoop"),
 

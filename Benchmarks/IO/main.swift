@@ -1,10 +1,17 @@
-// bench-io: saves and loads a state of float32 tensors with CheckpointFile and, as the
-// in-process reference, with plain sequential write()/read() of the same bytes.
-// bench/io.sh runs this beside bench/io_peers.py (h5py, torch.save, safetensors) and prints
-// one table. Each figure is the best of --repeat runs; "sync" runs fsync the file (and for
-// CheckpointFile the directory), "nosync" runs measure page-cache throughput.
+// bench-io: ckpt's side of the IO benchmark, ONE operation per process (Benchmarks/IO/driver.py
+// starts a fresh process for every save and every load, beside the Python peers in peers.py).
 //
-//   bench-io [--mib 1024] [--tensors 64] [--repeat 3] [--dir DIR]
+//   bench-io --op save|load|start --format ckpt|ckpt-noverify|swift-raw --path P
+//            --tensors N --elements E [--source RAW] [--sync]
+//
+// save: reads the state (N float32 tensors of E elements, names "layer{i}.weight") from the
+// driver's raw file RAW (untimed), then times only the save: `CheckpointFile.save` (`--sync`:
+// durable, i.e. fsync of the file and of its directory; without: page cache only) or plain
+// write() of the same bytes (`--sync`: then fsync of the file). load: times reading the whole
+// state into memory, `CheckpointFile.load` verifying every checksum (ckpt-noverify: without)
+// or read() into one buffer per tensor. start: does nothing (the driver times the process).
+// Prints `seconds <s>`.
+//
 //   bench-io --write-sample PATH [--pause-mid-save MARKER]
 //       (test helper: saves a small fixed checkpoint to PATH; with --pause-mid-save, creates
 //       MARKER once /model is written and sleeps 60 s there, so a test can kill the save)
@@ -12,7 +19,6 @@
 import Glibc
 #endif
 import Ckpt
-@_spi(Testing) import CkptFormat
 
 func now() -> Double {
     var ts = timespec()
@@ -20,22 +26,12 @@ func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
-func best(_ times: Int, _ body: () throws -> Void) rethrows -> Double {
-    var b = Double.infinity
-    for _ in 0..<times {
-        let t0 = now()
-        try body()
-        b = min(b, now() - t0)
-    }
-    return b
-}
-
 func fail(_ message: String) -> Never {
     fputs("bench-io: \(message)\n", stderr)
     exit(2)
 }
 
-var args = Array(CommandLine.arguments.dropFirst())
+let args = Array(CommandLine.arguments.dropFirst())
 func option(_ name: String) -> String? {
     guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
     return args[i + 1]
@@ -60,97 +56,99 @@ if let sample = option("--write-sample") {
     exit(0)
 }
 
-let mib = Int(option("--mib") ?? "1024") ?? 1024
-let tensors = Int(option("--tensors") ?? "64") ?? 64
-let repeats = Int(option("--repeat") ?? "3") ?? 3
-let dir = option("--dir") ?? ".build/bench-io"
-mkdir(dir, 0o755)
-
-let perTensor = mib * 1024 * 1024 / 4 / tensors
-var model = StateDict()
-var seed: UInt32 = 1
-for i in 0..<tensors {
-    model["layer\(i).weight"] = .tensor(TensorData(shape: [perTensor], storage: .float32((0..<perTensor).map { _ in
-        seed = seed &* 1664525 &+ 1013904223
-        return Float(Int32(bitPattern: seed)) / Float(Int32.max)
-    })))
+guard let op = option("--op"), let format = option("--format") else {
+    fail("usage: bench-io --op save|load|start --format ckpt|ckpt-noverify|swift-raw --path P --tensors N --elements E [--source RAW] [--sync]")
 }
-let checkpoint = Checkpoint(model: model)
-let totalBytes = Double(perTensor * 4 * tensors)
-let ckptPath = dir + "/bench.h5"
-let rawPath = dir + "/bench.raw"
+if op == "start" {
+    print("seconds 0")
+    exit(0)
+}
+guard let path = option("--path"), let tensors = Int(option("--tensors") ?? ""), let elements = Int(option("--elements") ?? ""),
+      tensors > 0, elements > 0
+else { fail("--path, --tensors and --elements are required") }
+let sync = args.contains("--sync")
 
-func rawWrite(sync: Bool) {
-    let fd = open(rawPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard fd >= 0 else { fail("open \(rawPath)") }
-    for (_, v) in model {
-        v.tensorValue!.withUnsafeBytes { b in
+/// Reads exactly `count` bytes at the descriptor's offset into `base`.
+func readAll(_ fd: Int32, _ base: UnsafeMutableRawPointer, _ count: Int) {
+    var off = 0
+    while off < count {
+        let r = read(fd, base + off, count - off)
+        if r < 0, errno == EINTR { continue }
+        if r <= 0 { fail("read \(count) bytes: \(r < 0 ? String(cString: strerror(errno)) : "end of file")") }
+        off += r
+    }
+}
+
+/// One [Float] per tensor, filled by read(): what a plain reader of the bytes has to do.
+func readTensors(_ file: String) -> [[Float]] {
+    let fd = open(file, O_RDONLY)
+    guard fd >= 0 else { fail("open \(file): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    return (0..<tensors).map { _ in
+        [Float](unsafeUninitializedCapacity: elements) { buf, n in
+            // Huge pages for large buffers, as numpy and CheckpointFile.load ask for them.
+            let huge = 2 << 20, base = Int(bitPattern: buf.baseAddress!)
+            let start = (base + huge - 1) & ~(huge - 1), end = (base + elements * 4) & ~(huge - 1)
+            if end > start { madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_HUGEPAGE) }
+            readAll(fd, buf.baseAddress!, elements * 4)
+            n = elements
+        }
+    }
+}
+
+func rawWrite(_ model: [[Float]]) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else { fail("open \(path): \(String(cString: strerror(errno)))") }
+    for v in model {
+        v.withUnsafeBytes { b in
             var off = 0
             while off < b.count {
                 let n = write(fd, b.baseAddress! + off, b.count - off)
-                if n <= 0 { fail("write") }
+                if n < 0, errno == EINTR { continue }
+                if n <= 0 { fail("write \(path)") }
                 off += n
             }
         }
     }
-    if sync { fsync(fd) }
+    if sync, fsync(fd) != 0 { fail("fsync \(path)") }
     close(fd)
 }
 
-func rawRead() {
-    let fd = open(rawPath, O_RDONLY)
-    guard fd >= 0 else { fail("open \(rawPath)") }
-    var out: [[Float]] = []
-    for _ in 0..<tensors {
-        out.append([Float](unsafeUninitializedCapacity: perTensor) { buf, n in
-            let b = UnsafeMutableRawBufferPointer(buf)
-            // Huge pages, as numpy and CheckpointFile.load use for large buffers.
-            let huge = 2 << 20
-            let start = (Int(bitPattern: b.baseAddress!) + huge - 1) & ~(huge - 1)
-            let end = (Int(bitPattern: b.baseAddress!) + b.count) & ~(huge - 1)
-            if end > start { madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_HUGEPAGE) }
-            var off = 0
-            while off < b.count {
-                let r = read(fd, b.baseAddress! + off, b.count - off)
-                if r <= 0 { fail("read") }
-                off += r
-            }
-            n = perTensor
-        })
-    }
-    close(fd)
-    precondition(out.count == tensors)
-}
-
+var loaded = 0
+let seconds: Double
 do {
-    var rows: [(String, Double, Double, Double)] = []
-    let rawNoSync = best(repeats) { rawWrite(sync: false) }
-    let rawSync = best(repeats) { rawWrite(sync: true) }
-    let rawLoad = best(repeats) { rawRead() }
-    rows.append(("swift write()/read()", rawNoSync, rawSync, rawLoad))
-    unlink(rawPath)
-    let saveNoSync = try best(repeats) { try CheckpointFile.save(checkpoint, to: ckptPath, durable: false) }
-    let saveSync = try best(repeats) { try CheckpointFile.save(checkpoint, to: ckptPath, durable: true) }
-    let load = try best(repeats) { _ = try CheckpointFile.load(ckptPath) }
-    let loadNoVerify = try best(repeats) { _ = try CheckpointFile.load(ckptPath, verifyChecksums: false) }
-    rows.append(("ckpt CheckpointFile (xxh64)", saveNoSync, saveSync, load))
-    rows.append(("ckpt load without verify", .nan, .nan, loadNoVerify))
-    // The same file without its manifest (first byte of the magic cleared), as a file from
-    // another writer: `load` parses only a copy the isolated child rebuilt (ForeignFile),
-    // against the same file parsed in-process (`ForeignFile.Options.parseInProcess`: what the copy costs).
-    let fd = open(ckptPath, O_WRONLY)
-    var zero: UInt8 = 0
-    guard fd >= 0, pwrite(fd, &zero, 1, 0) == 1 else { fail("clear the manifest of \(ckptPath)") }
-    close(fd)
-    let loadForeign = try best(repeats) { _ = try CheckpointFile.load(ckptPath) }
-    let loadForeignInProcess = try ForeignFile.options.withValue(ForeignFile.Options(parseInProcess: true)) {
-        try best(repeats) { _ = try CheckpointFile.load(ckptPath) }
+    switch (op, format) {
+    case ("save", "ckpt"), ("save", "swift-raw"):
+        guard let source = option("--source") else { fail("save needs --source") }
+        let arrays = readTensors(source)
+        if format == "swift-raw" {
+            let t0 = now()
+            rawWrite(arrays)
+            seconds = now() - t0
+        } else {
+            var model = StateDict()
+            for (i, a) in arrays.enumerated() { model["layer\(i).weight"] = .tensor(TensorData(shape: [elements], storage: .float32(a))) }
+            let checkpoint = Checkpoint(model: model)
+            let t0 = now()
+            try CheckpointFile.save(checkpoint, to: path, durable: sync)
+            seconds = now() - t0
+        }
+    case ("load", "ckpt"), ("load", "ckpt-noverify"):
+        let t0 = now()
+        let c = try CheckpointFile.load(path, verifyChecksums: format == "ckpt")
+        seconds = now() - t0
+        loaded = c.model.count
+    case ("load", "swift-raw"):
+        let t0 = now()
+        let arrays = readTensors(path)
+        seconds = now() - t0
+        loaded = arrays.count
+    default:
+        print("missing bench-io has no \(op) for \(format)")
+        exit(0)
     }
-    rows.append(("ckpt load, no manifest (copy)", .nan, .nan, loadForeign))
-    rows.append(("ckpt load, no manifest, in-proc", .nan, .nan, loadForeignInProcess))
-    unlink(ckptPath)
-    // Machine-readable: name|save_nosync_s|save_sync_s|load_s|bytes
-    for (name, a, b, c) in rows { print("\(name)|\(a)|\(b)|\(c)|\(Int(totalBytes))") }
 } catch {
     fail("\(error)")
 }
+if op == "load", loaded != tensors { fail("loaded \(loaded) tensors, expected \(tensors)") }
+print("seconds \(seconds)")

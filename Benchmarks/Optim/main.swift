@@ -1,6 +1,6 @@
 // bench-optim: one contender's optimizer step on one float32 parameter of N elements, in a
-// process of its own (bench/optim.sh runs one process per measurement, contenders interleaved,
-// beside PyTorch's bench/optim_torch.py, which prints the same lines).
+// process of its own (Benchmarks/Optim/run.sh runs one process per measurement, contenders interleaved,
+// beside PyTorch's Benchmarks/Optim/peers.py, which prints the same lines).
 //
 //   bench-optim --contender ckpt|bound --optimizer adam|adamw|sgd_momentum
 //               [--threads T] [--elements N] [--steps S]
@@ -56,7 +56,7 @@ func time(_ body: () throws -> Void) rethrows -> [Double] {
     }
 }
 
-// The same values as bench/optim_torch.py.
+// The same values as Benchmarks/Optim/peers.py.
 let values = (0..<elements).map { Float($0 % 1000) * 1e-3 - 0.5 }
 let grad = (0..<elements).map { Float(($0 * 7) % 1000) * 1e-4 - 0.05 }
 let times: [Double]

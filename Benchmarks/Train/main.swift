@@ -1,7 +1,7 @@
 // bench-train: images/s training the seed's LeNet (forward, CrossEntropyLoss, backward,
 // SGD lr=0.001 momentum=0.9 written inline, zero-grad) on synthetic 32x32x3 data.
 // Prints one line per (threads, batch): `ckpt threads=T batch=B images_per_s=X`, the same
-// format as bench/train_torch.py.
+// format as Benchmarks/Train/peers.py.
 // usage: bench-train [--threads 1 2] [--batches 4 64] [--seconds 3 | --steps N]
 import CkptCore
 import Foundation

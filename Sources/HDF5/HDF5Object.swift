@@ -107,24 +107,28 @@ public class HDF5Object {
     /// Creates attribute `name` (it must not exist yet) with `value`.
     public func writeAttribute(_ name: String, _ value: HDF5AttributeValue) throws {
         let op = "create attribute '\(name)'"
+        // Scalars (most attributes) and strings use the shared dataspace and type, which
+        // must not be closed here.
+        let isScalar = value.shape == []
         let space: hid_t
         switch value {
         case .empty: space = H5Screate(ckpt_H5S_NULL())
-        default: space = makeDataspace(value.shape ?? [])
+        default: space = isScalar ? HDF5SharedIDs.scalarSpace : makeDataspace(value.shape ?? [])
         }
         if space < 0 { throw location.error(op) }
-        defer { H5Sclose(space) }
+        defer { if !isScalar { H5Sclose(space) } }
         let makeType: () -> hid_t
+        var closeType: (hid_t) -> herr_t = H5Tclose
         switch value {
         case .empty: makeType = { H5Tcopy(ckpt_H5T_STD_I8LE()) }
         case .numbers(let a): makeType = { a.type.makeTypeID() }
-        case .strings: makeType = { ckpt_make_vlen_utf8_type() }
+        case .strings:
+            makeType = { HDF5SharedIDs.utf8String }
+            closeType = { _ in 0 }
         }
-        try withTemporaryID(makeType, close: H5Tclose, at: location, op) { type in
-            let acpl = H5Pcreate(ckpt_H5P_ATTRIBUTE_CREATE())
-            defer { H5Pclose(acpl) }
+        try withTemporaryID(makeType, close: closeType, at: location, op) { type in
             // UTF-8 attribute names (h5py sets the same), so unicode keys round-trip.
-            H5Pset_char_encoding(acpl, H5T_CSET_UTF8)
+            let acpl = try location.check(HDF5SharedIDs.utf8Attribute, op)
             let attr = H5Acreate2(handle.id, name, type, space, acpl, ckpt_H5P_DEFAULT())
             if attr < 0 { throw location.error(op) }
             defer { H5Aclose(attr) }

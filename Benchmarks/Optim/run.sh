@@ -13,11 +13,11 @@
 # bound measured in the same run (its best thread count). Memory bound: bench-optim --contender
 # bound, the same loads and stores as the step with its arithmetic replaced by a multiply-add.
 #
-# usage: bash bench/optim.sh   (ELEMENTS, STEPS, RUNS, THREADS, PEERS, TORCH_PYTHON, SKIP_BUILD pass through)
-# With BENCH_RAW=DIR it leaves optim.ours / optim.peers there for bench/table.py, plus
+# usage: bash Benchmarks/Optim/run.sh   (ELEMENTS, STEPS, RUNS, THREADS, PEERS, TORCH_PYTHON, SKIP_BUILD pass through)
+# With BENCH_RAW=DIR it leaves optim.ours / optim.peers there for Benchmarks/table.py, plus
 # optim.samples (one line per measurement: contender optimizer threads, then its step times in s).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 ELEMENTS=${ELEMENTS:-10000000}
 STEPS=${STEPS:-10}
 RUNS=${RUNS:-7}
@@ -57,7 +57,7 @@ for ((r = 0; r < RUNS; r++)); do
     read -r who opt t <<< "${contenders[$(((k + r) % n))]}"
     case $who in
       ckpt | bound) out=$("$BIN" --contender "$who" --optimizer "$opt" --threads "$t" --elements "$ELEMENTS" --steps "$STEPS") ;;
-      torch-*) out=$("$PY" bench/optim_torch.py --impl "${who#torch-}" --optimizer "$opt" --threads "$t" --elements "$ELEMENTS" --steps "$STEPS") ;;
+      torch-*) out=$("$PY" Benchmarks/Optim/peers.py --impl "${who#torch-}" --optimizer "$opt" --threads "$t" --elements "$ELEMENTS" --steps "$STEPS") ;;
     esac || { echo "($who $opt $t failed)" >&2; continue; }
     echo "$who $opt $t $(echo "$out" | sed -n 's/^step_seconds //p')" >> "$WORK/samples"
   done
@@ -113,7 +113,7 @@ for opt in ("adam", "adamw", "sgd_momentum"):
             print(f"| {NAMES[opt]} | {label} | {th} | {mfmt(r)} | {share} | {ratio} |")
 if not raw:
     sys.exit(0)
-# bench/table.py reads these keys (its interface before this script's rewrite): the ckpt figures
+# Benchmarks/table.py reads these keys (its interface before this script's rewrite): the ckpt figures
 # at all cores, PyTorch fused=True at all cores, and `triad_traffic_bytes_per_s`, the Adam
 # pattern's bound in bytes/s (table.py divides it by each optimizer's bytes per element).
 # Extra keys carry every figure: <opt>_<contender>_t<threads>_{min,median,max}_elements_per_s.

@@ -3,7 +3,7 @@
 data (forward, CrossEntropyLoss, backward, SGD lr=0.001 momentum=0.9, zero_grad) and prints
 images/s, one line per (threads, batch) as `torch threads=T batch=B images_per_s=X`.
 
-usage: python3 bench/train_torch.py [--threads 1 2] [--batches 4 64] [--seconds 3]
+usage: python3 Benchmarks/Train/peers.py [--threads 1 2] [--batches 4 64] [--seconds 3]
 """
 import argparse
 import os
@@ -18,7 +18,7 @@ import torch.nn as nn
 clock = time.process_time if os.environ.get("BENCH_CPU_TIME") == "1" else time.perf_counter
 
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
 from ckpt_lenet import Net  # noqa: E402
 
 
