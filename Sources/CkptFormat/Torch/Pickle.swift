@@ -28,10 +28,19 @@ enum Pickle {
     /// How a `BINPERSID` storage reference becomes a storage (`TorchFile` resolves it in the zip).
     typealias StorageLoader = (_ key: String, _ type: TorchElementType, _ numel: Int64, _ location: String) throws -> TorchStorageRef
 
-    /// Runs `bytes` (the pickle of `entry` in `file`) to its STOP and returns the value.
-    static func load(_ bytes: [UInt8], file: String, entry: String, limits: Limits = .standard,
-                     storages: @escaping StorageLoader) throws -> PickleValue {
+    /// Runs `bytes` (the pickle of `entry` in `file`) to its STOP and passes the value to
+    /// `use`; afterwards everything built is released without recursion (`dismantle`), so
+    /// nothing `use` returns may hold a `PickleValue`.
+    static func load<R>(_ bytes: [UInt8], file: String, entry: String, limits: Limits = .standard,
+                        storages: @escaping StorageLoader, _ use: (PickleValue) throws -> R) throws -> R {
         var machine = Machine(bytes: bytes, file: file, entry: entry, limits: limits, storages: storages)
-        return try machine.run()
+        var result: PickleValue?
+        defer {
+            PickleValue.dismantle(machine.stack + Array(machine.memo.values) + (result.map { [$0] } ?? []))
+            machine.stack = []
+            machine.memo = [:]
+        }
+        result = try machine.run()
+        return try use(result!)
     }
 }

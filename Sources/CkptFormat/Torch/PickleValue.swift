@@ -72,6 +72,12 @@ final class PickleDict {
 
     var count: Int { keys.count }
 
+    func removeAll() {
+        keys = []
+        values = []
+        index = [:]
+    }
+
     func set(_ key: Key, _ value: PickleValue) {
         if let i = index[key] {
             values[i] = value

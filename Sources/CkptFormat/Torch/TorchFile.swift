@@ -64,7 +64,7 @@ public enum TorchFile {
             }
         }
         var storages: [String: TorchStorageRef] = [:]
-        let value = try Pickle.load(try zip.read(pkl), file: file, entry: pkl.name) { key, type, numel, _ in
+        let storageLoader: Pickle.StorageLoader = { key, type, numel, _ in
             let name = prefix + "data/" + key
             if let s = storages[key] {
                 guard s.type == type, s.numel == numel else {
@@ -81,6 +81,8 @@ public enum TorchFile {
             return s
         }
         var converter = TorchValueConverter(tensors: TorchTensorMaterializer(zip: zip, bigEndian: bigEndian), file: file)
-        return try converter.convert(value)
+        return try Pickle.load(try zip.read(pkl), file: file, entry: pkl.name, storages: storageLoader) {
+            try converter.convert($0)
+        }
     }
 }

@@ -24,7 +24,7 @@ struct TorchValueConverter {
     }
 
     mutating func convert(_ v: PickleValue, path: [String] = []) throws -> StateValue {
-        let where_ = path.isEmpty ? "/" : path.joined(separator: "/")
+        let where_ = path.isEmpty ? "/" : path.count > 8 ? path.prefix(8).joined(separator: "/") + "/... (\(path.count) levels)" : path.joined(separator: "/")
         func bad(_ reason: String) -> CheckpointError { .malformed(file: file, path: where_, reason: reason) }
         guard path.count <= Self.maxDepth else { throw bad("values nested deeper than \(Self.maxDepth) levels (or a structure that contains itself)") }
         nodes += 1
