@@ -14,10 +14,10 @@ extension Pickle.Machine {
             return .dict(d)
         case .set, .frozenset:
             try arity(0...1)
-            guard let initial = a.first else { return .set([]) }
+            guard let initial = a.first else { return .set(PickleSequence([])) }
             switch initial {
-            case .list(let l): return .set(l.items)
-            case .tuple(let t), .set(let t): return .set(t)
+            case .list(let l): return .set(PickleSequence(l.items))
+            case .tuple(let t), .set(let t): return .set(PickleSequence(t.items))
             default: throw fail("`\(g.fullName)` of \(initial.typeName)")
             }
         case .bytearray:
@@ -43,8 +43,8 @@ extension Pickle.Machine {
             return .opaque("complex")
         case .torchSize:
             try arity(0...1)
-            guard let dims = a.first else { return .tuple([]) }
-            guard case .tuple(let t) = dims, t.allSatisfy({ if case .int = $0 { true } else { false } }) else {
+            guard let dims = a.first else { return .tuple(PickleSequence([])) }
+            guard case .tuple(let t) = dims, t.items.allSatisfy({ if case .int = $0 { true } else { false } }) else {
                 throw fail("`torch.Size` of \(dims.typeName)")
             }
             return .tuple(t)
@@ -85,7 +85,7 @@ extension Pickle.Machine {
     private func ints(_ v: PickleValue, _ what: String) throws -> [Int] {
         guard case .tuple(let t) = v else { throw fail("a tensor's \(what) must be a tuple, found \(v.typeName)") }
         guard t.count <= TorchTensorRef.maxRank else { throw fail("a tensor's \(what) has \(t.count) dimensions (at most \(TorchTensorRef.maxRank))") }
-        return try t.map {
+        return try t.items.map {
             guard case .int(let i) = $0, i >= 0, i <= Int64(Int.max) else { throw fail("a tensor's \(what) must hold non-negative ints, found \($0.typeName)") }
             return Int(i)
         }

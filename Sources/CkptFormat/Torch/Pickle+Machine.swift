@@ -151,7 +151,8 @@ extension Pickle {
                 let args = try pop()
                 let f = try pop()
                 guard case .global(let g) = f else { throw fail("REDUCE calls \(f.typeName), which is not an allowlisted global") }
-                guard case .tuple(let a) = args else { throw fail("REDUCE arguments must be a tuple, found \(args.typeName)") }
+                guard case .tuple(let t) = args else { throw fail("REDUCE arguments must be a tuple, found \(args.typeName)") }
+                let a = t.items
                 try spend(a.count)
                 try push(try call(g, a))
             case .build:
@@ -184,19 +185,19 @@ extension Pickle {
                 guard marks.count < limits.maxMarks else { throw fail("MARKs nested deeper than \(limits.maxMarks)") }
                 marks.append(stack.count)
             case .tuple:
-                try push(.tuple(try popMark()))
+                try push(.tuple(PickleSequence(try popMark())))
             case .tuple1, .tuple2, .tuple3:
                 let n = o == .tuple1 ? 1 : o == .tuple2 ? 2 : 3
                 var items: [PickleValue] = []
                 for _ in 0..<n { items.append(try pop()) }
-                try push(.tuple(items.reversed()))
+                try push(.tuple(PickleSequence(items.reversed())))
             case .none: try push(.none)
             case .newfalse: try push(.bool(false))
             case .newtrue: try push(.bool(true))
-            case .emptyTuple: try push(.tuple([]))
+            case .emptyTuple: try push(.tuple(PickleSequence([])))
             case .emptyList: try push(.list(PickleList()))
             case .emptyDict: try push(.dict(PickleDict(.dict)))
-            case .emptySet: try push(.set([]))
+            case .emptySet: try push(.set(PickleSequence([])))
             case .binint: try push(.int(Int64(Int32(bitPattern: UInt32(try uint(4))))))
             case .binint1: try push(.int(Int64(try uint(1))))
             case .binint2: try push(.int(Int64(try uint(2))))

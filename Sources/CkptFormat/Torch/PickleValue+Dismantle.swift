@@ -12,8 +12,9 @@ extension PickleValue {
             case .dict(let d):
                 work.append(contentsOf: d.values)
                 d.removeAll()
-            case .tuple(let items), .set(let items):
-                work.append(contentsOf: items)
+            case .tuple(let t), .set(let t):
+                work.append(contentsOf: t.items)
+                t.items = []
             default:
                 break
             }

@@ -11,11 +11,11 @@ indirect enum PickleValue {
     case string(String)
     /// `bytes` (from `_codecs.encode(str, "latin1")` in protocol 2, or `bytearray`).
     case bytes([UInt8])
-    case tuple([PickleValue])
+    case tuple(PickleSequence)
     case list(PickleList)
     case dict(PickleDict)
     /// A `set` or `frozenset` (no StateValue holds one; refused when converted).
-    case set([PickleValue])
+    case set(PickleSequence)
     /// An allowlisted global not yet called: a class or a rebuild function.
     case global(PickleGlobal)
     /// A storage loaded through a persistent id (`("storage", FloatStorage, "3", "cpu", n)`).
@@ -45,6 +45,15 @@ indirect enum PickleValue {
         case .opaque(let what): what
         }
     }
+}
+
+/// A tuple's or a set's items. A class (though immutable to Python) so that releasing a
+/// tree whose tuples share children (a DAG built with the memo) visits each tuple once.
+final class PickleSequence {
+    var items: [PickleValue]
+    init(_ items: [PickleValue]) { self.items = items }
+    var count: Int { items.count }
+    subscript(i: Int) -> PickleValue { items[i] }
 }
 
 /// A Python list being built.

@@ -7,8 +7,10 @@ import CkptCore
 /// - A dict with a model entry is a training checkpoint. Recognised keys: `model`,
 ///   `model_state_dict`, `state_dict` (model); `optimizer`, `optimizer_state_dict`, `optim`
 ///   (optimizer: a dict with `state` and `param_groups`); `scheduler`, `lr_scheduler`,
-///   `scheduler_state_dict` (scheduler); `epoch` (`progress/epoch`, an int). Every other
-///   entry is kept under its own key in `metadata`.
+///   `scheduler_state_dict` (scheduler). Every other entry (`epoch`, `best_acc`, ...) is
+///   kept under its own key in `metadata` (a ckpt `progress` section also needs the lr and
+///   loss histories, which a torch.save file does not have); keys that ckpt reserves there
+///   (`format`, `created_at`, a section name, ...) get a `torch_` prefix.
 /// - A dict with `state` and `param_groups` alone is an optimizer `state_dict()` (Hugging
 ///   Face's `optimizer.pt`); one with `last_epoch` and `base_lrs` (or `_last_lr`) a scheduler's.
 /// - Anything else is kept whole in `metadata/object`.
@@ -42,7 +44,7 @@ public enum TorchCheckpoint {
             metadata["object"] = value
             return Checkpoint(metadata: metadata, model: [:])
         }
-        var model = StateDict(), optimizer: StateDict?, scheduler: StateDict?, progress: StateDict?
+        var model = StateDict(), optimizer: StateDict?, scheduler: StateDict?
         for (key, v) in root {
             if key == modelKey, let d = v.dictValue {
                 model = d
@@ -50,15 +52,13 @@ public enum TorchCheckpoint {
                 optimizer = typedOptimizer(d)
             } else if scheduler == nil, schedulerKeys.contains(key), let d = v.dictValue {
                 scheduler = typedScheduler(d)
-            } else if key == "epoch", case .int = v {
-                progress = ["epoch": v]
             } else if CheckpointFormat.sections.contains(key) || ["format", "format_version", "created_by", "created_at"].contains(key) {
                 metadata["torch_" + key] = v
             } else {
                 metadata[key] = v
             }
         }
-        return Checkpoint(metadata: metadata, model: model, optimizer: optimizer, scheduler: scheduler, progress: progress)
+        return Checkpoint(metadata: metadata, model: model, optimizer: optimizer, scheduler: scheduler)
     }
 
     static func isOptimizer(_ d: StateDict) -> Bool {

@@ -126,6 +126,15 @@ final class ZipArchive {
             guard recordSize >= 44, recordSize <= UInt64(locatorOffset - recordOffset - 12) else {
                 throw bad("zip", "the ZIP64 end record's size \(recordSize) does not fit before its locator")
             }
+            // The classic record's fields are sentinels or the same numbers (torch.save
+            // writes both records, with the real values in each while they fit).
+            let classic = [(UInt64(disk), 0xFFFF, r.u32(16)!), (UInt64(cdDisk), 0xFFFF, r.u32(20)!),
+                           (diskEntries, 0xFFFF, Int(r.u64(24)!)), (count, 0xFFFF, Int(truncatingIfNeeded: r.u64(32)!)),
+                           (cdSize, 0xFFFF_FFFF, Int(truncatingIfNeeded: r.u64(40)!)), (cdOffset, 0xFFFF_FFFF, Int(truncatingIfNeeded: r.u64(48)!))]
+            for (i, (old, sentinel, new)) in classic.enumerated() where old != UInt64(sentinel) && old != UInt64(truncatingIfNeeded: new) {
+                let field = ["disk number", "directory disk", "entries on this disk", "entry count", "directory size", "directory offset"][i]
+                throw bad("zip", "the end record and the ZIP64 end record disagree on the \(field) (\(old) vs \(UInt64(truncatingIfNeeded: new)))")
+            }
             disk = r.u32(16)!; cdDisk = r.u32(20)!
             diskEntries = r.u64(24)!; count = r.u64(32)!
             cdSize = r.u64(40)!; cdOffset = r.u64(48)!
