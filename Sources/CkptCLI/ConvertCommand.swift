@@ -17,10 +17,13 @@ struct ConvertCommand: ParsableCommand {
             contiguous without holes or overlap, sizes, dtypes F32 F64 F16 I64 I32 U8 BOOL) and \
             writes a model-only checkpoint; the safetensors metadata goes to the root attribute \
             safetensors_metadata (JSON). Checkpoint extensions: .h5 .hdf5 .ckpt. OUT is written \
-            atomically. Exit status: 0 done, 2 bad usage or bad input.
+            atomically. IN.pt / IN.pth (a torch.save file, read without running any code) \
+            converts to OUT.h5 (model, optimizer, scheduler and epoch as docs/TORCH.md maps \
+            them) or to OUT.safetensors (its model tensors). Exit status: 0 done, 2 bad usage \
+            or bad input.
             """)
 
-    @Argument(help: ArgumentHelp("The file to read (.h5/.hdf5/.ckpt or .safetensors).", valueName: "in"))
+    @Argument(help: ArgumentHelp("The file to read (.h5/.hdf5/.ckpt, .safetensors or .pt/.pth).", valueName: "in"))
     var input: String
 
     @Argument(help: ArgumentHelp("The file to write (.safetensors or .h5/.hdf5/.ckpt).", valueName: "out"))
@@ -31,21 +34,25 @@ struct ConvertCommand: ParsableCommand {
 
     init() {}
 
-    enum Kind { case checkpoint, safetensors }
+    enum Kind { case checkpoint, safetensors, torch }
 
     static func kind(_ path: String) -> Kind? {
         let ext = (path as NSString).pathExtension.lowercased()
         if ext == "safetensors" { return .safetensors }
+        if ext == "pt" || ext == "pth" { return .torch }
         if ["h5", "hdf5", "ckpt"].contains(ext) { return .checkpoint }
         return nil
     }
 
     func validate() throws {
         guard let a = Self.kind(input) else {
-            throw ValidationError("cannot tell the format of \(input) from its extension (.h5, .hdf5, .ckpt or .safetensors)")
+            throw ValidationError("cannot tell the format of \(input) from its extension (.h5, .hdf5, .ckpt, .safetensors, .pt or .pth)")
         }
         guard let b = Self.kind(output) else {
             throw ValidationError("cannot tell the format of \(output) from its extension (.h5, .hdf5, .ckpt or .safetensors)")
+        }
+        guard b != .torch else {
+            throw ValidationError("writing .pt / .pth files is not supported yet; write .h5 or .safetensors")
         }
         guard a != b else {
             throw ValidationError("\(input) and \(output) are the same format: one side must be .safetensors, the other a checkpoint")
@@ -57,7 +64,12 @@ struct ConvertCommand: ParsableCommand {
             try OutputTarget.refuseReplacingCheckpoint(output, with: "a converted file", force: force)
             let count: Int
             switch Self.kind(input) {
-            case .checkpoint?:
+            case .torch? where Self.kind(output) == .checkpoint:
+                // CheckpointFile.load reads torch.save files (TorchCheckpoint's key mapping).
+                let c = try CheckpointFile.load(input)
+                try CheckpointFile.save(c, to: output)
+                count = c.model.count
+            case .checkpoint?, .torch?:
                 let c = try CheckpointFile.load(input)
                 try Safetensors.write(c.model, metadata: [("format", "pt")], to: output)
                 count = c.model.count

@@ -36,6 +36,7 @@ public enum CheckpointFile {
     /// Reads the checkpoint at `path`. With `verifyChecksums`, every tensor must carry a
     /// checksum that matches its bytes (`CheckpointError.checksumMismatch` names the tensor).
     public static func load(_ path: String, verifyChecksums: Bool = true) throws -> Checkpoint {
+        if TorchFile.isTorchFile(path) { return try TorchCheckpoint.load(path) }  // .pt / .pth
         // Metadata first, before the HDF5 library parses any of it (FileManifest); a file
         // without a valid manifest is parsed only as a copy rebuilt in a child (ForeignFile).
         if verifyChecksums { try FileManifest.verify(path) }

@@ -7,7 +7,8 @@ extension CheckpointFile {
     /// True when the file carries a ckpt manifest that does not match its bytes (a damaged
     /// checkpoint: `load` says what is wrong, and libhdf5 must not parse its metadata here), or
     /// when its root attribute `format` decodes (`AttributeDecoder`) to the string "ckpt", the
-    /// test `load` applies; false for any other HDF5 file.
+    /// test `load` applies; true for a `torch.save` file (`TorchFile`), which `load` reads as
+    /// a checkpoint (`TorchCheckpoint`); false for any other HDF5 file.
     ///
     /// Files without a manifest are opened in this process to read that one attribute: call
     /// it where a libhdf5 crash on a crafted file is contained (the CLI runs its reading
@@ -15,6 +16,7 @@ extension CheckpointFile {
     /// file cannot be opened as HDF5, `CheckpointError.unreadable` naming the file and the
     /// attribute when the attribute cannot be read.
     public static func isCheckpoint(_ path: String) throws -> Bool {
+        if TorchFile.isTorchFile(path) { return true }  // read by `load` (TorchCheckpoint)
         if (try? FileManifest.verify(path)) == nil { return true }
         let file: HDF5File
         do { file = try HDF5File.open(path) } catch let e as HDF5Error {

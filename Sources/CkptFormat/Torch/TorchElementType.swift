@@ -1,0 +1,51 @@
+import CkptCore
+
+/// The element type of a PyTorch storage, named by its storage class (`torch.FloatStorage` →
+/// `.float32`). Every type PyTorch's `weights_only` loader accepts is named so an error can
+/// say which one a file holds; `dtype` is the `DType` ckpt's tensors hold, nil for the rest
+/// (bfloat16, int16, int8, complex and quantized types are refused when a tensor uses them).
+enum TorchElementType: String, Equatable {
+    case float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8, bool
+    case complex64, complex128, qint8, quint8, qint32, quint4x2, quint2x4
+
+    /// Bytes per element.
+    var size: Int {
+        switch self {
+        case .float64, .int64, .complex64: 8
+        case .complex128: 16
+        case .float32, .int32, .qint32: 4
+        case .float16, .bfloat16, .int16: 2
+        case .int8, .uint8, .bool, .qint8, .quint8, .quint4x2, .quint2x4: 1
+        }
+    }
+
+    var dtype: DType? {
+        switch self {
+        case .float32: .float32
+        case .float64: .float64
+        case .float16: .float16
+        case .int64: .int64
+        case .int32: .int32
+        case .uint8: .uint8
+        case .bool: .bool
+        default: nil
+        }
+    }
+
+    /// The element type of a storage class name (`FloatStorage`), CPU or CUDA alike.
+    init?(storageClass name: String) {
+        let table: [String: TorchElementType] = [
+            "FloatStorage": .float32, "DoubleStorage": .float64, "HalfStorage": .float16,
+            "BFloat16Storage": .bfloat16, "LongStorage": .int64, "IntStorage": .int32,
+            "ShortStorage": .int16, "CharStorage": .int8, "ByteStorage": .uint8, "BoolStorage": .bool,
+            "ComplexFloatStorage": .complex64, "ComplexDoubleStorage": .complex128,
+            "QInt8Storage": .qint8, "QUInt8Storage": .quint8, "QInt32Storage": .qint32,
+            "QUInt4x2Storage": .quint4x2, "QUInt2x4Storage": .quint2x4,
+            // An untyped storage is bytes (`_rebuild_tensor_v3` gives the dtype separately,
+            // which ckpt does not read).
+            "UntypedStorage": .uint8,
+        ]
+        guard let t = table[name] else { return nil }
+        self = t
+    }
+}
