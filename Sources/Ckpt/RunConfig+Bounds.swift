@@ -1,9 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CkptCore
+import Foundation
 
 /// The one bounds check for the numbers of a run config and the command-line options that
 /// replace them, applied before any work starts: ranges each value must lie in, and sizes that
@@ -16,9 +12,7 @@ extension RunConfig {
 
     /// Physical memory of this machine in bytes (0 when unknown: no memory bound applied).
     public static var physicalMemory: Int {
-        let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
-        guard pages > 0, size > 0 else { return 0 }
-        return pages.multipliedReportingOverflow(by: size).overflow ? Int.max : pages * size
+        Int(clamping: ProcessInfo.processInfo.physicalMemory)
     }
 
     /// Checks every bound; `memory` is the budget in bytes (0: unbounded).
