@@ -14,6 +14,8 @@ extension CheckpointFile {
     /// without a manifest the first mismatch throws.
     public static func outline(_ path: String, listingDamage: Bool = false,
                                inlineBytes: Int = CheckpointOutline.defaultInlineBytes) throws -> CheckpointOutline {
+        // A torch.save file is read whole (its pickle names the tensors; they are small to hold).
+        if TorchFile.isTorchFile(path) { return CheckpointOutline(try TorchCheckpoint.load(path), file: path, damaged: []) }
         let collect = listingDamage && hasManifest(path)
         try FileManifest.verify(path)
         let file: HDF5File
