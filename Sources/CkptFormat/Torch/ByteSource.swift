@@ -18,7 +18,7 @@ final class ByteSource {
 
     /// Opens `path` read-only; the descriptor closes when the source is released.
     init(path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)  // a FIFO must not block the open
         guard fd >= 0 else { throw CheckpointError.unreadable(file: path, path: "/", reason: DescriptorCalls.errnoText()) }
         guard let st = DescriptorCalls.status(fd), DescriptorCalls.kind(st) == S_IFREG else {
             close(fd)
