@@ -217,7 +217,11 @@ func readVariableStrings(
         let r = ptrs.withUnsafeMutableBytes { read(mtype, $0.baseAddress!) }
         try loc.check(r, op)
         defer { _ = ptrs.withUnsafeMutableBytes { H5Dvlen_reclaim(mtype, space, ckpt_H5P_DEFAULT(), $0.baseAddress!) } }
-        return ptrs.map { $0.map { String(cString: $0) } ?? "" }
+        return try ptrs.enumerated().map { i, p in
+            guard let p else { return "" }
+            return try utf8String(UnsafeBufferPointer(start: UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self),
+                                                      count: strlen(p)), element: i, of: count, at: loc, op)
+        }
     }
 }
 
@@ -230,12 +234,24 @@ func readFixedStrings(
         var bytes = [UInt8](repeating: 0, count: count * size)
         let r = bytes.withUnsafeMutableBytes { read(mtype, $0.baseAddress!) }
         try loc.check(r, op)
-        return (0..<count).map { i in
+        return try (0..<count).map { i in
             let slice = bytes[(i * size)..<((i + 1) * size)]
             let end = slice.firstIndex(of: 0) ?? slice.endIndex
-            return String(decoding: slice[slice.startIndex..<end], as: UTF8.self)
+            return try utf8String(slice[slice.startIndex..<end], element: i, of: count, at: loc, op)
         }
     }
+}
+
+/// The one decoding of a stored string's bytes (attribute or dataset, variable or fixed
+/// length): UTF-8 or an error naming the object, the operation (the attribute) and the
+/// element. Never lossy: U+FFFD in place of other bytes would be a value the file does not
+/// hold, and a name or key compared with it would silently differ.
+func utf8String<C: Collection>(_ bytes: C, element: Int, of count: Int, at loc: HDF5Location, _ op: String) throws -> String
+where C.Element == UInt8 {
+    if let s = String(validating: bytes, as: UTF8.self) { return s }
+    let which = count == 1 ? "string" : "string \(element)"
+    let hex = bytes.prefix(16).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }
+    throw loc.error(op, "\(which) is not valid UTF-8 (bytes \(hex.joined(separator: " "))\(bytes.count > 16 ? " ..." : ""))")
 }
 
 /// Type and shape of one attribute, read without its value.
