@@ -11,23 +11,17 @@ static const uint64_t P5 = 0x27D4EB2F165667C5ULL;
 
 static inline uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
 
-static inline uint64_t read64(const unsigned char *p) {
-    uint64_t v;
-    memcpy(&v, p, 8);
+// Little-endian loads via memcpy; a big-endian CPU swaps.
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v);
+#define FROM_LE64(v) __builtin_bswap64(v)
+#define FROM_LE32(v) __builtin_bswap32(v)
+#else
+#define FROM_LE64(v) (v)
+#define FROM_LE32(v) (v)
 #endif
-    return v;
-}
 
-static inline uint32_t read32(const unsigned char *p) {
-    uint32_t v;
-    memcpy(&v, p, 4);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap32(v);
-#endif
-    return v;
-}
+static inline uint64_t read64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return FROM_LE64(v); }
+static inline uint32_t read32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return FROM_LE32(v); }
 
 static inline uint64_t round64(uint64_t acc, uint64_t input) {
     acc += input * P2;
