@@ -8,10 +8,7 @@ set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 budget="${1:-300}"
 cd "$here"
-swift build -c release --product fuzz-torch \
-  -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library \
-  -Xcc -fsanitize=fuzzer-no-link >/dev/null || { echo "fuzz build failed" >&2; exit 2; }
-bin="$(swift build -c release --show-bin-path)/fuzz-torch"
+bin="$(./build.sh fuzz-torch)" || exit 2
 scratch="$(mktemp -d)"; trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$scratch/corpus" "$scratch/artifacts"
 cp corpus-torch/* "$scratch/corpus/"

@@ -11,10 +11,7 @@ set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 budget="${1:-300}"
 cd "$here"
-swift build -c release --product fuzz-load \
-  -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library \
-  -Xcc -fsanitize=fuzzer-no-link >/dev/null || { echo "fuzz build failed" >&2; exit 2; }
-bin="$(swift build -c release --show-bin-path)/fuzz-load"
+bin="$(./build.sh fuzz-load)" || exit 2
 # Isolated copies go to memory too (each is unlinked as soon as it is open).
 [ -w /dev/shm ] && export TMPDIR=/dev/shm
 scratch="$(mktemp -d)"; trap 'rm -rf "$scratch" /dev/shm/ckpt-fuzz-*.h5' EXIT

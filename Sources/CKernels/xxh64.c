@@ -11,23 +11,17 @@ static const uint64_t P5 = 0x27D4EB2F165667C5ULL;
 
 static inline uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
 
-static inline uint64_t read64(const unsigned char *p) {
-    uint64_t v;
-    memcpy(&v, p, 8);
+// Little-endian loads via memcpy; a big-endian CPU swaps.
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v);
+#define FROM_LE64(v) __builtin_bswap64(v)
+#define FROM_LE32(v) __builtin_bswap32(v)
+#else
+#define FROM_LE64(v) (v)
+#define FROM_LE32(v) (v)
 #endif
-    return v;
-}
 
-static inline uint32_t read32(const unsigned char *p) {
-    uint32_t v;
-    memcpy(&v, p, 4);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap32(v);
-#endif
-    return v;
-}
+static inline uint64_t read64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return FROM_LE64(v); }
+static inline uint32_t read32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return FROM_LE32(v); }
 
 static inline uint64_t round64(uint64_t acc, uint64_t input) {
     acc += input * P2;
@@ -40,54 +34,8 @@ static inline uint64_t merge64(uint64_t acc, uint64_t val) {
     return acc * P1 + P4;
 }
 
-uint64_t ckpt_xxh64(const void *data, size_t len, uint64_t seed) {
-    const unsigned char *p = (const unsigned char *)data;
-    const unsigned char *end = p + len;
-    uint64_t h;
-    if (len >= 32) {
-        uint64_t v1 = seed + P1 + P2, v2 = seed + P2, v3 = seed, v4 = seed - P1;
-        const unsigned char *limit = end - 32;
-        do {
-            v1 = round64(v1, read64(p));
-            v2 = round64(v2, read64(p + 8));
-            v3 = round64(v3, read64(p + 16));
-            v4 = round64(v4, read64(p + 24));
-            p += 32;
-        } while (p <= limit);
-        h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
-        h = merge64(h, v1);
-        h = merge64(h, v2);
-        h = merge64(h, v3);
-        h = merge64(h, v4);
-    } else {
-        h = seed + P5;
-    }
-    h += (uint64_t)len;
-    while (p + 8 <= end) {
-        h ^= round64(0, read64(p));
-        h = rotl(h, 27) * P1 + P4;
-        p += 8;
-    }
-    if (p + 4 <= end) {
-        h ^= (uint64_t)read32(p) * P1;
-        h = rotl(h, 23) * P2 + P3;
-        p += 4;
-    }
-    while (p < end) {
-        h ^= (*p) * P5;
-        h = rotl(h, 11) * P1;
-        p++;
-    }
-    h ^= h >> 33;
-    h *= P2;
-    h ^= h >> 29;
-    h *= P3;
-    h ^= h >> 32;
-    return h;
-}
-
-// Streaming form (a tensor read in chunks): the same lanes, merge and tail as ckpt_xxh64, so
-// init + stripes + final over any split of the bytes equals ckpt_xxh64 of them all.
+// Streaming form (a tensor read in chunks): init + stripes + final over any split of the bytes
+// equals ckpt_xxh64 of them all.
 void ckpt_xxh64_init(ckpt_xxh64_state *s, uint64_t seed) {
     s->v1 = seed + P1 + P2;
     s->v2 = seed + P2;
@@ -153,4 +101,11 @@ uint64_t ckpt_xxh64_final(ckpt_xxh64_state *s, const void *data, size_t len) {
     h *= P3;
     h ^= h >> 32;
     return h;
+}
+
+// The one-shot form is the streaming form over one chunk: one copy of the merge and tail.
+uint64_t ckpt_xxh64(const void *data, size_t len, uint64_t seed) {
+    ckpt_xxh64_state s;
+    ckpt_xxh64_init(&s, seed);
+    return ckpt_xxh64_final(&s, data, len);
 }

@@ -28,16 +28,13 @@ struct ResumeCommand: ParsableCommand {
         valueName: "checkpoint|dir"))
     var checkpoint: String
 
-    @Option(name: .long, help: ArgumentHelp("Train until this many epochs are complete (default: the config's).", valueName: "total"))
-    var epochs: Int?
-
     @Option(name: .long, help: ArgumentHelp("Directory for new checkpoints (default: the checkpoint's directory).", valueName: "dir"))
     var out: String?
 
     @Option(name: .long, help: ArgumentHelp("After the run, compare with this checkpoint of an uninterrupted run.", valueName: "reference"))
     var verify: String?
 
-    @OptionGroup var compute: ThreadsOption
+    @OptionGroup var training: TrainingOptions
 
     @Flag(name: .long, help: ArgumentHelp(
         "Print one JSON object at the end (the log goes to stderr).",
@@ -46,15 +43,10 @@ struct ResumeCommand: ParsableCommand {
 
     init() {}
 
-    func validate() throws {
-        if let epochs, !(1...RunConfig.maxEpochs).contains(epochs) {
-            throw ValidationError("--epochs must be an integer in 1...\(RunConfig.maxEpochs), got \(epochs)")
-        }
-    }
-
     func run() throws {
         try run { console in
-            compute.apply()
+            training.apply()
+            let epochs = training.epochs
             let say = sayer(console: console, json: json)
             let path = try Self.resolve(checkpoint)
             let run = try Run.restore(from: path, epochs: epochs)

@@ -28,15 +28,12 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Directory for the checkpoints and lr.svg.", valueName: "dir"))
     var out = "runs/default"
 
-    @Option(name: .long, help: ArgumentHelp("Total epochs (replaces the config's \"epochs\").", valueName: "n"))
-    var epochs: Int?
-
     @Option(name: .customLong("init-from"), help: ArgumentHelp(
         "Start from the model weights in a checkpoint, or in any HDF5 file whose /model group holds one dataset per parameter (loaded strictly).",
         valueName: "file"))
     var initFrom: String?
 
-    @OptionGroup var compute: ThreadsOption
+    @OptionGroup var training: TrainingOptions
 
     @Flag(name: .long, help: ArgumentHelp(
         "Print one JSON object at the end (the log goes to stderr).",
@@ -45,17 +42,11 @@ struct TrainCommand: ParsableCommand {
 
     init() {}
 
-    func validate() throws {
-        if let epochs, !(1...RunConfig.maxEpochs).contains(epochs) {
-            throw ValidationError("--epochs must be an integer in 1...\(RunConfig.maxEpochs), got \(epochs)")
-        }
-    }
-
     func run() throws {
         try run { console in
-            compute.apply()
+            training.apply()
             var cfg = try config.map { try RunConfig(contentsOf: $0) } ?? RunConfig()
-            if let epochs { cfg.epochs = epochs }
+            if let epochs = training.epochs { cfg.epochs = epochs }
             let say = sayer(console: console, json: json)
             try checkOutputDirectory(out)
             let run: Run

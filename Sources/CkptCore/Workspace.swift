@@ -1,8 +1,9 @@
-/// A grow-only float32 scratch buffer owned by a layer or a network: activations, im2col
-/// columns and gradients live here so a training step allocates (almost) nothing once the
-/// buffers have grown to the largest batch seen.
-final class Workspace {
-    private(set) var pointer: UnsafeMutablePointer<Float>
+/// A grow-only scratch buffer owned by a layer or a network: activations, im2col columns and
+/// gradients (`Workspace`, floats) and max-pool arg-max positions (`IndexWorkspace`) live here,
+/// so a training step allocates (almost) nothing once the buffers have grown to the largest
+/// batch seen.
+final class ScratchBuffer<Element> {
+    private(set) var pointer: UnsafeMutablePointer<Element>
     private(set) var capacity: Int
 
     init(_ capacity: Int = 0) {
@@ -12,9 +13,9 @@ final class Workspace {
 
     deinit { pointer.deallocate() }
 
-    /// The buffer with room for at least `count` floats (contents undefined after growth).
+    /// The buffer with room for at least `count` elements (contents undefined after growth).
     @inline(__always)
-    func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
+    func reserve(_ count: Int) -> UnsafeMutablePointer<Element> {
         if count > capacity {
             pointer.deallocate()
             capacity = count
@@ -24,28 +25,8 @@ final class Workspace {
     }
 }
 
-/// Same as `Workspace`, for integer indices (max-pool arg-max positions).
-final class IndexWorkspace {
-    private(set) var pointer: UnsafeMutablePointer<Int32>
-    private(set) var capacity: Int
-
-    init() {
-        capacity = 1
-        pointer = .allocate(capacity: 1)
-    }
-
-    deinit { pointer.deallocate() }
-
-    @inline(__always)
-    func reserve(_ count: Int) -> UnsafeMutablePointer<Int32> {
-        if count > capacity {
-            pointer.deallocate()
-            capacity = count
-            pointer = .allocate(capacity: count)
-        }
-        return pointer
-    }
-}
+typealias Workspace = ScratchBuffer<Float>
+typealias IndexWorkspace = ScratchBuffer<Int32>
 
 extension Parameter {
     /// Runs `body` on the gradient storage, creating a zero gradient first when it is `nil`

@@ -170,28 +170,9 @@ func childPath(_ parent: String, _ name: String) -> String {
 }
 
 extension DType {
-    var hdf5Type: HDF5ElementType {
-        switch self {
-        case .float32: .float32
-        case .float64: .float64
-        case .float16: .float16
-        case .int64: .int64
-        case .int32: .int32
-        case .uint8: .uint8
-        case .bool: .bool
-        }
-    }
+    /// The HDF5 element type of the same name: every `DType` is one (`DTypeTableTests`).
+    var hdf5Type: HDF5ElementType { HDF5ElementType(rawValue: rawValue)! }
 
-    init?(_ t: HDF5ElementType) {
-        switch t {
-        case .float32: self = .float32
-        case .float64: self = .float64
-        case .float16: self = .float16
-        case .int64: self = .int64
-        case .int32: self = .int32
-        case .uint8: self = .uint8
-        case .bool: self = .bool
-        default: return nil
-        }
-    }
+    /// The `DType` named like `t`; nil for the HDF5 types no state-dict tensor holds.
+    init?(_ t: HDF5ElementType) { self.init(rawValue: t.rawValue) }
 }

@@ -124,13 +124,7 @@ public final class HDF5Group: HDF5Object {
 
     override func creationPropertyList() -> hid_t { H5Gget_create_plist(handle.id) }
 
-    private func tracksLinkOrder() -> Bool {
-        let p = creationPropertyList()
-        guard p >= 0 else { return false }
-        defer { H5Pclose(p) }
-        var flags: UInt32 = 0
-        return H5Pget_link_creation_order(p, &flags) >= 0 && flags & ckpt_H5P_CRT_ORDER_TRACKED() != 0
-    }
+    private func tracksLinkOrder() -> Bool { tracksCreationOrder { H5Pget_link_creation_order($0, $1) } }
 
     private func childNames(count: Int, index: H5_index_t) throws -> [String] {
         try HDF5NameListing.linkNames(handle.id, index: index, expected: count, at: location)

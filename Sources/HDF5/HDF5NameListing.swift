@@ -29,33 +29,34 @@ enum HDF5NameListing {
     }
 
     static func attributeNames(_ id: hid_t, index: H5_index_t, expected: Int, at loc: HDF5Location) throws -> [String] {
-        let c = Collector(limit: expected)
-        var idx: hsize_t = 0
-        let r = withExtendedLifetime(c) {
-            H5Aiterate2(id, index, ckpt_H5_ITER_INC(), &idx, { _, name, _, data in
+        try names(expected: expected, at: loc, op: "list attributes", noun: "attributes") { idx, data in
+            H5Aiterate2(id, index, ckpt_H5_ITER_INC(), idx, { _, name, _, data in
                 Unmanaged<Collector>.fromOpaque(data!).takeUnretainedValue().add(name)
-            }, Unmanaged.passUnretained(c).toOpaque())
+            }, data)
         }
-        if c.tooLong { throw loc.error("list attributes", "a name longer than \(maxNameLength) bytes") }
-        if r < 0 { throw loc.error("list attributes") }
-        guard c.names.count == expected else {
-            throw loc.error("list attributes", "\(expected) attributes announced, \(c.names.count) listed")
-        }
-        return c.names
     }
 
     static func linkNames(_ id: hid_t, index: H5_index_t, expected: Int, at loc: HDF5Location) throws -> [String] {
+        try names(expected: expected, at: loc, op: "list group", noun: "links") { idx, data in
+            H5Literate(id, index, ckpt_H5_ITER_INC(), idx, { _, name, _, data in
+                Unmanaged<Collector>.fromOpaque(data!).takeUnretainedValue().add(name)
+            }, data)
+        }
+    }
+
+    /// Runs one iteration (`iterate(&idx, collector)`) and checks that it listed the `expected`
+    /// names the object announced.
+    private static func names(
+        expected: Int, at loc: HDF5Location, op: String, noun: String,
+        iterate: (UnsafeMutablePointer<hsize_t>, UnsafeMutableRawPointer) -> herr_t
+    ) throws -> [String] {
         let c = Collector(limit: expected)
         var idx: hsize_t = 0
-        let r = withExtendedLifetime(c) {
-            H5Literate(id, index, ckpt_H5_ITER_INC(), &idx, { _, name, _, data in
-                Unmanaged<Collector>.fromOpaque(data!).takeUnretainedValue().add(name)
-            }, Unmanaged.passUnretained(c).toOpaque())
-        }
-        if c.tooLong { throw loc.error("list group", "a name longer than \(maxNameLength) bytes") }
-        if r < 0 { throw loc.error("list group") }
+        let r = withExtendedLifetime(c) { iterate(&idx, Unmanaged.passUnretained(c).toOpaque()) }
+        if c.tooLong { throw loc.error(op, "a name longer than \(maxNameLength) bytes") }
+        if r < 0 { throw loc.error(op) }
         guard c.names.count == expected else {
-            throw loc.error("list group", "\(expected) links announced, \(c.names.count) listed")
+            throw loc.error(op, "\(expected) \(noun) announced, \(c.names.count) listed")
         }
         return c.names
     }

@@ -43,12 +43,16 @@ public class HDF5Object {
     /// The object's creation property list (caller closes), or -1.
     func creationPropertyList() -> hid_t { -1 }
 
-    private func tracksAttributeOrder() -> Bool {
+    private func tracksAttributeOrder() -> Bool { tracksCreationOrder { H5Pget_attr_creation_order($0, $1) } }
+
+    /// Whether the creation property list's `get` (attribute or link creation order) says the
+    /// order is tracked; false when the object has no such list.
+    func tracksCreationOrder(_ get: (hid_t, UnsafeMutablePointer<UInt32>) -> herr_t) -> Bool {
         let p = creationPropertyList()
         guard p >= 0 else { return false }
         defer { H5Pclose(p) }
         var flags: UInt32 = 0
-        return H5Pget_attr_creation_order(p, &flags) >= 0 && flags & ckpt_H5P_CRT_ORDER_TRACKED() != 0
+        return get(p, &flags) >= 0 && flags & ckpt_H5P_CRT_ORDER_TRACKED() != 0
     }
 
     private func attributeNames(count: Int, index: H5_index_t) throws -> [String] {
@@ -66,18 +70,10 @@ public class HDF5Object {
     /// Reads attribute `name`. Numeric arrays larger than the file (a corrupt header) and
     /// types outside `HDF5ElementType` / strings are errors.
     public func readAttribute(_ name: String) throws -> HDF5AttributeValue {
-        let op = "read attribute '\(name)'"
-        try file.replay(.attribute, path, name)
-        let attr = H5Aopen(handle.id, name, ckpt_H5P_DEFAULT())
-        if attr < 0 { throw location.error(op) }
-        defer { H5Aclose(attr) }
-        let space = H5Aget_space(attr)
-        if space < 0 { throw location.error(op) }
-        defer { H5Sclose(space) }
-        let ftype = H5Aget_type(attr)
-        if ftype < 0 { throw location.error(op) }
-        defer { H5Tclose(ftype) }
+        try withAttribute(name) { attr, space, ftype, op in try readAttribute(attr, space: space, type: ftype, op) }
+    }
 
+    private func readAttribute(_ attr: hid_t, space: hid_t, type ftype: hid_t, _ op: String) throws -> HDF5AttributeValue {
         guard let shape = try dataspaceShape(space, at: location, op) else { return .empty }
         let count = try checkedCount(shape, elementSize: max(1, H5Tget_size(ftype)), at: location, op)
         switch HDF5StoredType.classify(ftype) {
@@ -221,7 +217,11 @@ func readVariableStrings(
         let r = ptrs.withUnsafeMutableBytes { read(mtype, $0.baseAddress!) }
         try loc.check(r, op)
         defer { _ = ptrs.withUnsafeMutableBytes { H5Dvlen_reclaim(mtype, space, ckpt_H5P_DEFAULT(), $0.baseAddress!) } }
-        return ptrs.map { $0.map { String(cString: $0) } ?? "" }
+        return try ptrs.enumerated().map { i, p in
+            guard let p else { return "" }
+            return try utf8String(UnsafeBufferPointer(start: UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self),
+                                                      count: strlen(p)), element: i, of: count, at: loc, op)
+        }
     }
 }
 
@@ -234,12 +234,24 @@ func readFixedStrings(
         var bytes = [UInt8](repeating: 0, count: count * size)
         let r = bytes.withUnsafeMutableBytes { read(mtype, $0.baseAddress!) }
         try loc.check(r, op)
-        return (0..<count).map { i in
+        return try (0..<count).map { i in
             let slice = bytes[(i * size)..<((i + 1) * size)]
             let end = slice.firstIndex(of: 0) ?? slice.endIndex
-            return String(decoding: slice[slice.startIndex..<end], as: UTF8.self)
+            return try utf8String(slice[slice.startIndex..<end], element: i, of: count, at: loc, op)
         }
     }
+}
+
+/// The one decoding of a stored string's bytes (attribute or dataset, variable or fixed
+/// length): UTF-8 or an error naming the object, the operation (the attribute) and the
+/// element. Never lossy: U+FFFD in place of other bytes would be a value the file does not
+/// hold, and a name or key compared with it would silently differ.
+func utf8String<C: Collection>(_ bytes: C, element: Int, of count: Int, at loc: HDF5Location, _ op: String) throws -> String
+where C.Element == UInt8 {
+    if let s = String(validating: bytes, as: UTF8.self) { return s }
+    let which = count == 1 ? "string" : "string \(element)"
+    let hex = bytes.prefix(16).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }
+    throw loc.error(op, "\(which) is not valid UTF-8 (bytes \(hex.joined(separator: " "))\(bytes.count > 16 ? " ..." : ""))")
 }
 
 /// Type and shape of one attribute, read without its value.
@@ -256,6 +268,18 @@ public struct HDF5AttributeInfo: Sendable, Equatable {
 extension HDF5Object {
     /// Type and shape of attribute `name`.
     public func attributeInfo(_ name: String) throws -> HDF5AttributeInfo {
+        try withAttribute(name) { _, space, ftype, op in
+            let stored = HDF5StoredType.classify(ftype)
+            let shape = try dataspaceShape(space, at: location, op)
+            let elementSize: Int = if case .variableString = stored { 16 } else { max(1, H5Tget_size(ftype)) }
+            let count = try shape.map { try checkedCount($0, elementSize: elementSize, at: location, op) } ?? 0
+            return HDF5AttributeInfo(name: name, type: stored.description, shape: shape, byteCount: count * elementSize)
+        }
+    }
+
+    /// Opens attribute `name` (after replaying the probe's finding for it, if any) with its
+    /// dataspace and file type, all closed after `body`; `op` names the read in errors.
+    func withAttribute<R>(_ name: String, _ body: (_ attr: hid_t, _ space: hid_t, _ type: hid_t, _ op: String) throws -> R) throws -> R {
         let op = "read attribute '\(name)'"
         try file.replay(.attribute, path, name)
         let attr = H5Aopen(handle.id, name, ckpt_H5P_DEFAULT())
@@ -265,10 +289,6 @@ extension HDF5Object {
         defer { H5Sclose(space) }
         let ftype = try location.check(H5Aget_type(attr), op)
         defer { H5Tclose(ftype) }
-        let stored = HDF5StoredType.classify(ftype)
-        let shape = try dataspaceShape(space, at: location, op)
-        let elementSize: Int = if case .variableString = stored { 16 } else { max(1, H5Tget_size(ftype)) }
-        let count = try shape.map { try checkedCount($0, elementSize: elementSize, at: location, op) } ?? 0
-        return HDF5AttributeInfo(name: name, type: stored.description, shape: shape, byteCount: count * elementSize)
+        return try body(attr, space, ftype, op)
     }
 }

@@ -67,7 +67,10 @@ public enum ForeignFile {
     /// `CheckpointError.unreadable` when it is not a regular file, or libhdf5 crashed, hung or
     /// ran out of CPU time or memory on it in the child, or its global heap is inconsistent,
     /// and `CheckpointError.io` when the copy cannot be written.
-    public static func open(_ path: String, manifestVerified: Bool) throws -> HDF5File {
+    ///
+    /// `package`, not public: it returns an HDF5 module type, and no public API of CkptFormat
+    /// exposes one (the package's tests call it).
+    package static func open(_ path: String, manifestVerified: Bool) throws -> HDF5File {
         // O_NONBLOCK: opening a FIFO must not wait for a writer.
         let fd = openWithoutBlocking(path)
         guard fd >= 0 else { return try HDF5File.open(path) }  // missing or unreadable: HDF5 words it

@@ -19,18 +19,8 @@ enum TorchElementType: String, Equatable {
         }
     }
 
-    var dtype: DType? {
-        switch self {
-        case .float32: .float32
-        case .float64: .float64
-        case .float16: .float16
-        case .int64: .int64
-        case .int32: .int32
-        case .uint8: .uint8
-        case .bool: .bool
-        default: nil
-        }
-    }
+    /// The `DType` of the same name (ckpt names dtypes as PyTorch does), nil for the rest.
+    var dtype: DType? { DType(rawValue: rawValue) }
 
     /// The element type of a storage class name (`FloatStorage`), CPU or CUDA alike.
     init?(storageClass name: String) {

@@ -22,10 +22,7 @@ public final class ChainedScheduler: LRScheduler {
 
     public override func initialStep() throws {
         initialStepAttrs = true
-        stepCount = 0
-        isInitial = true
-        defer { isInitial = false }
-        try step()
+        try super.initialStep()
     }
 
     public override func step() throws {
@@ -35,19 +32,13 @@ public final class ChainedScheduler: LRScheduler {
 
     public override func stateDict() -> StateDict {
         var sd: StateDict = ["type": .string(typeName), "_last_lr": .list(lastLR.map { .double($0) })]
-        if initialStepAttrs {
-            sd["_step_count"] = .int(Int64(stepCount))
-            sd["_is_initial"] = .bool(isInitial)
-        }
-        sd["_schedulers"] = .list(schedulers.map { .dict($0.stateDict()) })
+        CompositeChecks.appendState(of: self, children: schedulers, initialStepAttrs: initialStepAttrs, to: &sd)
         return sd
     }
 
     public override func loadStateDict(_ state: StateDict) throws {
         let r = try StateDictReader.scheduler(state, expectedType: typeName)
         if let v = try r.doubles("_last_lr") { lastLR = v }
-        if let v = try r.int("_step_count") { stepCount = v; initialStepAttrs = true }
-        if let v = try r.bool("_is_initial") { isInitial = v }
-        try CompositeChecks.loadChildren(r, into: schedulers)
+        if try CompositeChecks.loadState(r, into: self, children: schedulers) { initialStepAttrs = true }
     }
 }

@@ -15,9 +15,7 @@ public final class CosineAnnealingLR: LRScheduler {
     public private(set) var etaMin: PyNumber
 
     public init(optimizer: Optimizer, tMax: Int, etaMin: PyNumber = PyNumber(0.0), lastEpoch: Int = -1) throws {
-        // As StepLR's step_size: PyTorch fails later with ZeroDivisionError.
-        guard tMax > 0 else { throw SchedulerError("T_max must be a positive integer, got \(tMax)") }
-        self.tMax = tMax
+        self.tMax = try SchedulerError.positive(tMax, "T_max")
         self.etaMin = etaMin
         try super.init(optimizer: optimizer, lastEpoch: lastEpoch)
     }
@@ -47,7 +45,7 @@ public final class CosineAnnealingLR: LRScheduler {
     }
 
     public override func loadOwnState(_ r: StateDictReader) throws {
-        if let v = try r.int("T_max", in: 1...Int64(Int32.max), expected: "a positive int") { tMax = v }
+        if let v = try r.period("T_max") { tMax = v }
         if let v = try r.number("eta_min") { etaMin = v }
     }
 }

@@ -53,13 +53,7 @@ public final class CyclicLR: LRScheduler {
             useBeta1 = try MomentumKey.usesBeta1(optimizer, scheduler: "CyclicLR")
             baseMomentums = try formatParam("base_momentum", baseMomentum, groups: n)
             maxMomentums = try formatParam("max_momentum", maxMomentum, groups: n)
-            if lastEpoch == -1 {
-                for i in 0..<n {
-                    MomentumKey.write(maxMomentums[i], into: &optimizer.paramGroups[i], beta1: useBeta1)
-                    optimizer.paramGroups[i]["max_momentum"] = .double(maxMomentums[i])
-                    optimizer.paramGroups[i]["base_momentum"] = .double(baseMomentums[i])
-                }
-            }
+            if lastEpoch == -1 { MomentumKey.start(optimizer, max: maxMomentums, base: baseMomentums, beta1: useBeta1) }
         }
         try super.init(optimizer: optimizer, lastEpoch: lastEpoch)
         self.baseLRs = baseLRs

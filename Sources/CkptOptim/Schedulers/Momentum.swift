@@ -12,6 +12,16 @@ enum MomentumKey {
         throw SchedulerError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
     }
 
+    /// A fresh build's start (both schedulers' `last_epoch == -1` branch): each group's
+    /// momentum is its `max_momentum`, and `max_momentum` / `base_momentum` are recorded in it.
+    static func start(_ optimizer: Optimizer, max: [Double], base: [Double], beta1: Bool) {
+        for i in optimizer.paramGroups.indices {
+            write(max[i], into: &optimizer.paramGroups[i], beta1: beta1)
+            optimizer.paramGroups[i]["max_momentum"] = .double(max[i])
+            optimizer.paramGroups[i]["base_momentum"] = .double(base[i])
+        }
+    }
+
     static func write(_ value: Double, into group: inout ParamGroup, beta1: Bool) {
         if beta1 {
             var rest = Array((group["betas"]?.arrayValue ?? [.double(0), .double(0.999)]).dropFirst())

@@ -81,13 +81,7 @@ public final class OneCycleLR: LRScheduler {
             useBeta1 = try MomentumKey.usesBeta1(optimizer, scheduler: "OneCycleLR")
             let maxM = try formatParam("max_momentum", maxMomentum, groups: n)
             let baseM = try formatParam("base_momentum", baseMomentum, groups: n)
-            if lastEpoch == -1 {
-                for i in 0..<n {
-                    MomentumKey.write(maxM[i], into: &optimizer.paramGroups[i], beta1: useBeta1)
-                    optimizer.paramGroups[i]["max_momentum"] = .double(maxM[i])
-                    optimizer.paramGroups[i]["base_momentum"] = .double(baseM[i])
-                }
-            }
+            if lastEpoch == -1 { MomentumKey.start(optimizer, max: maxM, base: baseM, beta1: useBeta1) }
         }
         try super.init(optimizer: optimizer, lastEpoch: lastEpoch)
     }

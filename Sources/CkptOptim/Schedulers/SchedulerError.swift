@@ -6,3 +6,13 @@ public struct SchedulerError: Error, CustomStringConvertible, Equatable {
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
+
+extension SchedulerError {
+    /// `value` when it is positive. PyTorch accepts 0 for a period (`step_size`, `T_max`) and
+    /// fails with ZeroDivisionError at the first step that divides by it; refusing it when the
+    /// scheduler is built means no training runs before the error.
+    static func positive(_ value: Int, _ name: String) throws -> Int {
+        guard value > 0 else { throw SchedulerError("\(name) must be a positive integer, got \(value)") }
+        return value
+    }
+}

@@ -45,10 +45,7 @@ public final class SequentialLR: LRScheduler {
 
     public override func initialStep() throws {
         initialStepAttrs = true
-        stepCount = 0
-        isInitial = true
-        defer { isInitial = false }
-        try step()
+        try super.initialStep()
     }
 
     public override func step() throws {
@@ -70,11 +67,7 @@ public final class SequentialLR: LRScheduler {
             "last_epoch": .int(Int64(lastEpoch)),
             "_last_lr": .list(lastLR.map { .double($0) }),
         ]
-        if initialStepAttrs {
-            sd["_step_count"] = .int(Int64(stepCount))
-            sd["_is_initial"] = .bool(isInitial)
-        }
-        sd["_schedulers"] = .list(schedulers.map { .dict($0.stateDict()) })
+        CompositeChecks.appendState(of: self, children: schedulers, initialStepAttrs: initialStepAttrs, to: &sd)
         return sd
     }
 
@@ -83,14 +76,13 @@ public final class SequentialLR: LRScheduler {
         if let v = try r.ints("_milestones") { milestones = v }
         if let v = try r.int("last_epoch") { lastEpoch = v }
         if let v = try r.doubles("_last_lr") { lastLR = v }
-        if let v = try r.int("_step_count") { stepCount = v; initialStepAttrs = true }
-        if let v = try r.bool("_is_initial") { isInitial = v }
-        try CompositeChecks.loadChildren(r, into: schedulers)
+        if try CompositeChecks.loadState(r, into: self, children: schedulers) { initialStepAttrs = true }
     }
 }
 
 /// What SequentialLR and ChainedScheduler share: PyTorch's constructor checks,
-/// `recursive_undo`, and loading the children's states.
+/// `recursive_undo`, and the tail of their state dicts (the attributes a parent's
+/// `_initial_step` adds, then the children's states).
 enum CompositeChecks {
     static func check(_ name: String, optimizer: Optimizer, schedulers: [LRScheduler]) throws {
         guard !schedulers.isEmpty else {
@@ -116,6 +108,27 @@ enum CompositeChecks {
         } else {
             s.lastEpoch -= 1
         }
+    }
+
+    /// `_step_count` / `_is_initial` when a parent SequentialLR ran `_initial_step` on
+    /// `scheduler` (they are then in its `__dict__`), then `_schedulers`.
+    static func appendState(of scheduler: LRScheduler, children: [LRScheduler], initialStepAttrs: Bool,
+                            to sd: inout StateDict) {
+        if initialStepAttrs {
+            sd["_step_count"] = .int(Int64(scheduler.stepCount))
+            sd["_is_initial"] = .bool(scheduler.isInitial)
+        }
+        sd["_schedulers"] = .list(children.map { .dict($0.stateDict()) })
+    }
+
+    /// Reads back what `appendState` wrote; true when the state holds `_step_count` (the
+    /// scheduler then writes the initial-step attributes again).
+    static func loadState(_ r: StateDictReader, into scheduler: LRScheduler, children: [LRScheduler]) throws -> Bool {
+        let stepCount = try r.int("_step_count")
+        if let stepCount { scheduler.stepCount = stepCount }
+        if let v = try r.bool("_is_initial") { scheduler.isInitial = v }
+        try loadChildren(r, into: children)
+        return stepCount != nil
     }
 
     static func loadChildren(_ r: StateDictReader, into schedulers: [LRScheduler]) throws {

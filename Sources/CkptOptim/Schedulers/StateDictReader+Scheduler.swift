@@ -10,4 +10,10 @@ extension StateDictReader {
         }
         return r
     }
+
+    /// A period saved by StepLR / CosineAnnealingLR: a positive int that fits PyTorch's int32
+    /// arithmetic, as `SchedulerError.positive` requires when building.
+    func period(_ key: String) throws -> Int? {
+        try int(key, in: 1...Int64(Int32.max), expected: "a positive int")
+    }
 }

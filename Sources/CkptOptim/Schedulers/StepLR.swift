@@ -7,10 +7,7 @@ public final class StepLR: LRScheduler {
     public private(set) var gamma: PyNumber
 
     public init(optimizer: Optimizer, stepSize: Int, gamma: PyNumber = PyNumber(0.1), lastEpoch: Int = -1) throws {
-        // PyTorch accepts 0 and fails with ZeroDivisionError at the first step that tests it;
-        // refusing it here means no training runs before the error.
-        guard stepSize > 0 else { throw SchedulerError("step_size must be a positive integer, got \(stepSize)") }
-        self.stepSize = stepSize
+        self.stepSize = try SchedulerError.positive(stepSize, "step_size")
         self.gamma = gamma
         try super.init(optimizer: optimizer, lastEpoch: lastEpoch)
     }
@@ -31,7 +28,7 @@ public final class StepLR: LRScheduler {
     }
 
     public override func loadOwnState(_ r: StateDictReader) throws {
-        if let v = try r.int("step_size", in: 1...Int64(Int32.max), expected: "a positive int") { stepSize = v }
+        if let v = try r.period("step_size") { stepSize = v }
         if let v = try r.number("gamma") { gamma = v }
     }
 }
