@@ -22,7 +22,7 @@ mix() {   # name, python, blocked packages...
   mkdir -p "$dir/bin" "$dir/stubs"
   for p in "$@"; do
     mkdir -p "$dir/stubs/$p"
-    echo "raise ImportError('$p is blocked by scripts/check-python-mixes.sh ($name)')" > "$dir/stubs/$p/__init__.py"
+    echo "raise ModuleNotFoundError('$p is blocked by scripts/check-python-mixes.sh ($name)')" > "$dir/stubs/$p/__init__.py"
   done
   printf '#!/bin/sh\nPYTHONPATH=%q${PYTHONPATH:+:$PYTHONPATH} exec %q "$@"\n' "$dir/stubs" "$python" > "$dir/bin/python3"
   chmod +x "$dir/bin/python3"
