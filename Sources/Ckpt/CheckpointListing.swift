@@ -37,6 +37,9 @@ public struct CheckpointListing: Sendable {
         public var nonFinite = false
         /// Why an `invalid` file is invalid, or what an `other` file is.
         public var note: String?
+        /// The retention policy of the run config it records (`checkpoint.keep_last`,
+        /// `keep_best`), nil without a config.
+        public var recordedPolicy: RetentionPolicy?
         /// The retention rules that keep it (`RetentionPolicy.reasons`); nil when no policy
         /// was applied or the entry is not a checkpoint; empty: the policy deletes it.
         public var keptBy: [String]?
@@ -92,6 +95,7 @@ public struct CheckpointListing: Sendable {
         }
         guard name.hasSuffix(".h5"), type == .typeRegular else {
             if name == RunDirectoryLock.fileName { e.note = "lock of the run writing here" }
+            if name == RunDirectoryClaim.fileName { e.note = "the id of the run these checkpoints belong to" }
             return e
         }
         // Identity of the file as verified: a rewrite under the same name changes it.
@@ -118,6 +122,7 @@ public struct CheckpointListing: Sendable {
                 e.batch = progress.batch
                 e.metrics = CheckpointMetrics.read(c.metadata, extra: metrics)
                 e.nonFinite = c.metadata[Run.nonFiniteKey] != nil
+                e.recordedPolicy = c.config.flatMap { try? RunConfig(json: $0) }?.checkpoint.retention
             } else {
                 e.note = "a checkpoint without /progress (not a training run's)"
             }
@@ -133,6 +138,11 @@ public struct CheckpointListing: Sendable {
 
     /// The checkpoints (entries of kind `checkpoint`).
     public var checkpoints: [Entry] { entries.filter { $0.kind == .checkpoint } }
+
+    /// The retention policy recorded in the newest checkpoint's config (nil: none recorded).
+    public var recordedPolicy: RetentionPolicy? {
+        checkpoints.max { ($0.globalStep ?? 0, $0.epoch ?? 0, $0.name) < ($1.globalStep ?? 0, $1.epoch ?? 0, $1.name) }?.recordedPolicy
+    }
 
     /// This listing with `keptBy` filled in by `policy` for every checkpoint.
     public func applying(_ policy: RetentionPolicy) -> CheckpointListing {
