@@ -38,17 +38,19 @@ struct LsCommand: ParsableCommand {
 
     func run() throws {
         if let status = ParseIsolation.runInChild(command: "ls", files: Self.h5Files(in: directory)) { throw ExitCode(status) }
-        try run { console in
-            let scanned = try CheckpointListing.scan(directory, quick: quick, metrics: retention.policy?.keepBest.map { [$0.metric] } ?? [])
-            let policy = retention.policy ?? scanned.recordedPolicy ?? RetentionPolicy()
-            let listing = scanned.applying(policy)
-            if output.json {
-                console.printJSON(Self.json(listing, policy: policy, quick: quick))
-            } else {
-                Self.print(listing, policy: policy, quick: quick, console: console)
-            }
-            return listing.entries.contains { $0.kind == .invalid } ? .failure : .success
+        try run { try execute(console: $0) }
+    }
+
+    func execute(console: Console) throws -> CommandStatus {
+        let scanned = try CheckpointListing.scan(directory, quick: quick, metrics: retention.policy?.keepBest.map { [$0.metric] } ?? [])
+        let policy = retention.policy ?? scanned.recordedPolicy ?? RetentionPolicy()
+        let listing = scanned.applying(policy)
+        if output.json {
+            console.printJSON(Self.json(listing, policy: policy, quick: quick))
+        } else {
+            Self.print(listing, policy: policy, quick: quick, console: console)
         }
+        return listing.entries.contains { $0.kind == .invalid } ? .failure : .success
     }
 
     /// The `*.h5` files of `directory` (their size bounds the isolated child's limits).

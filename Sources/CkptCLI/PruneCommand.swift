@@ -38,39 +38,41 @@ struct PruneCommand: ParsableCommand {
 
     func run() throws {
         if let status = ParseIsolation.runInChild(command: "prune", files: LsCommand.h5Files(in: directory)) { throw ExitCode(status) }
-        try run { console in
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
-                throw RunError.file(directory, "no such directory")
-            }
-            let lock = dryRun ? nil : try RunDirectoryLock.acquire(directory, command: "ckpt prune")
-            defer { lock?.release() }
-            let policy: RetentionPolicy
-            if let given = retention.policy {
-                policy = given
-            } else {
-                let listing = try CheckpointListing.scan(directory)
-                guard let recorded = listing.recordedPolicy, recorded.isActive else {
-                    throw CLIError("\(directory): no retention policy: give --keep-last K and/or --keep-best METRIC:MODE:N (the newest checkpoint's config sets none)")
-                }
-                policy = recorded
-            }
-            let result = try CheckpointRetention.prune(directory, policy: policy, dryRun: dryRun)
-            if output.json {
-                console.printJSON(Self.json(result, policy: policy, dryRun: dryRun))
-            } else {
-                let verb = dryRun ? "would delete" : "deleted"
-                for p in result.deleted { console.print("\(verb) \(p)") }
-                for e in LsCommand.ordered(result.listing) where e.keptBy?.isEmpty == false {
-                    console.print("kept \(e.path) (\(LsCommand.keptText(e)))")
-                }
-                for e in result.invalid {
-                    console.print("left \(e.path): does not verify, not counted as kept, not deleted: \(e.note ?? "invalid")")
-                }
-            }
-            for f in result.failures { console.printError("ckpt prune: \(f)") }
-            return result.failures.isEmpty ? .success : .failure
+        try run { try execute(console: $0) }
+    }
+
+    func execute(console: Console) throws -> CommandStatus {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+            throw RunError.file(directory, "no such directory")
         }
+        let lock = dryRun ? nil : try RunDirectoryLock.acquire(directory, command: "ckpt prune")
+        defer { lock?.release() }
+        let policy: RetentionPolicy
+        if let given = retention.policy {
+            policy = given
+        } else {
+            let listing = try CheckpointListing.scan(directory)
+            guard let recorded = listing.recordedPolicy, recorded.isActive else {
+                throw CLIError("\(directory): no retention policy: give --keep-last K and/or --keep-best METRIC:MODE:N (the newest checkpoint's config sets none)")
+            }
+            policy = recorded
+        }
+        let result = try CheckpointRetention.prune(directory, policy: policy, dryRun: dryRun)
+        if output.json {
+            console.printJSON(Self.json(result, policy: policy, dryRun: dryRun))
+        } else {
+            let verb = dryRun ? "would delete" : "deleted"
+            for p in result.deleted { console.print("\(verb) \(p)") }
+            for e in LsCommand.ordered(result.listing) where e.keptBy?.isEmpty == false {
+                console.print("kept \(e.path) (\(LsCommand.keptText(e)))")
+            }
+            for e in result.invalid {
+                console.print("left \(e.path): does not verify, not counted as kept, not deleted: \(e.note ?? "invalid")")
+            }
+        }
+        for f in result.failures { console.printError("ckpt prune: \(f)") }
+        return result.failures.isEmpty ? .success : .failure
     }
 
     static func json(_ result: CheckpointRetention.Result, policy: RetentionPolicy, dryRun: Bool) -> StateValue {
