@@ -58,7 +58,7 @@ public struct CheckpointListing: Sendable {
     /// Remembers verified files by identity (device, inode, size, modification time), so a
     /// trainer that prunes after every save verifies each file once. Use from one thread at a time.
     public final class Cache: @unchecked Sendable {
-        var entries: [String: (identity: [Int64], entry: Entry)] = [:]
+        var entries: [String: (identity: [Int64], metrics: [String], entry: Entry)] = [:]
         public init() {}
     }
 
@@ -106,9 +106,7 @@ public struct CheckpointListing: Sendable {
             Int64(((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0) * 1e9),
             quick ? 1 : 0,
         ]
-        if let hit = cache?.entries[path], hit.identity == identity, Set(metrics).isSubset(of: hit.entry.metrics.keys) || hit.entry.kind != .checkpoint {
-            return hit.entry
-        }
+        if let hit = cache?.entries[path], hit.identity == identity, hit.metrics == metrics { return hit.entry }
         do {
             let outline = try CheckpointFile.outline(path)
             if !quick { try outline.checkRemaining() }
@@ -132,7 +130,7 @@ public struct CheckpointListing: Sendable {
             e.kind = .invalid
             e.note = String(describing: error)
         }
-        cache?.entries[path] = (identity, e)
+        cache?.entries[path] = (identity, metrics, e)
         return e
     }
 
