@@ -7,6 +7,8 @@
 #          ckpt_torch.save vs h5py + xxhash. One fresh process per operation, >= 7 runs each.
 #   Optim  an optimizer step on 10 M parameters vs PyTorch and the memory bound.
 #   Train  LeNet training images/s at batch 4 and 64 vs PyTorch.
+#   Async  the training stall per checkpoint: sync save, async save, memcpy of the same bytes
+#          (LeNet and a ~1 GiB MLP); no peer, its own table in Benchmarks/out/Async.txt.
 # Peers that are not installed appear as "missing". Each part's own output goes to
 # Benchmarks/out/<part>.txt.
 # usage: bash Benchmarks/run.sh
@@ -34,7 +36,7 @@ if [ -n "${BENCH_QUICK:-}" ]; then
 fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | xargs)
 echo "# ckpt benchmarks — $(date -u '+%Y-%m-%d %H:%M UTC') — $(nproc) cores, ${cpu:-unknown CPU}, $(free -g 2>/dev/null | awk '/Mem:/ {print $2 " GiB RAM"}'), python: ${PYTHON:-$(command -v python3)}"
-for part in IO Optim Train; do
+for part in IO Optim Train Async; do
   [ -f "Benchmarks/$part/run.sh" ] || continue
   echo "running $part ..." >&2
   args=()
@@ -46,3 +48,4 @@ echo
 python3 Benchmarks/table.py "$BENCH_RAW"
 echo
 echo "ratio = ckpt / peer (above 1: ckpt is faster). Details per part: $OUT/{IO,Optim,Train}.txt"
+[ -f "$OUT/Async.txt" ] && { echo; echo "Async checkpoint stall ($OUT/Async.txt):"; cat "$OUT/Async.txt"; }

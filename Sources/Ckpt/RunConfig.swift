@@ -42,6 +42,10 @@ public struct RunConfig: Sendable, Equatable {
         public var everyEpochs: Int? = 1
         /// Save `step-<global_step>.h5` every this many optimizer steps; nil: never mid-epoch.
         public var everySteps: Int?
+        /// `keep_last` / `keep_best` (RunConfig+Checkpointing.swift); inactive: keep every file.
+        public var retention = RetentionPolicy()
+        /// `async`: write checkpoints in the background (`AsyncCheckpointSaver`).
+        public var async = false
     }
 
     public var model = Model()
@@ -206,9 +210,10 @@ public struct RunConfig: Sendable, Equatable {
             seed = UInt64(s)
         }
         if let c = try r.dict("checkpoint") {
-            try c.allow(["every_epochs", "every_steps"])
+            try c.allow(["every_epochs", "every_steps", "keep_last", "keep_best", "async"])
             if c.has("every_epochs") { checkpoint.everyEpochs = try c.positiveInt("every_epochs", nullable: true) }
             checkpoint.everySteps = try c.positiveInt("every_steps", nullable: true)
+            try checkpoint.parseManagement(c)
         }
         logEvery = try r.positiveInt("log_every", nullable: true)
         if let text = try r.string("non_finite") {
@@ -248,6 +253,10 @@ public struct RunConfig: Sendable, Equatable {
             if s["type"]?.stringValue == "ReduceLROnPlateau" { s["metric"] = .string(plateauMetric.rawValue) }
             sched = .dict(s)
         }
+        let checkpointSection = checkpoint.managementJSON([
+            "every_epochs": checkpoint.everyEpochs.map { .int(Int64($0)) } ?? .none,
+            "every_steps": checkpoint.everySteps.map { .int(Int64($0)) } ?? .none,
+        ])
         var out: StateDict = [
             "model": .dict(modelSection),
             "data": .dict(d),
@@ -255,10 +264,7 @@ public struct RunConfig: Sendable, Equatable {
             "scheduler": sched,
             "epochs": .int(Int64(epochs)),
             "seed": .int(Int64(bitPattern: seed)),
-            "checkpoint": .dict([
-                "every_epochs": checkpoint.everyEpochs.map { .int(Int64($0)) } ?? .none,
-                "every_steps": checkpoint.everySteps.map { .int(Int64($0)) } ?? .none,
-            ]),
+            "checkpoint": .dict(checkpointSection),
             "log_every": logEvery.map { .int(Int64($0)) } ?? .none,
         ]
         if nonFinite != .stop { out["non_finite"] = .string(nonFinite.rawValue) }

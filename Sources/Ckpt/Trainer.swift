@@ -26,7 +26,11 @@ public struct Trainer {
         case runningLoss(epoch: Int, batch: Int, loss: Double)
         /// After the epoch's scheduler step. `epoch` counts from 1.
         case epochEnd(epoch: Int, trainLoss: Double, testLoss: Double?, testAccuracy: Double?, lr: [Double])
+        /// A checkpoint is durable at `path` (with async saves: when the trainer learns it is).
         case saved(path: String)
+        /// The retention policy deleted `deleted`; `warnings`: deletions that failed, files
+        /// that do not verify (each once).
+        case pruned(deleted: [String], warnings: [String])
         /// The first non-finite training loss (`message` says which, where); with
         /// `"non_finite": "continue"` training goes on.
         case nonFinite(message: String)
@@ -45,6 +49,12 @@ public struct Trainer {
     public var directory: String
     public var onEvent: (Event) -> Void
     public var shouldStop: () -> Bool
+    /// Write checkpoints in the background (`AsyncCheckpointSaver`); nil: the config's
+    /// `checkpoint.async`. The files are the same bits either way.
+    public var asyncSave: Bool?
+    /// Test seams: the saves' steps, and each deletion of the retention policy.
+    public var saveHooks: SaveHooks = .none
+    public var retentionHooks: CheckpointRetention.Hooks = .none
 
     public init(directory: String, onEvent: @escaping (Event) -> Void = { _ in }, shouldStop: @escaping () -> Bool = { false }) {
         self.directory = directory
@@ -63,18 +73,25 @@ public struct Trainer {
         let logEvery = config.logInterval(batchesPerEpoch: perEpoch)
         onEvent(.started(epochs: config.epochs, batchesPerEpoch: perEpoch, batchSize: config.data.batchSize, resumed: resumed))
         var lastSaved: (step: Int, epoch: Int, path: String)?
+        let writer = TrainerCheckpoints(directory: directory, policy: config.checkpoint.retention,
+                                        async: asyncSave ?? config.checkpoint.async, onEvent: onEvent,
+                                        saveHooks: saveHooks, retentionHooks: retentionHooks)
+        // A run ending on an error still lets the write in flight finish.
+        defer { writer.abandon() }
         func save(_ name: String) throws -> String {
             let p = path(name)
-            try run.save(to: p)
+            try writer.save(run, to: p)
             lastSaved = (run.progress.globalStep, run.progress.epoch, p)
-            onEvent(.saved(path: p))
             return p
         }
         func stop() throws -> Outcome {
             if let s = lastSaved, s.step == run.progress.globalStep, s.epoch == run.progress.epoch {
+                try writer.drain()
                 return .interrupted(path: s.path)
             }
-            return .interrupted(path: try save("step-\(run.progress.globalStep).h5"))
+            let p = try save("step-\(run.progress.globalStep).h5")
+            try writer.drain()
+            return .interrupted(path: p)
         }
         while run.progress.epoch < config.epochs {
             let epoch = run.progress.epoch
@@ -84,6 +101,7 @@ public struct Trainer {
             let windowStart = run.progress.epochStartStep + (run.progress.batch / logEvery) * logEvery
             var running = run.progress.lossHistory[windowStart...].reduce(0.0) { $0 + Double($1) }
             for batch in run.remainingBatches() {
+                try writer.poll()
                 if shouldStop() { return try stop() }
                 let loss = try run.trainStep(batch)
                 running += Double(loss)
@@ -94,7 +112,9 @@ public struct Trainer {
                     run.nonFinite = message
                     onEvent(.nonFinite(message: message))
                     if config.nonFinite == .stop {
-                        return .nonFinite(path: try save("step-\(run.progress.globalStep).h5"), message: message)
+                        let p = try save("step-\(run.progress.globalStep).h5")
+                        try writer.drain()
+                        return .nonFinite(path: p, message: message)
                     }
                 }
                 onEvent(.step(epoch: epoch, batch: done, loss: loss, lr: run.progress.lrHistory.last!, samples: batch.labels.count))
@@ -112,10 +132,14 @@ public struct Trainer {
             let test = try run.evaluate()
             let metric = config.plateauMetric == .testLoss ? test?.loss ?? trainLoss : trainLoss
             try run.endEpoch(metric: metric)
+            var measured = ["train_loss": trainLoss]
+            if let test { (measured["test_loss"], measured["test_accuracy"]) = (test.loss, test.accuracy) }
+            writer.measured(measured, at: run.progress)
             onEvent(.epochEnd(epoch: run.progress.epoch, trainLoss: trainLoss, testLoss: test?.loss,
                               testAccuracy: test?.accuracy, lr: run.optimizer.paramGroups.map(\.lr)))
             if epochFileFollows { _ = try save("epoch-\(run.progress.epoch).h5") }
         }
+        try writer.drain()
         return .completed
     }
 }

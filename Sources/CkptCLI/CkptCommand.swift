@@ -19,7 +19,7 @@ public struct CkptCommand: ParsableCommand {
         subcommands: [
             TrainCommand.self, ResumeCommand.self, ScheduleCommand.self,
             InspectCommand.self, DiffCommand.self, VerifyCommand.self, PlotCommand.self,
-            ConvertCommand.self,
+            ConvertCommand.self, LsCommand.self, PruneCommand.self,
         ])
 
     public init() {}

@@ -89,6 +89,9 @@ final class TrainingProgress {
             line(text)
         case .saved(let path):
             line("saved \(path)")
+        case .pruned(let deleted, let warnings):
+            deleted.forEach { line("removed \($0) (retention policy)") }
+            warnings.forEach { console.printError("warning: \($0)") }
         case .nonFinite:
             break  // TrainingSession says it: a warning, or why the run stopped
         }

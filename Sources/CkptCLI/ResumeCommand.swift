@@ -36,6 +36,9 @@ struct ResumeCommand: ParsableCommand {
 
     @OptionGroup var training: TrainingOptions
 
+    @Flag(name: .customLong("async-save"), help: "Write checkpoints in a background thread while training goes on (the config's \"checkpoint\": {\"async\": true}); the files are the same bits.")
+    var asyncSave = false
+
     @Flag(name: .long, help: ArgumentHelp(
         "Print one JSON object at the end (the log goes to stderr).",
         discussion: "Keys: resumed_from, then those of `ckpt train --json`, and with --verify, verification: {identical, lr_steps, model_tensors, optimizer_tensors, divergence, lr_divergence: {step, group, value, reference} or null}."))
@@ -62,6 +65,7 @@ struct ResumeCommand: ParsableCommand {
             let directory = out ?? ((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
             try checkOutputDirectory(directory)
             var session = TrainingSession(run: run, directory: directory, json: json, console: console)
+            session.asyncSave = asyncSave
             var (outcome, report) = try session.execute(resumed: true, say: say)
             report = Self.prepending(["resumed_from": .string(path)], to: report)
             var status: CommandStatus = TrainingSession.status(outcome)

@@ -35,6 +35,9 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var training: TrainingOptions
 
+    @Flag(name: .customLong("async-save"), help: "Write checkpoints in a background thread while training goes on (the config's \"checkpoint\": {\"async\": true}); the files are the same bits.")
+    var asyncSave = false
+
     @Flag(name: .long, help: ArgumentHelp(
         "Print one JSON object at the end (the log goes to stderr).",
         discussion: "Keys: directory, epoch, global_step, batch, checkpoints (paths written, in order), lr_plot, interrupted, train_loss, test_loss, test_accuracy (of the last epoch; null when none ran or there is no test set), epochs (one object per epoch run: epoch, train_loss, test_loss, test_accuracy, lr after its scheduler step). NaN and ±Infinity (a diverged loss) are the strings \"NaN\", \"Infinity\", \"-Infinity\"."))
@@ -69,6 +72,7 @@ struct TrainCommand: ParsableCommand {
             }
             TrainingSession.describe(run).forEach(say)
             var session = TrainingSession(run: run, directory: out, json: json, console: console)
+            session.asyncSave = asyncSave
             let (outcome, report) = try session.execute(resumed: false, say: say)
             if json { console.printJSON(.dict(report)) }
             return TrainingSession.status(outcome)

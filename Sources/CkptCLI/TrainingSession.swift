@@ -11,6 +11,8 @@ struct TrainingSession {
     let console: Console
     /// Files written, in order.
     private(set) var saved: [String] = []
+    /// `--async-save`: write checkpoints in the background (else the config's `checkpoint.async`).
+    var asyncSave = false
 
     init(run: Run, directory: String, json: Bool, console: Console) {
         self.run = run
@@ -29,7 +31,7 @@ struct TrainingSession {
         var saved: [String] = []
         var last: (trainLoss: Double, testLoss: Double?, accuracy: Double?)?
         var epochs: [StateValue] = []
-        let trainer = Trainer(
+        var trainer = Trainer(
             directory: directory,
             onEvent: { [run, console] event in
                 if case .saved(let p) = event { saved.append(p) }
@@ -47,6 +49,7 @@ struct TrainingSession {
                 progress.handle(event, run: run)
             },
             shouldStop: { Interrupt.requested })
+        if asyncSave { trainer.asyncSave = true }
         Interrupt.install()
         defer { Interrupt.uninstall() }
         let outcome = try trainer.train(run, resumed: resumed)

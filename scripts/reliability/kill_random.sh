@@ -5,12 +5,14 @@
 # run's final checkpoint must equal an uninterrupted run's (`ckpt diff`, exit 0), leftover
 # temporaries (.<name>.partial-*) must never have been picked up as checkpoints, and none may
 # be left once the run has finished (each start removes those of killed writers).
+# ASYNC=1 trains and resumes with --async-save (checkpoints written in a background thread).
 # Prints one figure line; exit 0 when the trial passes.
 source "$(dirname "$0")/common.sh"
 TRIALS="${TRIALS:-60}"
 EPOCHS="${EPOCHS:-6}"
 SEED="${SEED:-$RANDOM}"
 RANDOM=$SEED
+SAVE_ARGS=(); [ -n "${ASYNC:-}" ] && SAVE_ARGS=(--async-save)
 cfg="$WORK/cfg.json"; write_tiny_config "$cfg" "$EPOCHS" 1
 final="epoch-$EPOCHS.h5"
 
@@ -30,9 +32,9 @@ while [ "$kills" -lt "$TRIALS" ]; do
   run="$WORK/run-$campaigns"; mkdir -p "$run"
   while :; do
     if compgen -G "$run/*.h5" >/dev/null; then
-      "$CKPT" resume "$run" >"$WORK/log" 2>&1 & pid=$!
+      "$CKPT" resume "$run" "${SAVE_ARGS[@]}" >"$WORK/log" 2>&1 & pid=$!
     else
-      "$CKPT" train --config "$cfg" --out "$run" >"$WORK/log" 2>&1 & pid=$!
+      "$CKPT" train --config "$cfg" --out "$run" "${SAVE_ARGS[@]}" >"$WORK/log" 2>&1 & pid=$!
     fi
     starts=$((starts + 1))
     ms=$(( 20 + (RANDOM * 32768 + RANDOM) % (span_ms / 3) ))
@@ -72,7 +74,7 @@ same=identical; [ "$differ" -eq 0 ] || same="$differ DIFFERENT"
 
 result=PASS
 [ "$verify_fail" -eq 0 ] && [ "$same" = identical ] && [ "$resume_fail" -eq 0 ] && [ "$temps_left" -eq 0 ] || result=FAIL
-echo "kill -9 at random (seed $SEED): $kills kills in $campaigns runs ($starts starts);" \
+echo "kill -9 at random${ASYNC:+ (async saves)} (seed $SEED): $kills kills in $campaigns runs ($starts starts);" \
   "$found checkpoints found, $verified checkpoint versions verified, $verify_fail failed;" \
   "up to $temps_seen leftover temporaries at once (ignored by resume), temporaries left: $temps_left;" \
   "$resume_fail failed restarts;" \
