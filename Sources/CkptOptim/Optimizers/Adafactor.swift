@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CkptCore
 
 /// `torch.optim.Adafactor` (torch 2.15): factored second moments, relative step size,
