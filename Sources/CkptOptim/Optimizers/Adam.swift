@@ -34,11 +34,9 @@ public class Adam: TorchOptimizer {
 
     override public func step() throws {
         for group in paramGroups {
-            let lr = try number(group, "lr"), eps = try number(group, "eps")
-            let wd = try number(group, "weight_decay")
-            let (beta1, beta2) = try pair(group, "betas")
+            let (lr, eps, wd, beta1, beta2, groupFlags) = try adamHyperparameters(group)
             let amsgrad = try flag(group, "amsgrad")
-            var flags = try kernelFlags(group, weightDecay: wd)
+            var flags = groupFlags
             if amsgrad { flags |= Int32(CKPT_OPT_AMSGRAD) }
             let buffers = ["exp_avg", "exp_avg_sq"] + (amsgrad ? ["max_exp_avg_sq"] : [])
             let initial = { p in

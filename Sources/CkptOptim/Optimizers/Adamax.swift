@@ -31,17 +31,14 @@ public final class Adamax: TorchOptimizer {
 
     override public func step() throws {
         for group in paramGroups {
-            let lr = try number(group, "lr"), eps = Float(try number(group, "eps"))
-            let wd = try number(group, "weight_decay")
-            let (beta1, beta2) = try pair(group, "betas")
-            let flags = try kernelFlags(group, weightDecay: wd)
+            let (lr, eps, wd, beta1, beta2, flags) = try adamHyperparameters(group)
             let initial = { p in ["step": .tensor(.scalar(0)), "exp_avg": Self.zerosState(p),
                                   "exp_inf": Self.zerosState(p)] as StateDict }
             try forEachParameter(in: group, initial: initial, buffers: ["exp_avg", "exp_inf"]) { p, grad, s in
                 let negClr = Float(-(lr / (1 - pow(beta1, Double(s.incrementStep())))))
                 runKernel(p, grad, &s, ["exp_avg", "exp_inf"]) { k in
                     ckpt_adamax_step(k.x, k.g, k.a, k.b, k.count, flags, Float(wd), Float(1 - beta1),
-                                     Float(beta2), eps, negClr)
+                                     Float(beta2), Float(eps), negClr)
                 }
             }
         }

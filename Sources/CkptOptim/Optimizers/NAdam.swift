@@ -39,10 +39,8 @@ public final class NAdam: TorchOptimizer {
 
     override public func step() throws {
         for group in paramGroups {
-            let lr = try number(group, "lr"), eps = Float(try number(group, "eps"))
-            let wd = try number(group, "weight_decay"), momentumDecay = try number(group, "momentum_decay")
-            let (beta1, beta2) = try pair(group, "betas")
-            let flags = try kernelFlags(group, weightDecay: wd)
+            let (lr, eps, wd, beta1, beta2, flags) = try adamHyperparameters(group)
+            let momentumDecay = try number(group, "momentum_decay")
             let initial = { p in ["step": .tensor(.scalar(0)), "mu_product": .tensor(.scalar(1)),
                                   "exp_avg": Self.zerosState(p), "exp_avg_sq": Self.zerosState(p)] as StateDict }
             try forEachParameter(in: group, initial: initial, buffers: ["exp_avg", "exp_avg_sq"]) { p, grad, s in
@@ -57,7 +55,7 @@ public final class NAdam: TorchOptimizer {
                 let avgScale = Float((-lr * muNext) / (1.0 - muProductNext))
                 runKernel(p, grad, &s, ["exp_avg", "exp_avg_sq"]) { k in
                     ckpt_nadam_step(k.x, k.g, k.a, k.b, k.count, flags, Float(wd), Float(1 - lr * wd),
-                                    Float(1 - beta1), Float(beta2), Float(1 - beta2), bc2, eps, gradScale, avgScale)
+                                    Float(1 - beta1), Float(beta2), Float(1 - beta2), bc2, Float(eps), gradScale, avgScale)
                 }
             }
         }

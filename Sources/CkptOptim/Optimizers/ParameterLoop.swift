@@ -58,6 +58,16 @@ extension Optimizer {
         for (key, values) in zip(keys, [a, b, c]) where !key.isEmpty { s.putFloats(key, values, shape: p.shape) }
     }
 
+    /// What the Adam family's steps (Adam, AdamW, Adamax, NAdam, RAdam) read from a group:
+    /// `lr`, `eps`, `weight_decay`, `betas` and the kernel flags.
+    func adamHyperparameters(_ group: ParamGroup) throws
+        -> (lr: Double, eps: Double, wd: Double, beta1: Double, beta2: Double, flags: Int32)
+    {
+        let lr = try number(group, "lr"), eps = try number(group, "eps"), wd = try number(group, "weight_decay")
+        let (beta1, beta2) = try pair(group, "betas")
+        return (lr, eps, wd, beta1, beta2, try kernelFlags(group, weightDecay: wd))
+    }
+
     /// The kernel flags every step reads the same way: `maximize`, weight decay when `wd`
     /// is not 0, `decoupled_weight_decay` (false where the class has no such key).
     func kernelFlags(_ group: ParamGroup, weightDecay wd: Double = 0) throws -> Int32 {

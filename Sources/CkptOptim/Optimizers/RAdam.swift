@@ -37,10 +37,7 @@ public final class RAdam: TorchOptimizer {
 
     override public func step() throws {
         for group in paramGroups {
-            let lr = try number(group, "lr"), eps = Float(try number(group, "eps"))
-            let wd = try number(group, "weight_decay")
-            let (beta1, beta2) = try pair(group, "betas")
-            let flags = try kernelFlags(group, weightDecay: wd)
+            let (lr, eps, wd, beta1, beta2, flags) = try adamHyperparameters(group)
             let initial = { p in ["step": .tensor(.scalar(0)), "exp_avg": Self.zerosState(p),
                                   "exp_avg_sq": Self.zerosState(p)] as StateDict }
             try forEachParameter(in: group, initial: initial, buffers: ["exp_avg", "exp_avg_sq"]) { p, grad, s in
@@ -56,7 +53,7 @@ public final class RAdam: TorchOptimizer {
                 runKernel(p, grad, &s, ["exp_avg", "exp_avg_sq"]) { k in
                     ckpt_radam_step(k.x, k.g, k.a, k.b, k.count, flags, Float(wd), Float(1 - lr * wd),
                                     Float(1 - beta1), Float(beta2), Float(1 - beta2), bc1, Float(lr),
-                                    rectified, bc2Sqrt, eps, rect)
+                                    rectified, bc2Sqrt, Float(eps), rect)
                 }
             }
         }
