@@ -128,7 +128,15 @@ def io(d):
         row("process start + imports (excluded from the figures above)", o, "ms", name, t, "", orng, trng)
 
 
+OPTIM_NAMES = {"adam": "Adam", "adamw": "AdamW", "sgd_momentum": "SGD momentum", "adamax": "Adamax",
+               "nadam": "NAdam", "radam": "RAdam", "adadelta": "Adadelta", "asgd": "ASGD", "rprop": "Rprop",
+               "adagrad": "Adagrad", "rmsprop": "RMSprop", "adafactor": "Adafactor"}
+
+
 def optim(d):
+    """Per optimizer: ckpt's step beside PyTorch's fastest CPU setting for it (fused=True where
+    offered, else foreach=True; medians at all cores), then ckpt's best step beside the memory
+    bound of the same access pattern (bench-optim --contender bound, its best round)."""
     ours, theirs = lines(d, "optim.ours"), lines(d, "optim.peers")
     if ours is None:
         row("optimizer step", None, "", "(optim part not run)", None)
@@ -142,18 +150,22 @@ def optim(d):
         v["theirs " + k] = x
     n = num(v.get("ours elements"))
     label = f"{n / 1e6:.0f} M params" if n else "10 M params"
-    traffic = num(v.get("ours triad_traffic_bytes_per_s"))
     torch = v.get("theirs torch")
-    for k, name in (("sgd_momentum", "SGD momentum"), ("adam", "Adam")):
+    listed = v.get("ours optimizers", "").split() or ["sgd_momentum", "adam"]
+    for k in listed:
+        name = OPTIM_NAMES.get(k, k)
         o = num(v.get(f"ours {k}_elements_per_s"))
-        o = o / 1e6 if o else None
         t = num(v.get(f"theirs {k}_elements_per_s"))
-        row(f"{name} step, {label}", o, "M elem/s", f"PyTorch {torch}" if torch else "PyTorch", t / 1e6 if t else None, "median step")
+        setting = v.get(f"theirs {k}_setting")
+        peer = (f"PyTorch {torch}" if torch else "PyTorch") + (f" {setting}=True" if setting else "")
+        row(f"{name} step, {label}", o / 1e6 if o else None, "M elem/s", peer, t / 1e6 if t else None, "median step")
         best = num(v.get(f"ours {k}_best_elements_per_s"))
+        bound = num(v.get(f"ours {k}_bound_best_elements_per_s"))
         b = num(v.get(f"ours {k}_bytes_per_element"))
-        if traffic and b:
-            row(f"{name} step, {label}", best / 1e6 if best else None, "M elem/s", f"STREAM-triad bound ({b:.0f} B/elem)",
-                traffic / b / 1e6, "best step vs best triad")
+        if bound:
+            row(f"{name} step, {label}", best / 1e6 if best else None, "M elem/s",
+                f"memory bound ({b:.0f} B/elem, same access pattern)" if b else "memory bound",
+                bound / 1e6, "best step vs best bound")
 
 
 def train(d):

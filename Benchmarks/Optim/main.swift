@@ -2,16 +2,20 @@
 // process of its own (Benchmarks/Optim/run.sh runs one process per measurement, contenders interleaved,
 // beside PyTorch's Benchmarks/Optim/peers.py, which prints the same lines).
 //
-//   bench-optim --contender ckpt|bound --optimizer adam|adamw|sgd_momentum
-//               [--threads T] [--elements N] [--steps S]
+//   bench-optim --contender ckpt|bound --optimizer <name> [--threads T] [--elements N] [--steps S]
 //
+// <name>: adam, adamw, sgd_momentum, adamax, nadam, radam, adadelta, asgd, rprop, adagrad,
+// rmsprop, adafactor (the element-wise optimizers; Muon orthogonalises whole matrices, LBFGS
+// steps through a closure, SparseAdam takes sparse gradients only).
 // `ckpt` times `Optimizer.step()` with `threads = T`. `bound` times the memory-bound reference
-// (ckpt_bound_adam / ckpt_bound_sgd: the loads and stores of the step with one multiply-add per
-// array in place of its arithmetic), cut into the same chunks on T threads: what memory allows
-// for the step's access pattern. The first step (state creation, first touch of every page) is
-// not timed; then S steps are. Prints `key value` lines: the S step times in seconds, in order
-// (`step_seconds`), and the bytes of memory traffic per element: Adam/AdamW read p, g, m, v and
-// write p, m, v (28 B); SGD with momentum reads p, g, buf and writes p, buf (20 B).
+// for the optimizer's access pattern (ckpt_bound_adam / ckpt_bound_sgd: the loads and stores of
+// the step with one multiply-add per array in place of its arithmetic), cut into the same
+// chunks on T threads: what memory allows. The first step (state creation, first touch of
+// every page) is not timed; then S steps are. Prints `key value` lines: the S step times in
+// seconds, in order (`step_seconds`), and the bytes of memory traffic per element: 28 B for
+// two state buffers (read p, g and both, write p and both: Adam, AdamW, Adamax, NAdam,
+// RAdam, Adadelta, Rprop), 20 B for one (SGD with momentum, ASGD, Adagrad, RMSprop, and
+// Adafactor on a vector, whose extra passes over its update are not counted).
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -20,11 +24,21 @@ import Darwin
 import CKernels
 import Ckpt
 
+/// Each optimizer as the benchmark builds it (PyTorch's defaults unless the step needs more),
+/// with the number of state buffers its step streams.
+let optimizers: [String: (buffers: Int, make: ([Parameter]) throws -> Optimizer)] = [
+    "adam": (2, { try Adam($0) }), "adamw": (2, { try AdamW($0) }),
+    "sgd_momentum": (1, { try SGD($0, lr: 0.01, momentum: 0.9) }),
+    "adamax": (2, { try Adamax($0) }), "nadam": (2, { try NAdam($0) }), "radam": (2, { try RAdam($0) }),
+    "adadelta": (2, { try Adadelta($0) }), "asgd": (1, { try ASGD($0) }), "rprop": (2, { try Rprop($0) }),
+    "adagrad": (1, { try Adagrad($0) }), "rmsprop": (1, { try RMSprop($0) }), "adafactor": (1, { try Adafactor($0) }),
+]
+
 var contender = "ckpt", optimizer = "adam"
 var threads = 1, elements = 10_000_000, steps = 10
 var args = CommandLine.arguments.dropFirst().makeIterator()
 func usage() -> Never {
-    print("usage: bench-optim --contender ckpt|bound --optimizer adam|adamw|sgd_momentum [--threads T] [--elements N] [--steps S]")
+    print("usage: bench-optim --contender ckpt|bound --optimizer \(optimizers.keys.sorted().joined(separator: "|")) [--threads T] [--elements N] [--steps S]")
     exit(2)
 }
 while let a = args.next() {
@@ -38,7 +52,7 @@ while let a = args.next() {
     default: usage()
     }
 }
-guard ["ckpt", "bound"].contains(contender), ["adam", "adamw", "sgd_momentum"].contains(optimizer),
+guard ["ckpt", "bound"].contains(contender), let chosen = optimizers[optimizer],
       threads >= 1, elements >= 1, steps >= 1 else { usage() }
 
 let clock = ContinuousClock()
@@ -64,16 +78,12 @@ switch contender {
 case "ckpt":
     let p = Parameter(name: "w", value: Tensor(shape: [elements], storage: values),
                       grad: Tensor(shape: [elements], storage: grad))
-    let opt: Optimizer = switch optimizer {
-    case "adam": try Adam([p])
-    case "adamw": try AdamW([p])
-    default: try SGD([p], lr: 0.01, momentum: 0.9)
-    }
+    let opt = try chosen.make([p])
     opt.threads = threads
     times = try time { try opt.step() }
 default:
     var p = values, m = [Float](repeating: 0, count: elements), v = m
-    let adam = optimizer != "sgd_momentum"
+    let twoBuffers = chosen.buffers == 2
     times = time {
         p.withUnsafeMutableBufferPointer { pp in
             grad.withUnsafeBufferPointer { gp in
@@ -81,7 +91,7 @@ default:
                     v.withUnsafeMutableBufferPointer { vp in
                         let (p0, g0, m0, v0) = (pp.baseAddress!, gp.baseAddress!, mp.baseAddress!, vp.baseAddress!)
                         KernelSplit.forEachChunk(elements, threads: threads) { i, c in
-                            if adam { ckpt_bound_adam(p0 + i, g0 + i, m0 + i, v0 + i, c) }
+                            if twoBuffers { ckpt_bound_adam(p0 + i, g0 + i, m0 + i, v0 + i, c) }
                             else { ckpt_bound_sgd(p0 + i, g0 + i, m0 + i, c) }
                         }
                     }
@@ -94,6 +104,6 @@ print("contender \(contender)")
 print("optimizer \(optimizer)")
 print("threads \(threads)")
 print("elements \(elements)")
-print("bytes_per_element \(optimizer == "sgd_momentum" ? 20 : 28)")
+print("bytes_per_element \(chosen.buffers == 2 ? 28 : 20)")
 print("fma \(ckpt_cpu_has_fma())")
 print("step_seconds \(times.map { String($0) }.joined(separator: " "))")

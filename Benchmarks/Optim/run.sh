@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Optimizer steps (Adam, AdamW, SGD momentum) on one float32 parameter of ELEMENTS (10 M)
-# elements: ckpt beside PyTorch at each of its CPU settings (fused=True, foreach=True,
-# foreach=False) and beside the memory bound of the step's access pattern, each at 1 thread
-# and at all cores (THREADS, default nproc; PyTorch through torch.set_num_threads).
+# Optimizer steps on one float32 parameter of ELEMENTS (10 M) elements, for each element-wise
+# optimizer (OPTIMIZERS: Adam, AdamW, SGD momentum, Adamax, NAdam, RAdam, Adadelta, ASGD, Rprop,
+# Adagrad, RMSprop, Adafactor): ckpt beside PyTorch's fastest CPU setting for it (fused=True
+# where PyTorch offers it: Adam, AdamW, SGD, Adagrad; else foreach=True) and beside the memory
+# bound of the step's access pattern, each at 1 thread and at all cores (THREADS, default
+# nproc; PyTorch through torch.set_num_threads). For Adam, AdamW and SGD momentum every
+# PyTorch setting in PEERS runs (fused, foreach, single-tensor).
 #
 # How it measures: every measurement is a process of its own (process start and array set-up
 # are not timed; the first step, which creates the state, is not timed), printing STEPS step
@@ -11,17 +14,23 @@
 # median and max over the rounds (min: the tool's own cost on a quiet machine; median: what a
 # user sees here), ratios of minima and of medians, and each figure as a share of the memory
 # bound measured in the same run (its best thread count). Memory bound: bench-optim --contender
-# bound, the same loads and stores as the step with its arithmetic replaced by a multiply-add.
+# bound, the same loads and stores as the step with its arithmetic replaced by a multiply-add
+# (two patterns: two state buffers, 28 B/element; one, 20 B/element).
 #
-# usage: bash Benchmarks/Optim/run.sh   (ELEMENTS, STEPS, RUNS, THREADS, PEERS, TORCH_PYTHON, SKIP_BUILD pass through)
+# usage: bash Benchmarks/Optim/run.sh   (ELEMENTS, STEPS, RUNS, THREADS, PEERS, OPTIMIZERS, TORCH_PYTHON, SKIP_BUILD pass through)
+# BENCH_QUICK=1: a smoke test (1 M elements, 3 steps, 3 rounds, 1 thread; the figures mean nothing).
 # With BENCH_RAW=DIR it leaves optim.ours / optim.peers there for Benchmarks/table.py, plus
 # optim.samples (one line per measurement: contender optimizer threads, then its step times in s).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+if [ -n "${BENCH_QUICK:-}" ]; then
+  ELEMENTS=${ELEMENTS:-1000000} STEPS=${STEPS:-3} RUNS=${RUNS:-3} THREADS=${THREADS:-1}
+fi
 ELEMENTS=${ELEMENTS:-10000000}
 STEPS=${STEPS:-10}
 RUNS=${RUNS:-7}
 THREADS=${THREADS:-$(nproc 2>/dev/null || echo 1)}
+OPTIMIZERS=${OPTIMIZERS:-adam adamw sgd_momentum adamax nadam radam adadelta asgd rprop adagrad rmsprop adafactor}
 PY=${TORCH_PYTHON:-python3}
 PEERS=${PEERS:-fused foreach single}   # PyTorch settings to run (a shorter run: PEERS=fused)
 BIN=.build/release/bench-optim
@@ -31,17 +40,21 @@ WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
 
 counts="1"; [ "$THREADS" -gt 1 ] && counts="1 $THREADS"
 contenders=()
-for opt in adam adamw sgd_momentum; do
-  for t in $counts; do
-    contenders+=("ckpt $opt $t")
-    [ "$opt" != adamw ] && contenders+=("bound $opt $t")
-  done
+for opt in $OPTIMIZERS; do
+  for t in $counts; do contenders+=("ckpt $opt $t"); done
 done
+# The two access patterns' bounds (bench-optim picks the pattern from the optimizer's name).
+for t in $counts; do contenders+=("bound adam $t" "bound sgd_momentum $t"); done
 if "$PY" -c "import torch" 2>/dev/null; then
   torch_version=$("$PY" -c "import torch; print(torch.__version__, torch.backends.cpu.get_cpu_capability())")
-  for opt in adam adamw sgd_momentum; do
+  for opt in $OPTIMIZERS; do
+    case $opt in
+      adam | adamw | sgd_momentum) impls=$PEERS ;;
+      adagrad) impls=fused ;;
+      *) impls=foreach ;;
+    esac
     for t in $counts; do
-      for impl in $PEERS; do contenders+=("torch-$impl $opt $t"); done
+      for impl in $impls; do contenders+=("torch-$impl $opt $t"); done
     done
   done
 else
@@ -67,9 +80,13 @@ python3 - "$WORK/samples" "$ELEMENTS" "$STEPS" "$RUNS" "$THREADS" "$torch_versio
 import os, statistics, sys
 samples, n, steps, runs, threads, torch_version, raw = sys.argv[1:]
 n, threads = int(n), int(threads)
-BYTES = {"adam": 28, "adamw": 28, "sgd_momentum": 20}
-NAMES = {"adam": "Adam", "adamw": "AdamW", "sgd_momentum": "SGD momentum"}
-PATTERN = {"adam": "adam", "adamw": "adam", "sgd_momentum": "sgd_momentum"}
+NAMES = {"adam": "Adam", "adamw": "AdamW", "sgd_momentum": "SGD momentum", "adamax": "Adamax", "nadam": "NAdam",
+         "radam": "RAdam", "adadelta": "Adadelta", "asgd": "ASGD", "rprop": "Rprop", "adagrad": "Adagrad",
+         "rmsprop": "RMSprop", "adafactor": "Adafactor"}
+# Access pattern: two state buffers (the "adam" bound, 28 B/element) or one ("sgd_momentum", 20 B).
+TWO = {"adam", "adamw", "adamax", "nadam", "radam", "adadelta", "rprop"}
+PATTERN = {o: ("adam" if o in TWO else "sgd_momentum") for o in NAMES}
+BYTES = {o: (28 if o in TWO else 20) for o in NAMES}
 t = {}
 for line in open(samples):
     who, opt, th, *sec = line.split()
@@ -89,7 +106,15 @@ def bound(opt):
         if r and (best is None or r[1] > best[1][1]):
             best = (th, r)
     return best
+def fastest(opt, th):
+    """PyTorch's fastest CPU setting the optimizer offers: fused=True where it has it, else foreach=True."""
+    for who in ("torch-fused", "torch-foreach"):
+        r = rate((who, opt, th))
+        if r:
+            return who, r
+    return None, None
 counts = sorted({k[2] for k in t})
+opts = [o for o in NAMES if any(k[1] == o and k[0] == "ckpt" for k in t)]
 print(f"{n:,} float32 elements; each figure: median of {steps} steps in a fresh process; min / median / max over {runs} rounds,")
 print(f"contenders interleaved (order rotated each round); {threads} threads = all cores. PyTorch {torch_version or 'missing'}.")
 print("M elem/s (higher is faster). 'of bound': median as a share of the memory bound's median (same access pattern,")
@@ -98,7 +123,7 @@ print("| optimizer | contender | threads | M elem/s min / median / max | of boun
 print("|---|---|---:|---|---:|---|")
 def mfmt(r):
     return " / ".join(f"{x / 1e6:,.0f}" for x in r)
-for opt in ("adam", "adamw", "sgd_momentum"):
+for opt in opts:
     b = bound(opt)
     for who in ("ckpt", "torch-fused", "torch-foreach", "torch-single", "bound"):
         for th in counts:
@@ -113,11 +138,12 @@ for opt in ("adam", "adamw", "sgd_momentum"):
             print(f"| {NAMES[opt]} | {label} | {th} | {mfmt(r)} | {share} | {ratio} |")
 if not raw:
     sys.exit(0)
-# Benchmarks/table.py reads these keys (its interface before this script's rewrite): the ckpt figures
-# at all cores, PyTorch fused=True at all cores, and `triad_traffic_bytes_per_s`, the Adam
-# pattern's bound in bytes/s (table.py divides it by each optimizer's bytes per element).
+# Benchmarks/table.py reads, per optimizer: ckpt at all cores (`<opt>_elements_per_s`, median;
+# `<opt>_best_elements_per_s`), PyTorch's fastest setting at all cores (peers:
+# `<opt>_elements_per_s`, `<opt>_setting`), the memory bound of its pattern at its best thread
+# count (`<opt>_bound_elements_per_s`, `<opt>_bound_best_elements_per_s`, `<opt>_bytes_per_element`).
 # Extra keys carry every figure: <opt>_<contender>_t<threads>_{min,median,max}_elements_per_s.
-ours, peers = [f"elements {n}"], []
+ours, peers = [f"elements {n}", "optimizers " + " ".join(opts)], []
 if torch_version:
     peers += [f"torch {torch_version.split()[0]}", f"cpu_capability {torch_version.split()[-1]}"]
 for (who, opt, th) in sorted(t):
@@ -126,19 +152,16 @@ for (who, opt, th) in sorted(t):
     for name, x in zip(("min", "median", "max"), r):
         dest.append(f"{opt}_{who.replace('-', '_')}_t{th}_{name}_elements_per_s {x}")
 top = max(counts)
-for opt in ("adam", "adamw", "sgd_momentum"):
+for opt in opts:
     r = rate(("ckpt", opt, top))
     if r:
         ours += [f"{opt}_elements_per_s {r[1]}", f"{opt}_best_elements_per_s {r[2]}", f"{opt}_bytes_per_element {BYTES[opt]}"]
-    p = rate(("torch-fused", opt, top))
+    who, p = fastest(opt, top)
     if p:
-        peers.append(f"{opt}_elements_per_s {p[1]}")
+        peers += [f"{opt}_elements_per_s {p[1]}", f"{opt}_setting {who[len('torch-'):]}"]
     b = bound(opt)
     if b:
         ours += [f"{opt}_bound_elements_per_s {b[1][1]}", f"{opt}_bound_best_elements_per_s {b[1][2]}", f"{opt}_bound_threads {b[0]}"]
-b = bound("adam")
-if b:
-    ours.append(f"triad_traffic_bytes_per_s {b[1][2] * 28}")
 with open(os.path.join(raw, "optim.ours"), "w") as f:
     f.write("\n".join(ours) + "\n")
 with open(os.path.join(raw, "optim.peers"), "w") as f:

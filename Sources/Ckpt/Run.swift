@@ -129,11 +129,25 @@ public final class Run {
 
     /// One step of the seed's loop: zero grads, forward, loss, backward, optimizer step,
     /// record; then the scheduler's step when its interval is `"step"`. Returns the loss.
+    /// LBFGS steps through a closure that does the first part on the same batch each time it
+    /// re-evaluates, as PyTorch's recipe; the loss recorded is its first evaluation.
     @discardableResult
     public func trainStep(_ batch: Batch) throws -> Float {
-        optimizer.zeroGrad()
-        let loss = try model.forwardBackward(batch)
-        try optimizer.step()
+        let loss: Float
+        if let lbfgs = optimizer as? LBFGS {
+            var first: Float?
+            try lbfgs.step {
+                optimizer.zeroGrad()
+                let l = try model.forwardBackward(batch)
+                if first == nil { first = l }
+                return Double(l)
+            }
+            loss = first ?? .nan
+        } else {
+            optimizer.zeroGrad()
+            loss = try model.forwardBackward(batch)
+            try optimizer.step()
+        }
         recordStep(loss: loss)
         if let scheduler, scheduler.stepsPerBatch { try scheduler.step(metric: Double(loss)) }
         return loss

@@ -18,7 +18,7 @@ private func configError(_ json: String) -> String? {
 /// The optimizers added after the first five, through the one run-config reader: tuples from
 /// JSON lists, PyTorch's checks naming the key, and SparseAdam's refusal to step.
 @Suite struct MoreOptimizersConfigTests {
-    @Test(arguments: ["Adamax", "NAdam", "RAdam", "Adadelta", "ASGD", "Rprop", "Adafactor", "SparseAdam"])
+    @Test(arguments: ["Adamax", "NAdam", "RAdam", "Adadelta", "ASGD", "Rprop", "Adafactor", "SparseAdam", "LBFGS"])
     func buildsByNameWithPyTorchDefaults(type: String) throws {
         let opt = try build(#"{"type": "\#(type)"}"#)
         #expect(opt.typeName == type)

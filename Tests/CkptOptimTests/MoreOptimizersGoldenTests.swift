@@ -166,7 +166,7 @@ import Testing
     }
 
     /// PyTorch's constructor checks: the same arguments fail with PyTorch's message.
-    @Test(arguments: all + ["Adafactor", "SparseAdam", "Muon"])
+    @Test(arguments: all + ["Adafactor", "SparseAdam", "Muon", "LBFGS"])
     func constructorErrorsMatchPyTorch(optimizer: String) throws {
         let text = try String(contentsOf: OptimFixture.directory.appendingPathComponent("constructor_errors.json"), encoding: .utf8)
         let root = OptimFixture.decode(try JSON.parse(text)).dictValue!

@@ -14,7 +14,9 @@ import Testing
     static let configurations: [String] = [
         "Adam", "Adam amsgrad", "Adam L2 maximize", "AdamW",
         "SGD", "SGD momentum", "SGD nesterov", "SGD dampening wd maximize",
-        "RMSprop", "RMSprop centered momentum", "Adagrad",
+        "RMSprop", "RMSprop centered momentum", "RMSprop momentum", "Adagrad",
+        "Adamax", "Adamax wd maximize", "NAdam", "NAdam decoupled", "RAdam", "RAdam L2 maximize",
+        "Adadelta", "Adadelta wd", "ASGD", "ASGD averaging wd", "Rprop", "Rprop maximize",
     ]
 
     static func make(_ name: String, _ ps: [Parameter]) throws -> Optimizer {
@@ -31,6 +33,19 @@ import Testing
         case "RMSprop": return try RMSprop(ps, lr: 1e-2)
         case "RMSprop centered momentum": return try RMSprop(ps, lr: 1e-2, weightDecay: 0.01, momentum: 0.9, centered: true)
         case "Adagrad": return try Adagrad(ps, lr: 0.1, lrDecay: 0.01, weightDecay: 0.01, initialAccumulatorValue: 0.1)
+        case "RMSprop momentum": return try RMSprop(ps, lr: 1e-2, momentum: 0.5)
+        case "Adamax": return try Adamax(ps, lr: 1e-2)
+        case "Adamax wd maximize": return try Adamax(ps, lr: 1e-2, weightDecay: 0.1, maximize: true)
+        case "NAdam": return try NAdam(ps, lr: 1e-2)
+        case "NAdam decoupled": return try NAdam(ps, lr: 1e-2, weightDecay: 0.1, decoupledWeightDecay: true)
+        case "RAdam": return try RAdam(ps, lr: 1e-2, betas: (0.9, 0.5))      // rectified from step 2
+        case "RAdam L2 maximize": return try RAdam(ps, lr: 1e-2, weightDecay: 0.1, maximize: true)
+        case "Adadelta": return try Adadelta(ps)
+        case "Adadelta wd": return try Adadelta(ps, lr: 0.5, rho: 0.8, weightDecay: 0.01, maximize: true)
+        case "ASGD": return try ASGD(ps, lr: 0.1)
+        case "ASGD averaging wd": return try ASGD(ps, lr: 0.1, t0: 1, weightDecay: 0.01)
+        case "Rprop": return try Rprop(ps, lr: 1e-2)
+        case "Rprop maximize": return try Rprop(ps, lr: 1e-2, etas: (0.3, 1.5), stepSizes: (1e-4, 0.05), maximize: true)
         default: throw OptimizerError(.invalidValue, "unknown configuration \(name)")
         }
     }
@@ -86,7 +101,8 @@ import Testing
     }
 
     /// With the product's own chunk size: a tensor of 4 chunks and a few elements.
-    @Test(arguments: ["Adam", "AdamW", "SGD momentum", "RMSprop centered momentum", "Adagrad"])
+    @Test(arguments: ["Adam", "AdamW", "SGD momentum", "RMSprop centered momentum", "Adagrad",
+                      "Adamax", "NAdam", "RAdam", "Adadelta", "ASGD averaging wd", "Rprop"])
     func defaultChunksSplitLargeTensors(configuration: String) throws {
         let n = 4 * KernelSplit.chunkElements + 5
         let one = try Self.run(configuration, sizes: [n, 3], threads: 1, chunk: KernelSplit.chunkElements, steps: 3)

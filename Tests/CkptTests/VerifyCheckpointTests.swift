@@ -92,7 +92,7 @@ import CkptFormat
 
     @Test func unknownOptimizerType() {
         #expect(problems { $0.optimizer!["type"] = "Lion" }
-                == ["optimizer: unknown type \"Lion\" (known: ASGD, Adadelta, Adafactor, Adagrad, Adam, AdamW, Adamax, Muon, NAdam, RAdam, RMSprop, Rprop, SGD, SparseAdam)"])
+                == ["optimizer: unknown type \"Lion\" (known: ASGD, Adadelta, Adafactor, Adagrad, Adam, AdamW, Adamax, LBFGS, Muon, NAdam, RAdam, RMSprop, Rprop, SGD, SparseAdam)"])
     }
 
     /// PyTorch's state shapes beyond "like the parameter": 0-d scalars (NAdam's mu_product,

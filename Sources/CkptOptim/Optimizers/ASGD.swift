@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CKernels
 import CkptCore
 
@@ -15,70 +10,44 @@ import CkptCore
 /// as float32.
 /// State per parameter with a gradient, created on its first step: `step` (0-d float32),
 /// `eta` (0-d float32, starting at lr), `mu` (0-d float32, starting at 1), `ax` (the average).
-public final class ASGD: Optimizer, ConfigurableOptimizer {
-    public static let optimizerName = "ASGD"
-    public static var defaultOptions: StateDict {
+public final class ASGD: TorchOptimizer {
+    override public class var optimizerName: String { "ASGD" }
+    override public class var defaultOptions: StateDict {
         ["lr": 1e-2, "lambd": 1e-4, "alpha": 0.75, "t0": 1e6, "weight_decay": 0, "foreach": nil,
          "maximize": false, "differentiable": false, "capturable": false]
     }
-    override public var typeName: String { Self.optimizerName }
 
     /// `ASGD(params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, maximize=False)`.
     public convenience init(
         _ params: [Parameter], lr: Double? = nil, lambd: Double? = nil, alpha: Double? = nil,
         t0: Double? = nil, weightDecay: Double? = nil, maximize: Bool? = nil
     ) throws {
-        try self.init(groups: [ParamGroup(params: params, options: [:])], options: .given([
-            "lr": lr.map(StateValue.double),
-            "lambd": lambd.map(StateValue.double),
-            "alpha": alpha.map(StateValue.double),
-            "t0": t0.map(StateValue.double),
-            "weight_decay": weightDecay.map(StateValue.double),
-            "maximize": maximize.map(StateValue.bool),
-        ]))
+        try self.init(params, ["lr": .number(lr), "lambd": .number(lambd), "alpha": .number(alpha), "t0": .number(t0),
+                               "weight_decay": .number(weightDecay), "maximize": .flag(maximize)])
     }
 
-    public init(groups: [ParamGroup], options: StateDict = [:]) throws {
-        try super.init(groups: groups, options: options, defaults: Self.defaultOptions, type: Self.optimizerName,
-                       validate: Self.validate)
-    }
-
-    public static func validate(_ o: StateDict) throws {
-        try requireNonNegative(o, "lr", "learning rate")
-        try requireNonNegative(o, "lambd", "lambd value")
-        try requireNonNegative(o, "alpha", "alpha value")
-        try requireNonNegative(o, "weight_decay", "weight_decay value")
-        try requireSingleTensorPath(o, type: optimizerName)
+    override class func checkOptions(_ o: StateDict) throws {
+        try requireNonNegative(o, keys: "lr", "lambd", "alpha", "weight_decay")
     }
 
     override public func step() throws {
         for group in paramGroups {
             let lr = try number(group, "lr"), lambd = try number(group, "lambd")
             let alpha = try number(group, "alpha"), t0 = try number(group, "t0")
-            let wdD = try number(group, "weight_decay"), wd = Float(wdD)
-            var flags = baseKernelFlags
-            if try flag(group, "maximize") { flags |= Int32(CKPT_OPT_MAXIMIZE) }
-            if wdD != 0 { flags |= Int32(CKPT_OPT_WEIGHT_DECAY) }
-            for p in group.params {
-                guard let grad = try checkedGrad(p) else { continue }
-                let n = grad.count
-                var s = takeState(p) ?? ["step": .tensor(.scalar(0)), "eta": .tensor(.scalar(Float(lr))),
-                                         "mu": .tensor(.scalar(1)), "ax": Self.zerosState(p)]
-                try requireBuffers(s, ["ax"], count: n, for: p)
-                let stepT = s.stepValue() + 1
-                s["step"] = .tensor(.scalar(stepT))
+            let wd = try number(group, "weight_decay")
+            let flags = try kernelFlags(group, weightDecay: wd)
+            let initial = { p in ["step": .tensor(.scalar(0)), "eta": .tensor(.scalar(Float(lr))),
+                                  "mu": .tensor(.scalar(1)), "ax": Self.zerosState(p)] as StateDict }
+            try forEachParameter(in: group, initial: initial, buffers: ["ax"]) { p, grad, s in
+                let step = Double(s.incrementStep())
                 let eta = Double(Self.scalarState(s, "eta", default: Float(lr)))
                 let mu = Self.scalarState(s, "mu", default: 1)
                 let decay = Float(1 - lambd * eta), negEta = Float(-eta)
-                var ax = s.takeFloats("ax")!, none: [Float] = [], none2: [Float] = []
-                withKernelPointers(p, grad, &ax, &none, &none2) { x, g, a, _, _ in
-                    ckpt_asgd_step(x, g, a, n, flags, wd, decay, negEta, mu)
+                runKernel(p, grad, &s, ["ax"]) { k in
+                    ckpt_asgd_step(k.x, k.g, k.a, k.count, flags, Float(wd), decay, negEta, mu)
                 }
-                s.putFloats("ax", ax, shape: p.shape)
-                let step = Double(stepT)
                 s["eta"] = .tensor(.scalar(Float(lr / pow(1 + lambd * lr * step, alpha))))
                 s["mu"] = .tensor(.scalar(Float(1 / Swift.max(1, step - t0))))
-                putState(s, for: p)
             }
         }
         try super.step()

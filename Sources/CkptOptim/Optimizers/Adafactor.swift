@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CkptCore
 
 /// `torch.optim.Adafactor` (torch 2.15): factored second moments, relative step size,
@@ -21,14 +16,12 @@ import CkptCore
 /// State per parameter with a gradient, created on its first step: `step` (0-d float32), and
 /// `row_var` (shape [..., rows, 1]) and `col_var` ([..., 1, cols]) for a parameter with two
 /// or more dimensions, or `variance` (shaped like the parameter) otherwise.
-public final class Adafactor: Optimizer, ConfigurableOptimizer {
-    public static let optimizerName = "Adafactor"
-    public static var defaultOptions: StateDict {
+public final class Adafactor: TorchOptimizer {
+    override public class var optimizerName: String { "Adafactor" }
+    override public class var defaultOptions: StateDict {
         ["lr": 1e-2, "beta2_decay": -0.8, "eps": .tuple([.none, 1e-3]), "d": 1.0, "weight_decay": 0.0,
          "foreach": nil, "maximize": false]
     }
-    override public var typeName: String { Self.optimizerName }
-
     /// `Adafactor(params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, maximize=False)`.
     /// `eps1` nil keeps PyTorch's None (float32's machine epsilon).
     public convenience init(
@@ -37,23 +30,12 @@ public final class Adafactor: Optimizer, ConfigurableOptimizer {
     ) throws {
         let eps: StateValue? = eps1 == nil && eps2 == nil ? nil
             : .tuple([eps1.map(StateValue.double) ?? .none, .double(eps2 ?? 1e-3)])
-        try self.init(groups: [ParamGroup(params: params, options: [:])], options: .given([
-            "lr": lr.map(StateValue.double),
-            "beta2_decay": beta2Decay.map(StateValue.double),
-            "eps": eps,
-            "d": d.map(StateValue.double),
-            "weight_decay": weightDecay.map(StateValue.double),
-            "maximize": maximize.map(StateValue.bool),
-        ]))
-    }
-
-    public init(groups: [ParamGroup], options: StateDict = [:]) throws {
-        try super.init(groups: groups, options: options, defaults: Self.defaultOptions, type: Self.optimizerName,
-                       validate: Self.validate)
+        try self.init(params, ["lr": .number(lr), "beta2_decay": .number(beta2Decay), "eps": eps, "d": .number(d),
+                               "weight_decay": .number(weightDecay), "maximize": .flag(maximize)])
     }
 
     /// PyTorch's checks, with its messages ("Learning rate should be >= 0 but is: -1").
-    public static func validate(_ o: StateDict) throws {
+    override class func checkOptions(_ o: StateDict) throws {
         func check(_ key: String, _ ok: (Double) -> Bool, _ message: String, _ v: StateValue?) throws {
             if let v, let x = v.doubleValue, !ok(x) {
                 throw OptimizerError(.invalidValue, "\(message)\(pyRepr(v))", key: key)
@@ -80,11 +62,9 @@ public final class Adafactor: Optimizer, ConfigurableOptimizer {
                 throw OptimizerError(.invalidType, "Adafactor: param group 'eps' must be a pair (None or a number, a number)")
             }
             let eps1 = eps[0].doubleValue ?? Double(Float.ulpOfOne)
-            for p in group.params {
-                guard var g = try checkedGrad(p) else { continue }
-                if maximize { g = g.map { -$0 } }
+            try forEachParameter(in: group, initial: { Self.initialState($0, factored: $0.shape.count > 1) }) { p, grad, s in
+                let g = maximize ? grad.map { -$0 } : grad
                 let factored = p.shape.count > 1
-                var s = takeState(p) ?? Self.initialState(p, factored: factored)
                 let (rows, cols) = factored ? (p.shape[p.shape.count - 2], p.shape[p.shape.count - 1]) : (1, g.count)
                 let batches = factored ? g.count / Swift.max(rows * cols, 1) : 1
                 try requireBuffers(s, factored ? [] : ["variance"], count: g.count, for: p)
@@ -92,9 +72,7 @@ public final class Adafactor: Optimizer, ConfigurableOptimizer {
                     try requireBuffers(s, ["row_var"], count: batches * rows, for: p)
                     try requireBuffers(s, ["col_var"], count: batches * cols, for: p)
                 }
-                let stepT = s.stepValue() + 1
-                s["step"] = .tensor(.scalar(stepT))
-                let step = Double(stepT)
+                let step = Double(s.incrementStep())
                 let beta2T = Float(pow(step, beta2Decay))
                 let rho = Swift.min(lr, 1 / pow(step, 0.5))
                 let numelSqrt = pow(Double(g.count), 0.5)
@@ -147,7 +125,6 @@ public final class Adafactor: Optimizer, ConfigurableOptimizer {
                 p.value.storage.withUnsafeMutableBufferPointer { x in
                     for i in 0..<update.count { x[i] = TorchOps.fma(update[i], scale, x[i]) }
                 }
-                putState(s, for: p)
             }
         }
         try super.step()

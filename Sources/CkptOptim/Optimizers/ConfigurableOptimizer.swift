@@ -20,5 +20,5 @@ public let optimizerTypes: [String: any ConfigurableOptimizer.Type] = [
     "RMSprop": RMSprop.self, "Adagrad": Adagrad.self,
     "Adamax": Adamax.self, "NAdam": NAdam.self, "RAdam": RAdam.self, "Adadelta": Adadelta.self,
     "ASGD": ASGD.self, "Rprop": Rprop.self, "Adafactor": Adafactor.self,
-    "SparseAdam": SparseAdam.self, "Muon": Muon.self,
+    "SparseAdam": SparseAdam.self, "Muon": Muon.self, "LBFGS": LBFGS.self,
 ]

@@ -14,15 +14,14 @@ import CkptCore
 /// one bfloat16 ulp (2⁻⁸ relative) is the resolution of the update. Tests bound the
 /// difference by a fraction of the step size.
 /// State per parameter with a gradient, created on its first step: `momentum_buffer`.
-public final class Muon: Optimizer, ConfigurableOptimizer {
-    public static let optimizerName = "Muon"
-    public static var defaultOptions: StateDict {
+public final class Muon: TorchOptimizer {
+    override public class var optimizerName: String { "Muon" }
+    override public class var defaultOptions: StateDict {
         ["lr": 1e-3, "weight_decay": 0.1, "momentum": 0.95, "nesterov": true,
          "ns_coefficients": .tuple([3.4445, -4.775, 2.0315]), "eps": 1e-7, "ns_steps": 5,
          "adjust_lr_fn": nil]
     }
     static let adjustments = ["original", "match_rms_adamw", "spectral_unclamped"]
-    override public var typeName: String { Self.optimizerName }
 
     /// `Muon(params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True, ns_steps=5,
     /// adjust_lr_fn=None)`.
@@ -30,19 +29,13 @@ public final class Muon: Optimizer, ConfigurableOptimizer {
         _ params: [Parameter], lr: Double? = nil, weightDecay: Double? = nil, momentum: Double? = nil,
         nesterov: Bool? = nil, nsSteps: Int? = nil, adjustLRFn: String? = nil
     ) throws {
-        try self.init(groups: [ParamGroup(params: params, options: [:])], options: .given([
-            "lr": lr.map(StateValue.double),
-            "weight_decay": weightDecay.map(StateValue.double),
-            "momentum": momentum.map(StateValue.double),
-            "nesterov": nesterov.map(StateValue.bool),
-            "ns_steps": nsSteps.map { .int(Int64($0)) },
-            "adjust_lr_fn": adjustLRFn.map(StateValue.string),
-        ]))
+        try self.init(params, ["lr": .number(lr), "weight_decay": .number(weightDecay), "momentum": .number(momentum),
+                               "nesterov": .flag(nesterov), "ns_steps": .integer(nsSteps),
+                               "adjust_lr_fn": adjustLRFn.map(StateValue.string)])
     }
 
-    public init(groups: [ParamGroup], options: StateDict = [:]) throws {
-        try super.init(groups: groups, options: options, defaults: Self.defaultOptions, type: Self.optimizerName,
-                       validate: Self.validate)
+    public required init(groups: [ParamGroup], options: StateDict = [:]) throws {
+        try super.init(groups: groups, options: options)
         for group in paramGroups {
             for p in group.params where p.shape.count != 2 {
                 throw OptimizerError(.invalidValue,
@@ -52,7 +45,7 @@ public final class Muon: Optimizer, ConfigurableOptimizer {
     }
 
     /// PyTorch's checks, with its messages.
-    public static func validate(_ o: StateDict) throws {
+    override class func checkOptions(_ o: StateDict) throws {
         for (key, message) in [("lr", "Learning rate should be >= 0 but is: "),
                                ("momentum", "momentum should be >= 0 but is: "),
                                ("weight_decay", "weight decay should be >= 0 but is: ")] {
@@ -85,15 +78,12 @@ public final class Muon: Optimizer, ConfigurableOptimizer {
                 throw OptimizerError(.invalidType, "Muon: param group 'ns_coefficients' must be 3 numbers")
             }
             let adjust = group["adjust_lr_fn"]?.stringValue
-            for p in group.params {
-                guard let grad = try checkedGrad(p) else { continue }
-                guard p.shape.count == 2 else {
-                    throw OptimizerError(.invalidValue, "Param gradient must be a 2D matrix ('\(p.name)' has shape \(p.shape))")
-                }
+            for p in group.params where p.grad != nil && p.shape.count != 2 {
+                throw OptimizerError(.invalidValue, "Param gradient must be a 2D matrix ('\(p.name)' has shape \(p.shape))")
+            }
+            try forEachParameter(in: group, initial: { _ in [:] }, buffers: ["momentum_buffer"],
+                                 zeroFilled: ["momentum_buffer"]) { p, grad, s in
                 let n = grad.count
-                var s = takeState(p) ?? [:]
-                if s["momentum_buffer"] == nil { s["momentum_buffer"] = Self.zerosState(p) }
-                try requireBuffers(s, ["momentum_buffer"], count: n, for: p)
                 var buf = s.takeFloats("momentum_buffer")!
                 let w = Float(1 - momentum), m = Float(momentum)
                 var update = [Float](repeating: 0, count: n)
@@ -109,7 +99,6 @@ public final class Muon: Optimizer, ConfigurableOptimizer {
                 p.value.storage.withUnsafeMutableBufferPointer { x in
                     for i in 0..<n { x[i] = TorchOps.fma(ortho[i], scale, x[i] * decay) }
                 }
-                putState(s, for: p)
             }
         }
         try super.step()

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CKernels
 import CkptCore
 
@@ -18,14 +13,13 @@ import CkptCore
 /// Bit-identical except for the square root: PyTorch's MKL `sqrt` is not correctly rounded.
 /// State per parameter with a gradient, created on its first step: `step` and `mu_product`
 /// (0-d float32, `mu_product` starting at 1), `exp_avg`, `exp_avg_sq`.
-public final class NAdam: Optimizer, ConfigurableOptimizer {
-    public static let optimizerName = "NAdam"
-    public static var defaultOptions: StateDict {
+public final class NAdam: TorchOptimizer {
+    override public class var optimizerName: String { "NAdam" }
+    override public class var defaultOptions: StateDict {
         ["lr": 2e-3, "betas": .tuple([0.9, 0.999]), "eps": 1e-8, "weight_decay": 0,
          "momentum_decay": 4e-3, "decoupled_weight_decay": false, "maximize": false,
          "foreach": nil, "capturable": false, "differentiable": false]
     }
-    override public var typeName: String { Self.optimizerName }
 
     /// `NAdam(params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
     /// momentum_decay=4e-3, decoupled_weight_decay=False, maximize=False)`.
@@ -34,54 +28,24 @@ public final class NAdam: Optimizer, ConfigurableOptimizer {
         weightDecay: Double? = nil, momentumDecay: Double? = nil, decoupledWeightDecay: Bool? = nil,
         maximize: Bool? = nil
     ) throws {
-        try self.init(groups: [ParamGroup(params: params, options: [:])], options: .given([
-            "lr": lr.map(StateValue.double),
-            "betas": betas.map { .tuple([.double($0.0), .double($0.1)]) },
-            "eps": eps.map(StateValue.double),
-            "weight_decay": weightDecay.map(StateValue.double),
-            "momentum_decay": momentumDecay.map(StateValue.double),
-            "decoupled_weight_decay": decoupledWeightDecay.map(StateValue.bool),
-            "maximize": maximize.map(StateValue.bool),
-        ]))
+        try self.init(params, ["lr": .number(lr), "betas": .pair(betas), "eps": .number(eps),
+                               "weight_decay": .number(weightDecay), "momentum_decay": .number(momentumDecay),
+                               "decoupled_weight_decay": .flag(decoupledWeightDecay), "maximize": .flag(maximize)])
     }
 
-    public init(groups: [ParamGroup], options: StateDict = [:]) throws {
-        try super.init(groups: groups, options: options, defaults: Self.defaultOptions, type: Self.optimizerName,
-                       validate: Self.validate)
-    }
-
-    public static func validate(_ o: StateDict) throws {
-        try requireNonNegative(o, "lr", "learning rate")
-        try requireNonNegative(o, "eps", "epsilon value")
-        try requireBetas(o)
-        try requireNonNegative(o, "weight_decay", "weight_decay value")
-        try requireNonNegative(o, "momentum_decay", "momentum_decay value")
-        try requireSingleTensorPath(o, type: optimizerName)
+    override class func checkOptions(_ o: StateDict) throws {
+        try requireNonNegative(o, keys: "lr", "eps", "betas", "weight_decay", "momentum_decay")
     }
 
     override public func step() throws {
         for group in paramGroups {
-            let lr = try number(group, "lr"), eps = Float(try number(group, "eps"))
-            let wdD = try number(group, "weight_decay"), wd = Float(wdD)
+            let (lr, eps, wd, beta1, beta2, flags) = try adamHyperparameters(group)
             let momentumDecay = try number(group, "momentum_decay")
-            let decoupled = try flag(group, "decoupled_weight_decay")
-            let (beta1, beta2D) = try pair(group, "betas")
-            let w1 = Float(1 - beta1), beta2 = Float(beta2D), omb2 = Float(1 - beta2D)
-            var flags = baseKernelFlags
-            if try flag(group, "maximize") { flags |= Int32(CKPT_OPT_MAXIMIZE) }
-            if wdD != 0 { flags |= Int32(CKPT_OPT_WEIGHT_DECAY) }
-            if decoupled { flags |= Int32(CKPT_OPT_DECOUPLED) }
-            let decay = Float(1 - lr * wdD)
-            for p in group.params {
-                guard let grad = try checkedGrad(p) else { continue }
-                let n = grad.count
-                var s = takeState(p) ?? ["step": .tensor(.scalar(0)), "mu_product": .tensor(.scalar(1)),
-                                         "exp_avg": Self.zerosState(p), "exp_avg_sq": Self.zerosState(p)]
-                try requireBuffers(s, ["exp_avg", "exp_avg_sq"], count: n, for: p)
-                let stepT = s.stepValue() + 1
-                s["step"] = .tensor(.scalar(stepT))
-                let step = Double(stepT)
-                let bc2 = Float(1 - pow(beta2D, step))
+            let initial = { p in ["step": .tensor(.scalar(0)), "mu_product": .tensor(.scalar(1)),
+                                  "exp_avg": Self.zerosState(p), "exp_avg_sq": Self.zerosState(p)] as StateDict }
+            try forEachParameter(in: group, initial: initial, buffers: ["exp_avg", "exp_avg_sq"]) { p, grad, s in
+                let step = Double(s.incrementStep())
+                let bc2 = Float(1 - pow(beta2, step))
                 let mu = beta1 * (1.0 - 0.5 * pow(0.96, step * momentumDecay))
                 let muNext = beta1 * (1.0 - 0.5 * pow(0.96, (step + 1) * momentumDecay))
                 let muProduct = Self.scalarState(s, "mu_product", default: 1) * Float(mu)
@@ -89,13 +53,10 @@ public final class NAdam: Optimizer, ConfigurableOptimizer {
                 let muProductNext = Double(muProduct) * muNext
                 let gradScale = Float(-lr * (1.0 - mu) / (1.0 - Double(muProduct)))
                 let avgScale = Float((-lr * muNext) / (1.0 - muProductNext))
-                var m = s.takeFloats("exp_avg")!, v = s.takeFloats("exp_avg_sq")!, none: [Float] = []
-                withKernelPointers(p, grad, &m, &v, &none) { x, g, mp, vp, _ in
-                    ckpt_nadam_step(x, g, mp, vp, n, flags, wd, decay, w1, beta2, omb2, bc2, eps, gradScale, avgScale)
+                runKernel(p, grad, &s, ["exp_avg", "exp_avg_sq"]) { k in
+                    ckpt_nadam_step(k.x, k.g, k.a, k.b, k.count, flags, Float(wd), Float(1 - lr * wd),
+                                    Float(1 - beta1), Float(beta2), Float(1 - beta2), bc2, Float(eps), gradScale, avgScale)
                 }
-                s.putFloats("exp_avg", m, shape: p.shape)
-                s.putFloats("exp_avg_sq", v, shape: p.shape)
-                putState(s, for: p)
             }
         }
         try super.step()

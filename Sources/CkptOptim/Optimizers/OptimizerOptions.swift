@@ -103,10 +103,12 @@ extension Optimizer {
         case .bool:
             guard case .bool = value else { throw bad("a bool") }
             return value
-        case .none:   // foreach / fused: None or a bool; Muon's adjust_lr_fn: None or a name
+        case .none:   // foreach / fused: None or a bool; Muon's adjust_lr_fn, LBFGS's line_search_fn:
+                      // None or a name; LBFGS's max_eval: None or a number
             switch value {
             case .none, .bool: return value
-            case .string where key == "adjust_lr_fn": return value
+            case .string where key == "adjust_lr_fn" || key == "line_search_fn": return value
+            case .int where key == "max_eval", .double where key == "max_eval": return value
             default: throw bad("a bool or null")
             }
         case .tuple(let dt):

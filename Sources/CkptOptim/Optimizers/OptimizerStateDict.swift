@@ -153,9 +153,11 @@ extension Optimizer {
     }
 
     /// The shape of the first non-`step` state tensor (PyTorch keeps them shaped like the param,
-    /// except 0-d scalars such as NAdam's `mu_product` and Adafactor's factored `row_var` / `col_var`).
+    /// except 0-d scalars such as NAdam's `mu_product`, Adafactor's factored `row_var` / `col_var`
+    /// and LBFGS's flat `d` / `prev_flat_grad` over all parameters).
     static func stateShape(_ s: StateDict) -> [Int]? {
-        for (key, value) in s where key != "step" && key != "row_var" && key != "col_var" {
+        let notShaped: Set = ["step", "row_var", "col_var", "d", "prev_flat_grad"]
+        for (key, value) in s where !notShaped.contains(key) {
             if case .tensor(let t) = value, !t.shape.isEmpty { return t.shape }
         }
         return nil

@@ -12,6 +12,20 @@ extension Optimizer {
         return (x, y)
     }
 
+    /// PyTorch's usual constructor checks, in the order given: `betas` in [0, 1), every other
+    /// key >= 0 with its message ("Invalid learning rate: -1", "Invalid epsilon value: ...",
+    /// "Invalid <key> value: ...").
+    static func requireNonNegative(_ o: StateDict, keys: String...) throws {
+        for key in keys {
+            switch key {
+            case "betas": try requireBetas(o)
+            case "lr": try requireNonNegative(o, key, "learning rate")
+            case "eps": try requireNonNegative(o, key, "epsilon value")
+            default: try requireNonNegative(o, key, "\(key) value")
+            }
+        }
+    }
+
     /// PyTorch's `0.0 <= betas[i] < 1.0` checks: "Invalid beta parameter at index i: v".
     static func requireBetas(_ o: StateDict) throws {
         for (i, b) in (o["betas"]?.arrayValue ?? []).enumerated() {

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CKernels
 import CkptCore
 
@@ -17,14 +12,13 @@ import CkptCore
 /// is not correctly rounded; the un-rectified early steps have none).
 /// State per parameter with a gradient, created on its first step: `step` (0-d float32),
 /// `exp_avg`, `exp_avg_sq`.
-public final class RAdam: Optimizer, ConfigurableOptimizer {
-    public static let optimizerName = "RAdam"
-    public static var defaultOptions: StateDict {
+public final class RAdam: TorchOptimizer {
+    override public class var optimizerName: String { "RAdam" }
+    override public class var defaultOptions: StateDict {
         ["lr": 1e-3, "betas": .tuple([0.9, 0.999]), "eps": 1e-8, "weight_decay": 0,
          "maximize": false, "foreach": nil, "capturable": false, "decoupled_weight_decay": false,
          "differentiable": false]
     }
-    override public var typeName: String { Self.optimizerName }
 
     /// `RAdam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
     /// decoupled_weight_decay=False, maximize=False)`.
@@ -32,66 +26,35 @@ public final class RAdam: Optimizer, ConfigurableOptimizer {
         _ params: [Parameter], lr: Double? = nil, betas: (Double, Double)? = nil, eps: Double? = nil,
         weightDecay: Double? = nil, decoupledWeightDecay: Bool? = nil, maximize: Bool? = nil
     ) throws {
-        try self.init(groups: [ParamGroup(params: params, options: [:])], options: .given([
-            "lr": lr.map(StateValue.double),
-            "betas": betas.map { .tuple([.double($0.0), .double($0.1)]) },
-            "eps": eps.map(StateValue.double),
-            "weight_decay": weightDecay.map(StateValue.double),
-            "decoupled_weight_decay": decoupledWeightDecay.map(StateValue.bool),
-            "maximize": maximize.map(StateValue.bool),
-        ]))
+        try self.init(params, ["lr": .number(lr), "betas": .pair(betas), "eps": .number(eps),
+                               "weight_decay": .number(weightDecay),
+                               "decoupled_weight_decay": .flag(decoupledWeightDecay), "maximize": .flag(maximize)])
     }
 
-    public init(groups: [ParamGroup], options: StateDict = [:]) throws {
-        try super.init(groups: groups, options: options, defaults: Self.defaultOptions, type: Self.optimizerName,
-                       validate: Self.validate)
-    }
-
-    public static func validate(_ o: StateDict) throws {
-        try requireNonNegative(o, "lr", "learning rate")
-        try requireNonNegative(o, "eps", "epsilon value")
-        try requireBetas(o)
-        try requireNonNegative(o, "weight_decay", "weight_decay value")
-        try requireSingleTensorPath(o, type: optimizerName)
+    override class func checkOptions(_ o: StateDict) throws {
+        try requireNonNegative(o, keys: "lr", "eps", "betas", "weight_decay")
     }
 
     override public func step() throws {
         for group in paramGroups {
-            let lrD = try number(group, "lr"), lr = Float(lrD), eps = Float(try number(group, "eps"))
-            let wdD = try number(group, "weight_decay"), wd = Float(wdD)
-            let decoupled = try flag(group, "decoupled_weight_decay")
-            let (beta1, beta2D) = try pair(group, "betas")
-            let w1 = Float(1 - beta1), beta2 = Float(beta2D), omb2 = Float(1 - beta2D)
-            var flags = baseKernelFlags
-            if try flag(group, "maximize") { flags |= Int32(CKPT_OPT_MAXIMIZE) }
-            if wdD != 0 { flags |= Int32(CKPT_OPT_WEIGHT_DECAY) }
-            if decoupled { flags |= Int32(CKPT_OPT_DECOUPLED) }
-            let decay = Float(1 - lrD * wdD)
-            for p in group.params {
-                guard let grad = try checkedGrad(p) else { continue }
-                let n = grad.count
-                var s = takeState(p) ?? ["step": .tensor(.scalar(0)), "exp_avg": Self.zerosState(p),
-                                         "exp_avg_sq": Self.zerosState(p)]
-                try requireBuffers(s, ["exp_avg", "exp_avg_sq"], count: n, for: p)
-                let stepT = s.stepValue() + 1
-                s["step"] = .tensor(.scalar(stepT))
-                let step = Double(stepT)
-                let bc1D = 1 - pow(beta1, step), bc2D = 1 - pow(beta2D, step)
-                let bc1 = Float(bc1D)
-                let rhoInf = 2 / (1 - beta2D) - 1
-                let rhoT = rhoInf - 2 * step * pow(beta2D, step) / bc2D
-                let rectified = rhoT > 5.0
+            let (lr, eps, wd, beta1, beta2, flags) = try adamHyperparameters(group)
+            let initial = { p in ["step": .tensor(.scalar(0)), "exp_avg": Self.zerosState(p),
+                                  "exp_avg_sq": Self.zerosState(p)] as StateDict }
+            try forEachParameter(in: group, initial: initial, buffers: ["exp_avg", "exp_avg_sq"]) { p, grad, s in
+                let step = Double(s.incrementStep())
+                let bc1 = Float(1 - pow(beta1, step)), bc2 = 1 - pow(beta2, step)
+                let rhoInf = 2 / (1 - beta2) - 1
+                let rhoT = rhoInf - 2 * step * pow(beta2, step) / bc2
+                let rectified: Int32 = rhoT > 5.0 ? 1 : 0
                 // Only read when rectified (rho_t > 5 keeps the square root's argument positive).
-                let rect = rectified ? Float(pow((rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT), 0.5)) : 0
-                let bc2Sqrt = Float(pow(bc2D, 0.5))
-                var m = s.takeFloats("exp_avg")!, v = s.takeFloats("exp_avg_sq")!, none: [Float] = []
-                withKernelPointers(p, grad, &m, &v, &none) { x, g, mp, vp, _ in
-                    ckpt_radam_step(x, g, mp, vp, n, flags, wd, decay, w1, beta2, omb2, bc1, lr,
-                                    rectified ? 1 : 0, bc2Sqrt, eps, rect)
+                let rect = rectified == 1
+                    ? Float(pow((rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT), 0.5)) : 0
+                let bc2Sqrt = Float(pow(bc2, 0.5))
+                runKernel(p, grad, &s, ["exp_avg", "exp_avg_sq"]) { k in
+                    ckpt_radam_step(k.x, k.g, k.a, k.b, k.count, flags, Float(wd), Float(1 - lr * wd),
+                                    Float(1 - beta1), Float(beta2), Float(1 - beta2), bc1, Float(lr),
+                                    rectified, bc2Sqrt, Float(eps), rect)
                 }
-                s.putFloats("exp_avg", m, shape: p.shape)
-                s.putFloats("exp_avg_sq", v, shape: p.shape)
-                putState(s, for: p)
             }
         }
         try super.step()

@@ -6,33 +6,22 @@ import CkptCore
 /// PyTorch's `RuntimeError` message.
 /// State (written by PyTorch only): `step` (a Python int, kept as an int on load),
 /// `exp_avg`, `exp_avg_sq`.
-public final class SparseAdam: Optimizer, ConfigurableOptimizer {
-    public static let optimizerName = "SparseAdam"
-    public static var defaultOptions: StateDict {
+public final class SparseAdam: TorchOptimizer {
+    override public class var optimizerName: String { "SparseAdam" }
+    override public class var defaultOptions: StateDict {
         ["lr": 1e-3, "betas": .tuple([0.9, 0.999]), "eps": 1e-8, "maximize": false]
     }
-    override public var typeName: String { Self.optimizerName }
 
     /// `SparseAdam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False)`.
     public convenience init(
         _ params: [Parameter], lr: Double? = nil, betas: (Double, Double)? = nil, eps: Double? = nil,
         maximize: Bool? = nil
     ) throws {
-        try self.init(groups: [ParamGroup(params: params, options: [:])], options: .given([
-            "lr": lr.map(StateValue.double),
-            "betas": betas.map { .tuple([.double($0.0), .double($0.1)]) },
-            "eps": eps.map(StateValue.double),
-            "maximize": maximize.map(StateValue.bool),
-        ]))
-    }
-
-    public init(groups: [ParamGroup], options: StateDict = [:]) throws {
-        try super.init(groups: groups, options: options, defaults: Self.defaultOptions, type: Self.optimizerName,
-                       validate: Self.validate)
+        try self.init(params, ["lr": .number(lr), "betas": .pair(betas), "eps": .number(eps), "maximize": .flag(maximize)])
     }
 
     /// PyTorch's checks: lr and eps strictly positive, betas in [0, 1).
-    public static func validate(_ o: StateDict) throws {
+    override class func checkOptions(_ o: StateDict) throws {
         if let v = o["lr"], let d = v.doubleValue, !(0 < d) {
             throw OptimizerError(.invalidValue, "Invalid learning rate: \(pyRepr(v))", key: "lr")
         }
