@@ -31,15 +31,16 @@ PEERS = os.path.join(HERE, "peers.py")
 
 SIZES = [("1 GiB", 64, 1 << 22), ("1 MiB", 64, 1 << 12), ("10,000 x 1 KiB", 10_000, 256)]
 QUICK_SIZES = [("64 MiB", 64, 1 << 18), ("1 MiB", 64, 1 << 12), ("1,000 x 1 KiB", 1_000, 256)]
-SWIFT = {"ckpt", "ckpt-noverify", "swift-raw"}
-SAVERS = ["ckpt", "swift-raw", "py-raw", "numpy", "h5py", "safetensors", "torch"]
+SWIFT = {"ckpt", "ckpt-noverify", "swift-raw", "ckpt-pt", "ckpt-of-torch"}
+SAVERS = ["ckpt", "swift-raw", "py-raw", "numpy", "h5py", "safetensors", "torch", "ckpt-pt"]
 # Measured on the largest size only: the Python package against what it does at least.
 PY_SAVERS = ["ckpt_torch", "h5py+xxhash"]
-LOADERS = ["ckpt", "ckpt-noverify", "swift-raw", "py-raw", "numpy", "h5py", "safetensors", "torch", "torch-mmap"]
+LOADERS = ["ckpt", "ckpt-noverify", "swift-raw", "py-raw", "numpy", "h5py", "safetensors", "torch", "torch-mmap", "ckpt-pt", "ckpt-of-torch"]
 STARTERS = ["ckpt", "py-raw", "numpy", "h5py", "safetensors", "torch", "ckpt_torch"]
-FILE_OF = {"ckpt-noverify": "ckpt", "torch-mmap": "torch"}
+FILE_OF = {"ckpt-noverify": "ckpt", "torch-mmap": "torch", "ckpt-of-torch": "torch"}
 EXT = {"ckpt": ".h5", "swift-raw": ".raw", "py-raw": ".praw", "numpy": ".npz", "h5py": ".h5py.h5",
-       "safetensors": ".safetensors", "torch": ".pt", "ckpt_torch": ".ckpt_torch.h5", "h5py+xxhash": ".xxh.h5"}
+       "safetensors": ".safetensors", "torch": ".pt", "ckpt_torch": ".ckpt_torch.h5", "h5py+xxhash": ".xxh.h5",
+       "ckpt-pt": ".ckpt.pt"}
 SITUATIONS = [("new", False), ("replace", False), ("new", True), ("replace", True)]
 
 

@@ -1,7 +1,7 @@
 // bench-io: ckpt's side of the IO benchmark, ONE operation per process (Benchmarks/IO/driver.py
 // starts a fresh process for every save and every load, beside the Python peers in peers.py).
 //
-//   bench-io --op save|load|start --format ckpt|ckpt-noverify|swift-raw --path P
+//   bench-io --op save|load|start --format ckpt|ckpt-noverify|swift-raw|ckpt-pt|ckpt-of-torch --path P
 //            --tensors N --elements E [--source RAW] [--sync]
 //
 // save: reads the state (N float32 tensors of E elements, names "layer{i}.weight") from the
@@ -9,7 +9,8 @@
 // durable, i.e. fsync of the file and of its directory; without: page cache only) or plain
 // write() of the same bytes (`--sync`: then fsync of the file). load: times reading the whole
 // state into memory, `CheckpointFile.load` verifying every checksum (ckpt-noverify: without)
-// or read() into one buffer per tensor. start: does nothing (the driver times the process).
+// or read() into one buffer per tensor. ckpt-pt: `TorchSave.write` / `CheckpointFile.load` of a
+// torch.save file ckpt wrote; ckpt-of-torch: `CheckpointFile.load` of torch.save's own file. start: does nothing (the driver times the process).
 // Prints `seconds <s>`.
 //
 //   bench-io --write-sample PATH [--pause-mid-save MARKER]
@@ -57,7 +58,7 @@ if let sample = option("--write-sample") {
 }
 
 guard let op = option("--op"), let format = option("--format") else {
-    fail("usage: bench-io --op save|load|start --format ckpt|ckpt-noverify|swift-raw --path P --tensors N --elements E [--source RAW] [--sync]")
+    fail("usage: bench-io --op save|load|start --format ckpt|ckpt-noverify|swift-raw|ckpt-pt|ckpt-of-torch --path P --tensors N --elements E [--source RAW] [--sync]")
 }
 if op == "start" {
     print("seconds 0")
@@ -118,6 +119,18 @@ var loaded = 0
 let seconds: Double
 do {
     switch (op, format) {
+    case ("save", "ckpt-pt"):
+        guard let source = option("--source") else { fail("save needs --source") }
+        var model = StateDict()
+        for (i, a) in readTensors(source).enumerated() { model["layer\(i).weight"] = .tensor(TensorData(shape: [elements], storage: .float32(a))) }
+        let t0 = now()
+        try TorchSave.write(Checkpoint(model: model), to: path, durable: sync)
+        seconds = now() - t0
+    case ("load", "ckpt-pt"), ("load", "ckpt-of-torch"):
+        let t0 = now()
+        let c = try CheckpointFile.load(path)
+        seconds = now() - t0
+        loaded = c.model.count
     case ("save", "ckpt"), ("save", "swift-raw"):
         guard let source = option("--source") else { fail("save needs --source") }
         let arrays = readTensors(source)

@@ -9,7 +9,7 @@ import Foundation
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
-        abstract: "Convert model weights between a checkpoint and a .safetensors file.",
+        abstract: "Convert between a checkpoint, a .safetensors file and a torch.save .pt file.",
         discussion: """
             IN.h5 OUT.safetensors writes the checkpoint's /model tensors (checksums verified \
             first) in model order, with __metadata__ {"format": "pt"}. IN.safetensors OUT.h5 \
@@ -19,7 +19,11 @@ struct ConvertCommand: ParsableCommand {
             safetensors_metadata (JSON). Checkpoint extensions: .h5 .hdf5 .ckpt. OUT is written \
             atomically. IN.pt / IN.pth (a torch.save file, read without running any code) \
             converts to OUT.h5 (model, optimizer, scheduler and epoch as docs/TORCH.md maps \
-            them) or to OUT.safetensors (its model tensors). Exit status: 0 done, 2 bad usage \
+            them) or to OUT.safetensors (its model tensors). IN.h5 OUT.pt writes what torch.save \
+            would have written for {"model", "optimizer", "scheduler", "epoch"} (docs/TORCH.md), \
+            readable by torch.load(weights_only=True). IN.pt OUT.h5 --config cfg.json writes a \
+            checkpoint `ckpt resume` continues (docs/TORCH.md). IN.pt OUT.pt rewrites a torch.save file \
+            with those standard keys; IN.safetensors OUT.pt the bare state dict. Exit status: 0 done, 2 bad usage \
             or bad input.
             """)
 
@@ -28,6 +32,12 @@ struct ConvertCommand: ParsableCommand {
 
     @Argument(help: ArgumentHelp("The file to write (.safetensors or .h5/.hdf5/.ckpt).", valueName: "out"))
     var output: String
+
+    @Option(help: ArgumentHelp("Root keys of a .pt file's dict that hold the model, optimizer, scheduler and epoch, when they are not the standard names (docs/TORCH.md): e.g. model=net,optimizer=opt_state. Applies to a .pt IN and a .pt OUT.", valueName: "role=key,..."))
+    var map: String?
+
+    @Option(help: ArgumentHelp("For IN.pt OUT.h5: the run config (model, data, optimizer, scheduler) that makes OUT resumable with `ckpt resume`; the file's state must load into the run it builds.", valueName: "cfg.json"))
+    var config: String?
 
     @Flag(help: "Replace OUT even when it is a checkpoint (a weights-only file replaces a training checkpoint).")
     var force = false
@@ -49,13 +59,17 @@ struct ConvertCommand: ParsableCommand {
             throw ValidationError("cannot tell the format of \(input) from its extension (.h5, .hdf5, .ckpt, .safetensors, .pt or .pth)")
         }
         guard let b = Self.kind(output) else {
-            throw ValidationError("cannot tell the format of \(output) from its extension (.h5, .hdf5, .ckpt or .safetensors)")
+            throw ValidationError("cannot tell the format of \(output) from its extension (.h5, .hdf5, .ckpt, .safetensors, .pt or .pth)")
         }
-        guard b != .torch else {
-            throw ValidationError("writing .pt / .pth files is not supported yet; write .h5 or .safetensors")
+        if let map {
+            do { _ = try TorchKeyMap(parsing: map) } catch { throw ValidationError("--map: \(error.description)") }
+            guard a == .torch || b == .torch else { throw ValidationError("--map applies to .pt / .pth files; neither \(input) nor \(output) is one") }
         }
-        guard a != b else {
-            throw ValidationError("\(input) and \(output) are the same format: one side must be .safetensors, the other a checkpoint")
+        if config != nil, a != .torch || b != .checkpoint {
+            throw ValidationError("--config applies to converting a .pt file to a checkpoint (IN.pt OUT.h5)")
+        }
+        guard a != b || a == .torch else {
+            throw ValidationError("\(input) and \(output) are the same format: convert between a checkpoint, .safetensors and .pt")
         }
     }
 
@@ -63,14 +77,24 @@ struct ConvertCommand: ParsableCommand {
         try run { console in
             try OutputTarget.refuseReplacingCheckpoint(output, with: "a converted file", force: force)
             let count: Int
+            let keys = try map.map { try TorchKeyMap(parsing: $0) } ?? .standard
             switch Self.kind(input) {
             case .torch? where Self.kind(output) == .checkpoint:
-                // CheckpointFile.load reads torch.save files (TorchCheckpoint's key mapping).
-                let c = try CheckpointFile.load(input)
+                // TorchCheckpoint's key mapping (docs/TORCH.md), or --map's.
+                var c = try TorchCheckpoint.load(input, keys: keys)
+                if let config { c = try Self.resumable(c, file: input, configPath: config) }
                 try CheckpointFile.save(c, to: output)
                 count = c.model.count
+            case .checkpoint? where Self.kind(output) == .torch, .torch? where Self.kind(output) == .torch:
+                let c = Self.kind(input) == .torch ? try TorchCheckpoint.load(input, keys: keys) : try CheckpointFile.load(input)
+                try TorchSave.write(c, keys: keys, to: output)
+                count = c.model.count
+            case .safetensors? where Self.kind(output) == .torch:
+                let (tensors, _) = try Safetensors.read(input)
+                try TorchSave.write(Checkpoint(model: tensors), keys: keys, to: output)
+                count = tensors.count
             case .checkpoint?, .torch?:
-                let c = try CheckpointFile.load(input)
+                let c = Self.kind(input) == .torch ? try TorchCheckpoint.load(input, keys: keys) : try CheckpointFile.load(input)
                 try Safetensors.write(c.model, metadata: [("format", "pt")], to: output)
                 count = c.model.count
             default:

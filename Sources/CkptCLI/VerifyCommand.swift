@@ -15,7 +15,9 @@ public struct VerifyCommand: ParsableCommand {
             groups' params, each state tensor's shape and dtype equal to its parameter's \
             (found through param_names), every parameter in exactly one group, the scheduler's \
             base_lrs and _last_lr with one entry per param group, and the progress histories \
-            with one row per optimizer step.
+            with one row per optimizer step. A torch.save .pt file: the zip structure and every \
+            entry's CRC-32 in place of the format and checksums, then the same checks (param \
+            indices matched to model tensors in model order, as model.parameters() numbers them).
 
             Each problem is printed on its own line as FILE: PATH: what is wrong.
 
@@ -88,11 +90,14 @@ public struct VerifyCommand: ParsableCommand {
         }
         let checkpoint: Checkpoint
         var damaged: [CheckpointError] = []
+        var zipEntries: Int?
         do {
             guard try reader.isCheckpoint(file) else {
                 o.problems = [VerifyProblem(path: "/", message: "not a ckpt checkpoint (no root attribute format = \"ckpt\")")]
                 return o
             }
+            // A torch.save file: every zip entry's CRC-32 first (the pickle reads only some).
+            if TorchFile.isTorchFile(file) { zipEntries = try TorchFile.checkEntries(file) }
             // Streamed: the tree, then every tensor's checksum one tensor at a time.
             let outline = try reader.outline(file)
             try outline.checkRemaining()
@@ -114,10 +119,13 @@ public struct VerifyCommand: ParsableCommand {
             var text = e.description
             if let p = e.path, text.hasPrefix("\(file): \(p): ") { text.removeFirst(file.count + p.count + 4) }
             return VerifyProblem(path: e.path ?? "/", message: text)
-        } + CheckpointVerifier.problems(in: checkpoint)
+        } + consistencyProblems(checkpoint, torch: zipEntries != nil, warnings: &o.warnings)
         o.tensors = Self.tensorCount(checkpoint)
-        var facts = ["format v\(checkpoint.metadata["format_version"].map(Format.value) ?? "?")",
-                     "\(Format.count(o.tensors, "tensor")) checksummed"]
+        var facts = if let zipEntries {
+            ["torch.save zip, \(Format.count(zipEntries, "entry")) CRC-32 checked", Format.count(o.tensors, "tensor")]
+        } else {
+            ["format v\(checkpoint.metadata["format_version"].map(Format.value) ?? "?")", "\(Format.count(o.tensors, "tensor")) checksummed"]
+        }
         if let opt = checkpoint.optimizer {
             facts.append("\(opt["type"]?.stringValue ?? "?") with \(Format.count(opt["param_groups"]?.arrayValue?.count ?? 0, "param group"))")
         }
@@ -126,10 +134,21 @@ public struct VerifyCommand: ParsableCommand {
         if let why = checkpoint.metadata[Run.nonFiniteKey]?.stringValue {
             o.warnings.append("the state is marked non-finite (\(why)); `ckpt resume DIR` skips it")
         }
-        if !reader.hasManifest(file) {
+        if zipEntries == nil, !reader.hasManifest(file) {
             o.warnings.append("no ckpt manifest: the tensors' checksums verify, but nothing covers the metadata (written by another tool, or the manifest was stripped)")
         }
         return o
+    }
+
+    /// `CheckpointVerifier`'s checks; for a torch.save file, on `TorchCheckpoint.verifiable`'s
+    /// view (no ckpt format stamps to check; param names from model order where they follow).
+    private func consistencyProblems(_ c: Checkpoint, torch: Bool, warnings: inout [String]) -> [VerifyProblem] {
+        guard torch else { return CheckpointVerifier.problems(in: c) }
+        let (view, named) = TorchCheckpoint.verifiable(c)
+        if !named {
+            warnings.append("the optimizer's parameters cannot be matched to model tensors by order (buffers or a subset of parameters): state shapes are not checked against the model")
+        }
+        return CheckpointVerifier.problems(in: view).filter { named || !$0.message.hasPrefix("param_names is missing") }
     }
 
     /// Every tensor the file holds (each carries a checksum the loader verified).

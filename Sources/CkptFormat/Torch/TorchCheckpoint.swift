@@ -23,23 +23,49 @@ public enum TorchCheckpoint {
     static let optimizerKeys = ["optimizer", "optimizer_state_dict", "optim"]
     static let schedulerKeys = ["scheduler", "lr_scheduler", "scheduler_state_dict"]
 
-    /// The checkpoint at `path` (a torch.save file).
-    public static func load(_ path: String) throws -> Checkpoint {
-        checkpoint(from: try TorchFile.read(path))
+    /// The checkpoint at `path` (a torch.save file); `keys` names non-standard root keys.
+    public static func load(_ path: String, keys: TorchKeyMap = .standard) throws -> Checkpoint {
+        let value = try TorchFile.read(path)
+        try check(value, keys: keys, file: path)
+        return checkpoint(from: value, keys: keys)
     }
 
-    public static func checkpoint(from value: StateValue) -> Checkpoint {
+    /// Each role `keys` maps must be at its key: a dict (the epoch an int), in a dict at the root.
+    static func check(_ value: StateValue, keys: TorchKeyMap, file: String) throws {
+        guard keys != .standard else { return }
+        guard case .dict(let root) = value else {
+            throw CheckpointError.malformed(file: file, path: "/", reason: "--map names root keys, but the file holds a \(value.kindName), not a dict")
+        }
+        for (role, key) in [("model", keys.model), ("optimizer", keys.optimizer), ("scheduler", keys.scheduler), ("epoch", keys.epoch)] {
+            guard let key else { continue }
+            guard let v = root[key] else {
+                throw CheckpointError.malformed(file: file, path: key, reason: "--map says the \(role) is under \(key.debugDescription), but the file has no such key (its keys: \(root.keys.joined(separator: ", ")))")
+            }
+            let fits = role == "epoch" ? v.intValue != nil : v.dictValue != nil
+            guard fits else {
+                throw CheckpointError.malformed(file: file, path: key, reason: "--map says the \(role) is here, but it holds a \(v.kindName), not \(role == "epoch" ? "an int" : "a state dict")")
+            }
+        }
+        if let o = keys.optimizer, let d = root[o]?.dictValue, !isOptimizer(d) {
+            throw CheckpointError.malformed(file: file, path: o, reason: "--map says the optimizer is here, but it has no `state` and `param_groups` (its keys: \(d.keys.joined(separator: ", ")))")
+        }
+    }
+
+    public static func checkpoint(from value: StateValue, keys: TorchKeyMap = .standard) -> Checkpoint {
+        let modelKeys = keys.model.map { [$0] } ?? modelKeys
+        let optimizerKeys = keys.optimizer.map { [$0] } ?? optimizerKeys
+        let schedulerKeys = keys.scheduler.map { [$0] } ?? schedulerKeys
         // created_by, which diff shows but never counts: a .pt and its converted .h5 compare equal.
         var metadata: StateDict = ["created_by": "torch.save"]
         guard case .dict(let root) = value else {
             metadata["object"] = value
             return Checkpoint(metadata: metadata, model: [:])
         }
-        if !root.isEmpty, root.allSatisfy({ $0.value.tensorValue != nil }) {
+        if keys == .standard, !root.isEmpty, root.allSatisfy({ $0.value.tensorValue != nil }) {
             return Checkpoint(metadata: metadata, model: root)
         }
-        if isOptimizer(root) { return Checkpoint(metadata: metadata, model: [:], optimizer: typedOptimizer(root)) }
-        if isScheduler(root) { return Checkpoint(metadata: metadata, model: [:], scheduler: typedScheduler(root)) }
+        if keys == .standard, isOptimizer(root) { return Checkpoint(metadata: metadata, model: [:], optimizer: typedOptimizer(root)) }
+        if keys == .standard, isScheduler(root) { return Checkpoint(metadata: metadata, model: [:], scheduler: typedScheduler(root)) }
         guard let modelKey = modelKeys.first(where: { root[$0]?.dictValue != nil }) else {
             metadata["object"] = value
             return Checkpoint(metadata: metadata, model: [:])
@@ -52,6 +78,8 @@ public enum TorchCheckpoint {
                 optimizer = typedOptimizer(d)
             } else if scheduler == nil, schedulerKeys.contains(key), let d = v.dictValue {
                 scheduler = typedScheduler(d)
+            } else if let e = keys.epoch, key == e {
+                metadata["epoch"] = v
             } else if CheckpointFormat.sections.contains(key) || ["format", "format_version", "created_by", "created_at"].contains(key) {
                 metadata["torch_" + key] = v
             } else {
@@ -109,5 +137,33 @@ public enum TorchCheckpoint {
         if has("power", "total_iters") { return "PolynomialLR" }
         if has("gamma") { return "ExponentialLR" }
         return nil  // LambdaLR and MultiplicativeLR cannot be told apart by their keys
+    }
+}
+
+extension TorchCheckpoint {
+    /// The checkpoint as `verify`'s consistency checks expect a ckpt one (format v1 stamps;
+    /// every param group's `param_names`), so they apply to a torch.save file: PyTorch numbers
+    /// the parameters of `model.parameters()` in model order, so when the groups hold exactly as
+    /// many parameters as the model has tensors, index k is the model's k-th tensor. Otherwise
+    /// (buffers, a subset of parameters) the names stay unknown; `namesInferred` says which.
+    public static func verifiable(_ c: Checkpoint) -> (checkpoint: Checkpoint, namesInferred: Bool) {
+        var out = c
+        out.metadata["format"] = .string(CheckpointFormat.name)
+        out.metadata["format_version"] = .int(CheckpointFormat.version)
+        guard var opt = c.optimizer, let groups = opt["param_groups"]?.arrayValue else { return (out, true) }
+        let names = c.model.keys
+        let total = groups.reduce(0) { $0 + ($1.dictValue?["params"]?.arrayValue?.count ?? 0) }
+        guard total == names.count, groups.allSatisfy({ $0.dictValue?["param_names"] == nil }) else {
+            return (out, groups.allSatisfy { $0.dictValue?["param_names"] != nil })
+        }
+        opt["param_groups"] = .list(groups.map { g in
+            guard var d = g.dictValue, let params = d["params"]?.arrayValue else { return g }
+            d["param_names"] = .list(params.map { p in
+                p.intValue.flatMap { i in i >= 0 && i < names.count ? StateValue.string(names[Int(i)]) : nil } ?? .none
+            })
+            return .dict(d)
+        })
+        out.optimizer = opt
+        return (out, true)
     }
 }

@@ -42,12 +42,40 @@ struct TorchTensorMaterializer {
             throw bad("the file asks for \(bytes) bytes of tensor \(t.size) (\(dtype.rawValue)), beyond \(budget) bytes left of the limit (4× the file size + 64 MiB)")
         }
         budget -= bytes
-        let raw = try s.bytes(in: zip)
-        let elements = try gather(t, raw, dtype: dtype)
+        let elements: TensorData.Storage
+        if !bigEndian, dtype != .bool, t.isContiguous, t.offset == 0, count * dtype.size == s.entry.size, s.cached == nil {
+            // The common case (a tensor that is its whole storage): one read straight into
+            // the tensor's own array, no staging copy.
+            elements = try direct(s.entry, dtype: dtype, count: count)
+        } else {
+            elements = try gather(t, try s.bytes(in: zip), dtype: dtype)
+        }
         let result: TensorData
         do { result = try TensorData(validating: t.size, storage: elements) } catch { throw bad("\(error)") }
         t.materialized = result
         return result
+    }
+
+    /// An entry's bytes read into a new array of `dtype` (little-endian file, not bool), CRC checked.
+    private func direct(_ entry: ZipArchive.Entry, dtype: DType, count: Int) throws -> TensorData.Storage {
+        let zip = self.zip
+        func read<T>(_: T.Type) throws -> [T] {
+            try [T](unsafeUninitializedCapacity: count) { buf, n in
+                let raw = UnsafeMutableRawBufferPointer(buf)
+                try zip.source.read(into: raw, at: entry.dataOffset, what: entry.name)
+                try zip.checkCRC(entry, UnsafeRawBufferPointer(raw))
+                n = count
+            }
+        }
+        switch dtype {
+        case .float32: return .float32(try read(Float.self))
+        case .float64: return .float64(try read(Double.self))
+        case .float16: return .float16(try read(UInt16.self))
+        case .int64: return .int64(try read(Int64.self))
+        case .int32: return .int32(try read(Int32.self))
+        case .uint8: return .uint8(try read(UInt8.self))
+        case .bool: return .bool(try read(UInt8.self).map { $0 != 0 })
+        }
     }
 
     /// The view's elements in row-major order. Plain checked array indexing: the extent

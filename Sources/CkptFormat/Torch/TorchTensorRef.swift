@@ -8,7 +8,7 @@ final class TorchStorageRef {
     /// Elements, as the persistent id states (checked against the entry's size).
     let numel: Int
     let entry: ZipArchive.Entry
-    private var cached: [UInt8]?
+    private(set) var cached: [UInt8]?
 
     init(key: String, type: TorchElementType, numel: Int, entry: ZipArchive.Entry) {
         self.key = key

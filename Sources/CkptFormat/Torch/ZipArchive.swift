@@ -63,7 +63,11 @@ final class ZipArchive {
     }
 
     func checkCRC(_ entry: Entry, _ bytes: [UInt8]) throws {
-        let crc = CRC32.checksum(bytes)
+        try bytes.withUnsafeBytes { try checkCRC(entry, $0) }
+    }
+
+    func checkCRC(_ entry: Entry, _ bytes: UnsafeRawBufferPointer) throws {
+        let crc = CRC32.update(0, bytes)
         guard crc == entry.crc32 else {
             throw CheckpointError.malformed(file: file, path: entry.name, reason: "CRC-32 mismatch (the zip directory says \(Self.hex(entry.crc32)), the bytes give \(Self.hex(crc))): the entry is corrupt")
         }
