@@ -19,8 +19,9 @@ struct ConvertCommand: ParsableCommand {
             safetensors_metadata (JSON). Checkpoint extensions: .h5 .hdf5 .ckpt. OUT is written \
             atomically. IN.pt / IN.pth (a torch.save file, read without running any code) \
             converts to OUT.h5 (model, optimizer, scheduler and epoch as docs/TORCH.md maps \
-            them) or to OUT.safetensors (its model tensors). Exit status: 0 done, 2 bad usage \
-            or bad input.
+            them) or to OUT.safetensors (its model tensors). --averaged exports the weight \
+            average (/averaged_model, SWA or EMA) instead of /model, under the model's names. \
+            Exit status: 0 done, 2 bad usage or bad input.
             """)
 
     @Argument(help: ArgumentHelp("The file to read (.h5/.hdf5/.ckpt, .safetensors or .pt/.pth).", valueName: "in"))
@@ -31,6 +32,9 @@ struct ConvertCommand: ParsableCommand {
 
     @Flag(help: "Replace OUT even when it is a checkpoint (a weights-only file replaces a training checkpoint).")
     var force = false
+
+    @Flag(help: "Export the checkpoint's weight average (/averaged_model) instead of /model (to .safetensors).")
+    var averaged = false
 
     init() {}
 
@@ -57,6 +61,9 @@ struct ConvertCommand: ParsableCommand {
         guard a != b else {
             throw ValidationError("\(input) and \(output) are the same format: one side must be .safetensors, the other a checkpoint")
         }
+        if averaged && !(a == .checkpoint && b == .safetensors) {
+            throw ValidationError("--averaged exports a checkpoint's /averaged_model: IN must be a checkpoint, OUT .safetensors")
+        }
     }
 
     func run() throws {
@@ -69,6 +76,11 @@ struct ConvertCommand: ParsableCommand {
                 let c = try CheckpointFile.load(input)
                 try CheckpointFile.save(c, to: output)
                 count = c.model.count
+            case .checkpoint? where averaged:
+                let c = try CheckpointFile.load(input)
+                let weights = try AveragedWeights.modelStateDict(c, file: input)
+                try Safetensors.write(weights, metadata: [("format", "pt")], to: output)
+                count = weights.count
             case .checkpoint?, .torch?:
                 let c = try CheckpointFile.load(input)
                 try Safetensors.write(c.model, metadata: [("format", "pt")], to: output)
