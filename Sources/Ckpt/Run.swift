@@ -24,6 +24,8 @@ public final class Run {
     public let optimizer: Optimizer
     /// nil: constant lr (`"scheduler": null`).
     public let scheduler: RunScheduler?
+    /// The weight average (`"averaging"`, SWA / EMA); nil: none. See `RunAveraging`.
+    public internal(set) var averaging: RunAveraging?
     public let trainData: Dataset
     /// nil when the dataset has no test split (`test_size: 0`, an HDF5 file without `test_path`).
     public let testData: Dataset?
@@ -64,6 +66,10 @@ public final class Run {
         }
         self.init(config: resolved, model: model, optimizer: optimizer, scheduler: scheduler,
                   train: train, test: test, builtFromConfig: true)
+        // After the scheduler, as PyTorch's recipe builds SWALR.
+        averaging = try resolved.averaging.map {
+            try RunAveraging(config: $0, parameters: model.parameters, optimizer: optimizer)
+        }
     }
 
     /// A run of the caller's own network: `model` (its layers keep PyTorch's names), an
@@ -149,7 +155,9 @@ public final class Run {
             try optimizer.step()
         }
         recordStep(loss: loss)
-        if let scheduler, scheduler.stepsPerBatch { try scheduler.step(metric: Double(loss)) }
+        try averaging?.afterStep(model.parameters)
+        let swaOwns = averaging?.swaOwnsEpochEnd(progress.epoch) ?? false
+        if let scheduler, scheduler.stepsPerBatch, !swaOwns { try scheduler.step(metric: Double(loss)) }
         return loss
     }
 
@@ -157,6 +165,18 @@ public final class Run {
     public func evaluate() throws -> (loss: Double, accuracy: Double)? {
         guard let testData, testData.count > 0 else { return nil }
         return try model.evaluate(testData, batchSize: max(config.data.batchSize, 256))
+    }
+
+    /// Test-set loss and accuracy of the weight average (the averaged weights swapped into
+    /// the model for the evaluation, then put back); nil without a test set, an average, or
+    /// before the first update (`n_averaged == 0`).
+    public func evaluateAveraged() throws -> (loss: Double, accuracy: Double)? {
+        guard let averaging, averaging.model.nAveraged > 0 else { return nil }
+        let params = model.parameters
+        let raw = params.map(\.value)
+        for (p, v) in zip(params, averaging.model.values) { p.value = v }
+        defer { for (p, v) in zip(params, raw) { p.value = v } }
+        return try evaluate()
     }
 
     /// The mean loss of the current epoch's steps so far (in double, as Python sums `loss.item()`).
@@ -168,7 +188,11 @@ public final class Run {
     /// Ends the epoch: the scheduler's per-epoch step (ReduceLROnPlateau receives `metric`),
     /// then `epoch += 1`. After it, the run holds exactly the state the next epoch starts from.
     public func endEpoch(metric: Double? = nil) throws {
-        if let scheduler, !scheduler.stepsPerBatch { try scheduler.step(metric: metric ?? epochTrainLoss) }
+        if let averaging, averaging.swaOwnsEpochEnd(progress.epoch) {
+            try averaging.swaEpochEnd(model.parameters)
+        } else if let scheduler, !scheduler.stepsPerBatch {
+            try scheduler.step(metric: metric ?? epochTrainLoss)
+        }
         progress.epoch += 1
         progress.batch = 0
     }

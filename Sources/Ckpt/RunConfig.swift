@@ -66,6 +66,8 @@ public struct RunConfig: Sendable, Equatable {
     /// continue with a warning. PyTorch carries on silently; a checkpoint of NaNs must not
     /// look like a good one.
     public var nonFinite: NonFinitePolicy = .stop
+    /// A weight average (SWA / EMA) kept beside the model (`"averaging"`); nil: none.
+    public var averaging: Averaging?
 
     public enum NonFinitePolicy: String, Sendable, Equatable {
         /// Save the state marked non-finite and stop (exit status 1).
@@ -121,7 +123,7 @@ public struct RunConfig: Sendable, Equatable {
             throw Error(key: "", message: "a run config is a JSON object, found \(value.shortDescription)")
         }
         let r = StateDictReader(root)
-        try r.allow(["model", "data", "optimizer", "scheduler", "epochs", "seed", "checkpoint", "log_every", "non_finite"])
+        try r.allow(["model", "data", "optimizer", "scheduler", "epochs", "seed", "checkpoint", "log_every", "non_finite", "averaging"])
         if let m = try r.dict("model") {
             try m.allow(["type", "sizes"])
             model.type = try m.choice("type", default: ModelType.lenet)
@@ -222,6 +224,7 @@ public struct RunConfig: Sendable, Equatable {
             }
             nonFinite = policy
         }
+        if let a = try r.dict("averaging") { averaging = try Averaging(a) }
         try checkBounds()
     }
 
@@ -268,6 +271,7 @@ public struct RunConfig: Sendable, Equatable {
             "log_every": logEvery.map { .int(Int64($0)) } ?? .none,
         ]
         if nonFinite != .stop { out["non_finite"] = .string(nonFinite.rawValue) }
+        if let averaging { out["averaging"] = .dict(averaging.json) }
         return out
     }
 

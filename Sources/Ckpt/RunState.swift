@@ -19,7 +19,9 @@ extension Run {
             optimizer: optimizer.stateDict(),
             scheduler: scheduler?.stateDict(),
             progress: progress.stateDict(groups: optimizer.paramGroups.count),
-            rng: rng)
+            rng: rng,
+            averagedModel: averaging?.model.stateDict(),
+            swaScheduler: averaging?.swaScheduler?.stateDict())
     }
 
     /// Saves the run to `path` atomically (a temporary file beside it, fsync, rename): a crash
@@ -115,6 +117,7 @@ extension Run {
         case (nil, let saved?):
             throw RunError.mismatch("/scheduler: holds \(saved["type"]?.stringValue ?? "a scheduler"), but the config has \"scheduler\": null")
         }
+        try loadAveraging(file)
         guard let p = file.progress else { throw RunError.mismatch("/progress: missing") }
         progress = try RunProgress(stateDict: p, groups: optimizer.paramGroups.count)
         guard progress.batch <= batchesPerEpoch else {

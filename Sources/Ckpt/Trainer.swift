@@ -26,6 +26,9 @@ public struct Trainer {
         case runningLoss(epoch: Int, batch: Int, loss: Double)
         /// After the epoch's scheduler step. `epoch` counts from 1.
         case epochEnd(epoch: Int, trainLoss: Double, testLoss: Double?, testAccuracy: Double?, lr: [Double])
+        /// After `epochEnd` when the run keeps a weight average with at least one update: the
+        /// averaged model's test loss and accuracy (`"averaging"`).
+        case averagedEvaluation(epoch: Int, testLoss: Double, testAccuracy: Double)
         /// A checkpoint is durable at `path` (with async saves: when the trainer learns it is).
         case saved(path: String)
         /// The retention policy deleted `deleted`; `warnings`: deletions that failed, files
@@ -137,6 +140,9 @@ public struct Trainer {
             writer.measured(measured, at: run.progress)
             onEvent(.epochEnd(epoch: run.progress.epoch, trainLoss: trainLoss, testLoss: test?.loss,
                               testAccuracy: test?.accuracy, lr: run.optimizer.paramGroups.map(\.lr)))
+            if let avg = try run.evaluateAveraged() {
+                onEvent(.averagedEvaluation(epoch: run.progress.epoch, testLoss: avg.loss, testAccuracy: avg.accuracy))
+            }
             if epochFileFollows { _ = try save("epoch-\(run.progress.epoch).h5") }
         }
         try writer.drain()

@@ -23,7 +23,9 @@ struct ConvertCommand: ParsableCommand {
             would have written for {"model", "optimizer", "scheduler", "epoch"} (docs/TORCH.md), \
             readable by torch.load(weights_only=True). IN.pt OUT.h5 --config cfg.json writes a \
             checkpoint `ckpt resume` continues (docs/TORCH.md). IN.pt OUT.pt rewrites a torch.save file \
-            with those standard keys; IN.safetensors OUT.pt the bare state dict. Exit status: 0 done, 2 bad usage \
+            with those standard keys; IN.safetensors OUT.pt the bare state dict. --averaged exports the weight \
+            average (/averaged_model, SWA or EMA) instead of /model, under the model's names. \
+            Exit status: 0 done, 2 bad usage \
             or bad input.
             """)
 
@@ -41,6 +43,9 @@ struct ConvertCommand: ParsableCommand {
 
     @Flag(help: "Replace OUT even when it is a checkpoint (a weights-only file replaces a training checkpoint).")
     var force = false
+
+    @Flag(help: "Export the checkpoint's weight average (/averaged_model) instead of /model (to .safetensors).")
+    var averaged = false
 
     init() {}
 
@@ -71,6 +76,9 @@ struct ConvertCommand: ParsableCommand {
         guard a != b || a == .torch else {
             throw ValidationError("\(input) and \(output) are the same format: convert between a checkpoint, .safetensors and .pt")
         }
+        if averaged && !(a == .checkpoint && b == .safetensors) {
+            throw ValidationError("--averaged exports a checkpoint's /averaged_model: IN must be a checkpoint, OUT .safetensors")
+        }
     }
 
     func run() throws {
@@ -85,6 +93,11 @@ struct ConvertCommand: ParsableCommand {
                 if let config { c = try Self.resumable(c, file: input, configPath: config) }
                 try CheckpointFile.save(c, to: output)
                 count = c.model.count
+            case .checkpoint? where averaged:
+                let c = try CheckpointFile.load(input)
+                let weights = try AveragedWeights.modelStateDict(c, file: input)
+                try Safetensors.write(weights, metadata: [("format", "pt")], to: output)
+                count = weights.count
             case .checkpoint? where Self.kind(output) == .torch, .torch? where Self.kind(output) == .torch:
                 let c = Self.kind(input) == .torch ? try TorchCheckpoint.load(input, keys: keys) : try CheckpointFile.load(input)
                 try TorchSave.write(c, keys: keys, to: output)

@@ -87,6 +87,8 @@ final class TrainingProgress {
             }
             text += ", lr " + lr.map { Self.short($0) }.joined(separator: ", ")
             line(text)
+        case .averagedEvaluation(let epoch, let testLoss, let accuracy):
+            line("epoch \(epoch)/\(epochs): averaged model: test loss \(String(format: "%.3f", testLoss)), accuracy \(String(format: "%.1f", accuracy * 100)) %")
         case .saved(let path):
             line("saved \(path)")
         case .pruned(let deleted, let warnings):

@@ -46,6 +46,11 @@ struct TrainingSession {
                         "lr": .list(lr.map { .double($0) }),
                     ]))
                 }
+                if case .averagedEvaluation(_, let tl, let a) = event, case .dict(var d)? = epochs.last {
+                    d["averaged_test_loss"] = .double(tl)
+                    d["averaged_test_accuracy"] = .double(a)
+                    epochs[epochs.count - 1] = .dict(d)
+                }
                 progress.handle(event, run: run)
             },
             shouldStop: { Interrupt.requested })

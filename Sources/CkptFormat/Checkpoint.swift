@@ -18,6 +18,9 @@ import CkptCore
 ///   `lr` (float64 tensor `[global_step, groups]`), `loss` (float32 tensor `[global_step]`),
 ///   and where a run stopped mid-epoch, `batch` (int, batches done in the current epoch).
 /// - `rng`: every random state that affects what happens next.
+/// - `averaged_model`: a run's weight average (SWA / EMA) as PyTorch's
+///   `AveragedModel.state_dict()`: `n_averaged` (0-d int64 tensor), then `module.<name>`.
+/// - `swa_scheduler`: SWA's `SWALR` state dict (`type` first), beside the run's `scheduler`.
 /// - `metadata`: the root attributes (`format`, `format_version`, `created_by`,
 ///   `created_at`, `config`); `CheckpointFile.save` fills the first four.
 public struct Checkpoint: Sendable, Equatable {
@@ -27,10 +30,13 @@ public struct Checkpoint: Sendable, Equatable {
     public var scheduler: StateDict? { didSet { scheduler = PyTorchKeyTypes.scheduler(scheduler) } }
     public var progress: StateDict?
     public var rng: StateDict?
+    public var averagedModel: StateDict?
+    public var swaScheduler: StateDict?
 
     public init(
         metadata: StateDict = [:], model: StateDict, optimizer: StateDict? = nil,
-        scheduler: StateDict? = nil, progress: StateDict? = nil, rng: StateDict? = nil
+        scheduler: StateDict? = nil, progress: StateDict? = nil, rng: StateDict? = nil,
+        averagedModel: StateDict? = nil, swaScheduler: StateDict? = nil
     ) {
         self.metadata = metadata
         self.model = model
@@ -38,6 +44,8 @@ public struct Checkpoint: Sendable, Equatable {
         self.scheduler = PyTorchKeyTypes.scheduler(scheduler)
         self.progress = progress
         self.rng = rng
+        self.averagedModel = averagedModel
+        self.swaScheduler = swaScheduler
     }
 
     /// The run config (root attribute `config`, JSON text) when training wrote it.

@@ -46,7 +46,7 @@ enum SchedulerFixtures {
     static let kinds = [
         "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR", "PolynomialLR",
         "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR", "ReduceLROnPlateau",
-        "LambdaLR", "MultiplicativeLR", "SequentialLR", "ChainedScheduler",
+        "LambdaLR", "MultiplicativeLR", "SequentialLR", "ChainedScheduler", "SWALR",
     ]
 
     static let all: [Case] = {

@@ -88,7 +88,7 @@ struct DiffReport {
             out.append("\(c.path.dropFirst("metadata/".count)): A \(show(c.a)), B \(show(c.b)) (not compared)")
         }
         for v in diff.values where v.path.hasPrefix("metadata/") && v.differs { out += valueLines(v, indent: "") }
-        for section in ["model", "optimizer", "scheduler", "progress", "rng"] where !diff.options.excludes(section) {
+        for section in ["model", "optimizer", "scheduler", "progress", "rng", "averaged_model", "swa_scheduler"] where !diff.options.excludes(section) {
             out += sectionLines(section)
         }
         let n = diff.differenceCount
@@ -105,7 +105,7 @@ struct DiffReport {
         if tensors.isEmpty && values.isEmpty && histories.isEmpty { return [] }
         let differing = tensors.filter(\.isDifference)
         var head = section
-        if section == "optimizer" || section == "scheduler", let type = values.first(where: { $0.path == "\(section)/type" }) {
+        if section == "optimizer" || section.hasSuffix("scheduler"), let type = values.first(where: { $0.path == "\(section)/type" }) {
             let a = type.a.map { $0.stringValue ?? Format.value($0) } ?? "-", b = type.b.map { $0.stringValue ?? Format.value($0) } ?? "-"
             head += " (" + (type.differs ? "\(a) vs \(b)" : a) + ")"
         }

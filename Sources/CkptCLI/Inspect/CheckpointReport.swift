@@ -31,6 +31,7 @@ struct CheckpointReport {
         let parts: [(String, Part?)] = [
             ("metadata", metadata()), ("model", model()), ("optimizer", optimizer()),
             ("scheduler", scheduler()), ("progress", progress()), ("rng", rng()),
+            ("averaged_model", averagedModel()), ("swa_scheduler", swaScheduler()),
         ]
         for (name, part) in parts {
             guard let part else { continue }
@@ -54,6 +55,8 @@ struct CheckpointReport {
         case "scheduler": scheduler()
         case "progress": progress()
         case "rng": rng()
+        case "averaged_model": averagedModel()
+        case "swa_scheduler": swaScheduler()
         default: nil
         }
     }
@@ -168,6 +171,11 @@ struct CheckpointReport {
     func scheduler() -> Part? {
         guard let s = checkpoint.scheduler else { return nil }
         return Part(json: s.jsonSummary(), lines: schedulerLines(s, title: "scheduler", indent: ""))
+    }
+
+    func swaScheduler() -> Part? {
+        guard let s = checkpoint.swaScheduler else { return nil }
+        return Part(json: s.jsonSummary(), lines: schedulerLines(s, title: "swa_scheduler", indent: ""))
     }
 
     private func schedulerLines(_ s: StateDict, title: String, indent: String) -> [String] {

@@ -137,7 +137,7 @@ public struct CheckpointDiff: Sendable {
     public var isIdentical: Bool { differenceCount == 0 }
 
     /// Sections compared, in this order.
-    public static let sections = ["metadata", "model", "optimizer", "scheduler", "progress", "rng"]
+    public static let sections = ["metadata", "model", "optimizer", "scheduler", "progress", "rng", "averaged_model", "swa_scheduler"]
     /// Root attributes that describe the file's creation, never differences.
     public static let creationKeys: Set<String> = ["created_at", "created_by", "run_id"]
 
@@ -361,7 +361,8 @@ extension TensorData {
 }
 
 extension Checkpoint {
-    /// A section by name: `metadata`, `model`, `optimizer`, `scheduler`, `progress`, `rng`.
+    /// A section by name: `metadata`, `model`, `optimizer`, `scheduler`, `progress`, `rng`,
+    /// `averaged_model`, `swa_scheduler`.
     public func section(named name: String) -> StateDict? {
         switch name {
         case "metadata": metadata
@@ -370,6 +371,8 @@ extension Checkpoint {
         case "scheduler": scheduler
         case "progress": progress
         case "rng": rng
+        case "averaged_model": averagedModel
+        case "swa_scheduler": swaScheduler
         default: nil
         }
     }

@@ -41,7 +41,7 @@ public func makeScheduler(config: StateValue?, optimizer: Optimizer, path: Strin
 public let schedulerTypeNames = [
     "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR", "PolynomialLR",
     "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR", "ReduceLROnPlateau",
-    "LambdaLR", "MultiplicativeLR", "SequentialLR", "ChainedScheduler",
+    "LambdaLR", "MultiplicativeLR", "SequentialLR", "ChainedScheduler", "SWALR",
 ]
 
 private func buildScheduler(_ c: StateDictReader, optimizer: Optimizer) throws -> LRScheduler {
@@ -142,6 +142,22 @@ private func buildKind(_ type: String, _ c: StateDictReader, optimizer: Optimize
                                      patience: c.int("patience") ?? 10, threshold: c.number("threshold") ?? PyNumber(1e-4),
                                      thresholdMode: tm, cooldown: c.int("cooldown") ?? 0, minLR: minLR, minLRs: minLRs,
                                      eps: c.number("eps") ?? PyNumber(1e-8))
+    case "SWALR":
+        let annealName = try c.string("anneal_strategy") ?? "cos"
+        guard let anneal = SWALR.Anneal(rawValue: annealName) else {
+            throw c.error("anneal_strategy", "anneal_strategy must be one of 'cos' or 'linear', instead got \(annealName)")
+        }
+        let swaLR: [PyNumber]
+        switch c.value("swa_lr") {
+        case nil: throw c.error("swa_lr", "missing (required by SWALR)")
+        case let v?:
+            if let n = PyNumber(v) { swaLR = [n] } else {
+                swaLR = try c.required("swa_lr", c.numbers("swa_lr"))
+            }
+        }
+        return try SWALR(optimizer: optimizer, swaLR: swaLR,
+                         annealEpochs: c.int("anneal_epochs", in: 0...Int64(Int32.max), expected: "a non-negative int") ?? 10,
+                         anneal: anneal, lastEpoch: c.int("last_epoch") ?? -1)
     case "LambdaLR", "MultiplicativeLR":
         guard let v = c.value("lr_lambda") else { throw c.error("lr_lambda", "missing (required by \(type))") }
         let sources: [String]
@@ -199,4 +215,5 @@ private let schedulerKeys: [String: [String]] = [
     "MultiplicativeLR": ["lr_lambda", "last_epoch"],
     "SequentialLR": ["schedulers", "milestones", "last_epoch"],
     "ChainedScheduler": ["schedulers"],
+    "SWALR": ["swa_lr", "anneal_epochs", "anneal_strategy", "last_epoch"],
 ]
