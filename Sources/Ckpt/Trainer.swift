@@ -27,8 +27,8 @@ public struct Trainer {
         /// After the epoch's scheduler step. `epoch` counts from 1.
         case epochEnd(epoch: Int, trainLoss: Double, testLoss: Double?, testAccuracy: Double?, lr: [Double])
         case saved(path: String)
-        /// The first non-finite training loss (`message` says which, where); with
-        /// `"non_finite": "continue"` training goes on.
+        /// The first non-finite training loss, parameter or optimizer state tensor (`message`
+        /// says which, where); with `"non_finite": "continue"` training goes on.
         case nonFinite(message: String)
     }
 
@@ -36,8 +36,8 @@ public struct Trainer {
         case completed
         /// Stopped at a batch boundary; the state is saved at `path`.
         case interrupted(path: String)
-        /// Stopped at the first non-finite loss (`"non_finite": "stop"`, the default); the state
-        /// is saved at `path`, marked non-finite.
+        /// Stopped at the first non-finite loss or tensor (`"non_finite": "stop"`, the
+        /// default); the state is saved at `path`, marked non-finite.
         case nonFinite(path: String, message: String)
     }
 
@@ -88,9 +88,7 @@ public struct Trainer {
                 let loss = try run.trainStep(batch)
                 running += Double(loss)
                 let done = run.progress.batch
-                if !loss.isFinite, run.nonFinite == nil {
-                    let value = loss.isNaN ? "NaN" : loss > 0 ? "Infinity" : "-Infinity"
-                    let message = "the training loss is \(value) at epoch \(epoch + 1), batch \(done) (global step \(run.progress.globalStep))"
+                if run.nonFinite == nil, let message = Self.nonFiniteAfterStep(run, loss: loss, epoch: epoch, batch: done) {
                     run.nonFinite = message
                     onEvent(.nonFinite(message: message))
                     if config.nonFinite == .stop {
