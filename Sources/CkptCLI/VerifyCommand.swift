@@ -15,7 +15,9 @@ public struct VerifyCommand: ParsableCommand {
             groups' params, each state tensor's shape and dtype equal to its parameter's \
             (found through param_names), every parameter in exactly one group, the scheduler's \
             base_lrs and _last_lr with one entry per param group, and the progress histories \
-            with one row per optimizer step.
+            with one row per optimizer step. In a file not marked non-finite, every \
+            floating-point tensor is scanned for NaN and infinity in the same read; each one \
+            holding any is a warning (the exit status stays 0).
 
             Each problem is printed on its own line as FILE: PATH: what is wrong.
 
@@ -50,7 +52,8 @@ public struct VerifyCommand: ParsableCommand {
         /// A missing or unreadable file (exit status 2), as one line.
         var inputError: String?
         var problems: [VerifyProblem] = []
-        /// What is sound but worth knowing (exit status stays 0): a state marked non-finite, no manifest.
+        /// What is sound but worth knowing (exit status stays 0): a state marked non-finite, NaN
+        /// or infinity in a file not marked so, no manifest.
         var warnings: [String] = []
         var tensors = 0
         var summary = ""
@@ -88,14 +91,20 @@ public struct VerifyCommand: ParsableCommand {
         }
         let checkpoint: Checkpoint
         var damaged: [CheckpointError] = []
+        var nonFinite: [(path: String, count: NonFiniteCount)] = []
         do {
             guard try reader.isCheckpoint(file) else {
                 o.problems = [VerifyProblem(path: "/", message: "not a ckpt checkpoint (no root attribute format = \"ckpt\")")]
                 return o
             }
-            // Streamed: the tree, then every tensor's checksum one tensor at a time.
+            // Streamed: the tree, then every tensor's checksum one tensor at a time, counting
+            // NaN and infinity in the same read unless the file says its state is non-finite.
             let outline = try reader.outline(file)
-            try outline.checkRemaining()
+            if outline.checkpoint.metadata[Run.nonFiniteKey] != nil {
+                try outline.checkRemaining()
+            } else {
+                nonFinite = try outline.checkRemainingCountingNonFinite()
+            }
             (checkpoint, damaged) = (outline.checkpoint, outline.damaged)
         } catch {
             // The loader's message names the file and the object; keep one of each.
@@ -126,10 +135,28 @@ public struct VerifyCommand: ParsableCommand {
         if let why = checkpoint.metadata[Run.nonFiniteKey]?.stringValue {
             o.warnings.append("the state is marked non-finite (\(why)); `ckpt resume DIR` skips it")
         }
+        o.warnings += Self.nonFiniteWarnings(nonFinite)
         if !reader.hasManifest(file) {
             o.warnings.append("no ckpt manifest: the tensors' checksums verify, but nothing covers the metadata (written by another tool, or the manifest was stripped)")
         }
         return o
+    }
+
+    /// Tensors shown by name in the non-finite warnings; the rest are counted in one line.
+    static let maxNonFiniteWarnings = 20
+
+    /// One warning per tensor holding NaN or infinity in a file not marked non-finite (saved
+    /// by another tool, an older ckpt, or a custom loop that never checked).
+    static func nonFiniteWarnings(_ found: [(path: String, count: NonFiniteCount)]) -> [String] {
+        guard !found.isEmpty else { return [] }
+        var out = found.prefix(maxNonFiniteWarnings).map { t in
+            "\(t.path) holds \(t.count.description), though the file is not marked non-finite (training diverged before this save, or another tool wrote the values)"
+        }
+        if found.count > maxNonFiniteWarnings {
+            let more = found.count - maxNonFiniteWarnings
+            out.append("\(Format.count(more, "more tensor")) \(more == 1 ? "holds" : "hold") NaN or infinity")
+        }
+        return out
     }
 
     /// Every tensor the file holds (each carries a checksum the loader verified).
