@@ -21,7 +21,8 @@ public struct NonFiniteCount: Equatable, Sendable {
     /// "3 NaN and 1 infinite value", "2 NaN values", "1 infinite value".
     public var description: String {
         let parts = (nan > 0 ? ["\(nan) NaN"] : []) + (infinite > 0 ? ["\(infinite) infinite"] : [])
-        return parts.joined(separator: " and ") + (total == 1 ? " value" : " values")
+        let last = infinite > 0 ? infinite : nan  // "2 NaN and 1 infinite value"
+        return parts.joined(separator: " and ") + (last == 1 ? " value" : " values")
     }
 
     /// Counts over `bytes`, elements of `dtype` (a partial element at the end is ignored).

@@ -105,7 +105,7 @@ public enum Safetensors {
         guard text.hasPrefix("{") else { throw bad("header", "the JSON header (bytes 8..<\(8 + n)) must be an object starting with '{' at byte 8") }
         let json: StateValue
         do { json = try JSON.parse(text) } catch let e as JSON.ParseError {
-            throw bad("header", "the JSON header (bytes 8..<\(8 + n)) is invalid at its byte \(e.offset) (file offset \(8 + e.offset)): \(e.message)")
+            throw bad("header", "the JSON header (bytes 8..<\(8 + n)) is not valid: \(e) (file offset \(8 + e.offset))")
         } catch {
             throw bad("header", "\(error)")
         }
@@ -133,8 +133,9 @@ public enum Safetensors {
                 throw bad(e.name, "data_offsets [\(e.begin), \(e.end)] end before they begin")
             }
             guard e.begin == start else {
-                let after = previous.map { "'\($0.name)' (data_offsets [\($0.begin), \($0.end)])" } ?? "the start of the data section"
-                throw bad(e.name, "data_offsets [\(e.begin), \(e.end)] begin at \(e.begin), but \(after) ends at \(start): "
+                let after = previous.map { "'\($0.name)' (data_offsets [\($0.begin), \($0.end)]) ends at \(start)" }
+                    ?? "the data section starts at 0"
+                throw bad(e.name, "data_offsets [\(e.begin), \(e.end)] begin at \(e.begin), but \(after): "
                               + (e.begin > start ? "a hole of \(e.begin - start) bytes" : "an overlap of \(start - e.begin) bytes")
                               + " (safetensors requires the tensors to cover the data section back to back)")
             }
