@@ -59,7 +59,8 @@ public struct RunConfig: Sendable, Equatable {
     /// or a fifth of an epoch when an epoch is shorter than 10000 batches (see `logInterval`).
     public var logEvery: Int?
     /// What a non-finite training loss, parameter or optimizer state tensor does
-    /// (`"non_finite"`, checked after every optimizer step): stop the run (the default), or
+    /// (`"non_finite"`; parameters are checked after every optimizer step, the optimizer state
+    /// after each step whose state is saved next): stop the run (the default), or
     /// continue with a warning. PyTorch carries on silently; a checkpoint of NaNs must not
     /// look like a good one.
     public var nonFinite: NonFinitePolicy = .stop

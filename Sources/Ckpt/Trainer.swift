@@ -88,7 +88,10 @@ public struct Trainer {
                 let loss = try run.trainStep(batch)
                 running += Double(loss)
                 let done = run.progress.batch
-                if run.nonFinite == nil, let message = Self.nonFiniteAfterStep(run, loss: loss, epoch: epoch, batch: done) {
+                let stepFileFollows = config.checkpoint.everySteps.map { run.progress.globalStep % $0 == 0 } ?? false
+                let saveFollows = stepFileFollows || (done == perEpoch && epochFileFollows)
+                if run.nonFinite == nil,
+                   let message = Self.nonFiniteAfterStep(run, loss: loss, epoch: epoch, batch: done, saveFollows: saveFollows) {
                     run.nonFinite = message
                     onEvent(.nonFinite(message: message))
                     if config.nonFinite == .stop {
@@ -100,8 +103,7 @@ public struct Trainer {
                     onEvent(.runningLoss(epoch: epoch + 1, batch: done, loss: running / Double(logEvery)))
                     running = 0
                 }
-                if let every = config.checkpoint.everySteps, run.progress.globalStep % every == 0,
-                   !(done == perEpoch && epochFileFollows) {
+                if stepFileFollows, !(done == perEpoch && epochFileFollows) {
                     _ = try save("step-\(run.progress.globalStep).h5")
                 }
             }

@@ -60,6 +60,28 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir + "/epoch-1.h5"))
     }
 
+    /// An infinite `exp_avg_sq` leaves Adam's update at 0, so the weights stay finite: the
+    /// state is checked after the step whose state `epoch-2.h5` would save.
+    @Test func nonFiniteOptimizerStateIsCaughtBeforeTheSave() throws {
+        let dir = RunResumeTests.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try Run(config: try Self.config(lr: "0.01", optimizer: "Adam"))
+        let trainer = Trainer(directory: dir) { event in
+            guard case .step(0, _, _, _, _) = event else { return }
+            let p = run.model.parameters[0]
+            guard case .tensor(var t)? = run.optimizer.state[ObjectIdentifier(p)]?["exp_avg_sq"],
+                  case .float32(var v) = t.storage else { return }
+            v[0] = .infinity
+            t.storage = .float32(v)
+            run.optimizer.state[ObjectIdentifier(p)]?["exp_avg_sq"] = .tensor(t)
+        }
+        let outcome = try trainer.train(run)
+        #expect(outcome == .nonFinite(path: dir + "/step-2.h5",
+                                      message: "optimizer state exp_avg_sq of net.1.weight holds 1 infinite value after the optimizer step at epoch 2, batch 1 (global step 2)"))
+        #expect(FileManager.default.fileExists(atPath: dir + "/epoch-1.h5"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/epoch-2.h5"))
+    }
+
     @Test func continueMarksLaterCheckpointsAndChecksNoMore() throws {
         let dir = RunResumeTests.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
