@@ -400,7 +400,10 @@ static int copy_block(rebuild *r, hid_t src, hid_t dst, hid_t mtype, hid_t fspac
     if (mspace < 0) copy_failed(r, "create dataspace");
     int ok = 1;
     if (H5Dread(src, mtype, mspace, fspace, H5P_DEFAULT, r->buffer) < 0) {
-        note(r, 'D', path, "", "read dataset", NULL);
+        char why[512];
+        ckpt_last_error(why, sizeof why);  // before ckpt_missing_filter clears the stack
+        ckpt_missing_filter(src, why, sizeof why);
+        note(r, 'D', path, "", "read dataset", why);
         ok = 0;
     } else {
         herr_t w = H5Dwrite(dst, mtype, mspace, dspace, H5P_DEFAULT, r->buffer);

@@ -62,7 +62,9 @@ public struct RunConfig: Sendable, Equatable {
     /// Print the seed's running-loss line every this many mini-batches; nil: the seed's 2000,
     /// or a fifth of an epoch when an epoch is shorter than 10000 batches (see `logInterval`).
     public var logEvery: Int?
-    /// What a non-finite training loss does (`"non_finite"`): stop the run (the default), or
+    /// What a non-finite training loss, parameter or optimizer state tensor does
+    /// (`"non_finite"`; parameters are checked after every optimizer step, the optimizer state
+    /// after each step whose state is saved next): stop the run (the default), or
     /// continue with a warning. PyTorch carries on silently; a checkpoint of NaNs must not
     /// look like a good one.
     public var nonFinite: NonFinitePolicy = .stop

@@ -34,8 +34,8 @@ public struct Trainer {
         /// The retention policy deleted `deleted`; `warnings`: deletions that failed, files
         /// that do not verify (each once).
         case pruned(deleted: [String], warnings: [String])
-        /// The first non-finite training loss (`message` says which, where); with
-        /// `"non_finite": "continue"` training goes on.
+        /// The first non-finite training loss, parameter or optimizer state tensor (`message`
+        /// says which, where); with `"non_finite": "continue"` training goes on.
         case nonFinite(message: String)
     }
 
@@ -43,8 +43,8 @@ public struct Trainer {
         case completed
         /// Stopped at a batch boundary; the state is saved at `path`.
         case interrupted(path: String)
-        /// Stopped at the first non-finite loss (`"non_finite": "stop"`, the default); the state
-        /// is saved at `path`, marked non-finite.
+        /// Stopped at the first non-finite loss or tensor (`"non_finite": "stop"`, the
+        /// default); the state is saved at `path`, marked non-finite.
         case nonFinite(path: String, message: String)
     }
 
@@ -109,9 +109,10 @@ public struct Trainer {
                 let loss = try run.trainStep(batch)
                 running += Double(loss)
                 let done = run.progress.batch
-                if !loss.isFinite, run.nonFinite == nil {
-                    let value = loss.isNaN ? "NaN" : loss > 0 ? "Infinity" : "-Infinity"
-                    let message = "the training loss is \(value) at epoch \(epoch + 1), batch \(done) (global step \(run.progress.globalStep))"
+                let stepFileFollows = config.checkpoint.everySteps.map { run.progress.globalStep % $0 == 0 } ?? false
+                let saveFollows = stepFileFollows || (done == perEpoch && epochFileFollows)
+                if run.nonFinite == nil,
+                   let message = Self.nonFiniteAfterStep(run, loss: loss, epoch: epoch, batch: done, saveFollows: saveFollows) {
                     run.nonFinite = message
                     onEvent(.nonFinite(message: message))
                     if config.nonFinite == .stop {
@@ -125,8 +126,7 @@ public struct Trainer {
                     onEvent(.runningLoss(epoch: epoch + 1, batch: done, loss: running / Double(logEvery)))
                     running = 0
                 }
-                if let every = config.checkpoint.everySteps, run.progress.globalStep % every == 0,
-                   !(done == perEpoch && epochFileFollows) {
+                if stepFileFollows, !(done == perEpoch && epochFileFollows) {
                     _ = try save("step-\(run.progress.globalStep).h5")
                 }
             }

@@ -16,7 +16,10 @@ public struct InspectCommand: ParsableCommand {
             charts.
 
             For any other HDF5 file (h5py, Keras, ...): every group and dataset with its \
-            shape, type and attributes, like `h5ls -r -v`, with the values of small attributes.
+            shape, type and attributes, like `h5ls -r -v`, with the values of small attributes. \
+            For a .safetensors file: its __metadata__ and its tensors as a model section \
+            (PATH model/NAME); a file that is not sound is refused naming the header field or \
+            byte offset at fault.
 
             PATH narrows the output to one section, group or dataset: `model`, \
             `model/conv1.weight`, `optimizer/param_groups/0`, `scheduler`. A tensor's values \
@@ -40,7 +43,7 @@ public struct InspectCommand: ParsableCommand {
               ckpt inspect weights_from_h5py.h5
             """)
 
-    @Argument(help: "The checkpoint or HDF5 file.")
+    @Argument(help: "The checkpoint, HDF5 or .safetensors file.")
     public var file: String
 
     @Argument(help: "A section, group or dataset inside the file (for example model/fc3.bias).")
@@ -64,9 +67,10 @@ public struct InspectCommand: ParsableCommand {
     /// Writes the report to `console`; throws `CLIError` for bad input.
     func execute(console: Console, reader: FileReader) throws -> CommandStatus {
         try FileReader.requireReadableFile(file)
+        let parts = (path ?? "").split(separator: "/").map(String.init)
+        if SafetensorsReport.recognises(file) { return try safetensors(parts, console: console) }
         let isCheckpoint: Bool
         do { isCheckpoint = try reader.isCheckpoint(file) } catch { throw CLIError.reading(file, error) }
-        let parts = (path ?? "").split(separator: "/").map(String.init)
         let part: CheckpointReport.Part
         var damaged: [CheckpointError] = []
         if isCheckpoint && !tree {
@@ -111,6 +115,20 @@ public struct InspectCommand: ParsableCommand {
         // A damaged tensor is shown with what the file holds now; say so, and which ones.
         for e in damaged { console.printError("ckpt inspect: warning: \(e); the values shown are what the file holds now, not what was saved") }
         return damaged.isEmpty ? .success : .failure
+    }
+
+    /// A safetensors file (`SafetensorsReport`): its metadata and tensors.
+    private func safetensors(_ parts: [String], console: Console) throws -> CommandStatus {
+        var report: SafetensorsReport
+        do {
+            report = try SafetensorsReport(file: file, stats: stats, chartWidth: console.isTerminal ? 48 : 40)
+            if stats { report.report.statistics = try Self.statistics(of: report.report.tensorsShown(parts), in: report.outline) }
+        } catch {
+            throw CLIError.reading(file, error)
+        }
+        guard let part = report.part(parts) else { throw notFound(parts) }
+        if output.json { console.printJSON(part.json) } else { for line in part.lines { console.print(line) } }
+        return .success
     }
 
     /// Statistics of the tensors at `paths`, reading one tensor at a time.

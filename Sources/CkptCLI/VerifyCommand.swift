@@ -17,7 +17,9 @@ public struct VerifyCommand: ParsableCommand {
             base_lrs and _last_lr with one entry per param group, and the progress histories \
             with one row per optimizer step. A torch.save .pt file: the zip structure and every \
             entry's CRC-32 in place of the format and checksums, then the same checks (param \
-            indices matched to model tensors in model order, as model.parameters() numbers them).
+            indices matched to model tensors in model order, as model.parameters() numbers them). In a file not marked non-finite, every \
+            floating-point tensor is scanned for NaN and infinity in the same read; each one \
+            holding any is a warning (the exit status stays 0).
 
             Each problem is printed on its own line as FILE: PATH: what is wrong.
 
@@ -52,7 +54,8 @@ public struct VerifyCommand: ParsableCommand {
         /// A missing or unreadable file (exit status 2), as one line.
         var inputError: String?
         var problems: [VerifyProblem] = []
-        /// What is sound but worth knowing (exit status stays 0): a state marked non-finite, no manifest.
+        /// What is sound but worth knowing (exit status stays 0): a state marked non-finite, NaN
+        /// or infinity in a file not marked so, no manifest.
         var warnings: [String] = []
         var tensors = 0
         var summary = ""
@@ -91,6 +94,7 @@ public struct VerifyCommand: ParsableCommand {
         let checkpoint: Checkpoint
         var damaged: [CheckpointError] = []
         var zipEntries: Int?
+        var nonFinite: [(path: String, count: NonFiniteCount)] = []
         do {
             guard try reader.isCheckpoint(file) else {
                 o.problems = [VerifyProblem(path: "/", message: "not a ckpt checkpoint (no root attribute format = \"ckpt\")")]
@@ -98,9 +102,14 @@ public struct VerifyCommand: ParsableCommand {
             }
             // A torch.save file: every zip entry's CRC-32 first (the pickle reads only some).
             if TorchFile.isTorchFile(file) { zipEntries = try TorchFile.checkEntries(file) }
-            // Streamed: the tree, then every tensor's checksum one tensor at a time.
+            // Streamed: the tree, then every tensor's checksum one tensor at a time, counting
+            // NaN and infinity in the same read unless the file says its state is non-finite.
             let outline = try reader.outline(file)
-            try outline.checkRemaining()
+            if outline.checkpoint.metadata[Run.nonFiniteKey] != nil {
+                try outline.checkRemaining()
+            } else {
+                nonFinite = try outline.checkRemainingCountingNonFinite()
+            }
             (checkpoint, damaged) = (outline.checkpoint, outline.damaged)
         } catch {
             // The loader's message names the file and the object; keep one of each.
@@ -134,6 +143,7 @@ public struct VerifyCommand: ParsableCommand {
         if let why = checkpoint.metadata[Run.nonFiniteKey]?.stringValue {
             o.warnings.append("the state is marked non-finite (\(why)); `ckpt resume DIR` skips it")
         }
+        o.warnings += Self.nonFiniteWarnings(nonFinite)
         if zipEntries == nil, !reader.hasManifest(file) {
             o.warnings.append("no ckpt manifest: the tensors' checksums verify, but nothing covers the metadata (written by another tool, or the manifest was stripped)")
         }
@@ -149,6 +159,23 @@ public struct VerifyCommand: ParsableCommand {
             warnings.append("the optimizer's parameters cannot be matched to model tensors by order (buffers or a subset of parameters): state shapes are not checked against the model")
         }
         return CheckpointVerifier.problems(in: view).filter { named || !$0.message.hasPrefix("param_names is missing") }
+    }
+
+    /// Tensors shown by name in the non-finite warnings; the rest are counted in one line.
+    static let maxNonFiniteWarnings = 20
+
+    /// One warning per tensor holding NaN or infinity in a file not marked non-finite (saved
+    /// by another tool, an older ckpt, or a custom loop that never checked).
+    static func nonFiniteWarnings(_ found: [(path: String, count: NonFiniteCount)]) -> [String] {
+        guard !found.isEmpty else { return [] }
+        var out = found.prefix(maxNonFiniteWarnings).map { t in
+            "\(t.path) holds \(t.count.description), though the file is not marked non-finite (training diverged before this save, or another tool wrote the values)"
+        }
+        if found.count > maxNonFiniteWarnings {
+            let more = found.count - maxNonFiniteWarnings
+            out.append("\(Format.count(more, "more tensor")) \(more == 1 ? "holds" : "hold") NaN or infinity")
+        }
+        return out
     }
 
     /// Every tensor the file holds (each carries a checksum the loader verified).

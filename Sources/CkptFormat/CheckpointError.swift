@@ -54,7 +54,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
         case .missing(let f, let p): "\(f): \(p): missing"
         case .malformed(let f, let p, let r): "\(f): \(p): \(r)"
         case .checksumMismatch(let f, "/", let e, let a):
-            "\(f): /: metadata checksum mismatch (stored \(e), computed \(a)): the file's structure (everything but tensor data) is not what ckpt wrote; it is damaged, or another program changed it"
+            "\(f): /: metadata checksum mismatch (stored \(e), computed \(a)): the file's structure (everything but tensor data) is not what ckpt wrote; it is damaged, or another program changed it (h5py in \"r+\" mode, h5repack): \(ManifestMismatch.remedy(f))"
         case .checksumMismatch(let f, let p, let e, let a):
             "\(f): \(p): checksum mismatch (stored \(e), computed \(a)): the tensor's bytes are corrupt"
         case .missingChecksum(let f, let p): "\(f): \(p): tensor has no checksum attribute"

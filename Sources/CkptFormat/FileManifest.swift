@@ -205,10 +205,8 @@ struct FileManifest: Equatable {
         }
         guard let m = try parse(block, file: path) else { return .absent }
         guard m.fileSize == size else {
-            throw CheckpointError.unreadable(
-                file: path, path: "/",
-                reason: size < m.fileSize ? "truncated: \(size) bytes, the manifest says \(m.fileSize)"
-                                          : "\(size) bytes, the manifest says \(m.fileSize)")
+            throw CheckpointError.unreadable(file: path, path: "/",
+                                             reason: ManifestMismatch.sizeReason(file: path, actual: size, saved: m.fileSize))
         }
         let metadata = try metadataBytes(fd: fd, userBlockSize: ub, fileSize: size, tensorRanges: m.tensorRanges, file: path)
         let actual = metadata.withUnsafeBytes { Checksum.xxh64($0) }

@@ -50,6 +50,10 @@ public enum Safetensors {
         }
     }
 
+    /// Every dtype the reference implementation knows (for messages: a valid file ckpt cannot read).
+    static let knownDTypes: Set<String> = ["BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2",
+                                           "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "F64", "I64", "U64", "C64"]
+
     static func dtype(_ name: String) -> DType? {
         switch name {
         case "F32": .float32
@@ -83,23 +87,28 @@ public enum Safetensors {
     public static func parseHeader(_ prefix: [UInt8], fileSize: Int, file: String) throws -> Header {
         func bad(_ path: String, _ reason: String) -> CheckpointError { .malformed(file: file, path: path, reason: reason) }
         guard fileSize >= 8, prefix.count >= 8 else {
-            throw bad("header", "\(fileSize) bytes: too short for the 8-byte header length")
+            throw bad("header", "the file has \(fileSize) bytes, fewer than the 8-byte header length a safetensors file starts with: it is truncated or empty")
         }
         var n64: UInt64 = 0
         for i in (0..<8).reversed() { n64 = n64 << 8 | UInt64(prefix[i]) }
         guard n64 <= UInt64(maxHeaderBytes) else {
-            throw bad("header", "header length \(n64) exceeds the limit of \(maxHeaderBytes) bytes")
+            throw bad("header", "header length \(n64) (bytes 0..<8, little-endian) exceeds the limit of \(maxHeaderBytes) bytes: not a safetensors file, or its first bytes are damaged")
         }
         let n = Int(n64)
         guard 8 + n <= fileSize, 8 + n <= prefix.count else {
-            throw bad("header", "header length \(n) runs past the end of the \(fileSize)-byte file")
+            throw bad("header", "the JSON header is \(n) bytes long (bytes 8..<\(8 + n)) but the file ends at byte \(fileSize): "
+                          + "truncated inside its header (\(8 + n - fileSize) bytes missing), or not a safetensors file")
         }
         guard let text = String(validating: prefix[8..<(8 + n)], as: UTF8.self) else {
-            throw bad("header", "the header is not valid UTF-8")
+            throw bad("header", "the JSON header (bytes 8..<\(8 + n)) is not valid UTF-8")
         }
-        guard text.hasPrefix("{") else { throw bad("header", "the header must be a JSON object starting with '{'") }
+        guard text.hasPrefix("{") else { throw bad("header", "the JSON header (bytes 8..<\(8 + n)) must be an object starting with '{' at byte 8") }
         let json: StateValue
-        do { json = try JSON.parse(text) } catch { throw bad("header", "\(error)") }
+        do { json = try JSON.parse(text) } catch let e as JSON.ParseError {
+            throw bad("header", "the JSON header (bytes 8..<\(8 + n)) is not valid: \(e) (file offset \(8 + e.offset))")
+        } catch {
+            throw bad("header", "\(error)")
+        }
         guard case .dict(let object) = json else { throw bad("header", "the header is not a JSON object") }
 
         var entries: [Entry] = []
@@ -118,13 +127,19 @@ public enum Safetensors {
         // The reference sorts by offsets and then requires contiguity from 0 to the end.
         entries.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
         var start = 0
+        var previous: Entry?
         for e in entries {
             guard e.end >= e.begin else {
                 throw bad(e.name, "data_offsets [\(e.begin), \(e.end)] end before they begin")
             }
             guard e.begin == start else {
-                throw bad(e.name, "data_offsets [\(e.begin), \(e.end)] leave a hole or overlap (expected to begin at \(start))")
+                let after = previous.map { "'\($0.name)' (data_offsets [\($0.begin), \($0.end)]) ends at \(start)" }
+                    ?? "the data section starts at 0"
+                throw bad(e.name, "data_offsets [\(e.begin), \(e.end)] begin at \(e.begin), but \(after): "
+                              + (e.begin > start ? "a hole of \(e.begin - start) bytes" : "an overlap of \(start - e.begin) bytes")
+                              + " (safetensors requires the tensors to cover the data section back to back)")
             }
+            previous = e
             start = e.end
             let bytes: Int
             do {
@@ -138,7 +153,13 @@ public enum Safetensors {
         }
         let dataBytes = fileSize - 8 - n
         guard start == dataBytes else {
-            throw bad("data", "the tensors cover \(start) bytes but the data section holds \(dataBytes)")
+            let last = previous.map { "'\($0.name)' (data_offsets [\($0.begin), \($0.end)])" } ?? "no tensor"
+            if start > dataBytes {
+                throw bad("data", "the header's last tensor \(last) ends at byte \(start) of the data section (file offset \(8 + n + start)), "
+                              + "but the file ends at \(fileSize): truncated, \(start - dataBytes) bytes missing")
+            }
+            throw bad("data", "\(dataBytes - start) bytes (file offsets \(8 + n + start)..<\(fileSize)) follow the header's last tensor \(last), "
+                          + "described by no entry (the reference reader refuses such a file)")
         }
         return Header(entries: entries, metadata: metadata, dataStart: 8 + n)
     }
@@ -148,7 +169,8 @@ public enum Safetensors {
         guard case .dict(let info) = value else { throw bad("expected an object, found \(value.kindName)") }
         guard case .string(let dt)? = info["dtype"] else { throw bad("'dtype' missing or not a string") }
         guard let dtype = dtype(dt) else {
-            throw bad("dtype \(dt) is not supported (F32, F64, F16, I64, I32, U8, BOOL)")
+            throw bad("dtype \(dt) is not supported (F32, F64, F16, I64, I32, U8, BOOL)"
+                      + (knownDTypes.contains(dt) ? ": valid safetensors, but ckpt does not read it; convert the tensor to one of those (float32) first" : ""))
         }
         guard case .list(let dims)? = info["shape"] else { throw bad("'shape' missing or not a list") }
         var shape: [Int] = []

@@ -1,4 +1,5 @@
 import CHDF5
+import CHDF5Probe
 
 /// How a dataset's bytes are laid out in the file.
 public enum HDF5Layout: String, Sendable {
@@ -176,8 +177,13 @@ public final class HDF5Dataset: HDF5Object {
         let op = "read dataset"
         try file.replay(.data, path)
         try withTemporaryID({ type.makeTypeID() }, close: H5Tclose, at: location, op) { mtype in
-            _ = try location.check(
-                H5Dread(handle.id, mtype, ckpt_H5S_ALL(), ckpt_H5S_ALL(), ckpt_H5P_DEFAULT(), buffer.baseAddress), op)
+            if H5Dread(handle.id, mtype, ckpt_H5S_ALL(), ckpt_H5S_ALL(), ckpt_H5P_DEFAULT(), buffer.baseAddress) < 0 {
+                let error = location.error(op)
+                // A missing filter plugin: HDF5 names only its plugin directory (as the probe's child words it).
+                var why = [CChar](repeating: 0, count: 512)
+                if ckpt_missing_filter(handle.id, &why, why.count) != 0 { throw location.error(op, String(cString: why)) }
+                throw error
+            }
         }
     }
 

@@ -42,17 +42,17 @@ import Testing
     ])
     func badJSONInTheHeader(header: String, message: String) throws {
         let r = try #require(Self.reason(header, dataBytes: 1))
-        #expect(r.path == "header" && r.reason.hasPrefix(message), "\(r)")
+        #expect(r.path == "header" && r.reason.contains(message), "\(r)")
     }
 
     @Test(arguments: [
         // Offsets past the end of the data section.
-        ("{\"a\":\(entry("U8", "[16]", "[0,16]"))}", 8, "data", "the tensors cover 16 bytes but the data section holds 8"),
-        ("{\"a\":\(entry("U8", "[8]", "[0,8]")),\"b\":\(entry("U8", "[1]", "[8,9]"))}", 8, "data", "cover 9 bytes"),
+        ("{\"a\":\(entry("U8", "[16]", "[0,16]"))}", 8, "data", "ends at byte 16 of the data section"),
+        ("{\"a\":\(entry("U8", "[8]", "[0,8]")),\"b\":\(entry("U8", "[1]", "[8,9]"))}", 8, "data", "ends at byte 9 of the data section"),
         // Reversed and overlapping ranges.
         ("{\"a\":\(entry("U8", "[4]", "[0,4]")),\"b\":\(entry("U8", "[0]", "[8,4]"))}", 8, "b", "data_offsets [8, 4] end before they begin"),
-        ("{\"a\":\(entry("U8", "[4]", "[0,4]")),\"b\":\(entry("U8", "[4]", "[2,6]"))}", 8, "b", "hole or overlap (expected to begin at 4)"),
-        ("{\"a\":\(entry("U8", "[8]", "[0,8]")),\"b\":\(entry("U8", "[4]", "[4,8]"))}", 8, "b", "hole or overlap"),
+        ("{\"a\":\(entry("U8", "[4]", "[0,4]")),\"b\":\(entry("U8", "[4]", "[2,6]"))}", 8, "b", "data_offsets [2, 6] begin at 2, but 'a' (data_offsets [0, 4]) ends at 4: an overlap of 2 bytes"),
+        ("{\"a\":\(entry("U8", "[8]", "[0,8]")),\"b\":\(entry("U8", "[4]", "[4,8]"))}", 8, "b", "an overlap of 4 bytes"),
         // Shape and dtype that disagree with the byte range.
         ("{\"a\":\(entry("I64", "[1]", "[0,4]"))}", 4, "a", "shape [1] of I64 needs 8 bytes, data_offsets give 4"),
         ("{\"a\":\(entry("F16", "[2, 2]", "[0,4]"))}", 4, "a", "shape [2, 2] of F16 needs 8 bytes"),

@@ -51,6 +51,55 @@ struct IsolationTests {
         #expect(stderr == "ckpt verify: \(fifo): unreadable or corrupt file: \(words)\n")
     }
 
+    /// `ckpt inspect FILE | head`: the reader of stdout is gone before the isolated child
+    /// writes, so the child dies of SIGPIPE. That is no crash and says nothing about the file:
+    /// the command ends by SIGPIPE itself, silently, as `cat` would (a shell reports 141).
+    @Test(arguments: ["inspect", "verify", "diff"])
+    func closedStdoutEndsTheCommandQuietlyBySIGPIPE(command: String) throws {
+        let dir = makeScratchDirectory()
+        defer { removeDirectory(dir) }
+        let good = try tinyRunCheckpoint(in: dir)
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        close(fds[0])  // nobody will read
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try #require(BuiltProducts.ckpt))
+        p.arguments = command == "diff" ? [command, good, good] : [command, good]
+        let err = Pipe()
+        p.standardOutput = FileHandle(fileDescriptor: fds[1], closeOnDealloc: true)
+        p.standardError = err
+        try p.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == SIGPIPE,
+                "\(p.terminationReason == .exit ? "exit" : "signal") \(p.terminationStatus)")
+        #expect(stderr == "", "\(stderr)")
+    }
+
+    /// A stop signal sent to the isolated child alone (SIGTERM, SIGINT) is not a crash
+    /// either: the command ends by the same signal, without blaming the file.
+    @Test(arguments: [SIGTERM, SIGINT])
+    func childStoppedBySignalEndsTheCommandBySignal(signal: Int32) throws {
+        let dir = makeScratchDirectory()
+        defer { removeDirectory(dir) }
+        let fifo = dir + "/run.h5"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try #require(BuiltProducts.ckpt))
+        p.arguments = ["verify", fifo]
+        let err = Pipe()
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = err
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        let child = try #require(Self.waitForChild(of: p.processIdentifier), "ckpt started no child within 60 s")
+        kill(child, signal)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationReason == .uncaughtSignal && p.terminationStatus == signal)
+        #expect(stderr == "", "\(stderr)")
+    }
+
     /// The first child process of `pid` (from /proc/PID/task/*/children), waiting for it.
     static func waitForChild(of pid: Int32) -> Int32? {
         let deadline = Date().addingTimeInterval(60)

@@ -5,6 +5,7 @@
 #ifndef CKPT_H5_PROBE_H
 #define CKPT_H5_PROBE_H
 #include <stddef.h>
+#include <stdint.h>
 
 /// What became of the probe.
 typedef enum {
@@ -85,6 +86,12 @@ int ckpt_h5_probe(const char *path, const char *copy_path, const ckpt_probe_limi
 
 /// Frees `result->findings`.
 void ckpt_h5_probe_free(ckpt_probe_result *result);
+
+/// When reading `dataset` (an HDF5 dataset id) needs a filter this libhdf5 cannot run (h5py's
+/// lzf, a Blosc or Zstandard plugin), writes "filter lzf (id 32000, h5py-only) is not available
+/// in libhdf5; re-save with gzip or no compression" into `out` and returns 1; else 0. Clears
+/// libhdf5's error stack: read the stack first.
+int ckpt_missing_filter(int64_t dataset, char *out, size_t size);
 
 /// Probes the calling thread has started so far (evidence for tests that a path forks once or never).
 long long ckpt_h5_probe_count(void);

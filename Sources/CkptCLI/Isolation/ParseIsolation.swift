@@ -20,8 +20,9 @@ import Foundation
 /// SIGKILL to `ckpt inspect` leaves no orphan parsing on), limits itself (CPU seconds, data
 /// size, no core file) and
 /// runs the command normally, writing straight to the inherited stdout and stderr. The parent
-/// passes the child's exit status through, and turns a signal or timeout into
-/// "FILE: unreadable or corrupt file: ..." with status 2.
+/// passes the child's exit status through, and turns a crash signal or timeout into
+/// "FILE: unreadable or corrupt file: ..." with status 2; a child ended by SIGPIPE (stdout
+/// closed early) or by a stop signal ends the parent by the same signal, silently.
 ///
 /// Where `/proc/self/exe` does not exist (macOS) the command runs in-process. Nothing in the
 /// environment but the parent's own `CKPT_ISOLATED_CHILD` changes what happens: the tests kill
@@ -64,6 +65,8 @@ public enum ParseIsolation {
         switch spawnAndWait(arguments: CommandLine.arguments, limits: limits) {
         case .exited(let status):
             return status
+        case .signaled(let sig) where endsQuietly.contains(sig):
+            endAsSignaled(sig)
         case .signaled(let sig):
             report(command, files, "the HDF5 reader crashed (\(signalName(sig)))")
             return 2
@@ -79,6 +82,26 @@ public enum ParseIsolation {
     }
 
     enum Outcome: Equatable { case exited(Int32), signaled(Int32), timedOut, cpuLimit, spawnFailed }
+
+    /// Signals that say nothing about the file, so the command ends as any Unix tool would,
+    /// without a word: SIGPIPE (the reader of stdout went away: `ckpt inspect F | head`) and
+    /// the signals a user or a scheduler stops a command with (SIGINT, SIGTERM, SIGHUP,
+    /// SIGQUIT, sent to the child alone). Calling them a crash would blame the file.
+    static let endsQuietly: Set<Int32> = [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT]
+
+    /// Ends this process by `sig` at its default action, as the child ended: a shell then
+    /// reports 128 + the signal (141 for SIGPIPE, as for `cat` in `cat F | head`), Python's
+    /// subprocess a returncode of -sig. A caller that ignored or blocked the signal does not
+    /// change that; `_exit(128 + sig)` if it still returns.
+    static func endAsSignaled(_ sig: Int32) -> Never {
+        signal(sig, SIG_DFL)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, sig)
+        sigprocmask(SIG_UNBLOCK, &set, nil)
+        raise(sig)
+        _exit(128 + sig)
+    }
 
     static func spawnAndWait(arguments: [String], limits: Limits) -> Outcome {
         var env: [String] = []

@@ -77,6 +77,29 @@ public final class CheckpointOutline {
         try source.finish()
     }
 
+    /// `checkRemaining`, also counting the NaN and infinite elements of every floating-point
+    /// tensor of the file as its bytes go by: deferred ones in the check's own read (those
+    /// already read through `tensor` or `withBytes` are not counted: call this first), the
+    /// others from the tree. Returns the tensors that hold any, in walk order.
+    public func checkRemainingCountingNonFinite() throws -> [(path: String, count: NonFiniteCount)] {
+        var counts: [String: NonFiniteCount] = [:]
+        if let source {
+            let rest = deferred.filter { !visited.contains($0) }
+            visited.formUnion(rest)
+            try source.check(rest) { path, c in if !c.isZero { counts[path] = c } }
+            try source.finish()
+        }
+        var out: [(path: String, count: NonFiniteCount)] = []
+        for name in ["model", "optimizer", "scheduler", "progress", "rng"] {
+            guard let section = checkpoint.section(named: name) else { continue }
+            for (path, t) in section.tensors(root: name) where t.dtype.isFloatingPoint {
+                let c = isDeferred(path) ? counts[path] ?? NonFiniteCount() : t.nonFiniteCount
+                if !c.isZero { out.append((path, c)) }
+            }
+        }
+        return out
+    }
+
     /// Tensors whose bytes fail their checksum, when the outline was opened listing damage
     /// (complete after `checkRemaining`); tensors read with the tree are included.
     public var damaged: [CheckpointError] { inlineDamage + (source?.damaged ?? []) }

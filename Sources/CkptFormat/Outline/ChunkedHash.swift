@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import CKernels
+import CkptCore
 import Dispatch
 
 /// XXH64 of byte ranges of a file, read with `pread` in cache-sized chunks and hashed as they
@@ -17,6 +18,14 @@ enum ChunkedHash {
     /// The hash of each of `ranges` of the file open as `fd`, in order. Throws
     /// `CheckpointError.unreadable` naming `file` when a range cannot be read whole.
     static func hash(fd: Int32, ranges: [Range<Int>], file: String) throws -> [UInt64] {
+        try hash(fd: fd, ranges: ranges, scanning: nil, file: file).hashes
+    }
+
+    /// `hash`, also counting the NaN and infinite elements of each range whose `scanning`
+    /// entry is a floating-point dtype, in the chunk just read (still in cache: `ckpt verify`'s
+    /// check for non-finite values costs no second read). Chunks hold whole elements.
+    static func hash(fd: Int32, ranges: [Range<Int>], scanning dtypes: [DType?]?,
+                     file: String) throws -> (hashes: [UInt64], nonFinite: [NonFiniteCount]) {
         let workers = max(1, min(ranges.count, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let results = ResultSlots(count: ranges.count)
         let next = NextIndex()
@@ -24,23 +33,29 @@ enum ChunkedHash {
             let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunkBytes, alignment: 64)
             defer { buffer.deallocate() }
             while let i = next.take(below: ranges.count) {
-                results.set(i, hashRange(fd: fd, ranges[i], buffer))
+                let dtype = dtypes?[i].flatMap { $0.isFloatingPoint ? $0 : nil }
+                results.set(i, hashRange(fd: fd, ranges[i], buffer, scanning: dtype))
             }
         }
-        return try (0..<ranges.count).map { i in
-            guard let h = results.get(i) else {
+        var hashes: [UInt64] = [], counts: [NonFiniteCount] = []
+        for i in 0..<ranges.count {
+            guard let r = results.get(i) else {
                 throw CheckpointError.unreadable(file: file, path: "/",
                                                  reason: "cannot read bytes \(ranges[i].lowerBound)..<\(ranges[i].upperBound)")
             }
-            return h
+            hashes.append(r.hash)
+            counts.append(r.nonFinite)
         }
+        return (hashes, counts)
     }
 
     /// Nil when a read fails or ends early.
-    private static func hashRange(fd: Int32, _ range: Range<Int>, _ buffer: UnsafeMutableRawPointer) -> UInt64? {
+    private static func hashRange(fd: Int32, _ range: Range<Int>, _ buffer: UnsafeMutableRawPointer,
+                                  scanning dtype: DType?) -> (hash: UInt64, nonFinite: NonFiniteCount)? {
         var state = ckpt_xxh64_state()
         ckpt_xxh64_init(&state, 0)
         var at = range.lowerBound
+        var counts = NonFiniteCount()
         while true {
             let n = min(chunkBytes, range.upperBound - at)
             var got = 0
@@ -51,7 +66,12 @@ enum ChunkedHash {
                 got += r
             }
             at += n
-            if at == range.upperBound { return ckpt_xxh64_final(&state, buffer, n) }
+            if let dtype {
+                let c = NonFiniteCount(bytes: UnsafeRawBufferPointer(start: buffer, count: n), dtype: dtype)
+                counts.nan += c.nan
+                counts.infinite += c.infinite
+            }
+            if at == range.upperBound { return (ckpt_xxh64_final(&state, buffer, n), counts) }
             ckpt_xxh64_stripes(&state, buffer, n)
         }
     }
@@ -59,14 +79,14 @@ enum ChunkedHash {
 
 /// Per-range results written by the workers (each slot by one worker only).
 private final class ResultSlots: @unchecked Sendable {
-    private var slots: UnsafeMutableBufferPointer<(done: Bool, hash: UInt64)>
+    private var slots: UnsafeMutableBufferPointer<(hash: UInt64, nonFinite: NonFiniteCount)?>
     init(count: Int) {
         slots = .allocate(capacity: count)
-        slots.initialize(repeating: (false, 0))
+        slots.initialize(repeating: nil)
     }
     deinit { slots.deallocate() }
-    func set(_ i: Int, _ h: UInt64?) { slots[i] = (h != nil, h ?? 0) }
-    func get(_ i: Int) -> UInt64? { slots[i].done ? slots[i].hash : nil }
+    func set(_ i: Int, _ r: (hash: UInt64, nonFinite: NonFiniteCount)?) { slots[i] = r }
+    func get(_ i: Int) -> (hash: UInt64, nonFinite: NonFiniteCount)? { slots[i] }
 }
 
 /// Hands out indices 0, 1, 2, ... to workers.

@@ -108,7 +108,15 @@ final class HDF5TensorSource: TensorSource {
         if e.dtype == .bool { for i in bytes.indices where bytes[i] > 1 { bytes[i] = 1 } }
     }
 
-    func check(_ paths: [String]) throws {
+    func check(_ paths: [String]) throws { try check(paths, countingNonFinite: nil) }
+
+    func check(_ paths: [String], countingNonFinite report: (String, NonFiniteCount) -> Void) throws {
+        try withoutActuallyEscaping(report) { try check(paths, countingNonFinite: .some($0)) }
+    }
+
+    /// `check`; with `report`, every floating-point tensor's NaN and infinite elements are
+    /// counted in the bytes the check reads, and tensors without a checksum are read too.
+    private func check(_ paths: [String], countingNonFinite report: ((String, NonFiniteCount) -> Void)?) throws {
         try settle()
         // Tensors a plain pread can hash (ckpt's own files: contiguous, no conversion) are
         // hashed in chunks on every core at once, no copy kept; the rest through libhdf5 here.
@@ -117,7 +125,7 @@ final class HDF5TensorSource: TensorSource {
         let fd = file.descriptor()
         for path in paths {
             let e = try entry(path)
-            guard e.checksum != nil else { continue }
+            guard e.checksum != nil || (report != nil && e.dtype.isFloatingPoint) else { continue }
             do {
                 let ds = try e.group.openDataset(e.name)
                 let n = try checkedByteCount(ds, shape: e.shape, dtype: e.dtype)
@@ -131,8 +139,12 @@ final class HDF5TensorSource: TensorSource {
             }
         }
         if let fd, !raw.isEmpty {
-            let hashes = try ChunkedHash.hash(fd: fd, ranges: raw.map(\.range), file: fileName)
-            for (job, hash) in zip(raw, hashes) { try record(job.entry, hash) }
+            let r = try ChunkedHash.hash(fd: fd, ranges: raw.map(\.range), scanning: report.map { _ in raw.map(\.entry.dtype) },
+                                         file: fileName)
+            for (i, job) in raw.enumerated() {
+                try record(job.entry, r.hashes[i])
+                report?(job.entry.path, r.nonFinite[i])
+            }
         }
         for e in viaLibrary {
             let buffer = scratch[nextScratch]
@@ -141,7 +153,8 @@ final class HDF5TensorSource: TensorSource {
             try read(e, into: bytes)
             try settle()
             let view = UnsafeRawBufferPointer(bytes)
-            start(e, large: bytes.count >= StateWriter.parallelHashBytes) { Checksum.xxh64(view) }
+            report?(e.path, NonFiniteCount(bytes: view, dtype: e.dtype))
+            if e.checksum != nil { start(e, large: bytes.count >= StateWriter.parallelHashBytes) { Checksum.xxh64(view) } }
         }
     }
 

@@ -20,6 +20,9 @@ public protocol TensorSource: AnyObject {
     /// Checks the tensors at `paths` against their stored checksums without keeping them
     /// (`ckpt verify`): memory for one or two tensors at a time, whatever the file holds.
     func check(_ paths: [String]) throws
+    /// `check`, also reporting the NaN and infinite elements of each floating-point tensor,
+    /// counted in the bytes the check reads (`ckpt verify` warns about them).
+    func check(_ paths: [String], countingNonFinite report: (String, NonFiniteCount) -> Void) throws
     /// Waits for checks still running and reports their mismatches (thrown, or recorded in
     /// `damaged` when the source collects them).
     func finish() throws
@@ -32,6 +35,9 @@ extension TensorSource {
         try tensor(at: path).withUnsafeBytes(body)
     }
     public func check(_ paths: [String]) throws { for p in paths { _ = try tensor(at: p) } }
+    public func check(_ paths: [String], countingNonFinite report: (String, NonFiniteCount) -> Void) throws {
+        for p in paths { report(p, try tensor(at: p).nonFiniteCount) }
+    }
     public func finish() throws {}
     public var damaged: [CheckpointError] { [] }
 }
