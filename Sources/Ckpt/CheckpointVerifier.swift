@@ -2,20 +2,6 @@ import CkptCore
 import CkptFormat
 import CkptOptim
 
-/// One structural problem in a checkpoint: where it is (a path inside the file, as the format
-/// lays it out: `optimizer/state/3/exp_avg`) and what is wrong, naming both sides.
-public struct VerifyProblem: Sendable, Equatable, CustomStringConvertible {
-    public var path: String
-    public var message: String
-
-    public init(path: String, message: String) {
-        self.path = path
-        self.message = message
-    }
-
-    public var description: String { "\(path): \(message)" }
-}
-
 /// Checks that a checkpoint's sections agree with each other, as PyTorch's `load_state_dict`
 /// calls would need them to (format v1, `docs/FORMAT.md`):
 /// - metadata: `format == "ckpt"`, `format_version == 1`;
@@ -28,6 +14,9 @@ public struct VerifyProblem: Sendable, Equatable, CustomStringConvertible {
 ///   `_last_lr` with one entry per param group, and `_last_lr` equal to the groups' `lr`;
 /// - progress: non-negative `epoch` / `global_step`, `lr` float64 `[global_step, groups]`,
 ///   `loss` float32 `[global_step]`.
+///
+/// The optimizer's structure (groups, params, state keys) is `OptimizerStructure`'s, the same
+/// check `CheckpointFile.load` makes; this adds what needs the registry and the model.
 ///
 /// Tensor checksums are checked by `CheckpointFile`'s loader, not here: this works on a
 /// `Checkpoint` in memory. It lives in `Ckpt` because its checks are about training (the
@@ -77,99 +66,65 @@ public enum CheckpointVerifier {
             }
         }
 
-        /// Checks the optimizer; returns its group lrs (one per group) when the groups are readable.
+        /// Checks the optimizer: its structure (`OptimizerStructure`, the checks load makes too),
+        /// then what needs training knowledge. Returns the group lrs (one per group) when readable.
         mutating func optimizer() -> [StateValue]? {
             guard let opt = checkpoint.optimizer else { return nil }
-            if let type = opt["type"]?.stringValue {
-                if !CheckpointVerifier.optimizerTypes.contains(type) {
-                    problem("optimizer", "unknown type \"\(type)\" (known: \(CheckpointVerifier.optimizerTypes.sorted().joined(separator: ", ")))")
-                }
-            } else {
-                problem("optimizer", "no type attribute")
+            if let type = opt["type"]?.stringValue, !CheckpointVerifier.optimizerTypes.contains(type) {
+                problem("optimizer", "unknown type \"\(type)\" (known: \(CheckpointVerifier.optimizerTypes.sorted().joined(separator: ", ")))")
             }
-            guard let groupList = opt["param_groups"]?.arrayValue, !groupList.isEmpty else {
-                problem("optimizer/param_groups", "missing or empty")
-                return nil
-            }
-            var owner: [Int64: (group: Int, name: String?)] = [:]
+            let structure = OptimizerStructure(opt)
+            problems += structure.problems
+            guard let groups = structure.groups else { return nil }
             var lrs: [StateValue] = []
-            for (g, value) in groupList.enumerated() {
+            for (g, group) in groups.enumerated() {
+                guard let group else { continue }
                 let path = "optimizer/param_groups/\(g)"
-                guard let group = value.dictValue else {
-                    problem(path, "is a \(value.kindName), expected a dict of hyperparameters")
-                    continue
-                }
                 if let lr = group["lr"], lr.doubleValue != nil { lrs.append(lr) } else {
                     problem(path, "no numeric lr")
                 }
-                guard let params = group["params"]?.arrayValue?.compactMap(\.intValue),
-                      params.count == group["params"]?.arrayValue?.count else {
-                    problem(path, "params is missing or not a list of ints")
-                    continue
-                }
-                let names = group["param_names"]?.arrayValue?.compactMap(\.stringValue)
-                if names == nil || names!.count != group["param_names"]?.arrayValue?.count {
-                    problem(path, "param_names is missing or not a list of strings")
-                } else if names!.count != params.count {
-                    problem(path, "\(params.count) params but \(names!.count) param_names")
-                }
-                for (k, index) in params.enumerated() {
-                    let name = names.flatMap { k < $0.count ? $0[k] : nil }
-                    if let previous = owner[index] {
-                        problem(path, "parameter index \(index) is also in param group \(previous.group)")
-                        continue
-                    }
-                    owner[index] = (g, name)
-                    if let name {
-                        if checkpoint.model[name] == nil {
-                            problem(path, "param_names[\(k)] = \"\(name)\" is not a tensor of the model")
-                        }
-                    }
+                if group["param_names"] == nil { problem(path, "param_names is missing") }
+            }
+            let slots = structure.slots
+            for index in slots.keys.sorted() {
+                let slot = slots[index]!
+                if let name = slot.name, checkpoint.model[name] == nil {
+                    problem("optimizer/param_groups/\(slot.group)", "param_names[\(slot.position)] = \"\(name)\" is not a tensor of the model")
                 }
             }
-            let total = Int64(owner.count)
-            for index in owner.keys.sorted() where index < 0 || index >= total {
-                problem("optimizer/param_groups/\(owner[index]!.group)",
+            let total = Int64(slots.count)
+            for index in slots.keys.sorted() where index < 0 || index >= total {
+                problem("optimizer/param_groups/\(slots[index]!.group)",
                         "parameter index \(index) outside 0..<\(total) (PyTorch numbers parameters from 0, groups in order)")
             }
-            state(opt["state"], owner: owner)
-            return lrs.count == groupList.count ? lrs : nil
+            stateShapes(opt["state"]?.dictValue ?? [:], slots: slots)
+            return lrs.count == groups.count ? lrs : nil
         }
 
-        mutating func state(_ value: StateValue?, owner: [Int64: (group: Int, name: String?)]) {
-            guard let value else { return problem("optimizer/state", "missing (an empty dict when no step was taken)") }
-            guard let state = value.dictValue else {
-                return problem("optimizer/state", "is a \(value.kindName), expected a dict")
-            }
+        /// Each state tensor against its parameter's shape and dtype (the model's tensor that
+        /// `param_names` names); entries `OptimizerStructure` refused are skipped.
+        mutating func stateShapes(_ state: StateDict, slots: [Int64: OptimizerStructure.Slot]) {
             for (key, entry) in state {
                 let path = "optimizer/state/\(key)"
-                guard let index = Int64(key), owner[index] != nil else {
-                    problem(path, "state for parameter \(key), which no param group holds (indices: \(owner.keys.sorted().map(String.init).joined(separator: ", ")))")
-                    continue
-                }
-                guard let slots = entry.dictValue else {
-                    problem(path, "is a \(entry.kindName), expected a dict")
-                    continue
-                }
-                let param = owner[index]!.name.flatMap { checkpoint.model[$0]?.tensorValue }
-                for (slot, v) in slots {
+                guard let index = Int64(key), let slot = slots[index], let slotValues = entry.dictValue else { continue }
+                let param = slot.name.flatMap { checkpoint.model[$0]?.tensorValue }
+                for (slotName, v) in slotValues {
                     guard let t = v.tensorValue else { continue }
-                    if slot == "step" {
+                    if slotName == "step" {
                         if t.count != 1 { problem("\(path)/step", "shape \(t.shape), expected a 0-d tensor") }
                         continue
                     }
                     // 0-d scalars beside step (NAdam's mu_product, ASGD's eta and mu) have no
                     // parameter shape; Adafactor's factors have the last / second-to-last dim 1.
-                    if t.shape.isEmpty { continue }
-                    guard let param, let name = owner[index]!.name else { continue }
+                    guard !t.shape.isEmpty, let param, let name = slot.name else { continue }
                     var expected = param.shape
-                    if (slot == "row_var" || slot == "col_var") && expected.count > 1 {
-                        expected[expected.count - (slot == "row_var" ? 1 : 2)] = 1
+                    if (slotName == "row_var" || slotName == "col_var") && expected.count > 1 {
+                        expected[expected.count - (slotName == "row_var" ? 1 : 2)] = 1
                     }
                     if t.shape != expected {
-                        problem("\(path)/\(slot)", "shape \(t.shape) but parameter \(name) has shape \(param.shape)")
+                        problem("\(path)/\(slotName)", "shape \(t.shape) but parameter \(name) has shape \(param.shape)")
                     } else if t.dtype != param.dtype {
-                        problem("\(path)/\(slot)", "dtype \(t.dtype.rawValue) but parameter \(name) is \(param.dtype.rawValue)")
+                        problem("\(path)/\(slotName)", "dtype \(t.dtype.rawValue) but parameter \(name) is \(param.dtype.rawValue)")
                     }
                 }
             }

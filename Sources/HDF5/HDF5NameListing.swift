@@ -11,19 +11,26 @@ import Darwin
 /// name table on every call for compact storage, so listing n names by index costs
 /// O(n² log n): a crafted file with 30,000 attributes kept `ckpt verify` busy for minutes.
 /// `H5Aiterate2` / `H5Literate` build the table once (found by scripts/reliability).
+///
+/// Names are UTF-8 or an error naming the file, the parent object and the bytes, as stored
+/// string values are (`utf8String`): U+FFFD in their place would be a key the file does not hold.
 enum HDF5NameListing {
     /// Collects names into the array behind `op_data`; stops (returns 1) past `limit`.
     private final class Collector {
         var names: [String] = []
         let limit: Int
         var tooLong = false
+        /// The first name that is not UTF-8; iteration stops there.
+        var notUTF8: [UInt8]?
         init(limit: Int) { self.limit = limit }
 
         func add(_ name: UnsafePointer<CChar>?) -> herr_t {
             guard let name else { return -1 }
             let len = strnlen(name, maxNameLength + 1)
             if len > maxNameLength { tooLong = true; return -1 }
-            names.append(String(decoding: UnsafeRawBufferPointer(start: name, count: len), as: UTF8.self))
+            let bytes = UnsafeRawBufferPointer(start: name, count: len)
+            guard let text = String(validating: bytes, as: UTF8.self) else { notUTF8 = Array(bytes); return -1 }
+            names.append(text)
             return names.count >= limit ? 1 : 0
         }
     }
@@ -54,6 +61,7 @@ enum HDF5NameListing {
         var idx: hsize_t = 0
         let r = withExtendedLifetime(c) { iterate(&idx, Unmanaged.passUnretained(c).toOpaque()) }
         if c.tooLong { throw loc.error(op, "a name longer than \(maxNameLength) bytes") }
+        if let bytes = c.notUTF8 { throw loc.error(op, "a name \(notUTF8(bytes))") }
         if r < 0 { throw loc.error(op) }
         guard c.names.count == expected else {
             throw loc.error(op, "\(expected) \(noun) announced, \(c.names.count) listed")

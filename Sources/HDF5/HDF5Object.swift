@@ -152,19 +152,6 @@ public class HDF5Object {
 
 let maxNameLength = 1 << 16
 
-/// Reads a name through HDF5's "call with NULL for the length, then with a buffer" idiom.
-func readName(
-    at loc: HDF5Location, _ op: String, _ call: (UnsafeMutablePointer<CChar>?, Int) -> Int
-) throws -> String {
-    let len = call(nil, 0)
-    if len < 0 { throw loc.error(op) }
-    guard len <= maxNameLength else { throw loc.error(op, "name of \(len) bytes") }
-    var buf = [CChar](repeating: 0, count: len + 1)
-    let r = call(&buf, len + 1)
-    if r < 0 { throw loc.error(op) }
-    return String(decoding: buf.prefix(len).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
-
 /// `nil` for a null dataspace, `[]` for a scalar, the dimensions for a simple one.
 func dataspaceShape(_ space: hid_t, at loc: HDF5Location, _ op: String) throws -> [Int]? {
     let cls = H5Sget_simple_extent_type(space)
@@ -250,8 +237,14 @@ func utf8String<C: Collection>(_ bytes: C, element: Int, of count: Int, at loc: 
 where C.Element == UInt8 {
     if let s = String(validating: bytes, as: UTF8.self) { return s }
     let which = count == 1 ? "string" : "string \(element)"
+    throw loc.error(op, "\(which) \(notUTF8(bytes))")
+}
+
+/// "is not valid UTF-8 (bytes 63 61 66 e9)": the reason for refusing a string or a name, with
+/// its first 16 bytes in hex.
+func notUTF8<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
     let hex = bytes.prefix(16).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }
-    throw loc.error(op, "\(which) is not valid UTF-8 (bytes \(hex.joined(separator: " "))\(bytes.count > 16 ? " ..." : ""))")
+    return "is not valid UTF-8 (bytes \(hex.joined(separator: " "))\(bytes.count > 16 ? " ..." : ""))"
 }
 
 /// Type and shape of one attribute, read without its value.

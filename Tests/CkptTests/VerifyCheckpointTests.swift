@@ -53,8 +53,9 @@ import CkptFormat
         #expect(p == ["optimizer/param_groups/1: parameter index 1 is also in param group 0",
                       "optimizer/state/2: state for parameter 2, which no param group holds (indices: 0, 1)"])
         let q = problems { c in group(&c, 1) { $0["params"] = .list([5]) } }
-        #expect(q == ["optimizer/param_groups/1: parameter index 5 outside 0..<3 (PyTorch numbers parameters from 0, groups in order)",
-                      "optimizer/state/2: state for parameter 2, which no param group holds (indices: 0, 1, 5)"])
+        // The structural problems (OptimizerStructure's, which load throws too) come first.
+        #expect(q == ["optimizer/state/2: state for parameter 2, which no param group holds (indices: 0, 1, 5)",
+                      "optimizer/param_groups/1: parameter index 5 outside 0..<3 (PyTorch numbers parameters from 0, groups in order)"])
     }
 
     @Test func paramNamesMustNameModelTensors() {
@@ -62,6 +63,14 @@ import CkptFormat
         #expect(p == ["optimizer/param_groups/0: 2 params but 1 param_names"])
         let q = problems { c in group(&c, 1) { $0["param_names"] = .list(["fc9.weight"]) } }
         #expect(q == ["optimizer/param_groups/1: param_names[0] = \"fc9.weight\" is not a tensor of the model"])
+    }
+
+    /// PyTorch cannot build an optimizer without param groups; a missing list is named as such.
+    @Test func emptyOrMissingParamGroups() {
+        #expect(problems { $0.optimizer!["param_groups"] = .list([]); $0.optimizer!["state"] = .dict([:]) }
+                == ["optimizer/param_groups: empty (PyTorch cannot build an optimizer without param groups)"])
+        #expect(problems { $0.optimizer!["param_groups"] = nil; $0.optimizer!["state"] = .dict([:]) }
+                == ["optimizer/param_groups: missing"])
     }
 
     @Test func schedulerListsMatchGroupCount() {
