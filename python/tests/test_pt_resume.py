@@ -88,7 +88,10 @@ def test_pytorch_continues_a_converted_ckpt_run(tmp_path):
     ckpt("convert", start, pt)
 
     saved = torch.load(pt, weights_only=True)
-    assert list(saved) == ["model", "optimizer", "scheduler", "epoch"]
+    # The standard keys, then the metrics the epoch checkpoint records (as a PyTorch user
+    # saves "loss" beside them).
+    assert list(saved)[:4] == ["model", "optimizer", "scheduler", "epoch"]
+    assert set(list(saved)[4:]) <= {"train_loss", "test_loss", "test_accuracy"}, list(saved)
     assert type(saved["model"]) is OrderedDict and saved["epoch"] == FIRST
 
     # The types PyTorch's own objects have after 2 epochs.

@@ -199,30 +199,38 @@ def types(v):
 # step (Adafactor 4e-6 relative). The bound is relative to each tensor's largest magnitude: a
 # momentum buffer is a sum of terms of both signs, so an element that cancels to 2e-4 in a
 # buffer of magnitude 5 keeps the absolute error of its terms (centered RMSprop shows 6e-7).
+# LBFGS is matched to PyTorch within tolerance, not bit for bit (its dot products are summed in
+# double; PyTorch's in BLAS order): one step from the same state agrees within 1e-3 (the LBFGS
+# goldens), but the strong-Wolfe line search turns last-bit differences into different trial
+# steps, so after three continued epochs (up to 18 iterations) parameters differ by up
+# to 7% of the tensor's magnitude. Here that is only a sanity bound (a state that was not
+# loaded, or a wrong sign, is far outside it); the entries that follow the search's path are
+# compared by kind only (lbfgs_loose).
 RTOL, ATOL = 1e-5, 1e-7
+LBFGS_RTOL = 0.2
 
 
-def close(theirs, ours, where):
+def close(theirs, ours, where, rtol=RTOL):
     """Every tensor of `theirs` (a PyTorch state dict or nested value) is within
     ATOL + RTOL * max|ours| of `ours` element by element, every other value is equal, and both
     hold the same keys."""
     if isinstance(theirs, torch.Tensor):
         assert isinstance(ours, torch.Tensor) and theirs.shape == ours.shape, f"{where}: {ours!r}"
         a, b = theirs.double(), ours.double()
-        bound = ATOL + RTOL * (b.abs().max().item() if b.numel() else 0.0)
+        bound = ATOL + rtol * (b.abs().max().item() if b.numel() else 0.0)
         worst = (a - b).abs().max().item() if a.numel() else 0.0
         assert worst <= bound, \
             f"{where}: max |diff| {worst:.3g} > {bound:.3g} (PyTorch {a.flatten()[:4].tolist()}, ckpt {b.flatten()[:4].tolist()})"
     elif isinstance(theirs, dict):
         assert isinstance(ours, dict) and set(theirs) == set(ours), f"{where}: keys {sorted(theirs, key=str)} vs {sorted(ours, key=str) if isinstance(ours, dict) else ours}"
         for k in theirs:
-            close(theirs[k], ours[k], f"{where}/{k}")
+            close(theirs[k], ours[k], f"{where}/{k}", rtol)
     elif isinstance(theirs, (list, tuple)):
         assert len(theirs) == len(ours), f"{where}: {len(theirs)} vs {len(ours)} entries"
         for i, (x, y) in enumerate(zip(theirs, ours)):
-            close(x, y, f"{where}[{i}]")
+            close(x, y, f"{where}[{i}]", rtol)
     elif isinstance(theirs, float) and isinstance(ours, float):
-        assert abs(theirs - ours) <= ATOL + RTOL * abs(theirs), f"{where}: {theirs} vs {ours}"
+        assert abs(theirs - ours) <= ATOL + rtol * abs(theirs), f"{where}: {theirs} vs {ours}"
     else:
         assert theirs == ours, f"{where}: PyTorch {theirs!r}, ckpt {ours!r}"
 
@@ -230,8 +238,17 @@ def close(theirs, ours, where):
 def same_training_state(model, opt, ckpt_file, where):
     """PyTorch's model and optimizer state against a ckpt checkpoint's, within tolerance."""
     theirs = ckpt_torch.load(ckpt_file)
-    close(model.state_dict(), dict(theirs["model"]), f"{where}: model")
-    close(opt.state_dict()["state"], theirs["optimizer"]["state"], f"{where}: optimizer state")
+    lbfgs = isinstance(opt, torch.optim.LBFGS)
+    rtol = LBFGS_RTOL if lbfgs else RTOL
+    close(model.state_dict(), dict(theirs["model"]), f"{where}: model", rtol)
+    state, ours = opt.state_dict()["state"], theirs["optimizer"]["state"]
+    if lbfgs:
+        # The search direction, the last gradient and loss, and the iteration counters follow
+        # the line search's path too (counters differ by one evaluation); kinds were compared.
+        loose = set(LBFGS_PATH_DEPENDENT) | {"d", "prev_flat_grad", "prev_loss", "func_evals", "n_iter"}
+        keep = lambda st: {i: {k: v for k, v in e.items() if k not in loose} for i, e in st.items()}
+        state, ours = keep(state), keep(ours)
+    close(state, ours, f"{where}: optimizer state", rtol)
 
 
 def lr_bits(rows):
