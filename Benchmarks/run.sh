@@ -14,6 +14,7 @@
 # usage: bash Benchmarks/run.sh
 #   PYTHON=/path/to/python3   the Python that runs the peers (default: python3 on PATH)
 #   BENCH_QUICK=1             a smoke test: small sizes, 3 runs (figures mean nothing)
+#   BENCH_PARTS="Optim Train"     run only these parts, in this order (default: IO Optim Train Async)
 #   IO_ARGS, TRAIN_ARGS, ELEMENTS, STEPS pass through to the parts.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +37,7 @@ if [ -n "${BENCH_QUICK:-}" ]; then
 fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | xargs)
 echo "# ckpt benchmarks — $(date -u '+%Y-%m-%d %H:%M UTC') — $(nproc) cores, ${cpu:-unknown CPU}, $(free -g 2>/dev/null | awk '/Mem:/ {print $2 " GiB RAM"}'), python: ${PYTHON:-$(command -v python3)}"
-for part in IO Optim Train Async; do
+for part in ${BENCH_PARTS:-IO Optim Train Async}; do
   [ -f "Benchmarks/$part/run.sh" ] || continue
   echo "running $part ..." >&2
   args=()
