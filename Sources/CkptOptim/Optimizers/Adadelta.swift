@@ -40,9 +40,9 @@ public final class Adadelta: TorchOptimizer {
             let negLr = Float(-(try number(group, "lr"))), eps = Float(try number(group, "eps"))
             let wd = try number(group, "weight_decay"), rho = try number(group, "rho")
             let flags = try kernelFlags(group, weightDecay: wd)
-            let initial = { p in ["step": .tensor(.scalar(0)), "square_avg": Self.zerosState(p),
-                                  "acc_delta": Self.zerosState(p)] as StateDict }
-            try forEachParameter(in: group, initial: initial, buffers: ["square_avg", "acc_delta"]) { p, grad, s in
+            let buffers = ["square_avg", "acc_delta"]
+            let initial = Self.stepAndZeros(buffers)
+            try forEachParameter(in: group, initial: initial, buffers: buffers) { p, grad, s in
                 _ = s.incrementStep()
                 runKernel(p, grad, &s, ["square_avg", "acc_delta"]) { k in
                     ckpt_adadelta_step(k.x, k.g, k.a, k.b, k.count, flags, Float(wd), Float(rho), Float(1 - rho), eps, negLr)

@@ -32,11 +32,11 @@ public final class Adamax: TorchOptimizer {
     override public func step() throws {
         for group in paramGroups {
             let (lr, eps, wd, beta1, beta2, flags) = try adamHyperparameters(group)
-            let initial = { p in ["step": .tensor(.scalar(0)), "exp_avg": Self.zerosState(p),
-                                  "exp_inf": Self.zerosState(p)] as StateDict }
-            try forEachParameter(in: group, initial: initial, buffers: ["exp_avg", "exp_inf"]) { p, grad, s in
+            let buffers = ["exp_avg", "exp_inf"]
+            let initial = Self.stepAndZeros(buffers)
+            try forEachParameter(in: group, initial: initial, buffers: buffers) { p, grad, s in
                 let negClr = Float(-(lr / (1 - pow(beta1, Double(s.incrementStep())))))
-                runKernel(p, grad, &s, ["exp_avg", "exp_inf"]) { k in
+                runKernel(p, grad, &s, buffers) { k in
                     ckpt_adamax_step(k.x, k.g, k.a, k.b, k.count, flags, Float(wd), Float(1 - beta1),
                                      Float(beta2), Float(eps), negClr)
                 }

@@ -40,6 +40,16 @@ extension Optimizer {
         .tensor(TensorData(shape: p.shape, storage: .float32([Float](repeating: 0, count: p.value.count))))
     }
 
+    /// The first state of an optimizer that keeps a step count and zero-filled `buffers`, in
+    /// that order (PyTorch's lazy state init of Adamax, RAdam, Adadelta).
+    static func stepAndZeros(_ buffers: [String]) -> (Parameter) -> StateDict {
+        { p in
+            var s: StateDict = ["step": .tensor(.scalar(0))]
+            for b in buffers { s[b] = zerosState(p) }
+            return s
+        }
+    }
+
     /// Checks that state `s` of `p` holds the tensors `keys` with `count` elements each (a
     /// loaded state dict may not); otherwise puts `s` back unchanged and throws an error
     /// naming the optimizer, the parameter, the key and both sizes.

@@ -38,9 +38,9 @@ public final class RAdam: TorchOptimizer {
     override public func step() throws {
         for group in paramGroups {
             let (lr, eps, wd, beta1, beta2, flags) = try adamHyperparameters(group)
-            let initial = { p in ["step": .tensor(.scalar(0)), "exp_avg": Self.zerosState(p),
-                                  "exp_avg_sq": Self.zerosState(p)] as StateDict }
-            try forEachParameter(in: group, initial: initial, buffers: ["exp_avg", "exp_avg_sq"]) { p, grad, s in
+            let buffers = ["exp_avg", "exp_avg_sq"]
+            let initial = Self.stepAndZeros(buffers)
+            try forEachParameter(in: group, initial: initial, buffers: buffers) { p, grad, s in
                 let step = Double(s.incrementStep())
                 let bc1 = Float(1 - pow(beta1, step)), bc2 = 1 - pow(beta2, step)
                 let rhoInf = 2 / (1 - beta2) - 1
