@@ -93,15 +93,15 @@ public struct VerifyCommand: ParsableCommand {
         }
         let checkpoint: Checkpoint
         var damaged: [CheckpointError] = []
-        var zipEntries: Int?
+        var integrity = FormatIntegrity.native
         var nonFinite: [(path: String, count: NonFiniteCount)] = []
         do {
             guard try reader.isCheckpoint(file) else {
                 o.problems = [VerifyProblem(path: "/", message: "not a ckpt checkpoint (no root attribute format = \"ckpt\")")]
                 return o
             }
-            // A torch.save file: every zip entry's CRC-32 first (the pickle reads only some).
-            if TorchFile.isTorchFile(file) { zipEntries = try TorchFile.checkEntries(file) }
+            // The container first, as its format says (a torch.save zip: every entry's CRC-32).
+            integrity = try FormatIntegrity.check(file)
             // Streamed: the tree, then every tensor's checksum one tensor at a time, counting
             // NaN and infinity in the same read unless the file says its state is non-finite.
             let outline = try reader.outline(file)
@@ -128,10 +128,10 @@ public struct VerifyCommand: ParsableCommand {
             var text = e.description
             if let p = e.path, text.hasPrefix("\(file): \(p): ") { text.removeFirst(file.count + p.count + 4) }
             return VerifyProblem(path: e.path ?? "/", message: text)
-        } + consistencyProblems(checkpoint, torch: zipEntries != nil, warnings: &o.warnings)
+        } + consistencyProblems(checkpoint, integrity, warnings: &o.warnings)
         o.tensors = Self.tensorCount(checkpoint)
-        var facts = if let zipEntries {
-            ["torch.save zip, \(Format.count(zipEntries, "entry")) CRC-32 checked", Format.count(o.tensors, "tensor")]
+        var facts = if !integrity.isNative {
+            [integrity.summary, Format.count(o.tensors, "tensor")]
         } else {
             ["format v\(checkpoint.metadata["format_version"].map(Format.value) ?? "?")", "\(Format.count(o.tensors, "tensor")) checksummed"]
         }
@@ -144,21 +144,17 @@ public struct VerifyCommand: ParsableCommand {
             o.warnings.append("the state is marked non-finite (\(why)); `ckpt resume DIR` skips it")
         }
         o.warnings += Self.nonFiniteWarnings(nonFinite)
-        if zipEntries == nil, !reader.hasManifest(file) {
+        if integrity.isNative, !reader.hasManifest(file) {
             o.warnings.append("no ckpt manifest: the tensors' checksums verify, but nothing covers the metadata (written by another tool, or the manifest was stripped)")
         }
         return o
     }
 
-    /// `CheckpointVerifier`'s checks; for a torch.save file, on `TorchCheckpoint.verifiable`'s
-    /// view (no ckpt format stamps to check; param names from model order where they follow).
-    private func consistencyProblems(_ c: Checkpoint, torch: Bool, warnings: inout [String]) -> [VerifyProblem] {
-        guard torch else { return CheckpointVerifier.problems(in: c) }
-        let (view, named) = TorchCheckpoint.verifiable(c)
-        if !named {
-            warnings.append("the optimizer's parameters cannot be matched to model tensors by order (buffers or a subset of parameters): state shapes are not checked against the model")
-        }
-        return CheckpointVerifier.problems(in: view).filter { named || !$0.message.hasPrefix("param_names is missing") }
+    /// `CheckpointVerifier`'s checks on the view the file's format gives (`FormatIntegrity`).
+    private func consistencyProblems(_ c: Checkpoint, _ integrity: FormatIntegrity, warnings: inout [String]) -> [VerifyProblem] {
+        let (view, notes, applies) = integrity.verifiable(c)
+        warnings += notes
+        return CheckpointVerifier.problems(in: view).filter(applies)
     }
 
     /// Tensors shown by name in the non-finite warnings; the rest are counted in one line.

@@ -16,6 +16,9 @@ extension CheckpointFile {
                                inlineBytes: Int = CheckpointOutline.defaultInlineBytes) throws -> CheckpointOutline {
         // A torch.save file is read whole (its pickle names the tensors; they are small to hold).
         if TorchFile.isTorchFile(path) { return CheckpointOutline(try TorchCheckpoint.load(path), file: path, damaged: []) }
+        if let kind = CheckpointDirectories.kind(path) {
+            return CheckpointOutline(try CheckpointDirectories.load(path, kind: kind), file: path, damaged: [])
+        }
         let collect = listingDamage && hasManifest(path)
         try FileManifest.verify(path)
         let file: HDF5File

@@ -177,7 +177,16 @@ public enum ParseIsolation {
     static func totalSize(_ files: [String]) -> Int {
         files.reduce(0) { sum, f in
             var st = stat()
-            return stat(f, &st) == 0 ? sum + Int(clamping: st.st_size) : sum
+            guard stat(f, &st) == 0 else { return sum }
+            // A checkpoint directory (DCP, Hugging Face): the files directly inside it.
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: f)) ?? []
+                return names.reduce(sum) { s, n in
+                    var m = stat()
+                    return stat(f + "/" + n, &m) == 0 && (m.st_mode & S_IFMT) == S_IFREG ? s &+ Int(clamping: m.st_size) : s
+                }
+            }
+            return sum + Int(clamping: st.st_size)
         }
     }
 

@@ -67,7 +67,8 @@ public struct FileReader: Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw CLIError.file(path, "no such file; check the path")
         }
-        guard !isDirectory.boolValue else { throw CLIError.file(path, "is a directory; give a checkpoint file such as \(path)/epoch-1.h5") }
+        if isDirectory.boolValue, CheckpointDirectories.kind(path) != nil { return }  // DCP or Hugging Face
+        guard !isDirectory.boolValue else { throw CLIError.file(path, "is a directory; give a checkpoint file such as \(path)/epoch-1.h5 (or a DCP directory with .metadata, or a Hugging Face checkpoint-N directory)") }
         // A FIFO or device would block or stream forever: refuse it before anything opens it.
         var st = stat()
         guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {

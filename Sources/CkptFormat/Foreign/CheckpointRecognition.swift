@@ -17,6 +17,7 @@ extension CheckpointFile {
     /// attribute when the attribute cannot be read.
     public static func isCheckpoint(_ path: String) throws -> Bool {
         if TorchFile.isTorchFile(path) { return true }  // read by `load` (TorchCheckpoint)
+        if CheckpointDirectories.kind(path) != nil { return true }  // DCP, Hugging Face
         if (try? FileManifest.verify(path)) == nil { return true }
         let file: HDF5File
         do { file = try HDF5File.open(path) } catch let e as HDF5Error {

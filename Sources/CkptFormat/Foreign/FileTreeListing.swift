@@ -13,6 +13,7 @@ extension FileTreeNode {
     /// `ParseIsolation`). Throws `NotHDF5Error` when the file cannot be opened as HDF5; objects
     /// that cannot be read are listed as unreadable, with HDF5's reason.
     public static func list(_ path: String) throws -> FileTreeNode {
+        if let kind = CheckpointDirectories.kind(path) { return try CheckpointDirectories.tree(path, kind: kind) }
         let tree: HDF5Tree
         do { tree = try HDF5Tree.read(path) } catch let e as HDF5Error {
             throw NotHDF5Error(file: path, reason: e.reason)

@@ -61,6 +61,12 @@ extension Pickle.Machine {
             return a[0]
         case .storageClass, .dtype:
             throw fail("calling `\(g.fullName)` is not part of a torch.save file")
+        case .record(let name):
+            // REDUCE of a record class (an Enum member, a PosixPath): its arguments, as data.
+            let d = PickleDict(.dict)
+            d.className = name
+            d.set(.string("__args__"), .tuple(PickleSequence(a)))
+            return .dict(d)
         case .unsupported(let name):
             throw fail("`\(name)` is allowed by PyTorch's weights_only loader but ckpt does not read it (quantized, sparse, meta, nested or subclass tensors, layouts): re-save the plain tensors")
         }

@@ -7,6 +7,7 @@ extension Pickle {
         let entry: String
         let limits: Limits
         let storages: StorageLoader
+        var allowlist: Pickle.Allowlist = PickleAllowlist.resolve
         var pos = 0
         var opStart = 0
         var op: Opcode = .proto
@@ -144,9 +145,15 @@ extension Pickle {
                 }
                 try push(.global(try resolve(module, name)))
             case .newobj:
-                _ = try pop()
+                let args = try pop()
                 let cls = try pop()
-                throw fail("refusing to create an object of \(cls.typeName): ckpt never runs code from a file")
+                // Only a record class of the allowlist, with no arguments: an empty tagged dict.
+                guard case .global(let g) = cls, case .record(let name) = g.role, case .tuple(let t) = args, t.count == 0 else {
+                    throw fail("refusing to create an object of \(cls.typeName): ckpt never runs code from a file")
+                }
+                let d = PickleDict(.dict)
+                d.className = name
+                try push(.dict(d))
             case .reduce:
                 let args = try pop()
                 let f = try pop()
@@ -160,6 +167,17 @@ extension Pickle {
                 let inst = try top()
                 // PyTorch sets an OrderedDict's attributes from BUILD (a state dict's
                 // `_metadata`: module versions); they are not entries and are dropped here.
+                if case .dict(let d) = inst, d.className != nil {
+                    // A record's fields (a dataclass's __dict__), or a __getstate__ tuple.
+                    switch state {
+                    case .dict(let fields):
+                        try spend(fields.count)
+                        for (k, v) in zip(fields.keys, fields.values) { d.set(k, v) }
+                    case .tuple: d.set(.string("__state__"), state)
+                    default: throw fail("BUILD state of \(d.className!) must be a dict or a tuple, found \(state.typeName)")
+                    }
+                    break
+                }
                 guard case .dict(let d) = inst, d.kind == .orderedDict else {
                     throw fail("BUILD is allowed on an OrderedDict only, found \(inst.typeName)")
                 }
@@ -239,7 +257,7 @@ extension Pickle {
         }
 
         func resolve(_ module: String, _ name: String) throws -> PickleGlobal {
-            guard let role = PickleAllowlist.resolve(module: module, name: name) else {
+            guard let role = allowlist(module, name) else {
                 throw fail("refusing `\(module).\(name)`: ckpt never runs code from a file, and this global is not on the allowlist of PyTorch's weights_only loader")
             }
             return PickleGlobal(module: module, name: name, role: role)
@@ -251,6 +269,11 @@ extension Pickle {
             }
             var i = 0
             while i < items.count {
+                if case .dict(let k) = items[i], k.className != nil {
+                    d.setRecordKeyed(items[i], items[i + 1])
+                    i += 2
+                    continue
+                }
                 d.set(try key(items[i]), items[i + 1])
                 i += 2
             }

@@ -31,9 +31,14 @@ enum Pickle {
     /// Runs `bytes` (the pickle of `entry` in `file`) to its STOP and passes the value to
     /// `use`; afterwards everything built is released without recursion (`dismantle`), so
     /// nothing `use` returns may hold a `PickleValue`.
+    /// Which globals a pickle may name; nil refuses it (`PickleAllowlist.resolve` by default).
+    typealias Allowlist = (_ module: String, _ name: String) -> PickleGlobal.Role?
+
     static func load<R>(_ bytes: [UInt8], file: String, entry: String, limits: Limits = .standard,
+                        allowlist: @escaping Allowlist = PickleAllowlist.resolve,
                         storages: @escaping StorageLoader, _ use: (PickleValue) throws -> R) throws -> R {
         var machine = Machine(bytes: bytes, file: file, entry: entry, limits: limits, storages: storages)
+        machine.allowlist = allowlist
         var result: PickleValue?
         defer {
             PickleValue.dismantle(machine.stack + Array(machine.memo.values) + (result.map { [$0] } ?? []))

@@ -11,6 +11,7 @@ extension PickleValue {
                 l.items = []
             case .dict(let d):
                 work.append(contentsOf: d.values)
+                for e in d.recordEntries { work.append(contentsOf: [e.key, e.value]) }
                 d.removeAll()
             case .tuple(let t), .set(let t):
                 work.append(contentsOf: t.items)

@@ -73,6 +73,10 @@ final class PickleDict {
     }
 
     let kind: Kind
+    /// The record class this dict stands for (`PickleGlobal.Role.record`), nil for a dict.
+    var className: String?
+    /// Entries whose key is a record (DCP's `storage_data`, keyed by `MetadataIndex`), in order.
+    private(set) var recordEntries: [(key: PickleValue, value: PickleValue)] = []
     private(set) var keys: [Key] = []
     private(set) var values: [PickleValue] = []
     private var index: [Key: Int] = [:]
@@ -81,7 +85,10 @@ final class PickleDict {
 
     var count: Int { keys.count }
 
+    func setRecordKeyed(_ key: PickleValue, _ value: PickleValue) { recordEntries.append((key, value)) }
+
     func removeAll() {
+        recordEntries = []
         keys = []
         values = []
         index = [:]
@@ -111,6 +118,11 @@ struct PickleGlobal: Equatable {
         /// Allowed by PyTorch's `weights_only` loader but not representable here (quantized,
         /// sparse, meta or subclass tensors, layouts, ...): calling it is an error naming it.
         case unsupported(String)
+        /// A plain record class of an extra allowlist (`Pickle.load(allowlist:)`, DCP's
+        /// metadata dataclasses): NEWOBJ or REDUCE makes a dict tagged with the class name
+        /// (`PickleDict.className`; REDUCE's arguments under `__args__`) that BUILD fills
+        /// (a tuple state under `__state__`). No code of the class runs.
+        case record(String)
     }
 
     let module: String
