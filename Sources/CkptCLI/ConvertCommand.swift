@@ -23,7 +23,11 @@ struct ConvertCommand: ParsableCommand {
             would have written for {"model", "optimizer", "scheduler", "epoch"} (docs/TORCH.md), \
             readable by torch.load(weights_only=True). IN.pt OUT.h5 --config cfg.json writes a \
             checkpoint `ckpt resume` continues (docs/TORCH.md). IN.pt OUT.pt rewrites a torch.save file \
-            with those standard keys; IN.safetensors OUT.pt the bare state dict. --averaged exports the weight \
+            with those standard keys; IN.safetensors OUT.pt the bare state dict. IN may be a checkpoint directory (a \
+            PyTorch Distributed Checkpoint or a Hugging Face Trainer checkpoint-N, docs/DCP.md), \
+            converted as the checkpoint it holds; --to dcp writes OUT as a DCP directory that \
+            torch.distributed.checkpoint.load reads into a model's and optimizer's state dicts. \
+            --averaged exports the weight \
             average (/averaged_model, SWA or EMA) instead of /model, under the model's names. \
             Exit status: 0 done, 2 bad usage \
             or bad input.
@@ -41,6 +45,9 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: ArgumentHelp("For IN.pt OUT.h5: the run config (model, data, optimizer, scheduler) that makes OUT resumable with `ckpt resume`; the file's state must load into the run it builds.", valueName: "cfg.json"))
     var config: String?
 
+    @Option(help: ArgumentHelp("Write OUT as this format instead of telling it from the extension: dcp (a PyTorch Distributed Checkpoint directory).", valueName: "format"))
+    var to: String?
+
     @Flag(help: "Replace OUT even when it is a checkpoint (a weights-only file replaces a training checkpoint).")
     var force = false
 
@@ -49,9 +56,13 @@ struct ConvertCommand: ParsableCommand {
 
     init() {}
 
-    enum Kind { case checkpoint, safetensors, torch }
+    enum Kind { case checkpoint, safetensors, torch, directory, dcp }
+
+    /// OUT's kind: `--to` first, then the extension.
+    var outputKind: Kind? { to == "dcp" ? .dcp : Self.kind(output) }
 
     static func kind(_ path: String) -> Kind? {
+        if CheckpointDirectories.kind(path) != nil { return .directory }
         let ext = (path as NSString).pathExtension.lowercased()
         if ext == "safetensors" { return .safetensors }
         if ext == "pt" || ext == "pth" { return .torch }
@@ -63,7 +74,8 @@ struct ConvertCommand: ParsableCommand {
         guard let a = Self.kind(input) else {
             throw ValidationError("cannot tell the format of \(input) from its extension (.h5, .hdf5, .ckpt, .safetensors, .pt or .pth)")
         }
-        guard let b = Self.kind(output) else {
+        if let to, to != "dcp" { throw ValidationError("--to \(to): the formats are dcp") }
+        guard let b = outputKind else {
             throw ValidationError("cannot tell the format of \(output) from its extension (.h5, .hdf5, .ckpt, .safetensors, .pt or .pth)")
         }
         if let map {
@@ -87,6 +99,19 @@ struct ConvertCommand: ParsableCommand {
             let count: Int
             let keys = try map.map { try TorchKeyMap(parsing: $0) } ?? .standard
             switch Self.kind(input) {
+            case _ where outputKind == .dcp:
+                let c = try CheckpointFile.load(input)
+                try DCPWriter.write(c, to: output)
+                count = c.model.count
+            case .directory?:
+                // A DCP or Hugging Face directory, read as the checkpoint it holds.
+                let c = try CheckpointFile.load(input)
+                switch outputKind {
+                case .torch?: try TorchSave.write(c, keys: keys, to: output)
+                case .safetensors?: try Safetensors.write(c.model, metadata: [("format", "pt")], to: output)
+                default: try CheckpointFile.save(c, to: output)
+                }
+                count = c.model.count
             case .torch? where Self.kind(output) == .checkpoint:
                 // TorchCheckpoint's key mapping (docs/TORCH.md), or --map's.
                 var c = try TorchCheckpoint.load(input, keys: keys)
