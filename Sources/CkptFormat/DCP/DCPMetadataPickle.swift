@@ -44,6 +44,7 @@ struct DCPMetadataPickle {
     mutating func emptyList() { bytes.append(0x5D) }
     mutating func setitems() { bytes.append(0x75) }
     mutating func appends() { bytes.append(0x65) }
+    mutating func reduce() { bytes.append(0x52) }
 
     /// `torch.Size(dims)`.
     mutating func size(_ dims: [Int]) {
