@@ -8,7 +8,8 @@ import CkptCore
 ///   index names must be in its shard, and a shard must not hold a tensor twice), in shard
 ///   order and each shard's order.
 /// - `optimizer`: `optimizer.pt` (an optimizer `state_dict()`, read by `TorchFile`);
-///   `scheduler`: `scheduler.pt`; both typed as `TorchCheckpoint` types them.
+///   `scheduler`: `scheduler.pt`; both typed as `TorchCheckpoint` types them, a scheduler
+///   with `lr_lambdas` as `LambdaLR` (what every Trainer schedule is).
 /// - `progress`: from `trainer_state.json`'s `log_history`: `global_step`, `epoch` (whole
 ///   epochs), and the `learning_rate` and `loss` of each step 1...global_step, so `ckpt plot`
 ///   draws them; with `logging_steps` > 1 a step between two logs holds the value of the
@@ -45,6 +46,11 @@ public enum TrainerDirectory {
                 throw CheckpointError.malformed(file: path, path: "/", reason: "not a scheduler state_dict() (a dict)")
             }
             scheduler = TorchCheckpoint.typedScheduler(d)
+            // Trainer's schedules (get_scheduler: linear, cosine, constant, ...) are LambdaLRs,
+            // whose keys alone cannot tell them from a MultiplicativeLR.
+            if scheduler?["type"] == nil, d["lr_lambdas"] != nil {
+                scheduler = StateDict([("type", .string("LambdaLR"))] + d.map { ($0.key, $0.value) })
+            }
         }
         if DirectoryMember.exists("trainer_state.json", in: dir) {
             let path = try DirectoryMember.path("trainer_state.json", in: dir, for: "trainer_state")
