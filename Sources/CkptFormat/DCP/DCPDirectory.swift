@@ -94,6 +94,12 @@ public enum DCPDirectory {
         return (root.value(), provenance)
     }
 
+    /// Parses a `.metadata` held in memory (the fuzzer, tests) and returns how many items it
+    /// describes; throws what `read` would.
+    public static func parseMetadata(bytes: [UInt8], dir: String) throws -> Int {
+        try DCPMetadata(bytes: bytes, dir: dir).items.count
+    }
+
     /// A chunk blob: `torch.save` of the chunk tensor (PyTorch's default), or its raw bytes
     /// (`SerializationFormat`s that write the tensor's memory).
     static func chunkTensor(_ bytes: [UInt8], file: String, what: String, dtype: DType, sizes: [Int]) throws -> TensorData {
