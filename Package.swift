@@ -57,6 +57,9 @@ let package = Package(
         .executableTarget(
             name: "bench-async", dependencies: ["Ckpt"], path: "Benchmarks/Async", exclude: ["run.sh"],
             swiftSettings: fast),
+        .executableTarget(
+            name: "bench-dcp", dependencies: ["Ckpt"], path: "Benchmarks/DCP", exclude: ["peers.py", "run.sh"],
+            swiftSettings: fast),
         // The README's custom training loop, compiled and run by the tests.
         .executableTarget(name: "custom-loop", dependencies: ["Ckpt"], path: "Examples/CustomLoop"),
 

@@ -9,12 +9,14 @@
 #   Train  LeNet training images/s at batch 4 and 64 vs PyTorch.
 #   Async  the training stall per checkpoint: sync save, async save, memcpy of the same bytes
 #          (LeNet and a ~1 GiB MLP); no peer, its own table in Benchmarks/out/Async.txt.
+#   DCP    reading a 1 GiB PyTorch Distributed Checkpoint directory vs dcp_to_torch_save +
+#          torch.load; its own table in Benchmarks/out/DCP.txt.
 # Peers that are not installed appear as "missing". Each part's own output goes to
 # Benchmarks/out/<part>.txt.
 # usage: bash Benchmarks/run.sh
 #   PYTHON=/path/to/python3   the Python that runs the peers (default: python3 on PATH)
 #   BENCH_QUICK=1             a smoke test: small sizes, 3 runs (figures mean nothing)
-#   BENCH_PARTS="Optim Train"     run only these parts, in this order (default: IO Optim Train Async)
+#   BENCH_PARTS="Optim Train"     run only these parts, in this order (default: IO Optim Train Async DCP)
 #   IO_ARGS, TRAIN_ARGS, ELEMENTS, STEPS pass through to the parts.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -37,7 +39,7 @@ if [ -n "${BENCH_QUICK:-}" ]; then
 fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | xargs)
 echo "# ckpt benchmarks — $(date -u '+%Y-%m-%d %H:%M UTC') — $(nproc) cores, ${cpu:-unknown CPU}, $(free -g 2>/dev/null | awk '/Mem:/ {print $2 " GiB RAM"}'), python: ${PYTHON:-$(command -v python3)}"
-for part in ${BENCH_PARTS:-IO Optim Train Async}; do
+for part in ${BENCH_PARTS:-IO Optim Train Async DCP}; do
   [ -f "Benchmarks/$part/run.sh" ] || continue
   echo "running $part ..." >&2
   args=()
@@ -50,3 +52,4 @@ python3 Benchmarks/table.py "$BENCH_RAW"
 echo
 echo "ratio = ckpt / peer (above 1: ckpt is faster). Details per part: $OUT/{IO,Optim,Train}.txt"
 [ -f "$OUT/Async.txt" ] && { echo; echo "Async checkpoint stall ($OUT/Async.txt):"; cat "$OUT/Async.txt"; }
+[ -f "$OUT/DCP.txt" ] && { echo; echo "DCP directory read ($OUT/DCP.txt):"; cat "$OUT/DCP.txt"; }
