@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer target over TorchFile.read (zip + restricted unpickler + tensors, in
-# memory) and runs it for a fixed budget on the corpus of real torch.save files.
+# memory; inputs that are not a zip go to the DCP .metadata reader) and runs it for a fixed
+# budget on the corpus of real torch.save files and PyTorch-written .metadata files.
 #   fuzz/run-torch.sh [SECONDS]      (default 300)
 # A crash, hang (> 10 s) or OOM (> 2 GiB) of the fuzzing process is a failure (must be 0);
 # crashing inputs are copied to fuzz/artifacts/. The committed corpus is only read.
@@ -30,6 +31,6 @@ done
 [ -n "$execs" ] || { tail -30 "$log" >&2; execs=0; }
 result=PASS
 [ "$crashes" -eq 0 ] || result=FAIL
-echo "fuzzing TorchFile.read: ${budget} s, $execs executions, $cov coverage edges;" \
+echo "fuzzing TorchFile.read and the DCP .metadata reader: ${budget} s, $execs executions, $cov coverage edges;" \
   "$crashes crashes, hangs or OOMs of the fuzzing process -> $result"
 [ "$result" = PASS ]

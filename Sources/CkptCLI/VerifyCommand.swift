@@ -17,7 +17,9 @@ public struct VerifyCommand: ParsableCommand {
             base_lrs and _last_lr with one entry per param group, and the progress histories \
             with one row per optimizer step. A torch.save .pt file: the zip structure and every \
             entry's CRC-32 in place of the format and checksums, then the same checks (param \
-            indices matched to model tensors in model order, as model.parameters() numbers them). In a file not marked non-finite, every \
+            indices matched to model tensors in model order, as model.parameters() numbers them). \
+            A checkpoint directory (PyTorch DCP, Hugging Face Trainer; docs/DCP.md): every chunk \
+            and shard read within its file and assembled, then the same checks. In a file not marked non-finite, every \
             floating-point tensor is scanned for NaN and infinity in the same read; each one \
             holding any is a warning (the exit status stays 0).
 

@@ -41,7 +41,7 @@ public enum CheckpointDirectories {
                     FileTreeNode(name: "chunk\(i)", path: "/\(fqn)/chunk\(i)", kind: .dataset, shape: s.sizes, type: dtype, attributes: [
                         (name: "offsets", value: .list(s.offsets.map { .int(Int64($0)) }), type: "int64"),
                         (name: "file", value: .string(s.file), type: "string"),
-                        (name: "rank", value: s.rank.map { .int(Int64($0)) } ?? .none, type: "int64"),
+                        (name: "rank", value: s.rank.map { StateValue.int(Int64($0)) } ?? StateValue.none, type: "int64"),
                         (name: "byte_offset", value: .int(Int64(s.byteOffset)), type: "int64"),
                         (name: "length", value: .int(Int64(s.length)), type: "int64"),
                     ])
