@@ -31,7 +31,7 @@ struct CheckpointReport {
         let parts: [(String, Part?)] = [
             ("metadata", metadata()), ("model", model()), ("optimizer", optimizer()),
             ("scheduler", scheduler()), ("progress", progress()), ("rng", rng()),
-            ("averaged_model", averagedModel()), ("swa_scheduler", swaScheduler()),
+            ("averaged_model", averagedModel()), ("swa_scheduler", swaScheduler()), ("optimizers", optimizers()),
         ]
         for (name, part) in parts {
             guard let part else { continue }
@@ -57,6 +57,7 @@ struct CheckpointReport {
         case "rng": rng()
         case "averaged_model": averagedModel()
         case "swa_scheduler": swaScheduler()
+        case "optimizers": optimizers()
         default: nil
         }
     }
