@@ -133,4 +133,33 @@ import Testing
         #expect(message(base + #""freeze": ["conv*"], "unfreeze": [{"at_epoch": 1, "params": ["fc*"]}]}"#).contains("unfreeze[0].params"))
         #expect(message(base + #""freeze": ["conv*"], "unfreeze": [{"at_epoch": 0, "params": ["conv*"]}]}"#).contains("unfreeze[0].at_epoch"))
     }
+
+    /// After `add_param_group`, every scheduler either steps the new group or throws a
+    /// `SchedulerError` naming the group count; none traps.
+    @Test(arguments: [
+        #"{"type": "ExponentialLR", "gamma": 0.5}"#, #"{"type": "StepLR", "step_size": 1}"#,
+        #"{"type": "MultiStepLR", "milestones": [1, 2]}"#, #"{"type": "ConstantLR"}"#, #"{"type": "LinearLR"}"#,
+        #"{"type": "PolynomialLR", "total_iters": 3}"#, #"{"type": "CosineAnnealingLR", "T_max": 3}"#,
+        #"{"type": "CosineAnnealingWarmRestarts", "T_0": 2}"#, #"{"type": "CyclicLR", "base_lr": 0.01, "max_lr": 0.1}"#,
+        #"{"type": "OneCycleLR", "max_lr": 0.1, "total_steps": 10}"#, #"{"type": "ReduceLROnPlateau", "patience": 0}"#,
+        #"{"type": "LambdaLR", "lr_lambda": "0.9 ** epoch"}"#, #"{"type": "MultiplicativeLR", "lr_lambda": "0.9"}"#,
+        #"{"type": "SequentialLR", "schedulers": [{"type": "ConstantLR"}, {"type": "ExponentialLR", "gamma": 0.9}], "milestones": [1]}"#,
+        #"{"type": "ChainedScheduler", "schedulers": [{"type": "ConstantLR"}, {"type": "ExponentialLR", "gamma": 0.9}]}"#,
+        #"{"type": "SWALR", "swa_lr": 0.05}"#,
+    ])
+    func schedulersAfterAnAddedGroupStepOrThrow(_ scheduler: String) throws {
+        let a = Parameter(name: "a", value: Tensor(shape: [2])), b = Parameter(name: "b", value: Tensor(shape: [2]))
+        let o = try makeOptimizer(config: ["type": "SGD", "lr": 0.1, "momentum": 0.9], parameters: [a])
+        let (s, _) = try makeScheduler(config: try #require(JSON.parse(scheduler).dictValue), optimizer: o)
+        try o.addParamGroup([b], configOptions: ["lr": .double(0.01)], path: "unfreeze[0]")
+        do {
+            for _ in 0..<3 {
+                try o.step()
+                try s.step(metrics: 1.0)
+            }
+            #expect(s.getLastLR().count == 2)
+        } catch {
+            #expect("\(error)".contains("param groups") || "\(error)".contains("group"), "\(error)")
+        }
+    }
 }
