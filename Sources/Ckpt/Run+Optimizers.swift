@@ -77,7 +77,7 @@ extension Run {
     }
 
     /// The param groups of every optimizer, in order (the columns of the lr history).
-    var allParamGroups: [ParamGroup] { optimizers.flatMap(\.paramGroups) }
+    public var allParamGroups: [ParamGroup] { optimizers.flatMap(\.paramGroups) }
 
     /// Applies the `unfreeze` entries whose epoch is `epoch` (or, with `through`, every one up
     /// to it: a resume rebuilds the groups the saved run had added before loading its state).

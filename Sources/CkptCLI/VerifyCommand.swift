@@ -139,6 +139,7 @@ public struct VerifyCommand: ParsableCommand {
             facts.append("\(opt["type"]?.stringValue ?? "?") with \(Format.count(opt["param_groups"]?.arrayValue?.count ?? 0, "param group"))")
         }
         if let s = checkpoint.scheduler?["type"]?.stringValue { facts.append(s) }
+        for e in checkpoint.extraOptimizers { facts.append("\(e.path): \(e.optimizer?["type"]?.stringValue ?? "?")") }
         o.summary = facts.joined(separator: "; ")
         if let why = checkpoint.metadata[Run.nonFiniteKey]?.stringValue {
             o.warnings.append("the state is marked non-finite (\(why)); `ckpt resume DIR` skips it")

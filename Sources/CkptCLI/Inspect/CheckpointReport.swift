@@ -203,7 +203,7 @@ struct CheckpointReport {
         var json = StateDict()
         var lines: [String]
         do {
-            let run = try RunProgress(stateDict: p, groups: checkpoint.optimizer?["param_groups"]?.arrayValue?.count)
+            let run = try RunProgress(stateDict: p, groups: checkpoint.paramGroupCount)
             var head = "progress: epoch \(run.epoch), global step \(run.globalStep)"
             json["epoch"] = .int(Int64(run.epoch))
             json["global_step"] = .int(Int64(run.globalStep))
