@@ -130,7 +130,8 @@ def io(d):
 
 OPTIM_NAMES = {"adam": "Adam", "adamw": "AdamW", "sgd_momentum": "SGD momentum", "adamax": "Adamax",
                "nadam": "NAdam", "radam": "RAdam", "adadelta": "Adadelta", "asgd": "ASGD", "rprop": "Rprop",
-               "adagrad": "Adagrad", "rmsprop": "RMSprop", "adafactor": "Adafactor"}
+               "adagrad": "Adagrad", "rmsprop": "RMSprop", "adafactor": "Adafactor", "muon": "Muon",
+               "lbfgs": "LBFGS"}
 
 
 def optim(d):
@@ -154,10 +155,16 @@ def optim(d):
     listed = v.get("ours optimizers", "").split() or ["sgd_momentum", "adam"]
     for k in listed:
         name = OPTIM_NAMES.get(k, k)
+        own = num(v.get(f"ours {k}_elements"))   # Muon and LBFGS run at sizes of their own
+        if own and own != n:
+            label = f"{own / 1e6:.2g} M params"
+        else:
+            label = f"{n / 1e6:.0f} M params" if n else "10 M params"
         o = num(v.get(f"ours {k}_elements_per_s"))
         t = num(v.get(f"theirs {k}_elements_per_s"))
         setting = v.get(f"theirs {k}_setting")
-        peer = (f"PyTorch {torch}" if torch else "PyTorch") + (f" {setting}=True" if setting else "")
+        peer = (f"PyTorch {torch}" if torch else "PyTorch") + (
+            " single-tensor (its only step)" if setting == "single" else f" {setting}=True" if setting else "")
         row(f"{name} step, {label}", o / 1e6 if o else None, "M elem/s", peer, t / 1e6 if t else None, "median step")
         best = num(v.get(f"ours {k}_best_elements_per_s"))
         bound = num(v.get(f"ours {k}_bound_best_elements_per_s"))

@@ -44,7 +44,9 @@ except ImportError:  # pure-Python XXH64 below (slow: fine for small files)
 
 FORMAT_NAME = "ckpt"
 FORMAT_VERSION = 1
-SECTIONS = ("model", "optimizer", "scheduler", "progress", "rng")
+# averaged_model: AveragedModel.state_dict() (n_averaged, module.*); swa_scheduler: SWALR's;
+# optimizers: a run's later optimizers, {"1": {"optimizer": ..., "scheduler": ...}, ...}.
+SECTIONS = ("model", "optimizer", "scheduler", "progress", "rng", "averaged_model", "swa_scheduler", "optimizers")
 KIND, TUPLES, ORDER = "__ckpt_kind__", "__ckpt_tuples__", "__ckpt_order__"
 KEYS, CLASS = "__ckpt_keys__", "__ckpt_class__"   # "int" keys; "Counter"
 RESERVED_PREFIX = "__ckpt_"
@@ -701,9 +703,13 @@ def _optimizer_to_torch(sd, torch, file):
 def load(path, verify=True, map_location=None):
     """The checkpoint at `path` as PyTorch state dicts:
     {"model": OrderedDict name -> tensor, "optimizer": dict, "scheduler": dict | None,
-     "progress": dict | None, "config": dict | None, "rng": dict | None, "metadata": dict}.
+     "progress": dict | None, "config": dict | None, "rng": dict | None, "metadata": dict,
+     "averaged_model": OrderedDict | None, "swa_scheduler": dict | None, "optimizers": list}.
     Feed them in PyTorch's documented resume order: build the optimizer, build the scheduler,
-    `optimizer.load_state_dict`, `scheduler.load_state_dict`."""
+    `optimizer.load_state_dict`, `scheduler.load_state_dict`. `averaged_model` is
+    `AveragedModel.state_dict()` (`n_averaged` as a 0-d int64 tensor, then `module.<name>`):
+    `swa_model.load_state_dict(ck["averaged_model"])`. `optimizers` holds a run's second and
+    later optimizers in order, each {"optimizer": dict, "scheduler": dict | None}."""
     torch = _torch()
     raw = read(path, verify=verify)
     model = OrderedDict((k, _to_torch(v, torch)) for k, v in raw["model"].items())
@@ -720,6 +726,12 @@ def load(path, verify=True, map_location=None):
         "config": config,
         "rng": _to_torch(raw["rng"], torch) if "rng" in raw else None,
         "metadata": raw["metadata"],
+        "averaged_model": OrderedDict((k, _to_torch(v, torch)) for k, v in raw["averaged_model"].items())
+        if "averaged_model" in raw else None,
+        "swa_scheduler": _scheduler_to_torch(raw["swa_scheduler"], torch) if "swa_scheduler" in raw else None,
+        "optimizers": [{"optimizer": _optimizer_to_torch(e["optimizer"], torch, path),
+                        "scheduler": _scheduler_to_torch(e["scheduler"], torch) if "scheduler" in e else None}
+                       for e in raw.get("optimizers", {}).values()],
     }
 
 

@@ -5,8 +5,14 @@
 //   bench-optim --contender ckpt|bound --optimizer <name> [--threads T] [--elements N] [--steps S]
 //
 // <name>: adam, adamw, sgd_momentum, adamax, nadam, radam, adadelta, asgd, rprop, adagrad,
-// rmsprop, adafactor (the element-wise optimizers; Muon orthogonalises whole matrices, LBFGS
-// steps through a closure, SparseAdam takes sparse gradients only).
+// rmsprop, adafactor (the element-wise optimizers), muon and lbfgs. Muon steps one matrix of
+// [N / 1024, 1024] (Newton-Schulz: compute-bound, so no memory bound is timed for it). LBFGS
+// steps PyTorch's defaults (max_iter 20, history_size 100 → 10 here, to keep N-element history
+// in memory) through a closure returning a diagonal quadratic's loss and gradient
+// (0.5 Σ c_i p_i², c_i = 1 + i mod 10; the same in peers.py), each step from the same start
+// with a fresh optimizer (its set-up, a few allocations, inside the time), so the figure is a
+// whole search (closure_calls evaluations, printed) including the closure's own cost. SparseAdam has no row: it refuses dense gradients (PyTorch too), and
+// ckpt has no sparse ones.
 // `ckpt` times `Optimizer.step()` with `threads = T`. `bound` times the memory-bound reference
 // for the optimizer's access pattern (ckpt_bound_adam / ckpt_bound_sgd: the loads and stores of
 // the step with one multiply-add per array in place of its arithmetic), cut into the same
@@ -32,6 +38,7 @@ let optimizers: [String: (buffers: Int, make: ([Parameter]) throws -> Optimizer)
     "adamax": (2, { try Adamax($0) }), "nadam": (2, { try NAdam($0) }), "radam": (2, { try RAdam($0) }),
     "adadelta": (2, { try Adadelta($0) }), "asgd": (1, { try ASGD($0) }), "rprop": (2, { try Rprop($0) }),
     "adagrad": (1, { try Adagrad($0) }), "rmsprop": (1, { try RMSprop($0) }), "adafactor": (1, { try Adafactor($0) }),
+    "muon": (1, { try Muon($0) }), "lbfgs": (0, { try LBFGS($0, historySize: 10) }),
 ]
 
 var contender = "ckpt", optimizer = "adam"
@@ -54,6 +61,9 @@ while let a = args.next() {
 }
 guard ["ckpt", "bound"].contains(contender), let chosen = optimizers[optimizer],
       threads >= 1, elements >= 1, steps >= 1 else { usage() }
+// Muon takes a matrix; neither it nor LBFGS has a memory-bound pattern to time.
+guard optimizer != "muon" || elements % 1024 == 0 else { usage() }
+guard contender == "ckpt" || chosen.buffers > 0 && optimizer != "muon" else { usage() }
 
 let clock = ContinuousClock()
 func seconds(_ d: Duration) -> Double {
@@ -74,13 +84,41 @@ func time(_ body: () throws -> Void) rethrows -> [Double] {
 let values = (0..<elements).map { Float($0 % 1000) * 1e-3 - 0.5 }
 let grad = (0..<elements).map { Float(($0 * 7) % 1000) * 1e-4 - 0.05 }
 let times: [Double]
+/// LBFGS: closure evaluations in all steps, untimed first included (convergence decides how many).
+var closureCalls = 0
 switch contender {
 case "ckpt":
-    let p = Parameter(name: "w", value: Tensor(shape: [elements], storage: values),
-                      grad: Tensor(shape: [elements], storage: grad))
+    let shape = optimizer == "muon" ? [elements / 1024, 1024] : [elements]
+    let p = Parameter(name: "w", value: Tensor(shape: shape, storage: values),
+                      grad: Tensor(shape: shape, storage: grad))
     let opt = try chosen.make([p])
     opt.threads = threads
-    times = try time { try opt.step() }
+    if opt is LBFGS {
+        // Each timed step starts fresh (new optimizer, the same start values): a step from a
+        // converged state would exit after one evaluation and time only the closure.
+        let curvature = (0..<elements).map { Float(1 + $0 % 10) }
+        var lbfgs = opt as! LBFGS
+        times = try time {
+            p.value = Tensor(shape: shape, storage: values)
+            lbfgs = try chosen.make([p]) as! LBFGS
+            lbfgs.threads = threads
+            _ = try lbfgs.step {
+                closureCalls += 1
+                var g = [Float](repeating: 0, count: elements)
+                var loss = 0.0
+                p.value.storage.withUnsafeBufferPointer { w in
+                    for i in 0..<elements {
+                        g[i] = curvature[i] * w[i]
+                        loss += 0.5 * Double(g[i] * w[i])
+                    }
+                }
+                p.grad = Tensor(shape: shape, storage: g)
+                return loss
+            }
+        }
+    } else {
+        times = try time { try opt.step() }
+    }
 default:
     var p = values, m = [Float](repeating: 0, count: elements), v = m
     let twoBuffers = chosen.buffers == 2
@@ -104,6 +142,7 @@ print("contender \(contender)")
 print("optimizer \(optimizer)")
 print("threads \(threads)")
 print("elements \(elements)")
-print("bytes_per_element \(chosen.buffers == 2 ? 28 : 20)")
+print("bytes_per_element \(chosen.buffers == 2 ? 28 : chosen.buffers == 1 ? 20 : 0)")
 print("fma \(ckpt_cpu_has_fma())")
+if optimizer == "lbfgs" { print("closure_calls \(closureCalls)") }
 print("step_seconds \(times.map { String($0) }.joined(separator: " "))")

@@ -5,7 +5,12 @@
 # where PyTorch offers it: Adam, AdamW, SGD, Adagrad; else foreach=True) and beside the memory
 # bound of the step's access pattern, each at 1 thread and at all cores (THREADS, default
 # nproc; PyTorch through torch.set_num_threads). For Adam, AdamW and SGD momentum every
-# PyTorch setting in PEERS runs (fused, foreach, single-tensor).
+# PyTorch setting in PEERS runs (fused, foreach, single-tensor). Muon (one [N/1024, 1024]
+# matrix, MUON_ELEMENTS = 256 Ki; Newton-Schulz is compute-bound: no memory bound) and LBFGS
+# (LBFGS_ELEMENTS = 1 M, history_size 10, each step a whole search from the same start on a
+# diagonal quadratic, closure included: see
+# Benchmarks/Optim/main.swift) run beside PyTorch's single-tensor step, its only one for them.
+# SparseAdam has no row: it refuses dense gradients, and ckpt has none other.
 #
 # How it measures: every measurement is a process of its own (process start and array set-up
 # are not timed; the first step, which creates the state, is not timed), printing STEPS step
@@ -30,7 +35,11 @@ ELEMENTS=${ELEMENTS:-10000000}
 STEPS=${STEPS:-10}
 RUNS=${RUNS:-7}
 THREADS=${THREADS:-$(nproc 2>/dev/null || echo 1)}
-OPTIMIZERS=${OPTIMIZERS:-adam adamw sgd_momentum adamax nadam radam adadelta asgd rprop adagrad rmsprop adafactor}
+OPTIMIZERS=${OPTIMIZERS:-adam adamw sgd_momentum adamax nadam radam adadelta asgd rprop adagrad rmsprop adafactor muon lbfgs}
+MUON_ELEMENTS=${MUON_ELEMENTS:-262144}
+LBFGS_ELEMENTS=${LBFGS_ELEMENTS:-1000000}
+if [ -n "${BENCH_QUICK:-}" ]; then MUON_ELEMENTS=65536 LBFGS_ELEMENTS=100000; fi
+elements_of() { case $1 in muon) echo "$MUON_ELEMENTS" ;; lbfgs) echo "$LBFGS_ELEMENTS" ;; *) echo "$ELEMENTS" ;; esac; }
 PY=${TORCH_PYTHON:-python3}
 PEERS=${PEERS:-fused foreach single}   # PyTorch settings to run (a shorter run: PEERS=fused)
 BIN=.build/release/bench-optim
@@ -51,6 +60,7 @@ if "$PY" -c "import torch" 2>/dev/null; then
     case $opt in
       adam | adamw | sgd_momentum) impls=$PEERS ;;
       adagrad) impls=fused ;;
+      muon | lbfgs) impls=single ;;
       *) impls=foreach ;;
     esac
     for t in $counts; do
@@ -69,24 +79,26 @@ for ((r = 0; r < RUNS; r++)); do
   for ((k = 0; k < n; k++)); do
     read -r who opt t <<< "${contenders[$(((k + r) % n))]}"
     case $who in
-      ckpt | bound) out=$("$BIN" --contender "$who" --optimizer "$opt" --threads "$t" --elements "$ELEMENTS" --steps "$STEPS") ;;
-      torch-*) out=$("$PY" Benchmarks/Optim/peers.py --impl "${who#torch-}" --optimizer "$opt" --threads "$t" --elements "$ELEMENTS" --steps "$STEPS") ;;
+      ckpt | bound) out=$("$BIN" --contender "$who" --optimizer "$opt" --threads "$t" --elements "$(elements_of "$opt")" --steps "$STEPS") ;;
+      torch-*) out=$("$PY" Benchmarks/Optim/peers.py --impl "${who#torch-}" --optimizer "$opt" --threads "$t" --elements "$(elements_of "$opt")" --steps "$STEPS") ;;
     esac || { echo "($who $opt $t failed)" >&2; continue; }
     echo "$who $opt $t $(echo "$out" | sed -n 's/^step_seconds //p')" >> "$WORK/samples"
   done
 done
 
-python3 - "$WORK/samples" "$ELEMENTS" "$STEPS" "$RUNS" "$THREADS" "$torch_version" "${BENCH_RAW:-}" <<'EOF'
+python3 - "$WORK/samples" "$ELEMENTS" "$STEPS" "$RUNS" "$THREADS" "$torch_version" "${BENCH_RAW:-}" "$MUON_ELEMENTS" "$LBFGS_ELEMENTS" <<'EOF'
 import os, statistics, sys
-samples, n, steps, runs, threads, torch_version, raw = sys.argv[1:]
+samples, n, steps, runs, threads, torch_version, raw, muon_n, lbfgs_n = sys.argv[1:]
 n, threads = int(n), int(threads)
+N_OF = {"muon": int(muon_n), "lbfgs": int(lbfgs_n)}   # the others: n
 NAMES = {"adam": "Adam", "adamw": "AdamW", "sgd_momentum": "SGD momentum", "adamax": "Adamax", "nadam": "NAdam",
          "radam": "RAdam", "adadelta": "Adadelta", "asgd": "ASGD", "rprop": "Rprop", "adagrad": "Adagrad",
-         "rmsprop": "RMSprop", "adafactor": "Adafactor"}
+         "rmsprop": "RMSprop", "adafactor": "Adafactor", "muon": "Muon", "lbfgs": "LBFGS"}
 # Access pattern: two state buffers (the "adam" bound, 28 B/element) or one ("sgd_momentum", 20 B).
 TWO = {"adam", "adamw", "adamax", "nadam", "radam", "adadelta", "rprop"}
-PATTERN = {o: ("adam" if o in TWO else "sgd_momentum") for o in NAMES}
-BYTES = {o: (28 if o in TWO else 20) for o in NAMES}
+NO_BOUND = {"muon", "lbfgs"}   # compute-bound (Muon) or closure-driven (LBFGS)
+PATTERN = {o: (None if o in NO_BOUND else "adam" if o in TWO else "sgd_momentum") for o in NAMES}
+BYTES = {o: (0 if o in NO_BOUND else 28 if o in TWO else 20) for o in NAMES}
 t = {}
 for line in open(samples):
     who, opt, th, *sec = line.split()
@@ -97,10 +109,13 @@ def rate(key):
     s = t.get(key)
     if not s:
         return None
-    return (n / max(s), n / statistics.median(s), n / min(s))
+    m = N_OF.get(key[1], n)
+    return (m / max(s), m / statistics.median(s), m / min(s))
 def bound(opt):
     """The bound at its best thread count, by median (the same thread count for min and max)."""
     best = None
+    if PATTERN[opt] is None:
+        return None
     for th in sorted({k[2] for k in t}):
         r = rate(("bound", PATTERN[opt], th))
         if r and (best is None or r[1] > best[1][1]):
@@ -108,25 +123,27 @@ def bound(opt):
     return best
 def fastest(opt, th):
     """PyTorch's fastest CPU setting the optimizer offers: fused=True where it has it, else foreach=True."""
-    for who in ("torch-fused", "torch-foreach"):
+    for who in ("torch-fused", "torch-foreach", "torch-single" if opt in NO_BOUND else None):
         r = rate((who, opt, th))
         if r:
             return who, r
     return None, None
 counts = sorted({k[2] for k in t})
 opts = [o for o in NAMES if any(k[1] == o and k[0] == "ckpt" for k in t)]
-print(f"{n:,} float32 elements; each figure: median of {steps} steps in a fresh process; min / median / max over {runs} rounds,")
+print(f"{n:,} float32 elements (Muon: one [{N_OF['muon'] // 1024}, 1024] matrix; LBFGS: {N_OF['lbfgs']:,}); each figure: median of {steps} steps in a fresh process; min / median / max over {runs} rounds,")
 print(f"contenders interleaved (order rotated each round); {threads} threads = all cores. PyTorch {torch_version or 'missing'}.")
 print("M elem/s (higher is faster). 'of bound': median as a share of the memory bound's median (same access pattern,")
 print("same run, its best thread count). Ratios: ckpt / peer, of the medians and (in brackets) of the best rounds.\n")
 print("| optimizer | contender | threads | M elem/s min / median / max | of bound | ckpt at same threads / this |")
 print("|---|---|---:|---|---:|---|")
 def mfmt(r):
-    return " / ".join(f"{x / 1e6:,.0f}" for x in r)
+    return " / ".join(f"{x / 1e6:,.0f}" if x >= 1e7 else f"{x / 1e6:.3g}" for x in r)
 for opt in opts:
     b = bound(opt)
     for who in ("ckpt", "torch-fused", "torch-foreach", "torch-single", "bound"):
         for th in counts:
+            if who == "bound" and PATTERN[opt] is None:
+                continue
             key = (who, PATTERN[opt] if who == "bound" else opt, th)
             r = rate(key)
             if r is None:
@@ -155,7 +172,8 @@ top = max(counts)
 for opt in opts:
     r = rate(("ckpt", opt, top))
     if r:
-        ours += [f"{opt}_elements_per_s {r[1]}", f"{opt}_best_elements_per_s {r[2]}", f"{opt}_bytes_per_element {BYTES[opt]}"]
+        ours += [f"{opt}_elements_per_s {r[1]}", f"{opt}_best_elements_per_s {r[2]}", f"{opt}_bytes_per_element {BYTES[opt]}",
+                 f"{opt}_elements {N_OF.get(opt, n)}"]
     who, p = fastest(opt, top)
     if p:
         peers += [f"{opt}_elements_per_s {p[1]}", f"{opt}_setting {who[len('torch-'):]}"]

@@ -31,10 +31,32 @@ public enum CheckpointVerifier {
         var v = Run(checkpoint: checkpoint)
         v.metadata()
         v.model()
-        let groups = v.optimizer()
-        if let scheduler = checkpoint.scheduler { v.scheduler(scheduler, path: "scheduler", groups: groups) }
+        var groups = checkpoint.optimizer.flatMap { v.optimizer($0, section: "optimizer") }
+        if let scheduler = checkpoint.scheduler {
+            v.scheduler(scheduler, path: "scheduler", groups: groups, added: addedGroups(checkpoint.optimizer))
+        }
+        // A run's second and later optimizers: the same checks under their paths; the lr
+        // history has a column for every group of every optimizer.
+        for e in checkpoint.extraOptimizers {
+            guard let o = e.optimizer else {
+                v.problem(e.path, "expected a dict with an `optimizer` dict")
+                groups = nil
+                continue
+            }
+            let own = v.optimizer(o, section: e.path + "/optimizer")
+            if let s = e.scheduler { v.scheduler(s, path: e.path + "/scheduler", groups: own, added: addedGroups(o)) }
+            groups = own.flatMap { g in groups.map { $0 + g } }
+        }
         v.progress(groups: groups)
         return v.problems
+    }
+
+    /// Trailing param groups without `initial_lr`: added by `add_param_group` after the
+    /// scheduler was built (the fine-tuning recipe's `unfreeze`), so its lists may lack them.
+    static func addedGroups(_ optimizer: StateDict?) -> Int {
+        let groups = optimizer?["param_groups"]?.arrayValue ?? []
+        guard groups.contains(where: { $0.dictValue?["initial_lr"] != nil }) else { return 0 }
+        return groups.reversed().prefix { $0.dictValue?["initial_lr"] == nil }.count
     }
 
     private struct Run {
@@ -68,18 +90,17 @@ public enum CheckpointVerifier {
 
         /// Checks the optimizer: its structure (`OptimizerStructure`, the checks load makes too),
         /// then what needs training knowledge. Returns the group lrs (one per group) when readable.
-        mutating func optimizer() -> [StateValue]? {
-            guard let opt = checkpoint.optimizer else { return nil }
+        mutating func optimizer(_ opt: StateDict, section: String) -> [StateValue]? {
             if let type = opt["type"]?.stringValue, !CheckpointVerifier.optimizerTypes.contains(type) {
-                problem("optimizer", "unknown type \"\(type)\" (known: \(CheckpointVerifier.optimizerTypes.sorted().joined(separator: ", ")))")
+                problem(section, "unknown type \"\(type)\" (known: \(CheckpointVerifier.optimizerTypes.sorted().joined(separator: ", ")))")
             }
-            let structure = OptimizerStructure(opt)
+            let structure = OptimizerStructure(opt, section: section)
             problems += structure.problems
             guard let groups = structure.groups else { return nil }
             var lrs: [StateValue] = []
             for (g, group) in groups.enumerated() {
                 guard let group else { continue }
-                let path = "optimizer/param_groups/\(g)"
+                let path = "\(section)/param_groups/\(g)"
                 if let lr = group["lr"], lr.doubleValue != nil { lrs.append(lr) } else {
                     problem(path, "no numeric lr")
                 }
@@ -89,23 +110,23 @@ public enum CheckpointVerifier {
             for index in slots.keys.sorted() {
                 let slot = slots[index]!
                 if let name = slot.name, checkpoint.model[name] == nil {
-                    problem("optimizer/param_groups/\(slot.group)", "param_names[\(slot.position)] = \"\(name)\" is not a tensor of the model")
+                    problem("\(section)/param_groups/\(slot.group)", "param_names[\(slot.position)] = \"\(name)\" is not a tensor of the model")
                 }
             }
             let total = Int64(slots.count)
             for index in slots.keys.sorted() where index < 0 || index >= total {
-                problem("optimizer/param_groups/\(slots[index]!.group)",
+                problem("\(section)/param_groups/\(slots[index]!.group)",
                         "parameter index \(index) outside 0..<\(total) (PyTorch numbers parameters from 0, groups in order)")
             }
-            stateShapes(opt["state"]?.dictValue ?? [:], slots: slots)
+            stateShapes(opt["state"]?.dictValue ?? [:], slots: slots, section: section)
             return lrs.count == groups.count ? lrs : nil
         }
 
         /// Each state tensor against its parameter's shape and dtype (the model's tensor that
         /// `param_names` names); entries `OptimizerStructure` refused are skipped.
-        mutating func stateShapes(_ state: StateDict, slots: [Int64: OptimizerStructure.Slot]) {
+        mutating func stateShapes(_ state: StateDict, slots: [Int64: OptimizerStructure.Slot], section: String) {
             for (key, entry) in state {
-                let path = "optimizer/state/\(key)"
+                let path = "\(section)/state/\(key)"
                 guard let index = Int64(key), let slot = slots[index], let slotValues = entry.dictValue else { continue }
                 let param = slot.name.flatMap { checkpoint.model[$0]?.tensorValue }
                 for (slotName, v) in slotValues {
@@ -130,7 +151,7 @@ public enum CheckpointVerifier {
             }
         }
 
-        mutating func scheduler(_ s: StateDict, path: String, groups: [StateValue]?) {
+        mutating func scheduler(_ s: StateDict, path: String, groups: [StateValue]?, added: Int = 0) {
             if s["type"]?.stringValue == nil { problem(path, "no type attribute") }
             if let e = s["last_epoch"], e.intValue == nil || e.boolValue != nil {
                 problem(path, "last_epoch is a \(e.kindName), expected an int")
@@ -142,14 +163,16 @@ public enum CheckpointVerifier {
                         problem(path, "\(key) is a \(v.kindName), expected a list")
                         continue
                     }
-                    if list.count != groups.count {
+                    // Up to `added` fewer entries than groups: groups `add_param_group` added
+                    // after the scheduler was built (no `initial_lr`), as PyTorch keeps them.
+                    if list.count > groups.count || list.count < groups.count - added {
                         problem(path, "\(key) has \(list.count) entries but the optimizer has \(groups.count) param groups")
                     }
                 }
-                if path == "scheduler", let last = s["_last_lr"]?.arrayValue, last.count == groups.count {
+                if path.hasSuffix("scheduler"), !path.contains("_schedulers"), let last = s["_last_lr"]?.arrayValue, last.count <= groups.count {
                     for (g, (x, y)) in zip(last, groups).enumerated() {
                         if let a = x.doubleValue, let b = y.doubleValue, a.bitPattern != b.bitPattern {
-                            problem(path, "_last_lr[\(g)] = \(a) but optimizer/param_groups/\(g) has lr = \(b)")
+                            problem(path, "_last_lr[\(g)] = \(a) but \(path.dropLast("scheduler".count))optimizer/param_groups/\(g) has lr = \(b)")
                         }
                     }
                 }
@@ -160,7 +183,7 @@ public enum CheckpointVerifier {
                 }
                 for (k, child) in list.enumerated() {
                     if let d = child.dictValue {
-                        scheduler(d, path: "\(path)/_schedulers/\(k)", groups: groups)
+                        scheduler(d, path: "\(path)/_schedulers/\(k)", groups: groups, added: added)
                     } else {
                         problem("\(path)/_schedulers/\(k)", "is a \(child.kindName), expected a scheduler's dict")
                     }

@@ -24,6 +24,12 @@ public final class Run {
     public let optimizer: Optimizer
     /// nil: constant lr (`"scheduler": null`).
     public let scheduler: RunScheduler?
+    /// Every optimizer of the run, `optimizer` first (`"optimizers"` in the config gives more).
+    public internal(set) var optimizers: [Optimizer]
+    /// Each optimizer's scheduler (nil: constant lr), `scheduler` first.
+    public internal(set) var schedulers: [RunScheduler?]
+    /// Parameters frozen now (`"freeze"`, until their `"unfreeze"` epoch): no gradient, in no optimizer.
+    public internal(set) var frozen: [Parameter] = []
     /// The weight average (`"averaging"`, SWA / EMA); nil: none. See `RunAveraging`.
     public internal(set) var averaging: RunAveraging?
     public let trainData: Dataset
@@ -59,13 +65,14 @@ public final class Run {
         try Self.checkSamples(train: train, test: test)
         let model = try RunModel(config: resolved, sampleShape: train.sampleShape)
         try Self.checkLabels(train: train, test: test, classes: resolved.model.type == .lenet ? 10 : resolved.model.sizes.last!)
-        let optimizer = try makeOptimizer(config: resolved.optimizer, parameters: model.parameters)
-        let scheduler = try resolved.scheduler.map { section in
-            let (s, interval) = try makeScheduler(config: section, optimizer: optimizer)
-            return RunScheduler(s, interval: interval)
-        }
-        self.init(config: resolved, model: model, optimizer: optimizer, scheduler: scheduler,
+        // Each optimizer, then its scheduler (which takes its initial step, as PyTorch's does).
+        let built = try Self.buildOptimizers(resolved, parameters: model.parameters)
+        let optimizer = built.optimizers[0]
+        self.init(config: resolved, model: model, optimizer: optimizer, scheduler: built.schedulers[0],
                   train: train, test: test, builtFromConfig: true)
+        optimizers = built.optimizers
+        schedulers = built.schedulers
+        frozen = built.frozen
         // After the scheduler, as PyTorch's recipe builds SWALR.
         averaging = try resolved.averaging.map {
             try RunAveraging(config: $0, parameters: model.parameters, optimizer: optimizer)
@@ -92,6 +99,8 @@ public final class Run {
         self.model = model
         self.optimizer = optimizer
         self.scheduler = scheduler
+        optimizers = [optimizer]
+        schedulers = [scheduler]
         trainData = train
         testData = test
         self.builtFromConfig = builtFromConfig
@@ -127,7 +136,7 @@ public final class Run {
     /// Records one optimizer step: the lr each group used and the loss. Call it once per
     /// `optimizer.step()` (before or after: the optimizer step does not change the lr).
     public func recordStep(loss: Float) {
-        progress.lrHistory.append(optimizer.paramGroups.map(\.lr))
+        progress.lrHistory.append(allParamGroups.map(\.lr))
         progress.lossHistory.append(loss)
         progress.globalStep += 1
         progress.batch += 1
@@ -145,19 +154,24 @@ public final class Run {
             try lbfgs.step {
                 optimizer.zeroGrad()
                 let l = try model.forwardBackward(batch)
+                dropFrozenGradients()
                 if first == nil { first = l }
                 return Double(l)
             }
             loss = first ?? .nan
         } else {
-            optimizer.zeroGrad()
+            for o in optimizers { o.zeroGrad() }
             loss = try model.forwardBackward(batch)
-            try optimizer.step()
+            dropFrozenGradients()
+            for o in optimizers { try o.step() }
         }
         recordStep(loss: loss)
         try averaging?.afterStep(model.parameters)
         let swaOwns = averaging?.swaOwnsEpochEnd(progress.epoch) ?? false
-        if let scheduler, scheduler.stepsPerBatch, !swaOwns { try scheduler.step(metric: Double(loss)) }
+        for (i, s) in schedulers.enumerated() {
+            guard let s, s.stepsPerBatch, !(i == 0 && swaOwns) else { continue }
+            try s.step(metric: Double(loss))
+        }
         return loss
     }
 
@@ -185,15 +199,18 @@ public final class Run {
         return losses.isEmpty ? .nan : losses.reduce(0.0) { $0 + Double($1) } / Double(losses.count)
     }
 
-    /// Ends the epoch: the scheduler's per-epoch step (ReduceLROnPlateau receives `metric`),
-    /// then `epoch += 1`. After it, the run holds exactly the state the next epoch starts from.
+    /// Ends the epoch: the schedulers' per-epoch steps (ReduceLROnPlateau receives `metric`),
+    /// then `epoch += 1`, then the `"unfreeze"` entries of the new epoch. After it, the run holds exactly the state the next epoch starts from.
     public func endEpoch(metric: Double? = nil) throws {
-        if let averaging, averaging.swaOwnsEpochEnd(progress.epoch) {
-            try averaging.swaEpochEnd(model.parameters)
-        } else if let scheduler, !scheduler.stepsPerBatch {
-            try scheduler.step(metric: metric ?? epochTrainLoss)
+        let swaOwns = averaging?.swaOwnsEpochEnd(progress.epoch) ?? false
+        if let averaging, swaOwns { try averaging.swaEpochEnd(model.parameters) }
+        for (i, s) in schedulers.enumerated() {
+            guard let s, !s.stepsPerBatch, !(i == 0 && swaOwns) else { continue }
+            try s.step(metric: metric ?? epochTrainLoss)
         }
         progress.epoch += 1
         progress.batch = 0
+        // The fine-tuning recipe: frozen layers join their optimizer at the epoch's start.
+        try unfreeze(at: progress.epoch)
     }
 }

@@ -70,6 +70,14 @@ public struct RunConfig: Sendable, Equatable {
     public var nonFinite: NonFinitePolicy = .stop
     /// A weight average (SWA / EMA) kept beside the model (`"averaging"`); nil: none.
     public var averaging: Averaging?
+    /// Several optimizers, each with its own parameters and scheduler (`"optimizers"`,
+    /// RunConfig+Optimizers.swift); nil: the one `optimizer` / `scheduler` (which then mirror
+    /// the first entry).
+    public var optimizers: [OptimizerEntry]?
+    /// Parameter name globs frozen at the start (`"freeze"`: no gradient, in no optimizer).
+    public var freeze: [String] = []
+    /// When frozen parameters become trainable (`"unfreeze"`), in config order.
+    public var unfreeze: [Unfreeze] = []
 
     public enum NonFinitePolicy: String, Sendable, Equatable {
         /// Save the state marked non-finite and stop (exit status 1).
@@ -125,7 +133,7 @@ public struct RunConfig: Sendable, Equatable {
             throw Error(key: "", message: "a run config is a JSON object, found \(value.shortDescription)")
         }
         let r = StateDictReader(root)
-        try r.allow(["model", "data", "optimizer", "scheduler", "epochs", "seed", "checkpoint", "log_every", "non_finite", "averaging"])
+        try r.allow(["model", "data", "optimizer", "scheduler", "epochs", "seed", "checkpoint", "log_every", "non_finite", "averaging", "optimizers", "freeze", "unfreeze"])
         if let m = try r.dict("model") {
             try m.allow(["type", "sizes"])
             model.type = try m.choice("type", default: ModelType.lenet)
@@ -170,42 +178,18 @@ public struct RunConfig: Sendable, Equatable {
             guard let o = try r.dict("optimizer") else {
                 throw r.error("optimizer", "expected an object such as {\"type\": \"SGD\", \"lr\": 0.001}, found null")
             }
-            var section = o.dict
-            let type = try o.string("type") ?? "SGD"
-            if section["type"] == nil { section = Self.prepending("type", .string(type), to: section) }
-            if type == "SGD" {
-                // The seed's values stand in for keys left out, as everywhere in the config.
-                if section["lr"] == nil { section["lr"] = Self.seedOptimizer["lr"] }
-                if section["momentum"] == nil { section["momentum"] = Self.seedOptimizer["momentum"] }
-            }
-            if section["param_groups"]?.isNone == true { _ = section.removeValue(forKey: "param_groups") }
-            optimizer = section
+            optimizer = try Self.optimizerSection(o)
         }
         if r.has("scheduler") {
             if let s = try r.dict("scheduler") {
-                var section = s.dict
-                let type = try s.string("type") ?? "ExponentialLR"
-                if section["type"] == nil { section = Self.prepending("type", .string(type), to: section) }
-                if type == "ExponentialLR", section["gamma"] == nil { section["gamma"] = Self.seedScheduler["gamma"] }
-                if let interval = section["interval"] {
-                    guard let text = interval.stringValue, text == "epoch" || text == "step" else {
-                        throw s.error("interval", "expected \"epoch\" or \"step\", found \(interval.shortDescription)")
-                    }
-                }
-                if let metric = section.removeValue(forKey: "metric") {
-                    guard type == "ReduceLROnPlateau" else {
-                        throw s.error("metric", "only used with \"type\": \"ReduceLROnPlateau\"")
-                    }
-                    guard let text = metric.stringValue, let m = PlateauMetric(rawValue: text) else {
-                        throw s.error("metric", "expected \"test_loss\" or \"train_loss\", found \(metric.shortDescription)")
-                    }
-                    plateauMetric = m
-                }
+                let (section, metric) = try Self.schedulerSection(s)
+                if let metric { plateauMetric = metric }
                 scheduler = section
             } else {
                 scheduler = nil
             }
         }
+        try parseOptimizerRecipes(r)
         epochs = try r.positiveInt("epochs") ?? epochs
         if r.has("seed") {
             guard case .int(let s) = r.dict["seed"]!, s >= 0 else {
@@ -274,6 +258,7 @@ public struct RunConfig: Sendable, Equatable {
         ]
         if nonFinite != .stop { out["non_finite"] = .string(nonFinite.rawValue) }
         if let averaging { out["averaging"] = .dict(averaging.json) }
+        addOptimizerRecipes(to: &out)
         return out
     }
 

@@ -18,10 +18,11 @@ extension Run {
             model: model.stateDict(),
             optimizer: optimizer.stateDict(),
             scheduler: scheduler?.stateDict(),
-            progress: progress.stateDict(groups: optimizer.paramGroups.count),
+            progress: progress.stateDict(groups: allParamGroups.count),
             rng: rng,
             averagedModel: averaging?.model.stateDict(),
-            swaScheduler: averaging?.swaScheduler?.stateDict())
+            swaScheduler: averaging?.swaScheduler?.stateDict(),
+            optimizers: extraOptimizersSection)
     }
 
     /// Saves the run to `path` atomically (a temporary file beside it, fsync, rename): a crash
@@ -109,6 +110,10 @@ extension Run {
         }
         _ = try section("/model") { try model.loadStateDict(file.model, strict: true) }
         guard let opt = file.optimizer else { throw RunError.mismatch("/optimizer: missing") }
+        // Groups `unfreeze` had added by the saved epoch exist before their state loads.
+        if !config.unfreeze.isEmpty, let epoch = file.progress?["epoch"]?.intValue {
+            try unfreeze(at: Int(epoch), through: true)
+        }
         try section("/optimizer") { try optimizer.loadStateDict(opt) }
         switch (scheduler, file.scheduler) {
         case (nil, nil): break
@@ -117,9 +122,10 @@ extension Run {
         case (nil, let saved?):
             throw RunError.mismatch("/scheduler: holds \(saved["type"]?.stringValue ?? "a scheduler"), but the config has \"scheduler\": null")
         }
+        try loadExtraOptimizers(file)
         try loadAveraging(file)
         guard let p = file.progress else { throw RunError.mismatch("/progress: missing") }
-        progress = try RunProgress(stateDict: p, groups: optimizer.paramGroups.count)
+        progress = try RunProgress(stateDict: p, groups: allParamGroups.count)
         guard progress.batch <= batchesPerEpoch else {
             throw RunError.mismatch("progress.batch: \(progress.batch) batches done, but an epoch has \(batchesPerEpoch)")
         }

@@ -139,7 +139,7 @@ public struct Trainer {
             if let test { (measured["test_loss"], measured["test_accuracy"]) = (test.loss, test.accuracy) }
             writer.measured(measured, at: run.progress)
             onEvent(.epochEnd(epoch: run.progress.epoch, trainLoss: trainLoss, testLoss: test?.loss,
-                              testAccuracy: test?.accuracy, lr: run.optimizer.paramGroups.map(\.lr)))
+                              testAccuracy: test?.accuracy, lr: run.allParamGroups.map(\.lr)))
             if let avg = try run.evaluateAveraged() {
                 onEvent(.averagedEvaluation(epoch: run.progress.epoch, testLoss: avg.loss, testAccuracy: avg.accuracy))
             }

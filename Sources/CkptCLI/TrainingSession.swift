@@ -108,7 +108,9 @@ struct TrainingSession {
         lines.append(data + "; batch size \(c.data.batchSize)\(c.data.shuffle ? ", shuffled" : "")")
         let params = run.model.parameters.reduce(0) { $0 + $1.value.count }
         let model = c.model.type == .mlp ? "mlp \(c.model.sizes.map(String.init).joined(separator: "-"))" : "lenet"
-        lines.append("model: \(model), \(Format.count(params, "parameter")); optimizer: \(run.optimizer.typeName), \(Format.count(run.optimizer.paramGroups.count, "param group"))")
+        let optimizers = run.optimizers.map { "\($0.typeName), \(Format.count($0.paramGroups.count, "param group"))" }
+        lines.append("model: \(model), \(Format.count(params, "parameter")); optimizer\(optimizers.count > 1 ? "s" : ""): \(optimizers.joined(separator: " + "))")
+        if !run.frozen.isEmpty { lines.append("frozen: \(run.frozen.map(\.name).joined(separator: ", "))") }
         if let s = run.scheduler {
             lines.append("scheduler: \(s.typeName), stepped once per \(s.stepsPerBatch ? "batch" : "epoch"); \(Format.count(c.epochs, "epoch")) of \(Format.count(run.batchesPerEpoch, "batch"))")
         } else {

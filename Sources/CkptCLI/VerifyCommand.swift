@@ -141,6 +141,7 @@ public struct VerifyCommand: ParsableCommand {
             facts.append("\(opt["type"]?.stringValue ?? "?") with \(Format.count(opt["param_groups"]?.arrayValue?.count ?? 0, "param group"))")
         }
         if let s = checkpoint.scheduler?["type"]?.stringValue { facts.append(s) }
+        for e in checkpoint.extraOptimizers { facts.append("\(e.path): \(e.optimizer?["type"]?.stringValue ?? "?")") }
         o.summary = facts.joined(separator: "; ")
         if let why = checkpoint.metadata[Run.nonFiniteKey]?.stringValue {
             o.warnings.append("the state is marked non-finite (\(why)); `ckpt resume DIR` skips it")
@@ -178,7 +179,7 @@ public struct VerifyCommand: ParsableCommand {
 
     /// Every tensor the file holds (each carries a checksum the loader verified).
     static func tensorCount(_ c: Checkpoint) -> Int {
-        [c.model, c.optimizer, c.scheduler, c.progress, c.rng, c.averagedModel, c.swaScheduler].compactMap { $0 }.reduce(0) { $0 + $1.tensorCount }
+        [c.model, c.optimizer, c.scheduler, c.progress, c.rng, c.averagedModel, c.swaScheduler, c.optimizers].compactMap { $0 }.reduce(0) { $0 + $1.tensorCount }
     }
 
     private func json(_ outcomes: [Outcome]) -> StateValue {

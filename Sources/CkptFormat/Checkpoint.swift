@@ -21,6 +21,10 @@ import CkptCore
 /// - `averaged_model`: a run's weight average (SWA / EMA) as PyTorch's
 ///   `AveragedModel.state_dict()`: `n_averaged` (0-d int64 tensor), then `module.<name>`.
 /// - `swa_scheduler`: SWA's `SWALR` state dict (`type` first), beside the run's `scheduler`.
+/// - `optimizers`: a run's second and later optimizers (Muon + AdamW, a GAN's two):
+///   `{"1": {"optimizer": <state dict>, "scheduler": <state dict>}, "2": ...}`, keyed by the
+///   position in the run config's `optimizers` list (`optimizer` / `scheduler` hold the first,
+///   so a one-optimizer file has no such section; see `extraOptimizers`).
 /// - `metadata`: the root attributes (`format`, `format_version`, `created_by`,
 ///   `created_at`, `config`); `CheckpointFile.save` fills the first four.
 public struct Checkpoint: Sendable, Equatable {
@@ -32,11 +36,12 @@ public struct Checkpoint: Sendable, Equatable {
     public var rng: StateDict?
     public var averagedModel: StateDict?
     public var swaScheduler: StateDict?
+    public var optimizers: StateDict?
 
     public init(
         metadata: StateDict = [:], model: StateDict, optimizer: StateDict? = nil,
         scheduler: StateDict? = nil, progress: StateDict? = nil, rng: StateDict? = nil,
-        averagedModel: StateDict? = nil, swaScheduler: StateDict? = nil
+        averagedModel: StateDict? = nil, swaScheduler: StateDict? = nil, optimizers: StateDict? = nil
     ) {
         self.metadata = metadata
         self.model = model
@@ -46,6 +51,7 @@ public struct Checkpoint: Sendable, Equatable {
         self.rng = rng
         self.averagedModel = averagedModel
         self.swaScheduler = swaScheduler
+        self.optimizers = optimizers
     }
 
     /// The run config (root attribute `config`, JSON text) when training wrote it.

@@ -89,7 +89,7 @@ public enum CheckpointFile {
     /// `openContent()` returns, never by path.
     private static func write(_ c: Checkpoint, into tmp: AtomicFile, reportingAs path: String) throws {
         let writer = StateWriter(file: path)
-        let sections = [c.model, c.optimizer, c.scheduler, c.progress, c.rng, c.averagedModel, c.swaScheduler].compactMap { $0 }
+        let sections = [c.model, c.optimizer, c.scheduler, c.progress, c.rng, c.averagedModel, c.swaScheduler, c.optimizers].compactMap { $0 }
         let userBlock = FileManifest.userBlockSize(forTensorCount: sections.reduce(0) { $0 + $1.tensorCount })
         let file: HDF5File
         do { file = try HDF5File.create(try tmp.libraryPath(), userBlockSize: userBlock) } catch let e as HDF5Error {
@@ -110,6 +110,7 @@ public enum CheckpointFile {
             if let r = c.rng { try writer.write(r, into: try root.createGroup("rng")) }
             if let a = c.averagedModel { try writer.write(a, into: try root.createGroup("averaged_model")) }
             if let s = c.swaScheduler { try writer.write(s, into: try root.createGroup("swa_scheduler")) }
+            if let o = c.optimizers { try writer.write(o, into: try root.createGroup("optimizers")) }
             try file.close()
             tmp.hooks(.contentWritten, tmp.temporary)
             try FileManifest.write(fd: try tmp.openContent(), userBlockSize: userBlock,
@@ -244,7 +245,8 @@ public enum CheckpointFile {
         let checkpoint = Checkpoint(
             metadata: metadata, model: model, optimizer: try section("optimizer"),
             scheduler: try section("scheduler"), progress: try section("progress"), rng: try section("rng"),
-            averagedModel: try section("averaged_model"), swaScheduler: try section("swa_scheduler"))
+            averagedModel: try section("averaged_model"), swaScheduler: try section("swa_scheduler"),
+            optimizers: try section("optimizers"))
         reader.inlineBytes = inlineBytes
         try reader.finish()
         try CheckpointValidator(file: path).validate(checkpoint)

@@ -11,7 +11,13 @@ struct CheckpointValidator {
     func validate(_ c: Checkpoint) throws {
         if let o = c.optimizer, let first = OptimizerStructure(o).problems.first { throw first.error(file: file) }
         if let s = c.scheduler { try requireType(s, "/scheduler") }
-        if let p = c.progress { try validateProgress(p, groups: c.optimizer?["param_groups"]?.arrayValue?.count) }
+        for e in c.extraOptimizers {
+            guard let o = e.optimizer else { throw fail("/" + e.path, "expected a dict with an `optimizer` dict") }
+            if let first = OptimizerStructure(o, section: e.path + "/optimizer").problems.first { throw first.error(file: file) }
+            if let s = e.scheduler { try requireType(s, "/\(e.path)/scheduler") }
+        }
+        // /progress/lr has one column per param group of all optimizers together.
+        if let p = c.progress { try validateProgress(p, groups: c.paramGroupCount) }
     }
 
     private func fail(_ path: String, _ reason: String) -> CheckpointError {

@@ -7,7 +7,7 @@ public enum CheckpointFormat {
     /// The checksum attribute every tensor dataset carries: `"xxh64:<16 lowercase hex digits>"`.
     public static let checksumAttribute = "checksum"
     /// Section groups under the root, in the order they are written.
-    public static let sections = ["model", "optimizer", "scheduler", "progress", "rng", "averaged_model", "swa_scheduler"]
+    public static let sections = ["model", "optimizer", "scheduler", "progress", "rng", "averaged_model", "swa_scheduler", "optimizers"]
 
     /// Reserved attribute names of the value encoding (never user keys; see FORMAT.md §Encoding).
     /// On a group that encodes a list or tuple: `"list"` or `"tuple"`.

@@ -31,12 +31,17 @@ public struct OptimizerStructure: Sendable {
     public private(set) var slots: [Int64: Slot] = [:]
     /// `param_groups`' entries (nil for one that is not a dict), when it is a non-empty list.
     public private(set) var groups: [StateDict?]?
+    /// The optimizer's path in the file.
+    public let section: String
 
-    public init(_ optimizer: StateDict) {
+    /// `section`: where the optimizer is in the file, "optimizer" or a second optimizer's
+    /// "optimizers/1/optimizer"; problems name their paths under it.
+    public init(_ optimizer: StateDict, section: String = "optimizer") {
+        self.section = section
         switch optimizer["type"] {
         case .string?: break
-        case nil: problems.append(VerifyProblem(path: "optimizer", message: "no type attribute", missing: "optimizer/type"))
-        case let other?: problems.append(VerifyProblem(path: "optimizer", message: "type is a \(other.kindName), expected a string"))
+        case nil: problems.append(VerifyProblem(path: section, message: "no type attribute", missing: "\(section)/type"))
+        case let other?: problems.append(VerifyProblem(path: section, message: "type is a \(other.kindName), expected a string"))
         }
         readGroups(optimizer["param_groups"])
         readState(optimizer["state"])
@@ -47,7 +52,7 @@ public struct OptimizerStructure: Sendable {
     }
 
     private mutating func readGroups(_ value: StateValue?) {
-        let path = "optimizer/param_groups"
+        let path = "\(section)/param_groups"
         guard let value else { return problem(path, "missing", missing: path) }
         guard case .list(let list) = value else { return problem(path, "is a \(value.kindName), expected a list of groups") }
         guard !list.isEmpty else {
@@ -88,7 +93,7 @@ public struct OptimizerStructure: Sendable {
     }
 
     private mutating func readState(_ value: StateValue?) {
-        let path = "optimizer/state"
+        let path = "\(section)/state"
         guard let value else { return problem(path, "missing (an empty dict when no step was taken)", missing: path) }
         guard let state = value.dictValue else { return problem(path, "is a \(value.kindName), expected a dict") }
         for (key, entry) in state {

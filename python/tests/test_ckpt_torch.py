@@ -317,3 +317,45 @@ def test_the_committed_python_fixture_matches_its_generator():
     for k, v in ck["model"].items():
         assert v.flatten().tolist() == ref["model"][k]["data"]
     assert ck["scheduler"]["_schedulers"][1]["gamma"] == ref["scheduler"]["_schedulers"][1]["gamma"]
+
+
+@needs_torch
+@pytest.mark.skipif(not os.access(CKPT, os.X_OK), reason="the Swift CLI is not built (.build/release/ckpt)")
+def test_averaged_model_and_later_optimizers_load_into_pytorch(tmp_path):
+    """A `ckpt train` run with an EMA average and two optimizers (Muon + AdamW): its
+    /averaged_model loads into torch.optim.swa_utils.AveragedModel as that class's own state
+    dict (n_averaged, module.*), and /optimizers/1 into the second PyTorch optimizer."""
+    cfg = {"model": {"type": "mlp", "sizes": [3072, 16, 10]},
+           "data": {"dataset": "synthetic", "train_size": 24, "test_size": 0, "batch_size": 8},
+           "optimizers": [
+               {"params": ["net.1.weight"], "type": "Muon", "lr": 0.02,
+                "scheduler": {"type": "ExponentialLR", "gamma": 0.5}},
+               {"params": ["*"], "type": "AdamW", "lr": 0.01}],
+           "averaging": {"type": "ema", "decay": 0.9}, "epochs": 2, "seed": 1}
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg))
+    done = subprocess.run([CKPT, "train", "--config", str(tmp_path / "cfg.json"), "--out", str(tmp_path / "run")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    ck = ckpt_torch.load(str(tmp_path / "run" / "epoch-2.h5"))
+    model = ckpt_torch.mlp([3072, 16, 10])
+    model.load_state_dict(ck["model"])
+    swa = torch.optim.swa_utils.AveragedModel(model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(0.9))
+    assert list(ck["averaged_model"]) == list(swa.state_dict())      # n_averaged, then module.*
+    swa.load_state_dict(ck["averaged_model"])
+    n = swa.state_dict()["n_averaged"]
+    assert n.dtype == torch.int64 and n.shape == () and n.item() == 6
+    for k, v in ck["averaged_model"].items():
+        assert torch.equal(swa.state_dict()[k], v), k
+    assert not torch.equal(swa.module.net[1].weight, ck["model"]["net.1.weight"])
+    # Muon over the hidden matrix, AdamW over the rest, each with its own state dict.
+    named = dict(model.named_parameters())
+    muon = torch.optim.Muon([named["net.1.weight"]], lr=0.02)
+    sched = torch.optim.lr_scheduler.ExponentialLR(muon, gamma=0.5)
+    adamw = torch.optim.AdamW([p for k, p in named.items() if k != "net.1.weight"], lr=0.01)
+    muon.load_state_dict(ck["optimizer"])
+    sched.load_state_dict(ck["scheduler"])
+    assert len(ck["optimizers"]) == 1 and ck["optimizers"][0]["scheduler"] is None
+    adamw.load_state_dict(ck["optimizers"][0]["optimizer"])
+    assert muon.param_groups[0]["lr"] == 0.02 * 0.5 * 0.5
+    assert adamw.state_dict()["param_groups"][0]["param_names"] == ["net.1.bias", "net.3.weight", "net.3.bias"]
+    assert adamw.state_dict()["state"][0]["step"].item() == 6

@@ -81,6 +81,8 @@ SCHEDULERS = OrderedDict([
     ("MultiplicativeLR", {"type": "MultiplicativeLR", "lr_lambda": "0.95 if epoch % 2 == 0 else 0.8"}),
     ("ChainedScheduler", {"type": "ChainedScheduler", "schedulers": [
         {"type": "ExponentialLR", "gamma": 0.9}, {"type": "MultiStepLR", "milestones": [2, 2]}]}),
+    # torch.optim.swa_utils.SWALR as the run's scheduler (its swa_lr lives in the groups).
+    ("SWALR", {"type": "SWALR", "swa_lr": 0.005, "anneal_epochs": 3, "anneal_strategy": "linear"}),
 ])
 FIRST, TOTAL = 3, 6
 NO_MOMENTUM = ("Adagrad", "Adadelta", "ASGD", "Rprop", "Adafactor", "LBFGS")
@@ -118,6 +120,8 @@ def build(cfg, model):
             kw["schedulers"] = [sched(x) for x in kw["schedulers"]]
         if c["type"] == "ChainedScheduler":   # ChainedScheduler(schedulers, optimizer=None)
             return torch.optim.lr_scheduler.ChainedScheduler(kw["schedulers"], optimizer=opt)
+        if c["type"] == "SWALR":
+            return torch.optim.swa_utils.SWALR(opt, **kw)
         return getattr(torch.optim.lr_scheduler, c["type"])(opt, **kw)
     return opt, sched(cfg["scheduler"])
 

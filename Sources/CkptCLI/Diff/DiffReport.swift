@@ -88,7 +88,7 @@ struct DiffReport {
             out.append("\(c.path.dropFirst("metadata/".count)): A \(show(c.a)), B \(show(c.b)) (not compared)")
         }
         for v in diff.values where v.path.hasPrefix("metadata/") && v.differs { out += valueLines(v, indent: "") }
-        for section in ["model", "optimizer", "scheduler", "progress", "rng", "averaged_model", "swa_scheduler"] where !diff.options.excludes(section) {
+        for section in ["model", "optimizer", "scheduler", "progress", "rng", "averaged_model", "swa_scheduler", "optimizers"] where !diff.options.excludes(section) {
             out += sectionLines(section)
         }
         let n = diff.differenceCount

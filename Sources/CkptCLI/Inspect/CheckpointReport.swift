@@ -31,7 +31,7 @@ struct CheckpointReport {
         let parts: [(String, Part?)] = [
             ("metadata", metadata()), ("model", model()), ("optimizer", optimizer()),
             ("scheduler", scheduler()), ("progress", progress()), ("rng", rng()),
-            ("averaged_model", averagedModel()), ("swa_scheduler", swaScheduler()),
+            ("averaged_model", averagedModel()), ("swa_scheduler", swaScheduler()), ("optimizers", optimizers()),
         ]
         for (name, part) in parts {
             guard let part else { continue }
@@ -57,6 +57,7 @@ struct CheckpointReport {
         case "rng": rng()
         case "averaged_model": averagedModel()
         case "swa_scheduler": swaScheduler()
+        case "optimizers": optimizers()
         default: nil
         }
     }
@@ -202,7 +203,7 @@ struct CheckpointReport {
         var json = StateDict()
         var lines: [String]
         do {
-            let run = try RunProgress(stateDict: p, groups: checkpoint.optimizer?["param_groups"]?.arrayValue?.count)
+            let run = try RunProgress(stateDict: p, groups: checkpoint.paramGroupCount)
             var head = "progress: epoch \(run.epoch), global step \(run.globalStep)"
             json["epoch"] = .int(Int64(run.epoch))
             json["global_step"] = .int(Int64(run.globalStep))

@@ -137,7 +137,7 @@ public struct CheckpointDiff: Sendable {
     public var isIdentical: Bool { differenceCount == 0 }
 
     /// Sections compared, in this order.
-    public static let sections = ["metadata", "model", "optimizer", "scheduler", "progress", "rng", "averaged_model", "swa_scheduler"]
+    public static let sections = ["metadata", "model", "optimizer", "scheduler", "progress", "rng", "averaged_model", "swa_scheduler", "optimizers"]
     /// Root attributes that describe the file's creation, never differences.
     public static let creationKeys: Set<String> = ["created_at", "created_by", "run_id"]
 
@@ -362,7 +362,7 @@ extension TensorData {
 
 extension Checkpoint {
     /// A section by name: `metadata`, `model`, `optimizer`, `scheduler`, `progress`, `rng`,
-    /// `averaged_model`, `swa_scheduler`.
+    /// `averaged_model`, `swa_scheduler`, `optimizers`.
     public func section(named name: String) -> StateDict? {
         switch name {
         case "metadata": metadata
@@ -373,6 +373,7 @@ extension Checkpoint {
         case "rng": rng
         case "averaged_model": averagedModel
         case "swa_scheduler": swaScheduler
+        case "optimizers": optimizers
         default: nil
         }
     }

@@ -5,7 +5,8 @@ import CkptCore
 ///
 /// The object (`object(from:)`, the inverse of `TorchCheckpoint`'s mapping):
 /// `{"model": OrderedDict(model), "optimizer": optimizer.state_dict(), "scheduler":
-/// scheduler.state_dict(), "epoch": <completed epochs>, <other metadata entries>}`. ckpt's
+/// scheduler.state_dict(), "epoch": <completed epochs>, <other metadata entries>}`, and a
+/// run's later optimizers as `optimizer_1`, `scheduler_1`, ... (`/optimizers/<i>`). ckpt's
 /// `type` keys are dropped (PyTorch's state dicts have none; SequentialLR's children too);
 /// int keys stay ints, tuples tuples (`betas`), `Counter`s `Counter`s (MultiStepLR's
 /// `milestones`), 0-d tensors 0-d (`step`). ckpt's own metadata (`format`, `created_by`,
@@ -38,6 +39,11 @@ public enum TorchSave {
         root[modelKey] = .dict(c.model)
         if let o = c.optimizer { root[keys.optimizer ?? "optimizer"] = .dict(untyped(o)) }
         if let s = c.scheduler { root[keys.scheduler ?? "scheduler"] = .dict(untyped(s)) }
+        // A run's later optimizers (/optimizers/<i>) as `optimizer_<i>` / `scheduler_<i>`.
+        for e in c.extraOptimizers {
+            if let o = e.optimizer { root["\(keys.optimizer ?? "optimizer")_\(e.key)"] = .dict(untyped(o)) }
+            if let s = e.scheduler { root["\(keys.scheduler ?? "scheduler")_\(e.key)"] = .dict(untyped(s)) }
+        }
         if let epoch = c.progress?["epoch"] ?? c.metadata["epoch"] { root[epochKey] = epoch }
         for (key, value) in c.metadata where !ckptMetadata.contains(key) && key != "epoch" {
             let name = key.hasPrefix("torch_") ? String(key.dropFirst(6)) : key
