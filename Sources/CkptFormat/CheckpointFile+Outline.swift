@@ -19,6 +19,7 @@ extension CheckpointFile {
         if let kind = CheckpointDirectories.kind(path) {
             return CheckpointOutline(try CheckpointDirectories.load(path, kind: kind), file: path, damaged: [])
         }
+        if SafetensorsCheckpoint.recognises(path) { return CheckpointOutline(try SafetensorsCheckpoint.load(path), file: path, damaged: []) }
         let collect = listingDamage && hasManifest(path)
         try FileManifest.verify(path)
         let file: HDF5File

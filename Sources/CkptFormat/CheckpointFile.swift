@@ -38,6 +38,7 @@ public enum CheckpointFile {
     public static func load(_ path: String, verifyChecksums: Bool = true) throws -> Checkpoint {
         if TorchFile.isTorchFile(path) { return try TorchCheckpoint.load(path) }  // .pt / .pth
         if let kind = CheckpointDirectories.kind(path) { return try CheckpointDirectories.load(path, kind: kind) }
+        if SafetensorsCheckpoint.recognises(path) { return try SafetensorsCheckpoint.load(path) }
         // Metadata first, before the HDF5 library parses any of it (FileManifest); a file
         // without a valid manifest is parsed only as a copy rebuilt in a child (ForeignFile).
         if verifyChecksums { try FileManifest.verify(path) }

@@ -34,6 +34,9 @@ public struct FormatIntegrity: Sendable {
             let files = DirectoryMember.names(in: path).filter { !$0.hasPrefix(".") || $0 == ".metadata" }.count
             return FormatIntegrity(isNative: false, summary: "\(kind.rawValue) directory, \(files) files read", modelOrderKnown: kind != .huggingFace)
         }
+        if SafetensorsCheckpoint.recognises(path) {
+            return FormatIntegrity(isNative: false, summary: "safetensors header and offsets validated")
+        }
         return .native
     }
 

@@ -49,6 +49,11 @@ import Testing
         try convert.run()
         let h5 = try execute(DiffCommand.self, [Self.hf + "/checkpoint-4", dir + "/hf.h5", "--exclude", "metadata"])
         #expect(h5.status == .success, "\(h5.out)")
+        // Against the .safetensors of its weights: the same model (a .safetensors holds no optimizer).
+        convert = try CkptCommand.parseAsRoot(["convert", Self.dcp + "/lenet_sgd", dir + "/lenet.safetensors"])
+        try convert.run()
+        let st = try execute(DiffCommand.self, [Self.dcp + "/lenet_sgd", dir + "/lenet.safetensors", "--exclude", "optimizer", "--exclude", "metadata"])
+        #expect(st.status == .success, "\(st.out)")
         // Different runs differ, with exit status 1.
         let differ = try execute(DiffCommand.self, [Self.dcp + "/lenet_sgd", Self.dcp + "/small_adam"])
         #expect(differ.status == .failure)

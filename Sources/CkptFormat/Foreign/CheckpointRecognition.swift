@@ -18,6 +18,7 @@ extension CheckpointFile {
     public static func isCheckpoint(_ path: String) throws -> Bool {
         if TorchFile.isTorchFile(path) { return true }  // read by `load` (TorchCheckpoint)
         if CheckpointDirectories.kind(path) != nil { return true }  // DCP, Hugging Face
+        if SafetensorsCheckpoint.recognises(path) { return true }
         if (try? FileManifest.verify(path)) == nil { return true }
         let file: HDF5File
         do { file = try HDF5File.open(path) } catch let e as HDF5Error {
