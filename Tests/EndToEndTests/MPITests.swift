@@ -32,4 +32,27 @@ struct MPITests {
             #expect(lines.contains { $0.hasPrefix("rank \(rank) of \(ranks)") }, "\(r.output)")
         }
     }
+
+    /// Parallel libhdf5 and libmpi must not change a single-process run: the flavour under
+    /// `mpirun -n 1` writes the same checkpoint bits as the serial `ckpt` (`ckpt diff` exit 0).
+    @Test("the flavour trains and saves the serial build's bits", .enabled(if: BuiltProducts.ckpt != nil, "ckpt is not built"))
+    func sameBitsAsSerial() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mpi-serial-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = """
+            {"model": {"type": "mlp", "sizes": [3072, 16, 10]},
+             "data": {"dataset": "synthetic", "train_size": 64, "test_size": 32, "batch_size": 8},
+             "optimizer": {"type": "Adam", "lr": 0.01}, "epochs": 2}
+            """
+        try config.write(toFile: dir + "/cfg.json", atomically: true, encoding: .utf8)
+        let serial = try Subprocess.run(BuiltProducts.ckpt!, ["train", "--config", "cfg.json", "--out", "s"], in: dir)
+        #expect(serial.status == 0, "\(serial.output)")
+        let flavour = try MPIRun.run(ranks: 1, ["train", "--config", "cfg.json", "--out", "m"], in: dir)
+        #expect(flavour.status == 0, "\(flavour.output)")
+        let diff = try Subprocess.run(BuiltProducts.ckpt!, ["diff", "s/epoch-2.h5", "m/epoch-2.h5"], in: dir)
+        #expect(diff.status == 0, "\(diff.output)")
+        let verify = try MPIRun.run(ranks: 1, ["verify", "m/epoch-2.h5"], in: dir)
+        #expect(verify.status == 0, "\(verify.output)")
+    }
 }
