@@ -2,12 +2,16 @@
 # Both install what a fresh Debian machine lacks (idempotently), then build in release mode.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libhdf5-dev hdf5-tools libopenblas-dev pkg-config
+APT_PACKAGES := libhdf5-dev hdf5-tools libopenblas-dev pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev
 RUN_DIR ?= runs/default
 # Tests run in release: numeric Swift in debug is tens of times slower.
 TEST_FLAGS := -c release -Xswiftc -enable-testing
 
-.PHONY: deps build run test test-python python-deps bench clean
+.PHONY: deps build run test test-python python-deps bench clean mpi
+
+# The MPI flavour (docs/MPI.md): parallel HDF5 + OpenMPI, its own scratch path, so the serial
+# build above is untouched. Run it with `mpirun -n N .build-mpi/release/ckpt ...`.
+MPI_BUILD := CKPT_MPI=1 $(SWIFT) build -c release --scratch-path .build-mpi --product ckpt
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -24,8 +28,12 @@ build: deps
 run: build
 	.build/release/ckpt train --out $(RUN_DIR)
 
+mpi: deps
+	$(MPI_BUILD)
+
 test: deps
 	bash scripts/check-imports.sh && bash scripts/check-imports-test.sh   # the import graph of docs/ARCHITECTURE.md, and its check failing on violations
+	$(MPI_BUILD)   # the MPI flavour's ckpt, which the multi-rank tests (MPITests) launch under mpirun
 	$(SWIFT) build $(TEST_FLAGS)   # every product, same flags as the tests: end-to-end tests run ckpt, custom-loop, bench-io
 	$(SWIFT) test $(TEST_FLAGS)
 	$(MAKE) --no-print-directory test-python
@@ -51,4 +59,4 @@ bench: build
 	bash Benchmarks/run.sh
 
 clean:
-	rm -rf .build runs
+	rm -rf .build .build-mpi runs

@@ -10,6 +10,16 @@ import PackageDescription
 // Only the benchmark executables below keep -Ounchecked; they parse nothing but their options.
 let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
 
+// The MPI flavour (docs/MPI.md): `CKPT_MPI=1 swift build --scratch-path .build-mpi` (`make mpi`)
+// links parallel HDF5 (pkg-config hdf5-openmpi) and OpenMPI (CMPI) and compiles the distributed
+// code (`#if CKPT_MPI`). Serial and parallel libhdf5 cannot share one binary, so the flavour is
+// chosen when the manifest is read; without the variable the serial build is unchanged.
+let mpi = Context.environment["CKPT_MPI"] == "1"
+let mpiTargets: [Target] = mpi
+    ? [.systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])])] : []
+let mpiDependencies: [Target.Dependency] = mpi ? ["CMPI"] : []
+let mpiSettings: [SwiftSetting] = mpi ? [.define("CKPT_MPI")] : []
+
 let package = Package(
     name: "ckpt",
     platforms: [.macOS(.v13)],
@@ -25,7 +35,9 @@ let package = Package(
     ],
     targets: [
         // C libraries from Debian (installed by `make deps`).
-        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(
+            name: "CHDF5", pkgConfig: mpi ? "hdf5-openmpi" : "hdf5-serial",
+            providers: [.apt([mpi ? "libhdf5-openmpi-dev" : "libhdf5-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // Element-wise kernels in C: AVX2+FMA paths chosen at run time, portable fmaf() fallback.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
@@ -38,10 +50,11 @@ let package = Package(
             dependencies: ["CBLAS", "CKernels", .product(name: "OrderedCollections", package: "swift-collections")]),
         .target(name: "CkptOptim", dependencies: ["CkptCore", "CKernels"]),
         .target(name: "CkptFormat", dependencies: ["HDF5", "CkptCore"]),
-        .target(name: "Ckpt", dependencies: ["CkptCore", "CkptOptim", "CkptFormat"]),
+        .target(name: "Ckpt", dependencies: ["CkptCore", "CkptOptim", "CkptFormat"] + mpiDependencies, swiftSettings: mpiSettings),
         .target(
             name: "CkptCLI",
-            dependencies: ["Ckpt", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Ckpt", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: mpiSettings),
         .executableTarget(name: "ckpt", dependencies: ["CkptCLI"]),
         // Benchmarks: `make bench` runs them beside their Python peers (Benchmarks/run.sh). Each
         // folder holds one benchmark: main.swift (ckpt's side), peers.py, run.sh.
@@ -74,6 +87,6 @@ let package = Package(
         .testTarget(name: "CkptCLITests", dependencies: ["CkptTestSupport", "CkptCLI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["CkptTestSupport", "Ckpt"]),
         .testTarget(name: "ReliabilityTests", dependencies: ["CkptTestSupport", "Ckpt", "HDF5"]),
-    ],
+    ] + mpiTargets,
     swiftLanguageModes: [.v5]
 )

@@ -20,7 +20,7 @@ public struct CkptCommand: ParsableCommand {
             TrainCommand.self, ResumeCommand.self, ScheduleCommand.self,
             InspectCommand.self, DiffCommand.self, VerifyCommand.self, PlotCommand.self,
             ConvertCommand.self, LsCommand.self, PruneCommand.self,
-        ])
+        ] + distributedSubcommands)
 
     public init() {}
 }

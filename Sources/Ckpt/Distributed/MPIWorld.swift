@@ -1,0 +1,106 @@
+#if CKPT_MPI
+import CMPI
+import Foundation
+
+/// A failed MPI call: which function and its error code and message.
+public struct MPIError: Error, CustomStringConvertible {
+    public let function: String
+    public let code: Int32
+    public var description: String {
+        var buf = [CChar](repeating: 0, count: Int(MPI_MAX_ERROR_STRING))
+        var len: Int32 = 0
+        MPI_Error_string(code, &buf, &len)
+        return "\(function) failed (\(code)): \(String(cString: buf))"
+    }
+}
+
+/// MPI_COMM_WORLD of this process: its rank and size and the few collectives the distributed
+/// code uses. MPI is initialised once, on first use, with MPI_THREAD_FUNNELED (only the thread
+/// that initialised MPI calls it; ckpt's compute workers never do), and finalised at exit.
+/// A binary of the MPI flavour started without `mpirun` is a singleton world of size 1.
+public final class MPIWorld: @unchecked Sendable {
+    public let rank: Int
+    public let size: Int
+    public var isRoot: Bool { rank == 0 }
+
+    /// The process's world, initialising MPI on first use.
+    public static func shared() throws -> MPIWorld {
+        lock.lock(); defer { lock.unlock() }
+        if let w = world { return w }
+        var provided: Int32 = 0
+        try check("MPI_Init_thread", MPI_Init_thread(nil, nil, ckpt_MPI_THREAD_FUNNELED(), &provided))
+        var r: Int32 = 0, s: Int32 = 0
+        try check("MPI_Comm_rank", MPI_Comm_rank(ckpt_MPI_COMM_WORLD(), &r))
+        try check("MPI_Comm_size", MPI_Comm_size(ckpt_MPI_COMM_WORLD(), &s))
+        let w = MPIWorld(rank: Int(r), size: Int(s))
+        world = w
+        atexit { MPIWorld.finalize() }
+        return w
+    }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var world: MPIWorld?
+
+    private init(rank: Int, size: Int) { self.rank = rank; self.size = size }
+
+    static func check(_ function: String, _ code: Int32) throws {
+        if code != MPI_SUCCESS { throw MPIError(function: function, code: code) }
+    }
+
+    /// MPI_Finalize once, if MPI was initialised and not yet finalised.
+    public static func finalize() {
+        var initialised: Int32 = 0, finalised: Int32 = 0
+        MPI_Initialized(&initialised)
+        MPI_Finalized(&finalised)
+        if initialised != 0 && finalised == 0 { MPI_Finalize() }
+    }
+
+    /// The MPI library's version string (e.g. "Open MPI v4.1.4, ...").
+    public static var libraryVersion: String {
+        var buf = [CChar](repeating: 0, count: Int(MPI_MAX_LIBRARY_VERSION_STRING))
+        var len: Int32 = 0
+        MPI_Get_library_version(&buf, &len)
+        return String(cString: buf).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    public func barrier() throws {
+        try Self.check("MPI_Barrier", MPI_Barrier(ckpt_MPI_COMM_WORLD()))
+    }
+
+    /// Every rank's `local` concatenated in rank order (MPI_Allgatherv). The result's order is
+    /// fixed by rank, never by arrival, so a later fixed-order sum over it is deterministic.
+    public func allgatherv(_ local: [Float]) throws -> [Float] {
+        var mine = Int32(local.count)
+        var counts = [Int32](repeating: 0, count: size)
+        try Self.check("MPI_Allgather", MPI_Allgather(&mine, 1, ckpt_MPI_INT32(), &counts, 1, ckpt_MPI_INT32(),
+                                                      ckpt_MPI_COMM_WORLD()))
+        var displs = [Int32](repeating: 0, count: size)
+        for i in 1..<max(size, 1) { displs[i] = displs[i - 1] + counts[i - 1] }
+        var out = [Float](repeating: 0, count: Int(counts.reduce(0, +)))
+        try local.withUnsafeBufferPointer { src in
+            try out.withUnsafeMutableBufferPointer { dst in
+                try Self.check("MPI_Allgatherv", MPI_Allgatherv(
+                    src.baseAddress, mine, ckpt_MPI_FLOAT(), dst.baseAddress, counts, displs,
+                    ckpt_MPI_FLOAT(), ckpt_MPI_COMM_WORLD()))
+            }
+        }
+        return out
+    }
+
+    /// `bytes` of rank `root` on every rank (length first, then the bytes).
+    public func broadcast(_ bytes: [UInt8], root: Int = 0) throws -> [UInt8] {
+        var n = Int64(bytes.count)
+        try Self.check("MPI_Bcast", MPI_Bcast(&n, 1, ckpt_MPI_INT64(), Int32(root), ckpt_MPI_COMM_WORLD()))
+        var buf = rank == root ? bytes : [UInt8](repeating: 0, count: Int(n))
+        try Self.check("MPI_Bcast", MPI_Bcast(&buf, Int32(n), ckpt_MPI_BYTE(), Int32(root), ckpt_MPI_COMM_WORLD()))
+        return buf
+    }
+
+    /// The maximum of `value` over all ranks.
+    public func allreduceMax(_ value: Int64) throws -> Int64 {
+        var v = value, out: Int64 = 0
+        try Self.check("MPI_Allreduce", MPI_Allreduce(&v, &out, 1, ckpt_MPI_INT64(), ckpt_MPI_MAX(), ckpt_MPI_COMM_WORLD()))
+        return out
+    }
+}
+#endif
