@@ -81,6 +81,20 @@ final class CheckpointSnapshot: @unchecked Sendable {
         return out
     }
 
+    /// Bytes from which a copy is split over every core: one core cannot use the whole memory
+    /// bandwidth, and the training thread waits for this copy.
+    static let parallelCopyBytes = 8 << 20
+
+    private static func copy(_ dst: UnsafeMutableRawPointer, _ src: UnsafeRawPointer, _ bytes: Int) {
+        let parts = bytes >= parallelCopyBytes ? max(1, ProcessInfo.processInfo.activeProcessorCount) : 1
+        guard parts > 1 else { memcpy(dst, src, bytes); return }
+        let step = (bytes / parts + 4095) & ~4095
+        DispatchQueue.concurrentPerform(iterations: parts) { i in
+            let start = min(i * step, bytes), end = min(start + step, bytes)
+            if end > start { memcpy(dst + start, src + start, end - start) }
+        }
+    }
+
     /// Copies `live` into `buffer`, in place when the sizes match (a new array otherwise).
     private func fill<T>(_ live: [T], into buffer: inout [T]) {
         let bytes = live.count * MemoryLayout<T>.stride
@@ -88,7 +102,7 @@ final class CheckpointSnapshot: @unchecked Sendable {
         live.withUnsafeBytes { src in
             if buffer.count == live.count {
                 buffer.withUnsafeMutableBytes { dst in
-                    if bytes > 0 { memcpy(dst.baseAddress!, src.baseAddress!, bytes) }
+                    if bytes > 0 { Self.copy(dst.baseAddress!, src.baseAddress!, bytes) }
                 }
             } else {
                 allocated += 1
