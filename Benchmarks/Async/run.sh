@@ -19,10 +19,10 @@ BIN=.build/release/bench-async
 [ -x "$BIN" ] || swift build -c release --product bench-async >/dev/null || { echo "cannot build bench-async"; exit 1; }
 ours=$("$BIN" "${ARGS[@]}") || { echo "bench-async failed"; exit 1; }
 if [ -n "${BENCH_RAW:-}" ]; then echo "$ours" > "$BENCH_RAW/async.ours"; fi
-printf "%-6s %-7s %12s %12s %10s %12s %10s %10s\n" model mode "state MiB" "stall ms" overlap "x memcpy" "tree ms" "call ms"
-while read -r _ m mode b s o tr cl; do
+printf "%-6s %-7s %12s %12s %10s %12s %10s %10s  %s\n" model mode "state MiB" "stall ms" overlap "x memcpy" "tree ms" "call ms" "snapshot (async)"
+while read -r _ m mode b s o tr cl rest; do
   m=${m#model=}; mode=${mode#mode=}; b=${b#state_bytes=}; s=${s#stall_ms=}; o=${o#overlap=}; tr=${tr#tree_ms=}; cl=${cl#call_ms=}
   c=$(echo "$ours" | awk -v m="model=$m" '$2==m && $3=="mode=memcpy" {sub("stall_ms=","",$5); print $5}')
   r=$(awk -v s="$s" -v c="$c" 'BEGIN{ if (c > 0) printf "%.2fx", s/c; else print "-" }')
-  printf "%-6s %-7s %12.1f %12s %10s %12s %10s %10s\n" "$m" "$mode" "$(awk -v b="$b" 'BEGIN{print b/1048576}')" "$s" "$o" "$r" "$tr" "$cl"
+  printf "%-6s %-7s %12.1f %12s %10s %12s %10s %10s  %s\n" "$m" "$mode" "$(awk -v b="$b" 'BEGIN{print b/1048576}')" "$s" "$o" "$r" "$tr" "$cl" "$rest"
 done <<< "$ours"
