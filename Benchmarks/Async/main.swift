@@ -5,10 +5,15 @@
 // For each model and mode, trains `--steps` steps and saves every `--every` steps into a
 // scratch directory. The stall of one checkpoint is the time of the save call (sync: the whole
 // write; async: the snapshot and the hand-off, the previous write having ended) plus what
-// the next step takes beyond the median step without a save (the copy-on-write copy of the
-// buffers the save still holds). "overlap" is the median step time while a write is in flight
+// the next step takes beyond the median step without a save (a copy-on-write copy of any
+// buffer the save would still share). "tree" is the part of the save call spent in
+// `run.checkpoint()` (building the StateValue tree of references to the live buffers), "call"
+// the save call alone (the stall without the next step's excess). For an async save the
+// next step is compared with the other steps that overlap the write (not with the steps
+// without one): its excess over them is the save's, the rest is "overlap".
+// memcpy copies the same bytes into buffers allocated and touched beforehand. "overlap" is the median step time while a write is in flight
 // over the median step time without one. Prints one line per (model, mode):
-//   ckpt model=M mode=sync|async|memcpy state_bytes=B stall_ms=X overlap=Y
+//   ckpt model=M mode=sync|async|memcpy state_bytes=B stall_ms=X overlap=Y tree_ms=T call_ms=C
 // usage: bench-async [--models lenet mlp] [--steps 12] [--every 4] [--mlp-hidden 40960]
 import Ckpt
 import Foundation
@@ -24,6 +29,15 @@ let steps = Int(option("--steps", ["12"])[0])!
 let every = Int(option("--every", ["4"])[0])!
 // 3072 x 40960 weights: 126 M parameters, 0.5 GiB, plus as much SGD momentum: ~1 GiB of state.
 let hidden = Int(option("--mlp-hidden", ["40960"])[0])!
+/// Tensors of the last async save that needed a new snapshot buffer (0: all reused).
+nonisolated(unsafe) var newBuffers = 0
+/// The last async save's copy into the snapshot (part of "call").
+nonisolated(unsafe) var captureMs = 0.0
+/// Live buffers the step after a save had to copy (copy-on-write, counted by address).
+nonisolated(unsafe) var cowCopies: [Int] = []
+
+/// The base address of every tensor of the run's state.
+func addresses(_ run: Run) -> [UnsafeRawPointer?] { tensors(run.checkpoint()).map { t in t.withUnsafeBytes { $0.baseAddress } } }
 
 func now() -> Double {
     var t = timespec()
@@ -60,25 +74,44 @@ func stateBytes(_ c: Checkpoint) -> Int {
     return total
 }
 
-/// A copy of every tensor's bytes: the least an in-memory snapshot costs.
-func memcpyState(_ c: Checkpoint) -> Double {
-    var buffers: [[UInt8]] = []
-    let t0 = now()
+/// Every tensor of the checkpoint's sections, in walk order.
+func tensors(_ c: Checkpoint) -> [TensorData] {
+    var out: [TensorData] = []
     func walk(_ v: StateValue) {
         switch v {
-        case .tensor(let t): buffers.append(t.withUnsafeBytes { Array($0) })
+        case .tensor(let t): out.append(t)
         case .dict(let d): d.entries.values.forEach(walk)
         case .list(let l), .tuple(let l): l.forEach(walk)
         default: break
         }
     }
-    for s in [c.model, c.optimizer].compactMap({ $0 }) { walk(.dict(s)) }
-    let t = now() - t0
-    withExtendedLifetime(buffers) {}
-    return t
+    for s in [c.model, c.optimizer, c.scheduler, c.progress, c.rng].compactMap({ $0 }) { walk(.dict(s)) }
+    return out
 }
 
-func bench(model: String, async: Bool) throws -> (stall: Double, overlap: Double, bytes: Int) {
+/// The least an in-memory snapshot costs: one memcpy of every tensor's bytes into buffers
+/// allocated and touched beforehand (as the async saver's reused snapshot buffers are), so
+/// neither allocation nor page faults are counted. Returns the median of 5 copies.
+func memcpyState(_ c: Checkpoint) -> Double {
+    let ts = tensors(c)
+    var buffers: [[UInt8]] = ts.map { t in [UInt8](repeating: 1, count: t.byteCount) }
+    var times: [Double] = []
+    for _ in 0..<5 {
+        let t0 = now()
+        for (i, t) in ts.enumerated() {
+            t.withUnsafeBytes { src in
+                buffers[i].withUnsafeMutableBytes { dst in
+                    if src.count > 0 { memcpy(dst.baseAddress!, src.baseAddress!, src.count) }
+                }
+            }
+        }
+        times.append(now() - t0)
+    }
+    withExtendedLifetime(buffers) {}
+    return median(times)
+}
+
+func bench(model: String, async: Bool) throws -> (stall: Double, overlap: Double, bytes: Int, tree: Double, call: Double) {
     let dir = NSTemporaryDirectory() + "bench-async-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -96,23 +129,32 @@ func bench(model: String, async: Bool) throws -> (stall: Double, overlap: Double
         return try step()
     }
     _ = try step()  // optimizer state exists from here on
-    var plain: [Double] = [], overlapping: [Double] = [], saves: [Double] = [], after: [Double] = []
+    var plain: [Double] = [], overlapping: [Double] = [], saves: [Double] = [], after: [Double] = [], trees: [Double] = []
     var bytes = 0
     for i in 1...steps {
         if i % every == 0 {
             // The stall of a save, not the back-pressure of a disk slower than the checkpoint
             // rate: the previous write is waited for outside the timed part.
             try saver.wait()
+            let before = addresses(run)
             let t0 = now()
-            let c = run.checkpoint()
-            bytes = stateBytes(c)
-            if async {
-                try saver.save(c, to: "\(dir)/step-\(i).h5")
-            } else {
-                try CheckpointFile.save(c, to: "\(dir)/step-\(i).h5")
+            // A function, so the checkpoint (which shares the live buffers) is gone before
+            // the next step, as in the trainer.
+            func save() throws {
+                let c = run.checkpoint()
+                trees.append(now() - t0)
+                if async {
+                    try saver.save(c, to: "\(dir)/step-\(i).h5")
+                } else {
+                    try CheckpointFile.save(c, to: "\(dir)/step-\(i).h5")
+                }
             }
+            try save()
             saves.append(now() - t0)
             after.append(try step())
+            let moved = zip(before, addresses(run)).filter { $0 != $1 }.count
+            if async { cowCopies.append(moved) }
+            if bytes == 0 { bytes = stateBytes(run.checkpoint()) }
         } else {
             let inFlight = saver.inFlight.map { !$0.isFinished } ?? false
             let t = try step()
@@ -121,8 +163,13 @@ func bench(model: String, async: Bool) throws -> (stall: Double, overlap: Double
     }
     try saver.wait()
     let base = median(plain)
-    let stalls = zip(saves, after).map { $0 + max(0, $1 - base) }
-    return (median(stalls), overlapping.isEmpty ? 1 : median(overlapping) / base, bytes)
+    // The step after an async save also overlaps the write: what it takes beyond the other
+    // overlapping steps is the save's (a copy-on-write copy of shared buffers); the rest is
+    // the overlap slowdown, reported apart as "overlap".
+    let reference = async && !overlapping.isEmpty ? max(base, median(overlapping)) : base
+    let stalls = zip(saves, after).map { $0 + max(0, $1 - reference) }
+    if async { (newBuffers, captureMs) = (saver.lastSnapshot.newBuffers, saver.lastSnapshot.seconds * 1000) }
+    return (median(stalls), overlapping.isEmpty ? 1 : median(overlapping) / base, bytes, median(trees), median(saves))
 }
 
 for model in models {
@@ -130,12 +177,11 @@ for model in models {
     for async in [false, true] {
         let r = try bench(model: model, async: async)
         memcpyBytes = r.bytes
-        print("ckpt model=\(model) mode=\(async ? "async" : "sync") state_bytes=\(r.bytes) stall_ms=\(String(format: "%.2f", r.stall * 1000)) overlap=\(String(format: "%.2f", r.overlap))")
+        print("ckpt model=\(model) mode=\(async ? "async" : "sync") state_bytes=\(r.bytes) stall_ms=\(String(format: "%.2f", r.stall * 1000)) overlap=\(String(format: "%.2f", r.overlap)) tree_ms=\(String(format: "%.3f", r.tree * 1000)) call_ms=\(String(format: "%.2f", r.call * 1000))\(async ? " new_buffers=\(newBuffers) capture_ms=\(String(format: "%.2f", captureMs)) cow_copies=\(cowCopies.last ?? -1)" : "")")
     }
     let run = try Run(config: config(model))
     var batches = run.remainingBatches().makeIterator()
     if let b = batches.next() { try run.trainStep(b) }
-    let c = run.checkpoint()
-    let t = median((0..<5).map { _ in memcpyState(c) })
-    print("ckpt model=\(model) mode=memcpy state_bytes=\(memcpyBytes) stall_ms=\(String(format: "%.2f", t * 1000)) overlap=1.00")
+    let t = memcpyState(run.checkpoint())
+    print("ckpt model=\(model) mode=memcpy state_bytes=\(memcpyBytes) stall_ms=\(String(format: "%.2f", t * 1000)) overlap=1.00 tree_ms=0 call_ms=\(String(format: "%.2f", t * 1000))")
 }

@@ -2,7 +2,10 @@
 # Async checkpoint saves: the training stall per checkpoint of a synchronous save, an async
 # save (`"checkpoint": {"async": true}`) and a plain memcpy of the same bytes, on LeNet and on
 # an MLP with ~1 GiB of state (weights + SGD momentum). Goal: async stall <= 1.2x memcpy.
-# Also "overlap": how much slower the training steps that overlap a background write are.
+# Also "overlap": how much slower the training steps that overlap a background write are, and
+# "tree": the part of the stall spent building run.checkpoint() (references, no copy), and
+# "call": the save call alone (the stall less the excess of the step after it).
+# memcpy copies into buffers allocated beforehand (no page faults), as the snapshot does.
 # No Python peer. Needs a release build of bench-async.
 # usage: Benchmarks/Async/run.sh [--models lenet mlp] [--steps 12] [--every 4] [--mlp-hidden 40960]
 #   BENCH_QUICK=1: a small MLP and few steps (figures mean nothing)
@@ -16,10 +19,10 @@ BIN=.build/release/bench-async
 [ -x "$BIN" ] || swift build -c release --product bench-async >/dev/null || { echo "cannot build bench-async"; exit 1; }
 ours=$("$BIN" "${ARGS[@]}") || { echo "bench-async failed"; exit 1; }
 if [ -n "${BENCH_RAW:-}" ]; then echo "$ours" > "$BENCH_RAW/async.ours"; fi
-printf "%-6s %-7s %12s %12s %10s %12s\n" model mode "state MiB" "stall ms" overlap "x memcpy"
-while read -r _ m mode b s o; do
-  m=${m#model=}; mode=${mode#mode=}; b=${b#state_bytes=}; s=${s#stall_ms=}; o=${o#overlap=}
+printf "%-6s %-7s %12s %12s %10s %12s %10s %10s  %s\n" model mode "state MiB" "stall ms" overlap "x memcpy" "tree ms" "call ms" "snapshot (async)"
+while read -r _ m mode b s o tr cl rest; do
+  m=${m#model=}; mode=${mode#mode=}; b=${b#state_bytes=}; s=${s#stall_ms=}; o=${o#overlap=}; tr=${tr#tree_ms=}; cl=${cl#call_ms=}
   c=$(echo "$ours" | awk -v m="model=$m" '$2==m && $3=="mode=memcpy" {sub("stall_ms=","",$5); print $5}')
   r=$(awk -v s="$s" -v c="$c" 'BEGIN{ if (c > 0) printf "%.2fx", s/c; else print "-" }')
-  printf "%-6s %-7s %12.1f %12s %10s %12s\n" "$m" "$mode" "$(awk -v b="$b" 'BEGIN{print b/1048576}')" "$s" "$o" "$r"
+  printf "%-6s %-7s %12.1f %12s %10s %12s %10s %10s  %s\n" "$m" "$mode" "$(awk -v b="$b" 'BEGIN{print b/1048576}')" "$s" "$o" "$r" "$tr" "$cl" "$rest"
 done <<< "$ours"

@@ -2,10 +2,13 @@ import Foundation
 
 /// Writes checkpoints on a background thread, so training goes on while the file is written.
 ///
-/// `save(_:to:)` takes a `Checkpoint` that is already a snapshot: `Run.checkpoint()` shares the
-/// live tensors' buffers copy-on-write, so the only copy is the one the next optimizer step
-/// makes of each buffer it writes while the save still holds it (one extra copy of the state
-/// per save in flight, at most, and none when the write ends first). The file is written with
+/// `save(_:to:)` copies the bytes of every tensor of `checkpoint` into a snapshot whose
+/// buffers are reused from one save to the next (`CheckpointSnapshot`), on the calling thread,
+/// and writes the file from that snapshot in the background. The checkpoint given (from
+/// `Run.checkpoint()`, which shares the live buffers copy-on-write) is not kept, so the next
+/// optimizer step writes its buffers in place instead of copying each one into new memory.
+/// The stall of a save is therefore one memcpy of the state into memory already mapped.
+/// Memory: one extra copy of the state, kept between saves. The file is written with
 /// `CheckpointFile.save`'s atomic protocol (temporary, fsync, rename, fsync of the directory),
 /// so the bytes are exactly those of a synchronous save.
 ///
@@ -61,7 +64,19 @@ public final class AsyncCheckpointSaver: @unchecked Sendable {
         }
     }
 
+    /// Holds a snapshot until its write ends, then lets it go (before the handle completes,
+    /// so the next capture finds the buffers unshared and reuses them in place).
+    private final class Pending: @unchecked Sendable {
+        var checkpoint: Checkpoint?
+        init(_ c: Checkpoint) { checkpoint = c }
+    }
+
     private let queue = DispatchQueue(label: "ckpt.async-save", qos: .utility)
+    private let snapshot = CheckpointSnapshot()
+    /// Bytes the last `save` copied on the caller's thread, and how many of its tensors needed
+    /// a new buffer (0 once the snapshot's buffers exist): the bench and the tests read these.
+    public var lastSnapshot: (bytes: Int, newBuffers: Int, seconds: Double) { (snapshot.copiedBytes, snapshot.allocated, captureSeconds) }
+    private var captureSeconds = 0.0
     /// The save in flight, if any (cleared by `wait` / `takeFinished`).
     public private(set) var inFlight: SaveHandle?
     let hooks: SaveHooks
@@ -81,11 +96,16 @@ public final class AsyncCheckpointSaver: @unchecked Sendable {
         }
         let handle = SaveHandle(path: path)
         let hooks = self.hooks
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let pending = Pending(snapshot.capture(checkpoint))
+        captureSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
         queue.async {
             do {
-                try CheckpointFile.save(checkpoint, to: path, durable: durable, hooks: hooks)
+                try CheckpointFile.save(pending.checkpoint!, to: path, durable: durable, hooks: hooks)
+                pending.checkpoint = nil
                 handle.complete(error: nil, after: try after?())
             } catch {
+                pending.checkpoint = nil
                 handle.complete(error: error, after: nil)
             }
         }

@@ -69,26 +69,26 @@ public final class CheckpointOutline {
 
     /// Checks every deferred tensor not read yet against its checksum, streaming, then waits
     /// for all checks: after this, `damaged` is complete (or the first mismatch was thrown).
-    public func checkRemaining() throws {
-        guard let source else { return }
-        let rest = deferred.filter { !visited.contains($0) }
-        visited.formUnion(rest)
-        try source.check(rest)
-        try source.finish()
-    }
-
-    /// `checkRemaining`, also counting the NaN and infinite elements of every floating-point
-    /// tensor of the file as its bytes go by: deferred ones in the check's own read (those
-    /// already read through `tensor` or `withBytes` are not counted: call this first), the
-    /// others from the tree. Returns the tensors that hold any, in walk order.
-    public func checkRemainingCountingNonFinite() throws -> [(path: String, count: NonFiniteCount)] {
+    ///
+    /// With `countingNonFinite`, the same walk also counts the NaN and infinite elements of
+    /// every floating-point tensor of the file as its bytes go by: deferred ones in the
+    /// check's own read (those already read through `tensor` or `withBytes` are not counted:
+    /// call this first), the others from the tree. Returns the tensors that hold any, in walk
+    /// order (empty without `countingNonFinite`).
+    @discardableResult
+    public func checkRemaining(countingNonFinite: Bool = false) throws -> [(path: String, count: NonFiniteCount)] {
         var counts: [String: NonFiniteCount] = [:]
         if let source {
             let rest = deferred.filter { !visited.contains($0) }
             visited.formUnion(rest)
-            try source.check(rest) { path, c in if !c.isZero { counts[path] = c } }
+            if countingNonFinite {
+                try source.check(rest) { path, c in if !c.isZero { counts[path] = c } }
+            } else {
+                try source.check(rest)
+            }
             try source.finish()
         }
+        guard countingNonFinite else { return [] }
         var out: [(path: String, count: NonFiniteCount)] = []
         for name in ["model", "optimizer", "scheduler", "progress", "rng"] {
             guard let section = checkpoint.section(named: name) else { continue }
@@ -98,6 +98,11 @@ public final class CheckpointOutline {
             }
         }
         return out
+    }
+
+    /// `checkRemaining(countingNonFinite: true)`.
+    public func checkRemainingCountingNonFinite() throws -> [(path: String, count: NonFiniteCount)] {
+        try checkRemaining(countingNonFinite: true)
     }
 
     /// Tensors whose bytes fail their checksum, when the outline was opened listing damage

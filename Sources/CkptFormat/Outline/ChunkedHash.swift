@@ -67,7 +67,7 @@ enum ChunkedHash {
             }
             at += n
             if let dtype {
-                let c = NonFiniteCount(bytes: UnsafeRawBufferPointer(start: buffer, count: n), dtype: dtype)
+                let c = nonFinite(UnsafeRawBufferPointer(start: buffer, count: n), dtype: dtype)
                 counts.nan += c.nan
                 counts.infinite += c.infinite
             }
@@ -75,6 +75,14 @@ enum ChunkedHash {
             ckpt_xxh64_stripes(&state, buffer, n)
         }
     }
+}
+
+/// `NonFiniteCount(bytes:dtype:)`, with the common case (no NaN, no infinity) decided by the
+/// vectorised C scan; NaN and infinity are told apart only in a chunk that holds any.
+private func nonFinite(_ bytes: UnsafeRawBufferPointer, dtype: DType) -> NonFiniteCount {
+    guard let base = bytes.baseAddress, dtype.isFloatingPoint else { return NonFiniteCount() }
+    guard ckpt_count_nonfinite(base, bytes.count / dtype.size, Int32(dtype.size)) > 0 else { return NonFiniteCount() }
+    return NonFiniteCount(bytes: bytes, dtype: dtype)
 }
 
 /// Per-range results written by the workers (each slot by one worker only).

@@ -61,6 +61,20 @@ final class ByteSource {
         }
     }
 
+    /// `read(into:at:what:)` that also returns the CRC-32 of the bytes, in one pass: each
+    /// chunk is checksummed right after it lands in `buffer`, while it is still in cache.
+    func readChecksummed(into buffer: UnsafeMutableRawBufferPointer, at offset: Int, what: String) throws -> UInt32 {
+        var crc: UInt32 = 0, done = 0
+        while done < buffer.count {
+            let n = min(CRC32.chunk, buffer.count - done)
+            let part = UnsafeMutableRawBufferPointer(rebasing: buffer[done..<(done + n)])
+            try read(into: part, at: offset + done, what: what)
+            crc = CRC32.update(crc, UnsafeRawBufferPointer(part))
+            done += n
+        }
+        return crc
+    }
+
     /// `count` bytes at `offset` as an array.
     func bytes(at offset: Int, count: Int, what: String) throws -> [UInt8] {
         guard count >= 0, count <= size else {

@@ -39,10 +39,10 @@ public enum TorchFile {
 
     /// `verify`'s zip integrity check: the archive's structure (`ZipArchive`) and the CRC-32 of
     /// every entry, also those the pickle never reads (`version`, `.data/serialization_id`),
-    /// read 16 MiB at a time. Returns the number of entries; throws the first problem.
+    /// read a cache-sized chunk at a time. Returns the number of entries; throws the first problem.
     public static func checkEntries(_ path: String) throws -> Int {
         let zip = try ZipArchive(ByteSource(path: path))
-        let chunk = 16 << 20
+        let chunk = CRC32.chunk
         var buffer = [UInt8](repeating: 0, count: min(chunk, zip.entries.map(\.size).max() ?? 0))
         for e in zip.entries {
             var crc: UInt32 = 0, done = 0

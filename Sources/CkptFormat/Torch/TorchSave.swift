@@ -1,4 +1,9 @@
 import CkptCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Writes `torch.save` files (`.pt`) that `torch.load(path, weights_only=True)` reads as the
 /// objects a PyTorch user would have saved, without PyTorch.
@@ -84,7 +89,11 @@ public enum TorchSave {
             let put: (UnsafeRawBufferPointer) throws -> Void = { b in
                 guard DescriptorCalls.writeAll(fd, b) else { throw tmp.failure("write \(tmp.temporary)") }
             }
-            var zip = ZipWriter(put: put)
+            let patch: (Int, [UInt8]) throws -> Void = { at, bytes in
+                let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, off_t(at)) }
+                guard n == bytes.count else { throw tmp.failure("write \(tmp.temporary)") }
+            }
+            var zip = ZipWriter(put: put, patch: patch)
             try zip.add("archive/data.pkl", pickle.bytes)
             try zip.add("archive/.format_version", Array("1".utf8))
             try zip.add("archive/.storage_alignment", Array(String(ZipWriter.alignment).utf8))
@@ -93,9 +102,7 @@ public enum TorchSave {
                 if case .bool(let a) = t.storage {
                     try zip.add("archive/data/\(key)", a.map { $0 ? 1 : 0 })
                 } else {
-                    try t.withUnsafeBytes { b in
-                        try zip.add("archive/data/\(key)", size: b.count, crc: CRC32.update(0, b)) { try put(b) }
-                    }
+                    try t.withUnsafeBytes { try zip.addStreamed("archive/data/\(key)", $0) }
                 }
             }
             try zip.add("archive/version", Array("3\n".utf8))

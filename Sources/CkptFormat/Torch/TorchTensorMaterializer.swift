@@ -56,14 +56,14 @@ struct TorchTensorMaterializer {
         return result
     }
 
-    /// An entry's bytes read into a new array of `dtype` (little-endian file, not bool), CRC checked.
+    /// An entry's bytes read into a new array of `dtype` (little-endian file, not bool), CRC
+    /// checked chunk by chunk as they arrive (one pass over the tensor).
     private func direct(_ entry: ZipArchive.Entry, dtype: DType, count: Int) throws -> TensorData.Storage {
         let zip = self.zip
         func read<T>(_: T.Type) throws -> [T] {
             try [T](unsafeUninitializedCapacity: count) { buf, n in
                 let raw = UnsafeMutableRawBufferPointer(buf)
-                try zip.source.read(into: raw, at: entry.dataOffset, what: entry.name)
-                try zip.checkCRC(entry, UnsafeRawBufferPointer(raw))
+                try zip.read(entry, into: raw)
                 n = count
             }
         }

@@ -57,9 +57,19 @@ final class ZipArchive {
 
     /// The entry's bytes; with `verifyCRC`, they must match the central directory's CRC-32.
     func read(_ entry: Entry, verifyCRC: Bool = true) throws -> [UInt8] {
-        let bytes = try source.bytes(at: entry.dataOffset, count: entry.size, what: entry.name)
-        if verifyCRC { try checkCRC(entry, bytes) }
+        guard verifyCRC else { return try source.bytes(at: entry.dataOffset, count: entry.size, what: entry.name) }
+        guard entry.size >= 0, entry.size <= source.size else {
+            throw CheckpointError.malformed(file: file, path: entry.name, reason: "\(entry.size) bytes requested from a \(source.size)-byte file")
+        }
+        var bytes = [UInt8](repeating: 0, count: entry.size)
+        try bytes.withUnsafeMutableBytes { try read(entry, into: $0) }
         return bytes
+    }
+
+    /// Reads the entry's bytes into `buffer` (exactly `entry.size` bytes) and checks their
+    /// CRC-32 in the same pass.
+    func read(_ entry: Entry, into buffer: UnsafeMutableRawBufferPointer) throws {
+        try check(entry, crc: source.readChecksummed(into: buffer, at: entry.dataOffset, what: entry.name))
     }
 
     func checkCRC(_ entry: Entry, _ bytes: [UInt8]) throws {
@@ -67,7 +77,11 @@ final class ZipArchive {
     }
 
     func checkCRC(_ entry: Entry, _ bytes: UnsafeRawBufferPointer) throws {
-        let crc = CRC32.update(0, bytes)
+        try check(entry, crc: CRC32.update(0, bytes))
+    }
+
+    /// Throws unless `crc` is the entry's CRC-32 in the central directory.
+    func check(_ entry: Entry, crc: UInt32) throws {
         guard crc == entry.crc32 else {
             throw CheckpointError.malformed(file: file, path: entry.name, reason: "CRC-32 mismatch (the zip directory says \(Self.hex(entry.crc32)), the bytes give \(Self.hex(crc))): the entry is corrupt")
         }

@@ -7,14 +7,44 @@
 ///
 /// `put` receives the bytes in file order (a file descriptor's writes); nothing is held back
 /// except the central directory, so a tensor is written straight from its own buffer.
+/// `patch` overwrites bytes already put (a `pwrite`): a streamed entry's CRC-32 is known only
+/// once its bytes are written, and goes into its local header afterwards.
 struct ZipWriter {
     static let alignment = 64
     private struct Central { var name: [UInt8]; var crc: UInt32; var size: Int; var offset: Int }
     private var central: [Central] = []
     private(set) var offset = 0
     private let put: (UnsafeRawBufferPointer) throws -> Void
+    private let patch: (_ offset: Int, _ bytes: [UInt8]) throws -> Void
 
-    init(put: @escaping (UnsafeRawBufferPointer) throws -> Void) { self.put = put }
+    init(put: @escaping (UnsafeRawBufferPointer) throws -> Void,
+         patch: @escaping (_ offset: Int, _ bytes: [UInt8]) throws -> Void) {
+        self.put = put
+        self.patch = patch
+    }
+
+    /// Adds an entry written from `bytes` in cache-sized chunks, each checksummed just before
+    /// it is written (one pass over a tensor instead of a checksum pass, then a write pass);
+    /// the CRC-32 is then patched into the local header (at byte 14) and kept for the central
+    /// directory.
+    mutating func addStreamed(_ name: String, _ bytes: UnsafeRawBufferPointer) throws {
+        let header = offset
+        var crc: UInt32 = 0
+        let put = self.put
+        try add(name, size: bytes.count, crc: 0) {
+            var done = 0
+            while done < bytes.count {
+                let part = UnsafeRawBufferPointer(rebasing: bytes[done..<(done + min(CRC32.chunk, bytes.count - done))])
+                crc = CRC32.update(crc, part)
+                try put(part)
+                done += part.count
+            }
+        }
+        central[central.count - 1].crc = crc
+        var le: [UInt8] = []
+        le.u32(crc)
+        try patch(header + 14, le)
+    }
 
     private mutating func emit(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes(put)

@@ -1,0 +1,117 @@
+import CkptCore
+import CkptFormat
+import Foundation
+
+/// The in-memory snapshot an async save writes from: every tensor of a checkpoint copied into
+/// buffers this object keeps and reuses from one save to the next.
+///
+/// Why: `Run.checkpoint()` shares the live tensors' arrays copy-on-write, so without a
+/// snapshot the first optimizer step after the save copies every buffer it writes into a
+/// freshly allocated array (page faults on every new page, and a new allocation per save).
+/// `capture` instead copies the bytes once, on the calling (training) thread, into arrays that
+/// were allocated and touched by the previous save, and hands back a checkpoint that holds
+/// only those copies: the training step that follows finds its buffers unshared again.
+///
+/// Memory: one extra copy of the state, kept between saves (the buffers are reused, not
+/// freed). A buffer still referenced elsewhere (a save still writing from it) is never written
+/// in place: Swift's copy-on-write gives the new snapshot a new array instead, so a capture
+/// can never change bytes a write in flight is reading. `AsyncCheckpointSaver` captures only
+/// after the previous save ended and released its checkpoint, so in the steady state every
+/// buffer is reused.
+final class CheckpointSnapshot: @unchecked Sendable {
+    /// The buffers, in the order `capture` meets the tensors (walk order of the sections).
+    private var buffers: [TensorData.Storage] = []
+    /// Bytes copied by the last `capture` (the bench and the tests read it).
+    private(set) var copiedBytes = 0
+    /// Tensors of the last capture that had to get a new buffer (first save, changed shapes,
+    /// or a buffer still in use).
+    private(set) var allocated = 0
+
+    /// `checkpoint` with every tensor replaced by its copy in a reused buffer; the other values
+    /// (numbers, strings, the tree's shape) are the checkpoint's own.
+    func capture(_ checkpoint: Checkpoint) -> Checkpoint {
+        var c = checkpoint
+        var index = 0
+        copiedBytes = 0
+        allocated = 0
+        func copyTensors(_ d: StateDict) -> StateDict {
+            let mapped = StateValue.dict(d).mapValues { v in
+                guard case .tensor(let t) = v else { return v }
+                defer { index += 1 }
+                return .tensor(TensorData(shape: t.shape, storage: copy(t.storage, slot: index)))
+            }
+            return mapped.dictValue ?? d
+        }
+        c.model = copyTensors(c.model)
+        c.optimizer = c.optimizer.map(copyTensors)
+        c.scheduler = c.scheduler.map(copyTensors)
+        c.progress = c.progress.map(copyTensors)
+        c.rng = c.rng.map(copyTensors)
+        c.averagedModel = c.averagedModel.map(copyTensors)
+        c.swaScheduler = c.swaScheduler.map(copyTensors)
+        c.metadata = copyTensors(c.metadata)
+        if buffers.count > index { buffers.removeLast(buffers.count - index) }
+        return c
+    }
+
+    /// `live`'s elements in the buffer of `slot` (reused when it has the same type and count).
+    private func copy(_ live: TensorData.Storage, slot: Int) -> TensorData.Storage {
+        if slot == buffers.count { buffers.append(.bool([])) }
+        // Take the buffer out of the list, so the array below holds its only reference and
+        // the copy writes in place (a reference held elsewhere makes Swift copy instead).
+        var taken = TensorData.Storage.bool([])
+        swap(&taken, &buffers[slot])
+        func refill<T>(_ a: [T], _ old: (TensorData.Storage) -> [T]?) -> [T] {
+            var b = old(taken) ?? []
+            taken = .bool([])
+            fill(a, into: &b)
+            return b
+        }
+        let out: TensorData.Storage
+        switch live {
+        case .float32(let a): out = .float32(refill(a) { if case .float32(let o) = $0 { o } else { nil } })
+        case .float64(let a): out = .float64(refill(a) { if case .float64(let o) = $0 { o } else { nil } })
+        case .float16(let a): out = .float16(refill(a) { if case .float16(let o) = $0 { o } else { nil } })
+        case .int64(let a): out = .int64(refill(a) { if case .int64(let o) = $0 { o } else { nil } })
+        case .int32(let a): out = .int32(refill(a) { if case .int32(let o) = $0 { o } else { nil } })
+        case .uint8(let a): out = .uint8(refill(a) { if case .uint8(let o) = $0 { o } else { nil } })
+        case .bool(let a): out = .bool(refill(a) { if case .bool(let o) = $0 { o } else { nil } })
+        }
+        buffers[slot] = out
+        return out
+    }
+
+    /// Bytes from which a copy is split over every core: one core cannot use the whole memory
+    /// bandwidth, and the training thread waits for this copy.
+    static let parallelCopyBytes = 8 << 20
+
+    private static func copy(_ dst: UnsafeMutableRawPointer, _ src: UnsafeRawPointer, _ bytes: Int) {
+        let parts = bytes >= parallelCopyBytes ? max(1, ProcessInfo.processInfo.activeProcessorCount) : 1
+        guard parts > 1 else { memcpy(dst, src, bytes); return }
+        let step = (bytes / parts + 4095) & ~4095
+        DispatchQueue.concurrentPerform(iterations: parts) { i in
+            let start = min(i * step, bytes), end = min(start + step, bytes)
+            if end > start { memcpy(dst + start, src + start, end - start) }
+        }
+    }
+
+    /// Copies `live` into `buffer`, in place when the sizes match (a new array otherwise).
+    private func fill<T>(_ live: [T], into buffer: inout [T]) {
+        let bytes = live.count * MemoryLayout<T>.stride
+        copiedBytes += bytes
+        live.withUnsafeBytes { src in
+            if buffer.count == live.count {
+                buffer.withUnsafeMutableBytes { dst in
+                    if bytes > 0 { Self.copy(dst.baseAddress!, src.baseAddress!, bytes) }
+                }
+            } else {
+                allocated += 1
+                buffer = [T](unsafeUninitializedCapacity: live.count) { dst, n in
+                    if bytes > 0 { memcpy(UnsafeMutableRawPointer(dst.baseAddress!), src.baseAddress!, bytes) }
+                    n = live.count
+                }
+            }
+        }
+    }
+}
+
