@@ -162,7 +162,9 @@ public enum DCPWriter {
     static func torchSaveBlob(_ value: StateValue) throws -> [UInt8] {
         let pickle = PickleWriter.pickle(value, orderedAt: { _ in false })
         var out: [UInt8] = []
-        var zip = ZipWriter(put: { out.append(contentsOf: $0) })
+        var zip = ZipWriter(
+            put: { out.append(contentsOf: $0) },
+            patch: { offset, bytes in out.replaceSubrange(offset..<offset + bytes.count, with: bytes) })
         try zip.add("archive/data.pkl", pickle.bytes)
         try zip.add("archive/.format_version", Array("1".utf8))
         try zip.add("archive/.storage_alignment", Array(String(ZipWriter.alignment).utf8))
