@@ -376,6 +376,18 @@ def _write_manifest(path, user_block, ranges):
         f.write(block + b"\0" * (user_block - len(block)))
 
 
+def _size_mismatch(actual, saved):
+    """What a file size other than the manifest's means and what to do (the Swift side's
+    ManifestMismatch.sizeReason, with this reader's way to accept an edit)."""
+    if actual < saved:
+        return (f"truncated: {actual} bytes, the manifest says {saved} ({saved - actual} bytes missing at the end): "
+                "an interrupted copy or download, or a disk that filled up; copy the file again from where it came from")
+    return (f"{actual} bytes, the manifest says {saved} ({actual - saved} bytes more): the file was edited or rewritten "
+            "after it was saved, probably by another program (h5py in \"r+\" or \"a\" mode, h5repack), so its "
+            "structure is not the one the manifest covers; use the file as saved if you have it, or, to accept the edit, "
+            "read it with verify=False")
+
+
 def _verify_manifest(path):
     """Checks the manifest when the file has one (files from plain h5py have none)."""
     with open(path, "rb") as f:
@@ -399,7 +411,7 @@ def _verify_manifest(path):
             raise CheckpointError(path, "/", "manifest: malformed") from None
         actual_size = os.fstat(f.fileno()).st_size
         if actual_size != size:
-            raise CheckpointError(path, "/", f"{'truncated: ' if actual_size < size else ''}{actual_size} bytes, the manifest says {size}")
+            raise CheckpointError(path, "/", _size_mismatch(actual_size, size))
         actual = _metadata_hash(f, user_block, size, ranges)
         if actual != expected:
             raise CheckpointError(path, "/", f"metadata checksum mismatch: manifest says xxh64:{expected:016x}, "

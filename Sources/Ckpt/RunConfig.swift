@@ -111,16 +111,18 @@ public struct RunConfig: Sendable, Equatable {
     }
 
     /// Reads and parses the run config at `path`; errors name the file.
+    /// At most `JSON.maxFileBytes` (1 MiB), a regular file (`JSON.parse(contentsOf:)`).
     public init(contentsOf path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw Error(key: "", message: exists ? "cannot read the file" : "no such file", file: path)
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw Error(key: "", message: "not UTF-8 text", file: path)
+        let value: StateValue
+        do {
+            value = try JSON.parse(contentsOf: path)
+        } catch let e as JSON.FileError {
+            throw Error(key: "", message: e.message, file: path)
+        } catch let e as JSON.ParseError {
+            throw Error(key: "", message: e.description, file: path)
         }
         do {
-            try self.init(json: text)
+            try self.init(value: value)
         } catch var e as Error {
             e.file = path
             throw e

@@ -103,12 +103,8 @@ struct ScheduleResult {
 /// config file (when read from one) and the key.
 enum ScheduleRunner {
     static func run(configPath: String, steps: Int) throws -> ScheduleResult {
-        guard let data = FileManager.default.contents(atPath: configPath) else {
-            throw CLIError.file(configPath, "cannot read the file")
-        }
-        guard let text = String(data: data, encoding: .utf8) else { throw CLIError.file(configPath, "not UTF-8 text") }
         let root: StateValue
-        do { root = try JSON.parse(text) } catch { throw CLIError.file(configPath, CommandRunner.message(for: error)) }
+        do { root = try JSON.parse(contentsOf: configPath) } catch { throw CLIError.file(configPath, CommandRunner.message(for: error)) }
         guard case .dict(let config) = root else { throw CLIError.file(configPath, "expected a JSON object, found \(root.kindName)") }
         do {
             return try run(config: config, steps: steps)

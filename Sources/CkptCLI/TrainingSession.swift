@@ -69,7 +69,7 @@ struct TrainingSession {
             "batch": .int(Int64(run.progress.batch)),
             "checkpoints": .list(saved.map { .string($0) }),
             "lr_plot": .string(svg),
-            "interrupted": .bool(Self.status(outcome) != .success && Self.status(outcome) != .failure),
+            "interrupted": .bool({ if case .interrupted = outcome { true } else { false } }()),
         ]
         report["non_finite"] = run.nonFinite.map { .string($0) } ?? StateValue.none
         report["train_loss"] = last.map { .double($0.trainLoss) } ?? StateValue.none
@@ -83,17 +83,21 @@ struct TrainingSession {
             say("stopped: \(message); saved \(path), marked non-finite (`ckpt resume DIR` skips it). Lower the lr, or set \"non_finite\": \"continue\" in the config to train on")
         case .interrupted(let path):
             let by = Interrupt.signalName.map { " by \($0)" } ?? ""
-            say("interrupted\(by) at epoch \(run.progress.epoch + 1), batch \(run.progress.batch): saved \(path); continue with `ckpt resume \(path)`")
+            let line = "interrupted\(by) at epoch \(run.progress.epoch + 1), batch \(run.progress.batch): saved \(path); continue with `ckpt resume \(path)`"
+            // With stdout closed, stderr is the only place left to say where the state went.
+            if Interrupt.stdoutClosed && !json { console.printError(line) } else { say(line) }
         }
         return (outcome, report)
     }
 
     /// The exit status of a run's outcome: 0 done, 1 stopped at a non-finite loss, 128 + the
-    /// signal's number when a signal stopped it.
+    /// signal's number when a signal stopped it. Stopped because stdout closed, the command
+    /// ends here by SIGPIPE (after `execute` released the run directory), as `inspect | head` does.
     static func status(_ outcome: Trainer.Outcome) -> CommandStatus {
         switch outcome {
         case .completed: return .success
         case .nonFinite: return .failure
+        case .interrupted where Interrupt.stdoutClosed: ParseIsolation.endAsSignaled(SIGPIPE)
         case .interrupted: return Interrupt.status
         }
     }

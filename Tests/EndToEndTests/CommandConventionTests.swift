@@ -7,7 +7,7 @@ import Testing
     static let badInputs: [(command: String, args: [String], message: String)] = [
         ("train", ["train", "--config", "absent.json", "--out", "a"], "absent.json: no such file"),
         ("resume", ["resume", "absent.h5"], "absent.h5: no such file or directory"),
-        ("schedule", ["schedule", "--config", "absent.json", "--steps", "3"], "absent.json: cannot read the file"),
+        ("schedule", ["schedule", "--config", "absent.json", "--steps", "3"], "absent.json: no such file"),
         ("inspect", ["inspect", "absent.h5"], "absent.h5: no such file"),
         ("diff", ["diff", "absent.h5", "absent.h5"], "absent.h5: no such file"),
         ("verify", ["verify", "absent.h5"], "absent.h5: no such file"),

@@ -120,36 +120,69 @@ import CkptCore
         #expect(v["divergence"] == StateValue.none)
     }
 
-    @Test func ctrlCSavesAStateThatResumesExactly() throws {
-        let dir = makeTempDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        // Long enough (200 epochs) that SIGINT arrives mid-run; log every batch to know when.
+    /// A signalled run: its exit, everything it printed, and what its save line says.
+    struct Stopped {
+        var process: Process
+        var stdout: String
+        var stderr: String
+        /// "interrupted by NAME at epoch E, batch B: saved a/step-G.h5; continue with ..."
+        var line: Substring
+        var epoch: Int, batch: Int, globalStep: Int
+        var path: String
+    }
+
+    /// Starts a 200-epoch run of `tinyConfig` logging every batch (8 per epoch) into `DIR/a`,
+    /// sends `signal` once its first batch is logged (or closes its stdout, for SIGPIPE), and
+    /// reads its save line. Under load the signal may land in any epoch: callers check what
+    /// the line says (epoch, batch and the step in the file name agree), not a fixed epoch.
+    static func trainUntilSignal(_ signal: Int32, in dir: String) throws -> Stopped {
         let long = tinyConfig.replacingOccurrences(of: "\"epochs\": 3", with: "\"epochs\": 200, \"log_every\": 1")
         write(long, to: dir + "/long.json")
-        let (p, out, _) = try Binary.launch("ckpt", ["train", "--config", "long.json", "--out", "a"], in: dir)
+        let (p, out, err) = try Binary.launch("ckpt", ["train", "--config", "long.json", "--out", "a"], in: dir)
         var seen = ""
         let handle = out.fileHandleForReading
-        while !seen.contains("[1,     3] loss") {
+        while !seen.contains("[1,     1] loss") {
             let chunk = handle.availableData
             if chunk.isEmpty { break }
             seen += String(decoding: chunk, as: UTF8.self)
         }
-        kill(p.processIdentifier, SIGINT)
-        seen += String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        if signal == SIGPIPE {
+            try handle.close()  // the next line the run prints raises SIGPIPE in it
+        } else {
+            kill(p.processIdentifier, signal)
+            seen += String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        }
+        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
-        #expect(p.terminationStatus == 130, "\(seen)")
-        #expect(seen.contains("interrupted by SIGINT (Ctrl-C) at epoch 1, batch "), "\(seen)")
-        // "interrupted at epoch E, batch B: saved a/step-G.h5; continue with ..."
-        let line = try #require(seen.split(separator: "\n").first { $0.hasPrefix("interrupted") })
-        let path = try #require(line.split(separator: " ").first { $0.hasPrefix("a/step-") }).dropLast()
-        let name = (String(path) as NSString).lastPathComponent
-        #expect(files(in: dir + "/a").contains(name))
+        let line = try #require((seen + errors).split(separator: "\n").first { $0.hasPrefix("interrupted by ") },
+                                "\(seen)\(errors)")
+        // "... at epoch E, batch B: saved a/step-G.h5; ..."
+        let words = line.split(separator: " ")
+        let at = try #require(words.firstIndex(of: "epoch"))
+        let epoch = try #require(Int(words[at + 1].dropLast()))
+        let batch = try #require(Int(words[at + 3].dropLast()))
+        let path = try #require(words.first { $0.hasPrefix("a/step-") }).dropLast()
+        let step = try #require(Int(path.dropFirst("a/step-".count).dropLast(".h5".count)))
+        return Stopped(process: p, stdout: seen, stderr: errors, line: line, epoch: epoch, batch: batch,
+                       globalStep: step, path: String(path))
+    }
+
+    @Test func ctrlCSavesAStateThatResumesExactly() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let s = try Self.trainUntilSignal(SIGINT, in: dir)
+        #expect(s.process.terminationStatus == 130, "\(s.stdout)")
+        #expect(s.line.hasPrefix("interrupted by SIGINT (Ctrl-C) at epoch "), "\(s.line)")
+        #expect(s.globalStep == (s.epoch - 1) * 8 + s.batch, "\(s.line)")
+        #expect(files(in: dir + "/a").contains((s.path as NSString).lastPathComponent))
         #expect(!files(in: dir + "/a").contains { $0.contains(".tmp") })
-        // The saved file resumes exactly: continue it to 2 epochs, compare with a 2-epoch run.
-        #expect(try Binary.ckpt(["train", "--config", "long.json", "--epochs", "2", "--out", "ref"], in: dir).status == 0)
-        let r = try Binary.ckpt(["resume", String(path), "--epochs", "2", "--out", "b", "--verify", "ref/epoch-2.h5"], in: dir)
-        #expect(r.status == 0, "\(path): \(r.stdout) \(r.stderr)")
-        #expect(r.stdout.contains("lr sequence identical for 16 steps"))
+        // The saved file resumes exactly: continue it to the end of the next epoch, compare
+        // with a straight run of as many epochs.
+        let epochs = s.epoch + 1
+        #expect(try Binary.ckpt(["train", "--config", "long.json", "--epochs", "\(epochs)", "--out", "ref"], in: dir).status == 0)
+        let r = try Binary.ckpt(["resume", s.path, "--epochs", "\(epochs)", "--out", "b", "--verify", "ref/epoch-\(epochs).h5"], in: dir)
+        #expect(r.status == 0, "\(s.path): \(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("lr sequence identical for \(8 * epochs) steps"), "\(r.stdout)")
     }
 
     /// What a scheduler (SLURM, Kubernetes) or a closed terminal sends saves like Ctrl-C; the
@@ -158,23 +191,25 @@ import CkptCore
     func preemptionSignalsSaveLikeCtrlC(signal: Int32, status: Int32, name: String) throws {
         let dir = makeTempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let long = tinyConfig.replacingOccurrences(of: "\"epochs\": 3", with: "\"epochs\": 200, \"log_every\": 1")
-        write(long, to: dir + "/long.json")
-        let (p, out, _) = try Binary.launch("ckpt", ["train", "--config", "long.json", "--out", "a"], in: dir)
-        var seen = ""
-        let handle = out.fileHandleForReading
-        while !seen.contains("[1,     3] loss") {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            seen += String(decoding: chunk, as: UTF8.self)
-        }
-        kill(p.processIdentifier, signal)
-        seen += String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationReason == .exit && p.terminationStatus == status, "\(seen)")
-        let line = try #require(seen.split(separator: "\n").first { $0.hasPrefix("interrupted by \(name) at epoch 1") }, "\(seen)")
-        let path = try #require(line.split(separator: " ").first { $0.hasPrefix("a/step-") }).dropLast()
-        #expect(try Binary.ckpt(["verify", String(path)], in: dir).status == 0)
+        let s = try Self.trainUntilSignal(signal, in: dir)
+        #expect(s.process.terminationReason == .exit && s.process.terminationStatus == status, "\(s.stdout)")
+        #expect(s.line.hasPrefix("interrupted by \(name) at epoch "), "\(s.line)")
+        #expect(s.globalStep == (s.epoch - 1) * 8 + s.batch, "\(s.line)")
+        #expect(try Binary.ckpt(["verify", s.path], in: dir).status == 0)
+    }
+
+    /// `ckpt train | head`: the reader of stdout goes away. The run saves like Ctrl-C, says
+    /// where on stderr, and ends by SIGPIPE itself (a shell reports 141), as `inspect | head` does.
+    @Test func closedStdoutSavesAndEndsBySIGPIPE() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let s = try Self.trainUntilSignal(SIGPIPE, in: dir)
+        #expect(s.process.terminationReason == .uncaughtSignal && s.process.terminationStatus == SIGPIPE,
+                "\(s.process.terminationReason) \(s.process.terminationStatus): \(s.stderr)")
+        #expect(s.line.hasPrefix("interrupted by SIGPIPE (stdout closed) at epoch "), "\(s.line)")
+        #expect(s.stderr.split(separator: "\n").count == 1, "\(s.stderr)")  // that line, nothing else
+        #expect(s.globalStep == (s.epoch - 1) * 8 + s.batch, "\(s.line)")
+        #expect(try Binary.ckpt(["verify", s.path], in: dir).status == 0)
     }
 
     @Test func customLoopExampleSavesEveryEpochAndResumes() throws {

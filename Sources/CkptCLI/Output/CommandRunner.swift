@@ -54,6 +54,7 @@ enum CommandRunner {
         case let e as CheckpointError: text = e.description
         case let e as ModelError: text = e.description
         case let e as JSON.ParseError: text = e.description
+        case let e as JSON.FileError: text = e.message
         case _ where error is CustomNSError || type(of: error) is NSError.Type:
             let prefix = "The operation could not be completed. "
             let d = error.localizedDescription

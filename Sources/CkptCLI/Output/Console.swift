@@ -40,7 +40,7 @@ public final class Console: @unchecked Sendable {
 
     /// Writes `text` (no newline added, nothing escaped) to stdout.
     public func write(_ text: String) {
-        if capturing { output += text } else { FileHandle.standardOutput.write(Data(text.utf8)) }
+        if capturing { output += text } else { Self.writeAll(STDOUT_FILENO, text) }
     }
 
     /// Writes `text` and a newline to stderr, control characters escaped.
@@ -48,7 +48,20 @@ public final class Console: @unchecked Sendable {
 
     /// Writes `text` (no newline added, nothing escaped) to stderr.
     public func writeError(_ text: String) {
-        if capturing { errors += text } else { FileHandle.standardError.write(Data(text.utf8)) }
+        if capturing { errors += text } else { Self.writeAll(STDERR_FILENO, text) }
+    }
+
+    /// write(2) until done. A closed pipe (EPIPE: `ckpt train | head`, where training catches
+    /// SIGPIPE to save before it ends) drops the text; FileHandle.write would trap on it.
+    private static func writeAll(_ fd: Int32, _ text: String) {
+        var bytes = Array(text.utf8)
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { posixWrite(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            done += n
+        }
     }
 
     /// The one JSON printer of `--json`: `value` as an indented JSON document and a newline, on
@@ -60,4 +73,9 @@ public final class Console: @unchecked Sendable {
         let text = JSON.string(value, pretty: true, nonFiniteAsStrings: true)
         if onStderr { printError(text) } else { print(text) }
     }
+}
+
+/// write(2) (inside `Console`, `write` names its own method).
+private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    write(fd, buffer, count)
 }
