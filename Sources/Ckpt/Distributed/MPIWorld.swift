@@ -64,6 +64,13 @@ public final class MPIWorld: RankGroup, @unchecked Sendable {
         return String(cString: buf).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Ends every rank of the job with `status` (MPI_Abort): what a rank does on an error, so
+    /// the others do not wait forever in their next collective call.
+    public static func abort(_ status: Int32) -> Never {
+        MPI_Abort(ckpt_MPI_COMM_WORLD(), status)
+        exit(status)
+    }
+
     public func barrier() throws {
         try Self.check("MPI_Barrier", MPI_Barrier(ckpt_MPI_COMM_WORLD()))
     }
@@ -84,6 +91,39 @@ public final class MPIWorld: RankGroup, @unchecked Sendable {
         var out: [[UInt8]] = [], at = 0
         for c in counts { out.append(Array(all[at..<(at + c)])); at += c }
         return out
+    }
+
+    /// Every rank's bytes, in rank order, on `root` only (MPI_Gatherv); [] on the other ranks.
+    public func gatherBytes(_ local: [UInt8], root: Int) throws -> [[UInt8]] {
+        guard local.count <= Int(Int32.max) else {
+            throw MPIError(function: "MPI_Gatherv (\(local.count) bytes exceed an MPI count)", code: MPI_ERR_COUNT)
+        }
+        var mine = Int32(local.count)
+        var counts = [Int32](repeating: 0, count: size)
+        try Self.check("MPI_Gather", MPI_Gather(&mine, 1, ckpt_MPI_INT32(), &counts, 1, ckpt_MPI_INT32(),
+                                                Int32(root), ckpt_MPI_COMM_WORLD()))
+        var displs = [Int32](repeating: 0, count: size)
+        var total = 0
+        if rank == root {
+            for i in 0..<size {
+                guard total + Int(counts[i]) <= Int(Int32.max) else {
+                    throw MPIError(function: "MPI_Gatherv (more than \(Int32.max) bytes in all: the state is too large to gather on one rank)", code: MPI_ERR_COUNT)
+                }
+                displs[i] = Int32(total)
+                total += Int(counts[i])
+            }
+        }
+        var out = [UInt8](repeating: 0, count: total)
+        try local.withUnsafeBufferPointer { src in
+            try out.withUnsafeMutableBufferPointer { dst in
+                try Self.check("MPI_Gatherv", MPI_Gatherv(src.baseAddress, mine, ckpt_MPI_BYTE(), dst.baseAddress, counts,
+                                                          displs, ckpt_MPI_BYTE(), Int32(root), ckpt_MPI_COMM_WORLD()))
+            }
+        }
+        guard rank == root else { return [] }
+        var parts: [[UInt8]] = [], at = 0
+        for c in counts.map(Int.init) { parts.append(Array(out[at..<(at + c)])); at += c }
+        return parts
     }
 
     private func gathered<T: Numeric>(_ local: UnsafeBufferPointer<T>, type: MPI_Datatype) throws -> [T] {

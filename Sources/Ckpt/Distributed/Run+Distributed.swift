@@ -6,6 +6,15 @@ import CkptOptim
 public protocol RankGroup: BatchPartition {
     /// Every rank's bytes, one array per rank, in rank order, on every rank.
     func allgatherBytes(_ local: [UInt8]) throws -> [[UInt8]]
+    /// Every rank's bytes, in rank order, on `root`; [] on the other ranks.
+    func gatherBytes(_ local: [UInt8], root: Int) throws -> [[UInt8]]
+}
+
+extension RankGroup {
+    public func gatherBytes(_ local: [UInt8], root: Int) throws -> [[UInt8]] {
+        let all = try allgatherBytes(local)
+        return rank == root ? all : []
+    }
 }
 
 /// Data-parallel training with sharded optimizer state (docs/MPI.md), exact for any rank count:
@@ -76,10 +85,11 @@ extension Run {
         }
     }
 
-    /// The run's checkpoint with every optimizer's whole state, on every rank: a sharded run
-    /// gathers the entries each owner keeps (a collective call: every rank makes it), in the
-    /// parameters' order, which is the order a single process creates them in. The result is
-    /// the checkpoint a single-process run writes.
+    /// The run's checkpoint with every optimizer's whole state, on the rank that writes it: a
+    /// sharded run gathers the entries each owner keeps on rank 0 (a collective call: every rank
+    /// makes it), in the parameters' order, which is the order a single process creates them
+    /// in. On rank 0 the result is the checkpoint a single-process run writes; on the other
+    /// ranks it holds only their own share of the optimizer state.
     public func checkpointForSaving() throws -> Checkpoint {
         var c = checkpoint()
         guard let ranks, shardPlan != nil else { return c }
@@ -96,7 +106,9 @@ extension Run {
         var sd = o.stateDict()
         let mine = sd["state"] ?? .dict(StateDict(intKeys: []))
         var entries: [(Int64, StateValue)] = []
-        for bytes in try ranks.allgatherBytes(StateCodec.encode(mine)) {
+        let parts = try ranks.gatherBytes(StateCodec.encode(mine), root: 0)
+        guard ranks.rank == 0 else { return sd }
+        for bytes in parts {
             guard case .dict(let d) = try StateCodec.decode(bytes) else { throw StateCodec.Malformed() }
             for (k, v) in d {
                 guard let i = Int64(k) else { throw StateCodec.Malformed() }
@@ -125,6 +137,12 @@ extension Run {
             guard case .int(let n) = try StateCodec.decode($0) else { throw StateCodec.Malformed() }
             return Int(n)
         }
+    }
+
+    /// True on every rank when `flag` is true on any (a collective call; `flag` alone without ranks).
+    public func anyRank(_ flag: Bool) throws -> Bool {
+        guard let ranks else { return flag }
+        return try ranks.allgatherBytes([flag ? 1 : 0]).contains { $0 == [1] }
     }
 
     /// The first rank's non-nil `local` (rank order), on every rank: what a check that only some
