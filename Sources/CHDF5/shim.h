@@ -182,4 +182,14 @@ static inline H5_iter_order_t ckpt_H5_ITER_INC(void) { return H5_ITER_INC; }
 static inline unsigned ckpt_H5P_CRT_ORDER_TRACKED_INDEXED(void) { return H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED; }
 static inline unsigned ckpt_H5P_CRT_ORDER_TRACKED(void) { return H5P_CRT_ORDER_TRACKED; }
 static inline H5F_close_degree_t ckpt_H5F_CLOSE_STRONG(void) { return H5F_CLOSE_STRONG; }
+// Parallel HDF5 (the MPI flavour links hdf5-openmpi): the file is opened by every rank of
+// MPI_COMM_WORLD through MPI-IO. In a serial libhdf5 both report that there is none.
+#ifdef H5_HAVE_PARALLEL
+static inline int ckpt_hdf5_is_parallel(void) { return 1; }
+static inline herr_t ckpt_set_fapl_mpio_world(hid_t fapl) { return H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL); }
+#else
+static inline int ckpt_hdf5_is_parallel(void) { return 0; }
+static inline herr_t ckpt_set_fapl_mpio_world(hid_t fapl) { (void)fapl; return -1; }
+#endif
+
 #endif

@@ -34,12 +34,23 @@ final class TrainerCheckpoints {
     /// Saves `run`'s state to `path` (in the background when async; the previous background
     /// save is waited for first).
     func save(_ run: Run, to path: String) throws {
-        // Every rank of a data-parallel run gathers the whole state; rank 0 writes it.
+        // A sharded run under MPI writes one file from every rank (synchronously); otherwise
+        // every rank gathers the whole state on rank 0, which writes it.
+        if saver == nil, let collective = run.collectiveRanks {
+            var (c, placeholders) = try run.sharedCheckpoint()
+            record(into: &c, run)
+            if run.writesCheckpoints { try Self.createDirectory(of: path) }
+            try run.saveCollectively(c, placeholders: placeholders, to: path, ranks: collective)
+            guard run.writesCheckpoints else { return }
+            onEvent(.saved(path: path))
+            if policy.isActive {
+                report(try CheckpointRetention.prune(directory, policy: policy, cache: cache, hooks: retentionHooks))
+            }
+            return
+        }
         var c = try run.checkpointForSaving()
         guard run.writesCheckpoints else { return }
-        if let m = measured, m.step == run.progress.globalStep, m.epoch == run.progress.epoch {
-            CheckpointMetrics.record(m.metrics, into: &c.metadata)
-        }
+        record(into: &c, run)
         try Self.createDirectory(of: path)
         let prune: (@Sendable () throws -> CheckpointRetention.Result?)?
         if policy.isActive {
@@ -55,6 +66,13 @@ final class TrainerCheckpoints {
             try CheckpointFile.save(c, to: path, hooks: saveHooks)
             onEvent(.saved(path: path))
             report(try prune?())
+        }
+    }
+
+    /// The metrics measured on exactly this state, into the checkpoint's metadata.
+    private func record(into c: inout Checkpoint, _ run: Run) {
+        if let m = measured, m.step == run.progress.globalStep, m.epoch == run.progress.epoch {
+            CheckpointMetrics.record(m.metrics, into: &c.metadata)
         }
     }
 

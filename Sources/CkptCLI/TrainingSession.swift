@@ -87,7 +87,10 @@ struct TrainingSession {
             report["ranks"] = .int(Int64(ranks.size))
             report["optimizer_state_bytes_per_rank"] = .list(perRank.map { .int(Int64($0)) })
             let mib = perRank.map { String(format: "%.1f", Double($0) / 1_048_576) }.joined(separator: ", ")
-            say("\(ranks.size) ranks; optimizer state per rank (MiB): \(mib)\(run.shardPlan == nil ? " (not sharded: LBFGS)" : "")")
+            let collective = run.collectiveRanks != nil && !(asyncSave || run.config.checkpoint.async)
+            report["checkpoint_writers"] = .string(collective ? "every rank" : "rank 0")
+            let writers = collective ? "every rank wrote its own tensors (parallel HDF5)" : "rank 0 wrote the gathered state"
+            say("\(ranks.size) ranks; optimizer state per rank (MiB): \(mib)\(run.shardPlan == nil ? " (not sharded: LBFGS)" : ""); checkpoints: \(writers)")
         }
         switch outcome {
         case .completed:

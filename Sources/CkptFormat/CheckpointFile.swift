@@ -90,17 +90,34 @@ public enum CheckpointFile {
     /// `openContent()` returns, never by path.
     private static func write(_ c: Checkpoint, into tmp: AtomicFile, reportingAs path: String) throws {
         let writer = StateWriter(file: path)
-        let sections = [c.model, c.optimizer, c.scheduler, c.progress, c.rng, c.averagedModel, c.swaScheduler, c.optimizers].compactMap { $0 }
-        let userBlock = FileManifest.userBlockSize(forTensorCount: sections.reduce(0) { $0 + $1.tensorCount })
+        let userBlock = userBlockSize(c)
         let file: HDF5File
         do { file = try HDF5File.create(try tmp.libraryPath(), userBlockSize: userBlock) } catch let e as HDF5Error {
             throw CheckpointError.io(file: path, operation: "create \(tmp.temporary)", reason: e.reason)
         }
+        try writeContent(c, into: file, writer: writer, createdAt: isoTimestamp(), reportingAs: path) {
+            tmp.hooks(.contentPartlyWritten, tmp.temporary)
+        }
+        tmp.hooks(.contentWritten, tmp.temporary)
+        try FileManifest.write(fd: try tmp.openContent(), userBlockSize: userBlock,
+                               tensorRanges: writer.ranges.list, reportingAs: path)
+    }
+
+    /// The user block a file of `c` reserves for its manifest.
+    static func userBlockSize(_ c: Checkpoint) -> Int {
+        let sections = [c.model, c.optimizer, c.scheduler, c.progress, c.rng, c.averagedModel, c.swaScheduler, c.optimizers].compactMap { $0 }
+        return FileManifest.userBlockSize(forTensorCount: sections.reduce(0) { $0 + $1.tensorCount })
+    }
+
+    /// The root attributes and every section of `c` into the new `file`, which is then closed
+    /// (also on an error); errors name `path`. A collective save calls it on every rank.
+    static func writeContent(_ c: Checkpoint, into file: HDF5File, writer: StateWriter, createdAt: String,
+                             reportingAs path: String, afterModel: () -> Void = {}) throws {
         do {
             let root = try file.root()
-            try writeRootAttributes(stampedMetadata(c.metadata), root, writer)
+            try writeRootAttributes(stampedMetadata(c.metadata, createdAt: createdAt), root, writer)
             try writer.write(c.model, into: try root.createGroup("model"))
-            tmp.hooks(.contentPartlyWritten, tmp.temporary)
+            afterModel()
             if let o = c.optimizer {
                 let g = try root.createGroup("optimizer")
                 try writer.write(o, into: g)
@@ -113,9 +130,6 @@ public enum CheckpointFile {
             if let s = c.swaScheduler { try writer.write(s, into: try root.createGroup("swa_scheduler")) }
             if let o = c.optimizers { try writer.write(o, into: try root.createGroup("optimizers")) }
             try file.close()
-            tmp.hooks(.contentWritten, tmp.temporary)
-            try FileManifest.write(fd: try tmp.openContent(), userBlockSize: userBlock,
-                                   tensorRanges: writer.ranges.list, reportingAs: path)
         } catch let e as HDF5Error {
             try? file.close()
             // One line: the checkpoint, the object, HDF5's condensed reason (the temporary's

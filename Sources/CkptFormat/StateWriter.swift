@@ -18,6 +18,13 @@ struct StateWriter {
     let file: String
     /// Collects where each tensor's bytes landed in the file (for the manifest).
     let ranges = TensorRanges()
+    /// A collective save's agreed tensors and this rank (`CollectiveCheckpointFile`); nil: one process.
+    var shared: Shared? = nil
+
+    struct Shared {
+        let tensors: [String: CollectiveCheckpointFile.Tensor]
+        let rank: Int
+    }
     /// Tensors at least this large hash on another core while HDF5 writes them.
     static let parallelHashBytes = 1 << 20
 
@@ -134,6 +141,7 @@ struct StateWriter {
     /// Writes one tensor dataset and its checksum, hashing large tensors on another core
     /// while HDF5 copies the bytes to the file.
     func writeTensor(_ t: TensorData, named name: String, in group: HDF5Group) throws {
+        if let shared { return try writeSharedTensor(t, named: name, in: group, shared) }
         let type = t.dtype.hdf5Type
         let box = HashBox()
         let pending = DispatchGroup()
@@ -152,6 +160,28 @@ struct StateWriter {
         pending.wait()
         try dataset.writeAttribute(CheckpointFormat.checksumAttribute, .string(Checksum.format(box.value)))
         if t.byteCount > 0, let offset = dataset.dataOffset() { ranges.list.append(offset..<(offset + t.byteCount)) }
+    }
+}
+
+extension StateWriter {
+    /// A tensor of a collective save: every rank creates the dataset and its checksum attribute
+    /// with the agreed shape, dtype and checksum; only the tensor's writer writes its bytes.
+    private func writeSharedTensor(_ t: TensorData, named name: String, in group: HDF5Group, _ shared: Shared) throws {
+        let path = childPath(group.path, name)
+        guard let plan = shared.tensors[path] else {
+            throw CheckpointError.unsupportedValue(file: file, path: path, reason: "no rank of the collective save writes this tensor")
+        }
+        let type = plan.dtype.hdf5Type
+        let dataset = try group.createDataset(name, type: type, shape: plan.shape)
+        if plan.writer == shared.rank {
+            guard t.shape == plan.shape, t.dtype == plan.dtype else {
+                throw CheckpointError.unsupportedValue(file: file, path: path, reason: "rank \(shared.rank) holds \(t.dtype.rawValue) \(t.shape), the plan says \(plan.dtype.rawValue) \(plan.shape)")
+            }
+            if t.count > 0 { try t.withUnsafeBytes { try dataset.write($0, as: type) } }
+        }
+        try dataset.writeAttribute(CheckpointFormat.checksumAttribute, .string(Checksum.format(plan.checksum)))
+        let bytes = plan.shape.reduce(1, *) * plan.dtype.size
+        if bytes > 0, let offset = dataset.dataOffset() { ranges.list.append(offset..<(offset + bytes)) }
     }
 }
 

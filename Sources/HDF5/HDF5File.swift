@@ -40,7 +40,21 @@ public final class HDF5File {
     ///
     /// `userBlockSize` (0, or a power of two >= 512) reserves that many bytes at the start of
     /// the file that HDF5 leaves alone (h5py's `userblock_size`); ckpt keeps a manifest there.
+    /// True when this libhdf5 can open a file from every MPI rank (`createShared`).
+    public static var supportsParallel: Bool { ckpt_hdf5_is_parallel() != 0 }
+
     public static func create(_ path: String, overwrite: Bool = false, userBlockSize: Int = 0) throws -> HDF5File {
+        try create(path, overwrite: overwrite, userBlockSize: userBlockSize, parallel: false)
+    }
+
+    /// Creates `path` (which must not exist) together with every rank of MPI_COMM_WORLD through
+    /// MPI-IO: a collective call, after which every call that changes the file's structure
+    /// (groups, datasets, attributes, close) is collective too; raw data writes are not.
+    public static func createShared(_ path: String, userBlockSize: Int = 0) throws -> HDF5File {
+        try create(path, overwrite: false, userBlockSize: userBlockSize, parallel: true)
+    }
+
+    private static func create(_ path: String, overwrite: Bool, userBlockSize: Int, parallel: Bool) throws -> HDF5File {
         HDF5Library.ensure()
         let loc = HDF5Location(file: path, path: "/")
         let fcpl = try loc.check(H5Pcreate(ckpt_H5P_FILE_CREATE()), "create file property list")
@@ -50,6 +64,10 @@ public final class HDF5File {
         if userBlockSize > 0 { try loc.check(H5Pset_userblock(fcpl, hsize_t(userBlockSize)), "set user block size") }
         let fapl = try makeAccessList(loc)
         defer { H5Pclose(fapl) }
+        if parallel {
+            guard supportsParallel else { throw loc.error("create file", "this libhdf5 has no parallel I/O (build the MPI flavour: make mpi)") }
+            try loc.check(ckpt_set_fapl_mpio_world(fapl), "set the MPI-IO driver")
+        }
         let flags = overwrite ? ckpt_H5F_ACC_TRUNC() : ckpt_H5F_ACC_EXCL()
         let id = H5Fcreate(path, flags, fcpl, fapl)
         if id < 0 { throw loc.error("create file") }

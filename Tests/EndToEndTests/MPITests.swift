@@ -90,12 +90,31 @@ struct MPITests {
         let report = try JSONSerialization.jsonObject(with: Data(parallel.stdout.utf8)) as? [String: Any]
         let perRank = report?["optimizer_state_bytes_per_rank"] as? [Int] ?? []
         #expect(perRank.count == ranks, "\(parallel.stdout)")
+        // Sharded state is written by its owners into one file (parallel HDF5), not gathered.
+        #expect(report?["checkpoint_writers"] as? String == "every rank", "\(parallel.stdout)")
         let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/one").filter { $0.hasSuffix(".h5") }.sorted()
         #expect(files.count >= 4)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/many").filter { $0.hasSuffix(".h5") }.sorted() == files)
         for f in files {
             let diff = try Subprocess.run(BuiltProducts.ckpt!, ["diff", "one/" + f, "many/" + f], in: dir)
             #expect(diff.status == 0, "\(f) on \(ranks) ranks: \(diff.output)")
+        }
+    }
+
+    /// With `--async-save` rank 0 writes the gathered state in the background: same bits.
+    @Test("async saves under 2 ranks", .enabled(if: BuiltProducts.ckpt != nil, "ckpt is not built"))
+    func asyncSaves() throws {
+        let dir = try Self.scratch("async")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.lenet.write(toFile: dir + "/cfg.json", atomically: true, encoding: .utf8)
+        let serial = try Subprocess.run(BuiltProducts.ckpt!, ["train", "--config", "cfg.json", "--out", "one"], in: dir)
+        #expect(serial.status == 0, "\(serial.output)")
+        let parallel = try MPIRun.run(ranks: 2, ["train", "--config", "cfg.json", "--out", "many", "--async-save", "--json"], in: dir)
+        #expect(parallel.status == 0, "\(parallel.output)")
+        #expect(parallel.stdout.contains("\"checkpoint_writers\" : \"rank 0\"") || parallel.stdout.contains("\"checkpoint_writers\": \"rank 0\""), "\(parallel.stdout)")
+        for f in ["step-6.h5", "epoch-2.h5"] {
+            let diff = try Subprocess.run(BuiltProducts.ckpt!, ["diff", "one/" + f, "many/" + f], in: dir)
+            #expect(diff.status == 0, "\(f): \(diff.output)")
         }
     }
 

@@ -1,6 +1,7 @@
 #if CKPT_MPI
 import CMPI
 import CkptCore
+import CkptFormat
 import Foundation
 
 /// A failed MPI call: which function and its error code and message.
@@ -19,7 +20,7 @@ public struct MPIError: Error, CustomStringConvertible {
 /// code uses. MPI is initialised once, on first use, with MPI_THREAD_FUNNELED (only the thread
 /// that initialised MPI calls it; ckpt's compute workers never do), and finalised at exit.
 /// A binary of the MPI flavour started without `mpirun` is a singleton world of size 1.
-public final class MPIWorld: RankGroup, @unchecked Sendable {
+public final class MPIWorld: RankGroup, CollectiveCheckpointFile.Ranks, @unchecked Sendable {
     public let rank: Int
     public let size: Int
     public var isRoot: Bool { rank == 0 }
@@ -164,6 +165,11 @@ public final class MPIWorld: RankGroup, @unchecked Sendable {
         var buf = rank == root ? bytes : [UInt8](repeating: 0, count: Int(n))
         try Self.check("MPI_Bcast", MPI_Bcast(&buf, Int32(n), ckpt_MPI_BYTE(), Int32(root), ckpt_MPI_COMM_WORLD()))
         return buf
+    }
+
+    /// `text` of rank 0 on every rank.
+    public func broadcast(_ text: String) throws -> String {
+        String(decoding: try broadcast(Array(text.utf8), root: 0), as: UTF8.self)
     }
 
     /// The maximum of `value` over all ranks.
