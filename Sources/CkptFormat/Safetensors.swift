@@ -59,8 +59,11 @@ public enum Safetensors {
         case "F32": .float32
         case "F64": .float64
         case "F16": .float16
+        case "BF16": .bfloat16
         case "I64": .int64
         case "I32": .int32
+        case "I16": .int16
+        case "I8": .int8
         case "U8": .uint8
         case "BOOL": .bool
         default: nil
@@ -72,8 +75,11 @@ public enum Safetensors {
         case .float32: "F32"
         case .float64: "F64"
         case .float16: "F16"
+        case .bfloat16: "BF16"
         case .int64: "I64"
         case .int32: "I32"
+        case .int16: "I16"
+        case .int8: "I8"
         case .uint8: "U8"
         case .bool: "BOOL"
         }
@@ -222,8 +228,11 @@ public enum Safetensors {
             case .float32: storage = .float32(try load(Float.self))
             case .float64: storage = .float64(try load(Double.self))
             case .float16: storage = .float16(try load(UInt16.self))
+            case .bfloat16: storage = .bfloat16(try load(UInt16.self))
             case .int64: storage = .int64(try load(Int64.self))
             case .int32: storage = .int32(try load(Int32.self))
+            case .int16: storage = .int16(try load(Int16.self))
+            case .int8: storage = .int8(try load(Int8.self))
             case .uint8: storage = .uint8(try load(UInt8.self))
             case .bool: storage = .bool(try load(UInt8.self).map { $0 != 0 })
             }

@@ -351,9 +351,12 @@ extension TensorData {
         switch storage {
         case .float32(let x): .double(Double(x[i]))
         case .float64(let x): .double(x[i])
-        case .float16: .double(doubleElements[i])
+        case .float16(let x): x.withUnsafeBytes { TensorComparison.element($0, .float16, at: i) }
+        case .bfloat16(let x): .double(Double(Float(bfloat16Bits: x[i])))
         case .int64(let x): .int(x[i])
         case .int32(let x): .int(Int64(x[i]))
+        case .int16(let x): .int(Int64(x[i]))
+        case .int8(let x): .int(Int64(x[i]))
         case .uint8(let x): .int(Int64(x[i]))
         case .bool(let x): .bool(x[i])
         }
