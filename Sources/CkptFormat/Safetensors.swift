@@ -175,7 +175,7 @@ public enum Safetensors {
         guard case .dict(let info) = value else { throw bad("expected an object, found \(value.kindName)") }
         guard case .string(let dt)? = info["dtype"] else { throw bad("'dtype' missing or not a string") }
         guard let dtype = dtype(dt) else {
-            throw bad("dtype \(dt) is not supported (F32, F64, F16, I64, I32, U8, BOOL)"
+            throw bad("dtype \(dt) is not supported (\(DType.allCases.map { Safetensors.name($0) }.joined(separator: ", ")))"
                       + (knownDTypes.contains(dt) ? ": valid safetensors, but ckpt does not read it; convert the tensor to one of those (float32) first" : ""))
         }
         guard case .list(let dims)? = info["shape"] else { throw bad("'shape' missing or not a list") }
