@@ -6,7 +6,7 @@ import Testing
 @testable import CkptCLI
 
 /// bfloat16, int16 and int8 tensors through the commands: convert .pt → .h5 → .safetensors →
-/// .pt, diff across formats (bfloat16 compared by value), inspect --stats, verify. The tensors
+/// .h5 → .pt → DCP, diff across formats (bfloat16 compared by value), inspect --stats, verify. The tensors
 /// are the ones PyTorch saved in fixtures/torch/dtypes.pt.
 @Suite struct DTypeCommandTests {
     static let dtypesPt = Repository.path("fixtures/torch/dtypes.pt")
@@ -41,7 +41,8 @@ import Testing
         try run(["convert", dir + "/m.h5", dir + "/m.safetensors"])
         try run(["convert", dir + "/m.safetensors", dir + "/back.h5"])
         try run(["convert", dir + "/back.h5", dir + "/back.pt"])
-        for path in ["/m.h5", "/m.safetensors", "/back.h5", "/back.pt"] {
+        try run(["convert", dir + "/back.pt", dir + "/dcp", "--to", "dcp"])
+        for path in ["/m.h5", "/m.safetensors", "/back.h5", "/back.pt", "/dcp"] {
             #expect(try CheckpointFile.load(dir + path).model.bitwiseEqual(tensors), "\(path)")
         }
         for path in [pt, dir + "/m.h5", dir + "/back.pt"] {
