@@ -75,6 +75,9 @@ import Testing
         let (pt, _) = try model(dir)
         try run(["convert", pt, dir + "/m.h5"])
         for path in [pt, dir + "/m.h5"] {
+            let text = runCommand { try InspectCommand.parse([path, "--stats"]).execute(console: $0, reader: .hdf5) }
+            let first = path.hasSuffix(".pt") ? "\(path): checkpoint read from torch.save" : "\(path): ckpt checkpoint, format version 1"
+            #expect(text.out.hasPrefix(first + "\n"), "\(text.out)")
             let r = runCommand { try InspectCommand.parse([path, "model/bf16", "--stats", "--json"]).execute(console: $0, reader: .hdf5) }
             #expect(r.status == .success, "\(r.out)\(r.err)")
             let json = try JSON.parse(r.out)
