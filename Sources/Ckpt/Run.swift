@@ -32,6 +32,10 @@ public final class Run {
     public internal(set) var frozen: [Parameter] = []
     /// The weight average (`"averaging"`, SWA / EMA); nil: none. See `RunAveraging`.
     public internal(set) var averaging: RunAveraging?
+    /// The ranks this run trains on (`distribute(over:)`); nil: this process alone.
+    public internal(set) var ranks: RankGroup?
+    /// Which rank keeps each parameter's optimizer state (ZeRO stage 1); nil: every rank keeps all.
+    public internal(set) var shardPlan: ShardPlan?
     public let trainData: Dataset
     /// nil when the dataset has no test split (`test_size: 0`, an HDF5 file without `test_path`).
     public let testData: Dataset?
@@ -163,7 +167,9 @@ public final class Run {
             for o in optimizers { o.zeroGrad() }
             loss = try model.forwardBackward(batch)
             dropFrozenGradients()
+            releaseUnownedGradients()
             for o in optimizers { try o.step() }
+            try shareUpdatedParameters()
         }
         recordStep(loss: loss)
         try averaging?.afterStep(model.parameters)

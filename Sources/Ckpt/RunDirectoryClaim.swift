@@ -8,6 +8,7 @@ import Foundation
 /// writes anything: its `epoch-N.h5` would silently replace the other run's, and `resume DIR`
 /// would then continue the wrong run.
 ///
+/// A claim in a directory without checkpoints (its run died before the first save) is taken over.
 /// Call it while holding `RunDirectoryLock`, so two runs cannot both claim an empty directory.
 public enum RunDirectoryClaim {
     public static let fileName = ".ckpt-run"
@@ -16,13 +17,14 @@ public enum RunDirectoryClaim {
     /// file that already holds checkpoints (written before run ids existed).
     public static func claim(_ directory: String, runID: String, resumed: Bool) throws {
         let path = (directory as NSString).appendingPathComponent(fileName)
-        if let owner = owner(of: directory) {
+        let existing = (try? CheckpointDirectory.candidates(in: directory)) ?? []
+        // A claim without checkpoints is a run that died before its first save: nothing to protect.
+        if let owner = owner(of: directory), !existing.isEmpty || owner == runID {
             guard owner == runID else {
                 throw RunError.file(directory, "holds the checkpoints of another run (run id \(owner) in \(fileName), this run is \(runID)); give another --out directory, or continue that run with `ckpt resume \(directory)`")
             }
             return
         }
-        let existing = (try? CheckpointDirectory.candidates(in: directory)) ?? []
         if !existing.isEmpty, !resumed {
             let names = existing.prefix(3).map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
             throw RunError.file(directory, "already holds checkpoints of an earlier run (\(names)\(existing.count > 3 ? ", ..." : "")); give an empty --out directory, or continue it with `ckpt resume \(directory)`")

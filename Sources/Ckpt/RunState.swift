@@ -26,8 +26,11 @@ extension Run {
     }
 
     /// Saves the run to `path` atomically (a temporary file beside it, fsync, rename): a crash
-    /// at any moment leaves the old file or the new complete one.
+    /// at any moment leaves the old file or the new complete one. In a data-parallel run every
+    /// rank calls it (the state is gathered) and rank 0 writes the file.
     public func save(to path: String) throws {
+        let c = try checkpointForSaving()
+        guard writesCheckpoints else { return }
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) {
             do {
@@ -36,7 +39,7 @@ extension Run {
                 throw RunError.file(dir, "cannot create the directory: \(error.localizedDescription)")
             }
         }
-        try CheckpointFile.save(checkpoint(), to: path)
+        try CheckpointFile.save(c, to: path)
     }
 
     /// The generator whose permutation orders `epoch`'s samples.

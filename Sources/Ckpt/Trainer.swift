@@ -72,7 +72,7 @@ public struct Trainer {
         let config = run.config
         let perEpoch = run.batchesPerEpoch
         // Temporaries of saves killed mid-write (kill -9) in this directory: their writers are gone.
-        CheckpointFile.removeStaleTemporaries(in: directory)
+        if run.writesCheckpoints { CheckpointFile.removeStaleTemporaries(in: directory) }
         let logEvery = config.logInterval(batchesPerEpoch: perEpoch)
         onEvent(.started(epochs: config.epochs, batchesPerEpoch: perEpoch, batchSize: config.data.batchSize, resumed: resumed))
         var lastSaved: (step: Int, epoch: Int, path: String)?
@@ -111,8 +111,9 @@ public struct Trainer {
                 let done = run.progress.batch
                 let stepFileFollows = config.checkpoint.everySteps.map { run.progress.globalStep % $0 == 0 } ?? false
                 let saveFollows = stepFileFollows || (done == perEpoch && epochFileFollows)
-                if run.nonFinite == nil,
-                   let message = Self.nonFiniteAfterStep(run, loss: loss, epoch: epoch, batch: done, saveFollows: saveFollows) {
+                // Only the optimizer state (checked before a save) can differ between ranks.
+                let found = Self.nonFiniteAfterStep(run, loss: loss, epoch: epoch, batch: done, saveFollows: saveFollows)
+                if run.nonFinite == nil, let message = saveFollows ? try run.agreed(found) : found {
                     run.nonFinite = message
                     onEvent(.nonFinite(message: message))
                     if config.nonFinite == .stop {

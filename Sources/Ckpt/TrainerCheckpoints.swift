@@ -34,7 +34,9 @@ final class TrainerCheckpoints {
     /// Saves `run`'s state to `path` (in the background when async; the previous background
     /// save is waited for first).
     func save(_ run: Run, to path: String) throws {
-        var c = run.checkpoint()
+        // Every rank of a data-parallel run gathers the whole state; rank 0 writes it.
+        var c = try run.checkpointForSaving()
+        guard run.writesCheckpoints else { return }
         if let m = measured, m.step == run.progress.globalStep, m.epoch == run.progress.epoch {
             CheckpointMetrics.record(m.metrics, into: &c.metadata)
         }

@@ -48,9 +48,15 @@ struct ResumeCommand: ParsableCommand {
 
     func run() throws {
         try run { console in
+            let ranks = try MPIJob.ranks()
+            return try MPIJob.run("resume", ranks: ranks, console: console) { try resume(console, ranks: ranks) }
+        }
+    }
+
+    private func resume(_ console: Console, ranks: RankGroup?) throws -> CommandStatus {
             training.apply()
             let epochs = training.epochs
-            let say = sayer(console: console, json: json)
+            let say = sayer(console: console, json: json, ranks: ranks)
             let path = try Self.resolve(checkpoint)
             let run = try Run.restore(from: path, epochs: epochs)
             if let epochs, epochs < run.progress.epoch {
@@ -66,18 +72,19 @@ struct ResumeCommand: ParsableCommand {
             try checkOutputDirectory(directory)
             var session = TrainingSession(run: run, directory: directory, json: json, console: console)
             session.asyncSave = asyncSave
+            session.ranks = ranks
             var (outcome, report) = try session.execute(resumed: true, say: say)
             report = Self.prepending(["resumed_from": .string(path)], to: report)
             var status: CommandStatus = TrainingSession.status(outcome)
-            if let reference, let verify, outcome == .completed {
-                let result = RunVerification.compare(run.checkpoint(), reference: reference)
+            // Every rank gathers (a collective call); rank 0 holds the whole state and compares.
+            if let reference, let verify, outcome == .completed, case let state = try run.checkpointForSaving(), run.writesCheckpoints {
+                let result = RunVerification.compare(state, reference: reference)
                 say("verify against \(verify): \(result.summary)")
                 report["verification"] = result.json
                 if !result.identical { status = .failure }
             }
-            if json { console.printJSON(.dict(report)) }
+            if json && run.writesCheckpoints { console.printJSON(.dict(report)) }
             return status
-        }
     }
 
     /// A file as given; a directory as its newest checkpoint that loads.

@@ -47,10 +47,16 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try run { console in
+            let ranks = try MPIJob.ranks()
+            return try MPIJob.run("train", ranks: ranks, console: console) { try train(console, ranks: ranks) }
+        }
+    }
+
+    private func train(_ console: Console, ranks: RankGroup?) throws -> CommandStatus {
             training.apply()
             var cfg = try config.map { try RunConfig(contentsOf: $0) } ?? RunConfig()
             if let epochs = training.epochs { cfg.epochs = epochs }
-            let say = sayer(console: console, json: json)
+            let say = sayer(console: console, json: json, ranks: ranks)
             try checkOutputDirectory(out)
             let run: Run
             do {
@@ -73,9 +79,9 @@ struct TrainCommand: ParsableCommand {
             TrainingSession.describe(run).forEach(say)
             var session = TrainingSession(run: run, directory: out, json: json, console: console)
             session.asyncSave = asyncSave
+            session.ranks = ranks
             let (outcome, report) = try session.execute(resumed: false, say: say)
-            if json { console.printJSON(.dict(report)) }
+            if json && run.writesCheckpoints { console.printJSON(.dict(report)) }
             return TrainingSession.status(outcome)
-        }
     }
 }

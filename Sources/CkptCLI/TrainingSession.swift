@@ -13,6 +13,8 @@ struct TrainingSession {
     private(set) var saved: [String] = []
     /// `--async-save`: write checkpoints in the background (else the config's `checkpoint.async`).
     var asyncSave = false
+    /// The job's ranks under `mpirun` (`MPIJob`); nil: this process trains alone.
+    var ranks: RankGroup?
 
     init(run: Run, directory: String, json: Bool, console: Console) {
         self.run = run
@@ -23,20 +25,23 @@ struct TrainingSession {
 
     /// Trains to `run.config.epochs`; returns the outcome and the report fields.
     mutating func execute(resumed: Bool, say: (String) -> Void) throws -> (Trainer.Outcome, StateDict) {
-        // One writer per run directory, for the whole run (a second one is refused: exit 2).
-        let lock = try RunDirectoryLock.acquire(directory, command: resumed ? "ckpt resume" : "ckpt train")
-        defer { lock.release() }
-        try RunDirectoryClaim.claim(directory, runID: run.runID, resumed: resumed)
-        let progress = TrainingProgress(console: console, bar: json ? console.errorIsTerminal : console.isTerminal, quiet: json)
+        if let ranks { run.distribute(over: ranks) }
+        // One writer per run directory, for the whole run (a second one is refused: exit 2);
+        // in a data-parallel job that is rank 0, and the other ranks print nothing.
+        let lock = run.writesCheckpoints ? try RunDirectoryLock.acquire(directory, command: resumed ? "ckpt resume" : "ckpt train") : nil
+        defer { lock?.release() }
+        if run.writesCheckpoints { try RunDirectoryClaim.claim(directory, runID: run.runID, resumed: resumed) }
+        let shown = run.writesCheckpoints ? console : Console.capture()
+        let progress = TrainingProgress(console: shown, bar: json ? console.errorIsTerminal : console.isTerminal, quiet: json)
         var saved: [String] = []
         var last: (trainLoss: Double, testLoss: Double?, accuracy: Double?)?
         var epochs: [StateValue] = []
         var trainer = Trainer(
             directory: directory,
-            onEvent: { [run, console] event in
+            onEvent: { [run, shown] event in
                 if case .saved(let p) = event { saved.append(p) }
                 if case .nonFinite(let message) = event, run.config.nonFinite == .continue {
-                    console.printError("warning: \(message); training continues (\"non_finite\": \"continue\"), and every later checkpoint is marked non-finite")
+                    shown.printError("warning: \(message); training continues (\"non_finite\": \"continue\"), and every later checkpoint is marked non-finite")
                 }
                 if case .epochEnd(let e, let l, let tl, let a, let lr) = event {
                     last = (l, tl, a)
@@ -53,7 +58,8 @@ struct TrainingSession {
                 }
                 progress.handle(event, run: run)
             },
-            shouldStop: { Interrupt.requested })
+            // Every rank stops at the same batch: each sees the signal at its own time.
+            shouldStop: { [run] in (try? run.anyRank(Interrupt.requested)) ?? true })
         if asyncSave { trainer.asyncSave = true }
         Interrupt.install()
         defer { Interrupt.uninstall() }
@@ -61,7 +67,7 @@ struct TrainingSession {
         progress.finish()
         self.saved = saved
         let svg = trainer.path("lr.svg")
-        try LRCurve.write(run.progress, to: svg)
+        if run.writesCheckpoints { try LRCurve.write(run.progress, to: svg) }
         var report: StateDict = [
             "directory": .string(directory),
             "epoch": .int(Int64(run.progress.epoch)),
@@ -76,6 +82,13 @@ struct TrainingSession {
         report["test_loss"] = last?.testLoss.map { .double($0) } ?? StateValue.none
         report["test_accuracy"] = last?.accuracy.map { .double($0) } ?? StateValue.none
         report["epochs"] = .list(epochs)
+        if let ranks {
+            let perRank = try run.optimizerStateBytesPerRank()
+            report["ranks"] = .int(Int64(ranks.size))
+            report["optimizer_state_bytes_per_rank"] = .list(perRank.map { .int(Int64($0)) })
+            let mib = perRank.map { String(format: "%.1f", Double($0) / 1_048_576) }.joined(separator: ", ")
+            say("\(ranks.size) ranks; optimizer state per rank (MiB): \(mib)\(run.shardPlan == nil ? " (not sharded: LBFGS)" : "")")
+        }
         switch outcome {
         case .completed:
             say("Finished Training: \(Format.count(run.progress.epoch, "epoch")), \(Format.count(run.progress.globalStep, "step")); lr curve in \(svg)")
@@ -125,8 +138,9 @@ struct TrainingSession {
 }
 
 /// Where human-readable lines go: stdout normally, stderr when stdout carries JSON.
-func sayer(console: Console, json: Bool) -> (String) -> Void {
-    { text in json ? console.printError(text) : console.print(text) }
+func sayer(console: Console, json: Bool, ranks: RankGroup? = nil) -> (String) -> Void {
+    if let ranks, ranks.rank != 0 { return { _ in } }
+    return { text in json ? console.printError(text) : console.print(text) }
 }
 
 /// `--out` must be a directory or not exist yet (it is created at the first save), and be

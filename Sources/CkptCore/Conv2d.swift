@@ -13,6 +13,7 @@ import CKernels
 /// OpenBLAS sgemm over the chunk's columns side by side. Backward rebuilds the columns instead
 /// of keeping the whole batch's from forward (a batch of 64's would be 15 MB for LeNet's conv1).
 public final class Conv2d: Layer {
+    public var isPerSample: Bool { true }
     public let inChannels: Int, outChannels: Int
     public let kernelSize: (Int, Int), stride: Int, padding: Int
     public let weight: Parameter
@@ -24,6 +25,7 @@ public final class Conv2d: Layer {
     private let gradColumns = Workspace()
     private let weightPartials = Workspace()
     private let products = Workspace()
+    private let biasSums = Workspace()
 
     /// Parameters initialised as PyTorch's `reset_parameters()`: kaiming-uniform with
     /// a = sqrt(5) for the weight, which is U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same
@@ -130,6 +132,20 @@ public final class Conv2d: Layer {
         input: UnsafePointer<Float>, inputShape: [Int], output: UnsafePointer<Float>,
         gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?
     ) {
+        let sums = backwardPartials(input: input, inputShape: inputShape, gradOutput: gradOutput, gradInput: gradInput)
+        accumulateGradients(weightPartials: UnsafePointer(sums.weight), chunks: Compute.chunkCount(inputShape[0]),
+                            biasSums: UnsafePointer(sums.bias), samples: inputShape[0])
+    }
+
+    /// Backward without the reductions across samples: writes `dx` (when `gradInput` is non-nil)
+    /// and returns this call's per-chunk weight partials `[chunks, O, C·kh·kw]` and per-sample
+    /// bias sums `[N, O]` (in workspaces valid until the next call). A data-parallel step gathers
+    /// both from every rank in chunk order and passes the whole batch's to `accumulateGradients`,
+    /// which adds them exactly as a single process does.
+    public func backwardPartials(
+        input: UnsafePointer<Float>, inputShape: [Int],
+        gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?
+    ) -> (weight: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>) {
         let d = dims(inputShape), path = path(d)
         let k = d.k, l = d.l, o = outChannels, inSize = d.c * d.h * d.w
         let span = Compute.samplesPerChunk * l, chunks = Compute.chunkCount(d.n)
@@ -179,16 +195,30 @@ public final class Conv2d: Layer {
                 }
             }
         }
+        let sums = biasSums.reserve(Swift.max(1, d.n * o))
+        if bias != nil {
+            for b in 0..<d.n {
+                for oc in 0..<o { sums[b * o + oc] = sum(gradOutput + (b * o + oc) * l, l) }
+            }
+        }
+        return (partials, sums)
+    }
+
+    /// dW += partial_0 + partial_1 + ... in chunk order; db[o] += Σ_b sums[b, o] in sample order.
+    /// `weightPartials` `[chunks, O, C·kh·kw]`, `biasSums` `[samples, O]` (read only with a bias).
+    public func accumulateGradients(weightPartials: UnsafePointer<Float>, chunks: Int,
+                                    biasSums: UnsafePointer<Float>, samples: Int) {
+        let o = outChannels, k = inChannels * kernelSize.0 * kernelSize.1
         weight.withGradient { gw, fresh in
             for c in 0..<chunks {
-                let p = UnsafePointer(partials + c * o * k)
+                let p = weightPartials + c * o * k
                 if fresh && c == 0 { gw.update(from: p, count: o * k) } else { addInPlace(p, gw, o * k) }
             }
         }
         bias?.withGradient { gb, _ in
             for oc in 0..<o {
                 var s: Float = 0
-                for b in 0..<d.n { s += sum(gradOutput + (b * o + oc) * l, l) }
+                for b in 0..<samples { s += biasSums[b * o + oc] }
                 gb[oc] += s
             }
         }

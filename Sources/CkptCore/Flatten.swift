@@ -1,6 +1,7 @@
 /// `torch.nn.Flatten()`: `[N, d1, d2, ...]` → `[N, d1·d2·...]`, the same memory order
 /// (so LeNet's fc1 sees features in C, H, W order as PyTorch's `torch.flatten(x, 1)`).
 public final class Flatten: Layer {
+    public var isPerSample: Bool { true }
     public init() {}
 
     public func outputShape(for s: [Int]) throws -> [Int] {

@@ -15,10 +15,15 @@ public protocol Layer: Module {
     func backward(
         input: UnsafePointer<Float>, inputShape: [Int], output: UnsafePointer<Float>,
         gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>?)
+    /// True when forward and backward treat each sample on its own (every sum across samples
+    /// is per fixed chunk, in chunk order), so a data-parallel step may run the layer on a
+    /// rank's chunks alone and get the single-process bits (`Sequential.partition`).
+    var isPerSample: Bool { get }
 }
 
 extension Layer {
     public func parameters() -> [Parameter] { [] }
+    public var isPerSample: Bool { false }
 
     /// Forward pass on tensors (allocates the output): for tests and one-off use.
     public func forward(_ input: Tensor) throws -> Tensor {

@@ -6,6 +6,7 @@ import CKernels
 /// row-major window order wins; a NaN wins over numbers, and a later NaN over an earlier one.
 /// The backward routes each gradient to that position.
 public final class MaxPool2d: Layer {
+    public var isPerSample: Bool { true }
     public let kernelSize: Int, stride: Int
     private let argmax = IndexWorkspace()
 

@@ -3,6 +3,7 @@ import CKernels
 /// max(0, x) elementwise, as `torch.nn.ReLU`; any shape. The backward passes the gradient
 /// where the output is > 0 (PyTorch's `threshold_backward` on the result).
 public final class ReLU: Layer {
+    public var isPerSample: Bool { true }
     public init() {}
 
     public func outputShape(for s: [Int]) throws -> [Int] { s }

@@ -8,9 +8,18 @@
 public class Sequential: Layer {
     public let children: [(name: String, layer: Layer)]
     private let params: [Parameter]
-    private var activations: [Workspace]
-    private let gradA = Workspace(), gradB = Workspace()
-    private let lossGrad = Workspace()
+    var activations: [Workspace]
+    let gradA = Workspace(), gradB = Workspace()
+    let lossGrad = Workspace()
+    /// The whole batch's activations and their gradient where a data-parallel step joins its
+    /// ranks (`Sequential+Partition.swift`).
+    let joined = Workspace(), joinedGrad = Workspace()
+
+    /// The ranks of a data-parallel run this network trains in (nil or size 1: this process
+    /// alone). With more ranks, `forwardBackward` computes this rank's chunks of the per-sample
+    /// layers and the rest on the gathered batch, and every rank ends with the gradients a
+    /// single process computes, bit for bit.
+    public var partition: BatchPartition?
     private var shapeCache: (input: [Int], shapes: [[Int]])?
 
     public init(_ children: [(String, Layer)]) {
@@ -60,7 +69,7 @@ public class Sequential: Layer {
     }
 
     /// Runs every child, keeping each activation; returns the last one.
-    private func forwardInternal(_ input: UnsafePointer<Float>, _ inputShape: [Int], _ shapes: [[Int]]) -> UnsafePointer<Float> {
+    func forwardInternal(_ input: UnsafePointer<Float>, _ inputShape: [Int], _ shapes: [[Int]]) -> UnsafePointer<Float> {
         var x = input
         var xs = inputShape
         for (i, child) in children.enumerated() {
@@ -87,7 +96,7 @@ public class Sequential: Layer {
     }
 
     /// Backward through the children using the activations of the last forward.
-    private func backwardInternal(
+    func backwardInternal(
         _ input: UnsafePointer<Float>, _ inputShape: [Int], _ shapes: [[Int]],
         _ gradOutput: UnsafePointer<Float>, _ gradInput: UnsafeMutablePointer<Float>?
     ) {
@@ -113,6 +122,10 @@ public class Sequential: Layer {
     /// `images` is `[B, ...]` matching the first layer; `labels` has B entries in
     /// `0..<classes`. Returns the loss (`loss.item()`).
     public func forwardBackward(images: Tensor, labels: [Int32]) throws -> Float {
+        // A network without leading per-sample layers (an MLP) runs whole on every rank.
+        if let partition, partition.size > 1, children.first?.layer.isPerSample == true {
+            return try partitionedForwardBackward(images: images, labels: labels, partition: partition)
+        }
         let shapes = try checkedShapes(images: images, labels: labels)
         let out = shapes.last!
         let b = out[0], c = out[1]
@@ -175,7 +188,7 @@ public class Sequential: Layer {
         return Evaluation(correct: correct, total: total)
     }
 
-    private func checkedShapes(images: Tensor, labels: [Int32]) throws -> [[Int]] {
+    func checkedShapes(images: Tensor, labels: [Int32]) throws -> [[Int]] {
         let shapes = try shapes(for: images.shape)
         guard let out = shapes.last, out.count == 2 else {
             throw ModelError.badInput("the network's output \(shapes.last.map(shapeString) ?? "[]") is not [batch, classes]")

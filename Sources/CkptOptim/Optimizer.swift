@@ -160,6 +160,15 @@ open class Optimizer {
         for (key, value) in defaults where group[key] == nil { group[key] = value }
     }
 
+    /// Forgets the state of `params` (ZeRO stage 1: the rank that does not own a parameter
+    /// keeps none of its state). Their next step with a gradient starts fresh state, as in PyTorch.
+    public func discardState(of params: [Parameter]) {
+        let ids = Set(params.map(ObjectIdentifier.init))
+        for id in ids { state[id] = nil }
+        stateOrder.removeAll { ids.contains($0) }
+        stateOrderSet.subtract(ids)
+    }
+
     // MARK: state helpers for subclasses
 
     /// Removes and returns `p`'s state so its buffers are uniquely referenced while a kernel

@@ -55,4 +55,65 @@ struct MPITests {
         let verify = try MPIRun.run(ranks: 1, ["verify", "m/epoch-2.h5"], in: dir)
         #expect(verify.status == 0, "\(verify.output)")
     }
+    static func scratch(_ name: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mpi-\(name)-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    static let lenet = """
+        {"model": {"type": "lenet"},
+         "data": {"dataset": "synthetic", "train_size": 100, "test_size": 24, "batch_size": 20},
+         "optimizer": {"type": "Adam", "lr": 0.01}, "scheduler": {"type": "StepLR", "step_size": 1, "gamma": 0.5},
+         "checkpoint": {"every_steps": 3}, "epochs": 2}
+        """
+    static let mlp = """
+        {"model": {"type": "mlp", "sizes": [3072, 48, 32, 10]},
+         "data": {"dataset": "synthetic", "train_size": 96, "test_size": 24, "batch_size": 16},
+         "optimizer": {"type": "SGD", "lr": 0.05, "momentum": 0.9, "nesterov": true},
+         "checkpoint": {"every_steps": 4}, "epochs": 2}
+        """
+
+    /// Data-parallel training is exact: LeNet (convolutions split by chunk) and an MLP (sharded
+    /// optimizer state) on 2 and 3 ranks write every checkpoint bit for bit as one process does.
+    @Test("N ranks write the single process's checkpoints", .enabled(if: BuiltProducts.ckpt != nil, "ckpt is not built"),
+          arguments: [("lenet", 2), ("lenet", 3), ("mlp", 2), ("mlp", 3)])
+    func ranksMatchOneProcess(model: String, ranks: Int) throws {
+        let dir = try Self.scratch("train")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try (model == "lenet" ? Self.lenet : Self.mlp).write(toFile: dir + "/cfg.json", atomically: true, encoding: .utf8)
+        let serial = try Subprocess.run(BuiltProducts.ckpt!, ["train", "--config", "cfg.json", "--out", "one"], in: dir)
+        #expect(serial.status == 0, "\(serial.output)")
+        let parallel = try MPIRun.run(ranks: ranks, ["train", "--config", "cfg.json", "--out", "many", "--json"], in: dir)
+        #expect(parallel.status == 0, "\(parallel.output)")
+        // Rank 0 alone prints: one JSON object, with each rank's optimizer state.
+        let report = try JSONSerialization.jsonObject(with: Data(parallel.stdout.utf8)) as? [String: Any]
+        let perRank = report?["optimizer_state_bytes_per_rank"] as? [Int] ?? []
+        #expect(perRank.count == ranks, "\(parallel.stdout)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/one").filter { $0.hasSuffix(".h5") }.sorted()
+        #expect(files.count >= 4)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/many").filter { $0.hasSuffix(".h5") }.sorted() == files)
+        for f in files {
+            let diff = try Subprocess.run(BuiltProducts.ckpt!, ["diff", "one/" + f, "many/" + f], in: dir)
+            #expect(diff.status == 0, "\(f) on \(ranks) ranks: \(diff.output)")
+        }
+    }
+
+    /// A checkpoint written by 2 ranks resumes on 1 and on 3 ranks and ends bit for bit where the
+    /// uninterrupted single-process run ends (`resume --verify`).
+    @Test("a 2-rank checkpoint resumes on 1 and 3 ranks", .enabled(if: BuiltProducts.ckpt != nil, "ckpt is not built"),
+          arguments: [1, 3])
+    func reshardOnResume(ranks: Int) throws {
+        let dir = try Self.scratch("resume")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.lenet.write(toFile: dir + "/cfg.json", atomically: true, encoding: .utf8)
+        let serial = try Subprocess.run(BuiltProducts.ckpt!, ["train", "--config", "cfg.json", "--out", "one"], in: dir)
+        #expect(serial.status == 0, "\(serial.output)")
+        let two = try MPIRun.run(ranks: 2, ["train", "--config", "cfg.json", "--out", "two"], in: dir)
+        #expect(two.status == 0, "\(two.output)")
+        let resumed = try MPIRun.run(ranks: ranks, ["resume", "two/step-6.h5", "--out", "again", "--verify", "one/epoch-2.h5"], in: dir)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        #expect(resumed.stdout.contains("bit-identical"), "\(resumed.output)")
+    }
 }
+

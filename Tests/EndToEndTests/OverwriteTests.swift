@@ -37,6 +37,21 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir + "/a/epoch-2.h5"))
     }
 
+    /// A run killed before its first save leaves only its claim (`.ckpt-run`): the same `train`
+    /// command run again takes the directory over instead of refusing it (found by the kill
+    /// trial under mpirun, whose start-up is slow enough for kills to land there).
+    @Test func aClaimWithoutCheckpointsIsTakenOver() throws {
+        let dir = try trainedRun()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/c", withIntermediateDirectories: true)
+        try "run_id 0123456789abcdef\n".write(toFile: dir + "/c/.ckpt-run", atomically: true, encoding: .utf8)
+        let r = try Binary.ckpt(["train", "--config", "cfg.json", "--out", "c"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir + "/c/epoch-1.h5"))
+        let claim = try String(contentsOfFile: dir + "/c/.ckpt-run", encoding: .utf8)
+        #expect(!claim.contains("0123456789abcdef"), "\(claim)")
+    }
+
     @Test func plotOntoACheckpointIsRefused() throws {
         let dir = try trainedRun()
         defer { try? FileManager.default.removeItem(atPath: dir) }

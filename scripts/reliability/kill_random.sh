@@ -6,6 +6,10 @@
 # temporaries (.<name>.partial-*) must never have been picked up as checkpoints, and none may
 # be left once the run has finished (each start removes those of killed writers).
 # ASYNC=1 trains and resumes with --async-save (checkpoints written in a background thread).
+# MPI_RANKS=N trains and resumes data-parallel under `mpirun -n N` (the MPI flavour,
+# .build-mpi/release/ckpt) and kills one rank, chosen at random, with SIGKILL: mpirun then ends
+# the others, as a lost node ends a job. The reference run is the serial one: the files must be
+# bit-identical to it whatever the rank count.
 # Prints one figure line; exit 0 when the trial passes.
 source "$(dirname "$0")/common.sh"
 TRIALS="${TRIALS:-60}"
@@ -13,11 +17,17 @@ EPOCHS="${EPOCHS:-6}"
 SEED="${SEED:-$RANDOM}"
 RANDOM=$SEED
 SAVE_ARGS=(); [ -n "${ASYNC:-}" ] && SAVE_ARGS=(--async-save)
+RUN=("$CKPT")
+if [ -n "${MPI_RANKS:-}" ]; then
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1   # read by mpirun, not by ckpt
+  RUN=(mpirun -n "$MPI_RANKS" --oversubscribe "${CKPT_MPI:-$ROOT/.build-mpi/release/ckpt}")
+fi
 cfg="$WORK/cfg.json"; write_tiny_config "$cfg" "$EPOCHS" 1
 final="epoch-$EPOCHS.h5"
 
 t0=$(date +%s.%N)
 "$CKPT" train --config "$cfg" --out "$WORK/ref" >/dev/null 2>&1 || { echo "reference run failed" >&2; exit 1; }
+[ -n "${MPI_RANKS:-}" ] && { t0=$(date +%s.%N); "${RUN[@]}" train --config "$cfg" --out "$WORK/ref-mpi" >/dev/null 2>&1; }
 t1=$(date +%s.%N)
 # Kill moments are uniform in [0.02 s, runtime of the whole reference run].
 span_ms=$(python3 -c "print(max(100, int(($t1 - $t0) * 1000)))")
@@ -32,15 +42,17 @@ while [ "$kills" -lt "$TRIALS" ]; do
   run="$WORK/run-$campaigns"; mkdir -p "$run"
   while :; do
     if compgen -G "$run/*.h5" >/dev/null; then
-      "$CKPT" resume "$run" "${SAVE_ARGS[@]}" >"$WORK/log" 2>&1 & pid=$!
+      "${RUN[@]}" resume "$run" "${SAVE_ARGS[@]}" >"$WORK/log" 2>&1 & pid=$!
     else
-      "$CKPT" train --config "$cfg" --out "$run" "${SAVE_ARGS[@]}" >"$WORK/log" 2>&1 & pid=$!
+      "${RUN[@]}" train --config "$cfg" --out "$run" "${SAVE_ARGS[@]}" >"$WORK/log" 2>&1 & pid=$!
     fi
     starts=$((starts + 1))
     ms=$(( 20 + (RANDOM * 32768 + RANDOM) % (span_ms / 3) ))
     sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
     done_run=0
-    if kill -9 "$pid" 2>/dev/null; then
+    victim=$pid
+    [ -n "${MPI_RANKS:-}" ] && victim=$(pgrep -P "$pid" | shuf -n 1)
+    if [ -n "$victim" ] && kill -9 "$victim" 2>/dev/null; then
       wait "$pid" 2>/dev/null; kills=$((kills + 1))
     else
       wait "$pid"; rc=$?
@@ -74,7 +86,7 @@ same=identical; [ "$differ" -eq 0 ] || same="$differ DIFFERENT"
 
 result=PASS
 [ "$verify_fail" -eq 0 ] && [ "$same" = identical ] && [ "$resume_fail" -eq 0 ] && [ "$temps_left" -eq 0 ] || result=FAIL
-echo "kill -9 at random${ASYNC:+ (async saves)} (seed $SEED): $kills kills in $campaigns runs ($starts starts);" \
+echo "kill -9 at random${ASYNC:+ (async saves)}${MPI_RANKS:+ (one of $MPI_RANKS MPI ranks)} (seed $SEED): $kills kills in $campaigns runs ($starts starts);" \
   "$found checkpoints found, $verified checkpoint versions verified, $verify_fail failed;" \
   "up to $temps_seen leftover temporaries at once (ignored by resume), temporaries left: $temps_left;" \
   "$resume_fail failed restarts;" \

@@ -1,5 +1,6 @@
 #if CKPT_MPI
 import CMPI
+import CkptCore
 import Foundation
 
 /// A failed MPI call: which function and its error code and message.
@@ -18,7 +19,7 @@ public struct MPIError: Error, CustomStringConvertible {
 /// code uses. MPI is initialised once, on first use, with MPI_THREAD_FUNNELED (only the thread
 /// that initialised MPI calls it; ckpt's compute workers never do), and finalised at exit.
 /// A binary of the MPI flavour started without `mpirun` is a singleton world of size 1.
-public final class MPIWorld: @unchecked Sendable {
+public final class MPIWorld: RankGroup, @unchecked Sendable {
     public let rank: Int
     public let size: Int
     public var isRoot: Bool { rank == 0 }
@@ -63,6 +64,13 @@ public final class MPIWorld: @unchecked Sendable {
         return String(cString: buf).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Ends every rank of the job with `status` (MPI_Abort): what a rank does on an error, so
+    /// the others do not wait forever in their next collective call.
+    public static func abort(_ status: Int32) -> Never {
+        MPI_Abort(ckpt_MPI_COMM_WORLD(), status)
+        exit(status)
+    }
+
     public func barrier() throws {
         try Self.check("MPI_Barrier", MPI_Barrier(ckpt_MPI_COMM_WORLD()))
     }
@@ -70,21 +78,83 @@ public final class MPIWorld: @unchecked Sendable {
     /// Every rank's `local` concatenated in rank order (MPI_Allgatherv). The result's order is
     /// fixed by rank, never by arrival, so a later fixed-order sum over it is deterministic.
     public func allgatherv(_ local: [Float]) throws -> [Float] {
+        try local.withUnsafeBufferPointer { try allgather($0) }
+    }
+
+    public func allgather(_ local: UnsafeBufferPointer<Float>) throws -> [Float] {
+        try gathered(local, type: ckpt_MPI_FLOAT())
+    }
+
+    /// Every rank's bytes, in rank order, as one array per rank.
+    public func allgatherBytes(_ local: [UInt8]) throws -> [[UInt8]] {
+        let (all, counts) = try local.withUnsafeBufferPointer { try gatheredWithCounts($0, type: ckpt_MPI_BYTE()) }
+        var out: [[UInt8]] = [], at = 0
+        for c in counts { out.append(Array(all[at..<(at + c)])); at += c }
+        return out
+    }
+
+    /// Every rank's bytes, in rank order, on `root` only (MPI_Gatherv); [] on the other ranks.
+    public func gatherBytes(_ local: [UInt8], root: Int) throws -> [[UInt8]] {
+        guard local.count <= Int(Int32.max) else {
+            throw MPIError(function: "MPI_Gatherv (\(local.count) bytes exceed an MPI count)", code: MPI_ERR_COUNT)
+        }
+        var mine = Int32(local.count)
+        var counts = [Int32](repeating: 0, count: size)
+        try Self.check("MPI_Gather", MPI_Gather(&mine, 1, ckpt_MPI_INT32(), &counts, 1, ckpt_MPI_INT32(),
+                                                Int32(root), ckpt_MPI_COMM_WORLD()))
+        var displs = [Int32](repeating: 0, count: size)
+        var total = 0
+        if rank == root {
+            for i in 0..<size {
+                guard total + Int(counts[i]) <= Int(Int32.max) else {
+                    throw MPIError(function: "MPI_Gatherv (more than \(Int32.max) bytes in all: the state is too large to gather on one rank)", code: MPI_ERR_COUNT)
+                }
+                displs[i] = Int32(total)
+                total += Int(counts[i])
+            }
+        }
+        var out = [UInt8](repeating: 0, count: total)
+        try local.withUnsafeBufferPointer { src in
+            try out.withUnsafeMutableBufferPointer { dst in
+                try Self.check("MPI_Gatherv", MPI_Gatherv(src.baseAddress, mine, ckpt_MPI_BYTE(), dst.baseAddress, counts,
+                                                          displs, ckpt_MPI_BYTE(), Int32(root), ckpt_MPI_COMM_WORLD()))
+            }
+        }
+        guard rank == root else { return [] }
+        var parts: [[UInt8]] = [], at = 0
+        for c in counts.map(Int.init) { parts.append(Array(out[at..<(at + c)])); at += c }
+        return parts
+    }
+
+    private func gathered<T: Numeric>(_ local: UnsafeBufferPointer<T>, type: MPI_Datatype) throws -> [T] {
+        try gatheredWithCounts(local, type: type).values
+    }
+
+    /// MPI_Allgatherv of `local` (element counts first, so ranks may send different counts; at
+    /// most Int32.max elements in all, as MPI's counts are C ints).
+    private func gatheredWithCounts<T: Numeric>(_ local: UnsafeBufferPointer<T>, type: MPI_Datatype) throws -> (values: [T], counts: [Int]) {
+        guard local.count <= Int(Int32.max) else {
+            throw MPIError(function: "MPI_Allgatherv (\(local.count) elements exceed an MPI count)", code: MPI_ERR_COUNT)
+        }
         var mine = Int32(local.count)
         var counts = [Int32](repeating: 0, count: size)
         try Self.check("MPI_Allgather", MPI_Allgather(&mine, 1, ckpt_MPI_INT32(), &counts, 1, ckpt_MPI_INT32(),
                                                       ckpt_MPI_COMM_WORLD()))
         var displs = [Int32](repeating: 0, count: size)
-        for i in 1..<max(size, 1) { displs[i] = displs[i - 1] + counts[i - 1] }
-        var out = [Float](repeating: 0, count: Int(counts.reduce(0, +)))
-        try local.withUnsafeBufferPointer { src in
-            try out.withUnsafeMutableBufferPointer { dst in
-                try Self.check("MPI_Allgatherv", MPI_Allgatherv(
-                    src.baseAddress, mine, ckpt_MPI_FLOAT(), dst.baseAddress, counts, displs,
-                    ckpt_MPI_FLOAT(), ckpt_MPI_COMM_WORLD()))
+        var total = 0
+        for i in 0..<size {
+            guard total + Int(counts[i]) <= Int(Int32.max) else {
+                throw MPIError(function: "MPI_Allgatherv (more than \(Int32.max) elements in all)", code: MPI_ERR_COUNT)
             }
+            displs[i] = Int32(total)
+            total += Int(counts[i])
         }
-        return out
+        var out = [T](repeating: 0, count: total)
+        try out.withUnsafeMutableBufferPointer { dst in
+            try Self.check("MPI_Allgatherv", MPI_Allgatherv(
+                local.baseAddress, mine, type, dst.baseAddress, counts, displs, type, ckpt_MPI_COMM_WORLD()))
+        }
+        return (out, counts.map(Int.init))
     }
 
     /// `bytes` of rank `root` on every rank (length first, then the bytes).

@@ -1,0 +1,157 @@
+import CkptCore
+import CkptOptim
+
+/// The processes of a data-parallel run: `MPIWorld` under `mpirun` (the MPI flavour); tests
+/// use threads of one process. Collectives only whose result order is fixed by rank.
+public protocol RankGroup: BatchPartition {
+    /// Every rank's bytes, one array per rank, in rank order, on every rank.
+    func allgatherBytes(_ local: [UInt8]) throws -> [[UInt8]]
+    /// Every rank's bytes, in rank order, on `root`; [] on the other ranks.
+    func gatherBytes(_ local: [UInt8], root: Int) throws -> [[UInt8]]
+}
+
+extension RankGroup {
+    public func gatherBytes(_ local: [UInt8], root: Int) throws -> [[UInt8]] {
+        let all = try allgatherBytes(local)
+        return rank == root ? all : []
+    }
+}
+
+/// Data-parallel training with sharded optimizer state (docs/MPI.md), exact for any rank count:
+/// - every rank reads the whole batch (the data order is a pure function of seed and epoch) and
+///   computes its chunks of it (`Sequential.partition`), so all ranks end each backward with
+///   the single-process gradients;
+/// - ZeRO stage 1: `shardPlan` gives each parameter one owner, which alone keeps its optimizer
+///   state and steps it (the others drop its gradient, so the optimizer skips it, as PyTorch
+///   skips a parameter whose `grad` is None); the owners' new values are then gathered by
+///   every rank. Element-wise updates computed on one rank are the bits all ranks would get;
+/// - the schedulers, progress, random state and any weight average are the same on every rank.
+///
+/// LBFGS keeps one state over all parameters (its line search reads every gradient), so a run
+/// with LBFGS is not sharded: each rank keeps the whole state, and only the batch is split.
+extension Run {
+    /// Trains this run over `ranks` from now on; drops the optimizer state this rank does not
+    /// own (call after `restore`, which loads all of it: a checkpoint of N ranks resumes on any M).
+    /// A group of one rank changes nothing.
+    public func distribute(over ranks: RankGroup) {
+        guard ranks.size > 1 else { return }
+        self.ranks = ranks
+        model.module.partition = ranks
+        let params = model.parameters
+        shardPlan = optimizers.contains { $0 is LBFGS } ? nil
+            : ShardPlan(sizes: params.map(\.value.count), ranks: ranks.size)
+        let unowned = unownedParameters
+        for o in optimizers { o.discardState(of: unowned) }
+    }
+
+    /// True on the rank that writes the checkpoint files (rank 0, or the only process).
+    public var writesCheckpoints: Bool { (ranks?.rank ?? 0) == 0 }
+
+    /// The parameters whose optimizer state another rank keeps.
+    var unownedParameters: [Parameter] {
+        guard let ranks, let shardPlan else { return [] }
+        return zip(model.parameters, shardPlan.owner).filter { $0.1 != ranks.rank }.map(\.0)
+    }
+
+    /// Before the optimizers step: the gradients of parameters other ranks own are dropped.
+    func releaseUnownedGradients() {
+        for p in unownedParameters { p.grad = nil }
+    }
+
+    /// After the optimizers step: each owner's updated values, gathered in rank order, replace
+    /// the stale copies of the other ranks.
+    func shareUpdatedParameters() throws {
+        guard let ranks, let shardPlan else { return }
+        let params = model.parameters
+        let mine = shardPlan.owned(by: ranks.rank)
+        var local: [Float] = []
+        local.reserveCapacity(mine.reduce(0) { $0 + params[$1].value.count })
+        for i in mine { local.append(contentsOf: params[i].value.storage) }
+        let all = try local.withUnsafeBufferPointer { try ranks.allgather($0) }
+        var at = 0
+        for r in 0..<ranks.size {
+            for i in shardPlan.owned(by: r) {
+                let n = params[i].value.count
+                guard at + n <= all.count else {
+                    throw RunError.mismatch("rank \(ranks.rank): the gathered parameters hold \(all.count) values, fewer than the plan's")
+                }
+                if r != ranks.rank {
+                    params[i].value.storage.withUnsafeMutableBufferPointer { dst in
+                        all.withUnsafeBufferPointer { dst.baseAddress!.update(from: $0.baseAddress! + at, count: n) }
+                    }
+                }
+                at += n
+            }
+        }
+    }
+
+    /// The run's checkpoint with every optimizer's whole state, on the rank that writes it: a
+    /// sharded run gathers the entries each owner keeps on rank 0 (a collective call: every rank
+    /// makes it), in the parameters' order, which is the order a single process creates them
+    /// in. On rank 0 the result is the checkpoint a single-process run writes; on the other
+    /// ranks it holds only their own share of the optimizer state.
+    public func checkpointForSaving() throws -> Checkpoint {
+        var c = checkpoint()
+        guard let ranks, shardPlan != nil else { return c }
+        var full: [StateDict] = []
+        for o in optimizers { full.append(try gatheredStateDict(o, ranks)) }
+        c.optimizer = full[0]
+        if optimizers.count > 1 {
+            c.optimizers = Checkpoint.optimizersSection(zip(full, schedulers).dropFirst().map { ($0, $1?.stateDict()) })
+        }
+        return c
+    }
+
+    private func gatheredStateDict(_ o: Optimizer, _ ranks: RankGroup) throws -> StateDict {
+        var sd = o.stateDict()
+        let mine = sd["state"] ?? .dict(StateDict(intKeys: []))
+        var entries: [(Int64, StateValue)] = []
+        let parts = try ranks.gatherBytes(StateCodec.encode(mine), root: 0)
+        guard ranks.rank == 0 else { return sd }
+        for bytes in parts {
+            guard case .dict(let d) = try StateCodec.decode(bytes) else { throw StateCodec.Malformed() }
+            for (k, v) in d {
+                guard let i = Int64(k) else { throw StateCodec.Malformed() }
+                entries.append((i, v))
+            }
+        }
+        sd["state"] = .dict(StateDict(intKeys: entries.sorted { $0.0 < $1.0 }))
+        return sd
+    }
+
+    /// Bytes of optimizer state tensors this process keeps (every optimizer).
+    public var optimizerStateBytes: Int {
+        var total = 0
+        for o in optimizers {
+            for (_, s) in o.state {
+                for (_, v) in s { if case .tensor(let t) = v { total += t.byteCount } }
+            }
+        }
+        return total
+    }
+
+    /// Every rank's `optimizerStateBytes`, in rank order (a collective call).
+    public func optimizerStateBytesPerRank() throws -> [Int] {
+        guard let ranks else { return [optimizerStateBytes] }
+        return try ranks.allgatherBytes(StateCodec.encode(.int(Int64(optimizerStateBytes)))).map {
+            guard case .int(let n) = try StateCodec.decode($0) else { throw StateCodec.Malformed() }
+            return Int(n)
+        }
+    }
+
+    /// True on every rank when `flag` is true on any (a collective call; `flag` alone without ranks).
+    public func anyRank(_ flag: Bool) throws -> Bool {
+        guard let ranks else { return flag }
+        return try ranks.allgatherBytes([flag ? 1 : 0]).contains { $0 == [1] }
+    }
+
+    /// The first rank's non-nil `local` (rank order), on every rank: what a check that only some
+    /// ranks can make (their own optimizer state) decides for all.
+    func agreed(_ local: String?) throws -> String? {
+        guard let ranks else { return local }
+        for bytes in try ranks.allgatherBytes(StateCodec.encode(local.map { .string($0) } ?? .none)) {
+            if case .string(let s) = try StateCodec.decode(bytes) { return s }
+        }
+        return nil
+    }
+}
