@@ -408,3 +408,23 @@ def test_load_gives_torch_bfloat16_equal_to_what_torch_saved(tmp_path):
     ckpt_torch.save(path, {k: saved[k] for k in ("bf16", "i16", "i8")}, durable=False)
     again = ckpt_torch.load(path)["model"]
     assert again["bf16"].dtype == torch.bfloat16 and torch.equal(again["bf16"].view(torch.int16), saved["bf16"].view(torch.int16))
+
+
+@needs_torch
+@pytest.mark.skipif(not os.access(CKPT, os.X_OK), reason="the Swift CLI is not built (.build/release/ckpt)")
+def test_pt_written_by_ckpt_loads_in_torch_as_bfloat16_int16_int8(tmp_path):
+    """ckpt convert .h5 -> .pt (BFloat16Storage, ShortStorage, CharStorage) and .h5 ->
+    .safetensors: torch.load(weights_only=True) and safetensors give PyTorch's own tensors."""
+    saved = torch.load(os.path.join(ROOT, "fixtures", "torch", "dtypes.pt"), weights_only=True)
+    pt, st = str(tmp_path / "m.pt"), str(tmp_path / "m.safetensors")
+    for out in (pt, st):
+        done = subprocess.run([CKPT, "convert", BF16_FIXTURE, out], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    loaded = torch.load(pt, weights_only=True)
+    safetensors_torch = pytest.importorskip("safetensors.torch")
+    from_st = safetensors_torch.load_file(st)
+    for m in (loaded, from_st):
+        assert list(m) == ["bf16", "i16", "i8"]
+        for k, t in m.items():
+            assert t.dtype == saved[k].dtype and t.shape == saved[k].shape, k
+            assert torch.equal(t.reshape(-1).view(torch.uint8), saved[k].reshape(-1).view(torch.uint8)), k
