@@ -50,10 +50,13 @@ SECTIONS = ("model", "optimizer", "scheduler", "progress", "rng", "averaged_mode
 KIND, TUPLES, ORDER = "__ckpt_kind__", "__ckpt_tuples__", "__ckpt_order__"
 KEYS, CLASS = "__ckpt_keys__", "__ckpt_class__"   # "int" keys; "Counter"
 RESERVED_PREFIX = "__ckpt_"
+# On a tensor dataset: the dtype its HDF5 type does not name. Only "bfloat16", stored as
+# uint16 bit patterns (HDF5 and numpy have no bfloat16; docs/FORMAT.md).
+DTYPE_ATTR = "__ckpt_dtype__"
 MAX_DEPTH = 64
 MAX_OBJECTS = 2_000_000
 
-__all__ = ["load", "save", "read", "write", "checksum", "xxh64", "CheckpointError"]
+__all__ = ["load", "save", "read", "write", "checksum", "xxh64", "CheckpointError", "BFloat16Bits"]
 
 
 class CheckpointError(ValueError):
@@ -140,7 +143,23 @@ def checksum(array):
 
 # ----------------------------------------------------------------------------- writing
 
-_TENSOR_DTYPES = {np.dtype(t) for t in ("float32", "float64", "float16", "int64", "int32", "uint8", "bool")}
+_TENSOR_DTYPES = {np.dtype(t) for t in ("float32", "float64", "float16", "int64", "int32", "int16", "int8",
+                                          "uint8", "bool")}
+
+
+class BFloat16Bits(np.ndarray):
+    """A bfloat16 tensor as numpy holds it: its uint16 bit patterns (numpy has no bfloat16).
+    `read` returns one for a dataset marked `__ckpt_dtype__ = "bfloat16"`; `write` stores one
+    (or a torch.bfloat16 tensor, or an ml_dtypes bfloat16 array) so; `load` gives
+    torch.bfloat16. `.to_float32()` is the values."""
+
+    @staticmethod
+    def of(bits):
+        return np.asarray(bits, dtype=np.uint16).view(BFloat16Bits)
+
+    def to_float32(self):
+        """The values (exact: a bfloat16 is the upper half of a float32)."""
+        return (np.asarray(self, dtype=np.uint32) << 16).view(np.float32)
 
 
 def _is_torch_tensor(v):
@@ -148,15 +167,22 @@ def _is_torch_tensor(v):
 
 
 def _as_array(v, where):
+    """The array to store for tensor `v`, little-endian, and whether it is bfloat16 bits."""
     if _is_torch_tensor(v):
         t = v.detach().cpu().contiguous()
         if str(t.dtype) == "torch.bfloat16":
-            raise TypeError(f"{where}: bfloat16 tensors are not supported by format v1")
+            import torch
+            return BFloat16Bits.of(t.view(torch.int16).numpy().view(np.uint16)), True
         v = t.numpy()
+    if isinstance(v, BFloat16Bits):
+        return _contiguous(np.asarray(v).astype("<u2", copy=False)).view(BFloat16Bits), True
     a = _contiguous(v)
+    if a.dtype.name == "bfloat16" and a.dtype.itemsize == 2:  # ml_dtypes.bfloat16
+        return BFloat16Bits.of(a.view(np.uint16)), True
     if a.dtype.newbyteorder("=") not in _TENSOR_DTYPES and a.dtype not in _TENSOR_DTYPES:
-        raise TypeError(f"{where}: tensor dtype {a.dtype} is not one of float32, float64, float16, int64, int32, uint8, bool")
-    return a.astype(a.dtype.newbyteorder("<"), copy=False)
+        raise TypeError(f"{where}: tensor dtype {a.dtype} is not one of float32, float64, float16, bfloat16, "
+                        "int64, int32, int16, int8, uint8, bool")
+    return a.astype(a.dtype.newbyteorder("<"), copy=False), False
 
 
 def _array_attr(items):
@@ -235,9 +261,11 @@ def _write_group(group, d, depth=0, ranges=None):
         path = group.name.rstrip("/") + "/" + key
         _check_key(key, path)
         if _is_torch_tensor(v) or isinstance(v, np.ndarray):
-            a = _as_array(v, path)
-            ds = group.create_dataset(key, data=a, track_order=True)
+            a, bf16 = _as_array(v, path)
+            ds = group.create_dataset(key, data=np.asarray(a), track_order=True)
             ds.attrs["checksum"] = checksum(a)
+            if bf16:
+                ds.attrs.create(DTYPE_ATTR, "bfloat16", dtype=h5py.string_dtype("utf-8"))
             if ranges is not None and a.nbytes > 0:
                 offset = ds.id.get_offset()
                 if offset is not None:
@@ -603,9 +631,16 @@ class _Reader:
         if ds.shape is None:
             raise CheckpointError(self.file, ds.name, "dataset has a null dataspace")
         a = np.asarray(ds[()])
-        if a.dtype.newbyteorder("=") not in _TENSOR_DTYPES and a.dtype not in _TENSOR_DTYPES:
+        marked = _attr_value(ds.attrs[DTYPE_ATTR], False, self.file, ds.name + "/" + DTYPE_ATTR) \
+            if DTYPE_ATTR in ds.attrs else None
+        if marked is not None:
+            if marked != "bfloat16" or a.dtype.kind != "u" or a.dtype.itemsize != 2:
+                raise CheckpointError(self.file, ds.name, f"unsupported tensor dtype {a.dtype} marked {DTYPE_ATTR} = {marked!r}")
+        elif a.dtype.newbyteorder("=") not in _TENSOR_DTYPES and a.dtype not in _TENSOR_DTYPES:
             raise CheckpointError(self.file, ds.name, f"unsupported tensor dtype {a.dtype}")
         a = _contiguous(a.astype(a.dtype.newbyteorder("="), copy=False))
+        if marked is not None:
+            a = a.view(BFloat16Bits)
         if self.verify:
             if "checksum" not in ds.attrs:
                 raise CheckpointError(self.file, ds.name, "tensor has no checksum attribute")
@@ -663,6 +698,8 @@ def _torch():
 
 
 def _to_torch(v, torch):
+    if isinstance(v, BFloat16Bits):
+        return torch.from_numpy(np.array(v, dtype=np.uint16).view(np.int16)).view(torch.bfloat16)
     if isinstance(v, np.ndarray):
         return torch.from_numpy(np.array(v, copy=True))
     if isinstance(v, Counter):

@@ -72,8 +72,11 @@ final class CheckpointSnapshot: @unchecked Sendable {
         case .float32(let a): out = .float32(refill(a) { if case .float32(let o) = $0 { o } else { nil } })
         case .float64(let a): out = .float64(refill(a) { if case .float64(let o) = $0 { o } else { nil } })
         case .float16(let a): out = .float16(refill(a) { if case .float16(let o) = $0 { o } else { nil } })
+        case .bfloat16(let a): out = .bfloat16(refill(a) { if case .bfloat16(let o) = $0 { o } else { nil } })
         case .int64(let a): out = .int64(refill(a) { if case .int64(let o) = $0 { o } else { nil } })
         case .int32(let a): out = .int32(refill(a) { if case .int32(let o) = $0 { o } else { nil } })
+        case .int16(let a): out = .int16(refill(a) { if case .int16(let o) = $0 { o } else { nil } })
+        case .int8(let a): out = .int8(refill(a) { if case .int8(let o) = $0 { o } else { nil } })
         case .uint8(let a): out = .uint8(refill(a) { if case .uint8(let o) = $0 { o } else { nil } })
         case .bool(let a): out = .bool(refill(a) { if case .bool(let o) = $0 { o } else { nil } })
         }

@@ -22,7 +22,8 @@ public struct DiffCommand: ParsableCommand {
             and strings always compare exactly; int 0 and float 0.0 differ, as PyTorch keeps them \
             apart. The run config is compared key by key (metadata/config/epochs). created_at, \
             created_by and run_id are shown but never count, so a resumed run and an uninterrupted one \
-            compare as identical. The same pair always prints the same text.
+            compare as identical; so are format and format_version when only one side is a ckpt \
+            file (a.pt against a.h5). The same pair always prints the same text.
 
             A tensor whose bytes no longer match its stored checksum (damaged, or edited with \
             h5py) is compared as the file holds it now, and named in a warning on stderr (and \

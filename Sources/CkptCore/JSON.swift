@@ -21,7 +21,7 @@ public enum JSON {
     }
 
     /// Writes `value` as JSON. `pretty` indents by two spaces. Tensors become
-    /// `{"dtype": ..., "shape": [...], "data": [...]}` (float16 as its bit patterns).
+    /// `{"dtype": ..., "shape": [...], "data": [...]}` (float16 and bfloat16 as their bit patterns).
     /// `nonFiniteAsStrings` writes NaN and ±Infinity as the strings `"NaN"`, `"Infinity"`,
     /// `"-Infinity"`, for strict JSON parsers that reject Python's bare tokens.
     public static func string(_ value: StateValue, pretty: Bool = false, nonFiniteAsStrings: Bool = false) -> String {
@@ -71,9 +71,11 @@ public enum JSON {
             switch t.storage {
             case .float32(let a): data = a.map { .double(Double($0)) }
             case .float64(let a): data = a.map { .double($0) }
-            case .float16(let a): data = a.map { .int(Int64($0)) }
+            case .float16(let a), .bfloat16(let a): data = a.map { .int(Int64($0)) }
             case .int64(let a): data = a.map { .int($0) }
             case .int32(let a): data = a.map { .int(Int64($0)) }
+            case .int16(let a): data = a.map { .int(Int64($0)) }
+            case .int8(let a): data = a.map { .int(Int64($0)) }
             case .uint8(let a): data = a.map { .int(Int64($0)) }
             case .bool(let a): data = a.map { .bool($0) }
             }

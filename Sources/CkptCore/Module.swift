@@ -17,7 +17,7 @@ extension Module {
     ///
     /// As PyTorch: with `strict` (the default) any missing or unexpected key is an error;
     /// otherwise they are returned. A shape mismatch is an error either way, naming the key and
-    /// both shapes. float64 and float16 tensors are converted to float32 (PyTorch's `copy_`
+    /// both shapes. float64, float16 and bfloat16 tensors are converted to float32 (PyTorch's `copy_`
     /// casts); integer, bool and non-tensor values are errors naming the key.
     /// Unlike PyTorch, nothing is changed when an error is thrown: every entry is checked first.
     @discardableResult
@@ -37,6 +37,7 @@ extension Module {
             case .float32(let a): values.append((p, a))
             case .float64(let a): values.append((p, a.map { Float($0) }))
             case .float16(let a): values.append((p, a.map { Self.halfToFloat($0) }))
+            case .bfloat16(let a): values.append((p, a.map { Float(bfloat16Bits: $0) }))
             default: throw ModelError.wrongType(key: p.name, found: "tensor(\(t.dtype.rawValue), \(t.shape))")
             }
         }

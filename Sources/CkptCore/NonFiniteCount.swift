@@ -3,7 +3,7 @@
 /// `torch.isnan(t).sum()` and `torch.isinf(t).sum()`).
 ///
 /// One pass over the raw little-endian bytes testing the exponent bits (all ones: NaN or
-/// infinity), the same test for float16, float32 and float64; a loop the compiler vectorises,
+/// infinity), the same test for float16, bfloat16, float32 and float64; a loop the compiler vectorises,
 /// with no early exit, so its cost is one read of the tensor. NaN and infinity are told apart
 /// by a second pass only when the first found any. Integer and bool tensors count zero.
 public struct NonFiniteCount: Equatable, Sendable {
@@ -34,7 +34,8 @@ public struct NonFiniteCount: Equatable, Sendable {
         case .float32: (nan, infinite) = Self.count(base, n, UInt32.self, exponent: 0x7f80_0000)
         case .float64: (nan, infinite) = Self.count(base, n, UInt64.self, exponent: 0x7ff0_0000_0000_0000)
         case .float16: (nan, infinite) = Self.count(base, n, UInt16.self, exponent: 0x7c00)
-        case .int64, .int32, .uint8, .bool: break
+        case .bfloat16: (nan, infinite) = Self.count(base, n, UInt16.self, exponent: 0x7f80)
+        case .int64, .int32, .int16, .int8, .uint8, .bool: break
         }
     }
 

@@ -12,8 +12,12 @@ public struct TensorData: Sendable, Equatable {
         case float64([Double])
         /// IEEE binary16 bit patterns (kept as bits so NaN payloads survive a round trip).
         case float16([UInt16])
+        /// bfloat16 bit patterns (the upper 16 bits of the float32 each stands for).
+        case bfloat16([UInt16])
         case int64([Int64])
         case int32([Int32])
+        case int16([Int16])
+        case int8([Int8])
         case uint8([UInt8])
         case bool([Bool])
     }
@@ -42,8 +46,11 @@ public struct TensorData: Sendable, Equatable {
         case .float32(let a): return try a.withUnsafeBytes(body)
         case .float64(let a): return try a.withUnsafeBytes(body)
         case .float16(let a): return try a.withUnsafeBytes(body)
+        case .bfloat16(let a): return try a.withUnsafeBytes(body)
         case .int64(let a): return try a.withUnsafeBytes(body)
         case .int32(let a): return try a.withUnsafeBytes(body)
+        case .int16(let a): return try a.withUnsafeBytes(body)
+        case .int8(let a): return try a.withUnsafeBytes(body)
         case .uint8(let a): return try a.withUnsafeBytes(body)
         case .bool(let a): return try a.withUnsafeBytes(body)
         }
@@ -74,8 +81,11 @@ extension TensorData.Storage {
         case .float32: .float32
         case .float64: .float64
         case .float16: .float16
+        case .bfloat16: .bfloat16
         case .int64: .int64
         case .int32: .int32
+        case .int16: .int16
+        case .int8: .int8
         case .uint8: .uint8
         case .bool: .bool
         }
@@ -86,10 +96,41 @@ extension TensorData.Storage {
         case .float32(let a): a.count
         case .float64(let a): a.count
         case .float16(let a): a.count
+        case .bfloat16(let a): a.count
         case .int64(let a): a.count
         case .int32(let a): a.count
+        case .int16(let a): a.count
+        case .int8(let a): a.count
         case .uint8(let a): a.count
         case .bool(let a): a.count
+        }
+    }
+}
+
+extension TensorData.Storage {
+    /// The elements of `bytes` (little-endian, `bytes.count / dtype.size` of them; a partial
+    /// element at the end is ignored) as a storage of `dtype`. Bool bytes other than 0 are true.
+    public init(littleEndianBytes bytes: [UInt8], dtype: DType) {
+        func cast<T>(_: T.Type) -> [T] {
+            let n = bytes.count / MemoryLayout<T>.stride
+            return [T](unsafeUninitializedCapacity: n) { buf, count in
+                bytes.withUnsafeBytes {
+                    UnsafeMutableRawBufferPointer(buf).copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<(n * MemoryLayout<T>.stride)]))
+                }
+                count = n
+            }
+        }
+        switch dtype {
+        case .float32: self = .float32(cast(Float.self))
+        case .float64: self = .float64(cast(Double.self))
+        case .float16: self = .float16(cast(UInt16.self))
+        case .bfloat16: self = .bfloat16(cast(UInt16.self))
+        case .int64: self = .int64(cast(Int64.self))
+        case .int32: self = .int32(cast(Int32.self))
+        case .int16: self = .int16(cast(Int16.self))
+        case .int8: self = .int8(cast(Int8.self))
+        case .uint8: self = .uint8(bytes)
+        case .bool: self = .bool(bytes.map { $0 != 0 })
         }
     }
 }

@@ -22,6 +22,10 @@ public enum CheckpointFormat {
     public static let keysAttribute = "__ckpt_keys__"
     /// On a group that encodes a `dict` subclass: its `collections` name (`"Counter"`).
     public static let classAttribute = "__ckpt_class__"
+    /// On a tensor dataset whose HDF5 type does not name its dtype: the dtype's name. Only
+    /// `"bfloat16"`, stored as uint16 bit patterns (HDF5 and numpy have no bfloat16; h5py
+    /// reads the bits as `uint16`, `ckpt_torch.py` views them as `torch.bfloat16`).
+    public static let dtypeAttribute = "__ckpt_dtype__"
     static let reservedPrefix = "__ckpt_"
 
     /// Deepest nesting of groups a reader follows (hostile-file guard).

@@ -59,8 +59,11 @@ public enum Safetensors {
         case "F32": .float32
         case "F64": .float64
         case "F16": .float16
+        case "BF16": .bfloat16
         case "I64": .int64
         case "I32": .int32
+        case "I16": .int16
+        case "I8": .int8
         case "U8": .uint8
         case "BOOL": .bool
         default: nil
@@ -72,8 +75,11 @@ public enum Safetensors {
         case .float32: "F32"
         case .float64: "F64"
         case .float16: "F16"
+        case .bfloat16: "BF16"
         case .int64: "I64"
         case .int32: "I32"
+        case .int16: "I16"
+        case .int8: "I8"
         case .uint8: "U8"
         case .bool: "BOOL"
         }
@@ -169,7 +175,7 @@ public enum Safetensors {
         guard case .dict(let info) = value else { throw bad("expected an object, found \(value.kindName)") }
         guard case .string(let dt)? = info["dtype"] else { throw bad("'dtype' missing or not a string") }
         guard let dtype = dtype(dt) else {
-            throw bad("dtype \(dt) is not supported (F32, F64, F16, I64, I32, U8, BOOL)"
+            throw bad("dtype \(dt) is not supported (\(DType.allCases.map { Safetensors.name($0) }.joined(separator: ", ")))"
                       + (knownDTypes.contains(dt) ? ": valid safetensors, but ckpt does not read it; convert the tensor to one of those (float32) first" : ""))
         }
         guard case .list(let dims)? = info["shape"] else { throw bad("'shape' missing or not a list") }
@@ -222,8 +228,11 @@ public enum Safetensors {
             case .float32: storage = .float32(try load(Float.self))
             case .float64: storage = .float64(try load(Double.self))
             case .float16: storage = .float16(try load(UInt16.self))
+            case .bfloat16: storage = .bfloat16(try load(UInt16.self))
             case .int64: storage = .int64(try load(Int64.self))
             case .int32: storage = .int32(try load(Int32.self))
+            case .int16: storage = .int16(try load(Int16.self))
+            case .int8: storage = .int8(try load(Int8.self))
             case .uint8: storage = .uint8(try load(UInt8.self))
             case .bool: storage = .bool(try load(UInt8.self).map { $0 != 0 })
             }

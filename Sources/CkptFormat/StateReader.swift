@@ -243,11 +243,23 @@ final class StateReader {
         guard let shape = try ds.shape() else {
             throw CheckpointError.malformed(file: file, path: ds.path, reason: "dataset has a null dataspace")
         }
-        guard case .numbers(let et) = try contents ?? ds.contents(), let dtype = DType(et) else {
+        let marked = try storedDTypeName(ds)
+        guard case .numbers(let et) = try contents ?? ds.contents(), let dtype = DType(et, dtypeAttribute: marked) else {
+            let stored = try ds.typeDescription()
             throw CheckpointError.malformed(file: file, path: ds.path,
-                                            reason: "unsupported tensor dtype \(try ds.typeDescription())")
+                                            reason: "unsupported tensor dtype \(stored)" + (marked.map { " marked \(CheckpointFormat.dtypeAttribute) = \($0)" } ?? ""))
         }
         return (shape, dtype)
+    }
+
+    /// The dataset's `__ckpt_dtype__` attribute (bfloat16 over uint16), nil when absent.
+    private func storedDTypeName(_ ds: HDF5Dataset) throws -> String? {
+        guard try ds.hasAttribute(CheckpointFormat.dtypeAttribute) else { return nil }
+        guard case .strings(let s, []) = try ds.readAttribute(CheckpointFormat.dtypeAttribute) else {
+            throw CheckpointError.malformed(file: file, path: childPath(ds.path, CheckpointFormat.dtypeAttribute),
+                                            reason: "expected a string naming the dtype (\"bfloat16\")")
+        }
+        return s[0]
     }
 
     /// Reads a numeric dataset into a `TensorData` of its own dtype.
@@ -290,8 +302,11 @@ func readTensorData(_ ds: HDF5Dataset, shape: [Int], dtype: DType) throws -> Ten
     case .float32: storage = .float32(try load(Float.self, .float32))
     case .float64: storage = .float64(try load(Double.self, .float64))
     case .float16: storage = .float16(try load(UInt16.self, .float16))
+    case .bfloat16: storage = .bfloat16(try load(UInt16.self, .uint16))
     case .int64: storage = .int64(try load(Int64.self, .int64))
     case .int32: storage = .int32(try load(Int32.self, .int32))
+    case .int16: storage = .int16(try load(Int16.self, .int16))
+    case .int8: storage = .int8(try load(Int8.self, .int8))
     case .uint8: storage = .uint8(try load(UInt8.self, .uint8))
     case .bool: storage = .bool(try load(UInt8.self, .bool).map { $0 != 0 })
     }

@@ -159,6 +159,9 @@ struct StateWriter {
         }
         pending.wait()
         try dataset.writeAttribute(CheckpointFormat.checksumAttribute, .string(Checksum.format(box.value)))
+        if t.dtype.needsDTypeAttribute {
+            try dataset.writeAttribute(CheckpointFormat.dtypeAttribute, .string(t.dtype.rawValue))
+        }
         if t.byteCount > 0, let offset = dataset.dataOffset() { ranges.list.append(offset..<(offset + t.byteCount)) }
     }
 }
@@ -200,9 +203,35 @@ func childPath(_ parent: String, _ name: String) -> String {
 }
 
 extension DType {
-    /// The HDF5 element type of the same name: every `DType` is one (`DTypeTableTests`).
-    var hdf5Type: HDF5ElementType { HDF5ElementType(rawValue: rawValue)! }
+    /// The HDF5 element type a tensor of this dtype is stored as: the one of the same name,
+    /// except bfloat16, stored as its uint16 bit patterns with a `__ckpt_dtype__` attribute
+    /// (`DTypeTableTests`).
+    var hdf5Type: HDF5ElementType {
+        switch self {
+        case .bfloat16: .uint16
+        case .float32: .float32
+        case .float64: .float64
+        case .float16: .float16
+        case .int64: .int64
+        case .int32: .int32
+        case .int16: .int16
+        case .int8: .int8
+        case .uint8: .uint8
+        case .bool: .bool
+        }
+    }
+
+    /// True for the dtypes whose HDF5 type does not name them (bfloat16).
+    var needsDTypeAttribute: Bool { self == .bfloat16 }
 
     /// The `DType` named like `t`; nil for the HDF5 types no state-dict tensor holds.
-    init?(_ t: HDF5ElementType) { self.init(rawValue: t.rawValue) }
+    /// `dtypeAttribute` is the dataset's `__ckpt_dtype__` (only `"bfloat16"` over uint16).
+    init?(_ t: HDF5ElementType, dtypeAttribute: String? = nil) {
+        if let dtypeAttribute {
+            guard dtypeAttribute == DType.bfloat16.rawValue, t == .uint16 else { return nil }
+            self = .bfloat16
+        } else {
+            self.init(rawValue: t.rawValue)
+        }
+    }
 }

@@ -70,12 +70,12 @@ import CkptFormat
     }
 
     @Test func aValidButUnsupportedDtypeIsNamed() throws {
-        let header = Array(#"{"w":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}}"#.utf8)
+        let header = Array(#"{"w":{"dtype":"U16","shape":[2],"data_offsets":[0,4]}}"#.utf8)
         var b = withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) } + header
         b += [0, 0, 0, 0]
-        let p = variant("bf16.safetensors", b)
+        let p = variant("u16.safetensors", b)
         let r = try inspect([p])
-        #expect(r.err == "\(p): w: dtype BF16 is not supported (F32, F64, F16, I64, I32, U8, BOOL): valid safetensors, but ckpt does not read it; convert the tensor to one of those (float32) first", "\(r.err)")
+        #expect(r.err == "\(p): w: dtype U16 is not supported (F32, F64, F16, BF16, I64, I32, I16, I8, U8, BOOL): valid safetensors, but ckpt does not read it; convert the tensor to one of those (float32) first", "\(r.err)")
     }
 
     @Test func invalidJSONGivesTheFileOffset() throws {

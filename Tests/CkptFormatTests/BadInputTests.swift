@@ -172,12 +172,24 @@ import Testing
     @Test func unsupportedDtypeAndAbsurdSizes() throws {
         let dir = makeScratchDirectory()
         defer { removeDirectory(dir) }
-        try craft(dir + "/i16.h5") { root in
-            try root.openGroup("model").createDataset("w", values: [Int16(1), 2])
+        try craft(dir + "/u32.h5") { root in
+            try root.openGroup("model").createDataset("w", values: [UInt32(1), 2])
         }
-        guard case .malformed(_, "/model/w", let r)? = loadError(dir + "/i16.h5"), r.contains("int16") else {
-            Issue.record("int16")
+        guard case .malformed(_, "/model/w", let r)? = loadError(dir + "/u32.h5"), r.contains("uint32") else {
+            Issue.record("uint32")
             return
+        }
+        // The bfloat16 marker on another type, or naming another dtype.
+        for (name, marker) in [("i16", "bfloat16"), ("u16", "float8_e4m3fn")] {
+            try craft(dir + "/\(name).h5") { root in
+                let ds = name == "i16" ? try root.openGroup("model").createDataset("w", values: [Int16(1), 2])
+                                       : try root.openGroup("model").createDataset("w", values: [UInt16(1), 2])
+                try ds.writeAttribute(CheckpointFormat.dtypeAttribute, .string(marker))
+            }
+            guard case .malformed(_, "/model/w", let r)? = loadError(dir + "/\(name).h5"), r.contains("marked __ckpt_dtype__ = \(marker)") else {
+                Issue.record("\(name) marked \(marker): \(String(describing: loadError(dir + "/\(name).h5")))")
+                return
+            }
         }
         // A dataset header claiming 4 TiB of float32 in a file of a few KB.
         try craft(dir + "/huge.h5") { root in

@@ -19,6 +19,9 @@ import Testing
         case .float16: .float16((0..<n).map { Float16(Float($0) - 1.5).bitPattern })
         case .int64: .int64((0..<n).map { Int64($0) })
         case .int32: .int32((0..<n).map { Int32($0) })
+        case .int16: .int16((0..<n).map { Int16($0) })
+        case .int8: .int8((0..<n).map { Int8($0) })
+        case .bfloat16: .bfloat16((0..<n).map { (Float($0) - 1.5).bfloat16Bits })
         case .uint8: .uint8((0..<n).map { UInt8($0) })
         case .bool: .bool((0..<n).map { $0 % 2 == 1 })
         }
@@ -85,7 +88,7 @@ import Testing
         ("overflow", file(#"{"a":{"dtype":"F64","shape":[4611686018427387904,4],"data_offsets":[0,8]}}"#, dataBytes: 8), "overflows"),
         ("trailing data", file(#"{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}"#, dataBytes: 8), "4 bytes (file offsets"),
         ("missing data", file(#"{"a":{"dtype":"U8","shape":[8],"data_offsets":[0,8]}}"#, dataBytes: 4), "truncated, 4 bytes missing"),
-        ("unsupported dtype", file(#"{"a":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}}"#, dataBytes: 4), "BF16 is not supported"),
+        ("unsupported dtype", file(#"{"a":{"dtype":"U16","shape":[2],"data_offsets":[0,4]}}"#, dataBytes: 4), "U16 is not supported"),
         ("negative dim", file(#"{"a":{"dtype":"U8","shape":[-1],"data_offsets":[0,0]}}"#, dataBytes: 0), "non-negative"),
         ("bad offsets", file(#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0]}}"#, dataBytes: 1), "data_offsets"),
         ("metadata not strings", file(#"{"__metadata__":{"a":1}}"#, dataBytes: 0), "expected a string"),

@@ -360,3 +360,71 @@ def test_averaged_model_and_later_optimizers_load_into_pytorch(tmp_path):
     assert muon.param_groups[0]["lr"] == 0.02 * 0.5 * 0.5
     assert adamw.state_dict()["param_groups"][0]["param_names"] == ["net.1.bias", "net.3.weight", "net.3.bias"]
     assert adamw.state_dict()["state"][0]["step"].item() == 6
+
+
+# ----------------------------------------------------------------------------- bfloat16, int16, int8
+
+BF16_FIXTURE = os.path.join(ROOT, "fixtures", "h5py", "bfloat16_python.h5")
+
+
+def _dtypes_pt_rows():
+    """expected.json's rows of fixtures/torch/dtypes.pt by name: what PyTorch loaded."""
+    with open(os.path.join(ROOT, "fixtures", "torch", "expected.json")) as f:
+        return {r["path"]: r for r in json.load(f)["dtypes.pt"]}
+
+
+def test_bfloat16_int16_int8_round_trip_without_torch(tmp_path):
+    rows = _dtypes_pt_rows()
+    bits = ckpt_torch.BFloat16Bits.of(rows["bf16"]["bits"])
+    sd = {"model": {"bf16": bits, "i16": np.array(rows["i16"]["values"], dtype=np.int16),
+                    "i8": np.array(rows["i8"]["values"], dtype=np.int8).reshape(2, 2)}}
+    path = str(tmp_path / "d.h5")
+    ckpt_torch.write(path, sd)
+    with h5py.File(path, "r") as f:   # what a plain h5py user sees: the bits, named
+        assert f["model/bf16"].dtype == np.uint16 and f["model/bf16"].attrs["__ckpt_dtype__"] == "bfloat16"
+        assert f["model/i8"].dtype == np.int8 and "__ckpt_dtype__" not in f["model/i8"].attrs
+    back = ckpt_torch.read(path)["model"]
+    assert isinstance(back["bf16"], ckpt_torch.BFloat16Bits) and back["bf16"].tolist() == rows["bf16"]["bits"]
+    values = back["bf16"].to_float32().tolist()
+    assert values[:4] == rows["bf16"]["values"][:4] and np.isnan(values[4]) and values[5] == -np.inf
+    for k in ("i16", "i8"):
+        assert back[k].dtype == sd["model"][k].dtype and np.array_equal(back[k], sd["model"][k])
+
+
+def test_reads_the_bfloat16_fixture_without_torch():
+    rows = _dtypes_pt_rows()
+    m = ckpt_torch.read(BF16_FIXTURE)["model"]
+    assert m["bf16"].tolist() == rows["bf16"]["bits"]
+    assert m["i16"].tolist() == rows["i16"]["values"] and m["i8"].reshape(-1).tolist() == rows["i8"]["values"]
+
+
+@needs_torch
+def test_load_gives_torch_bfloat16_equal_to_what_torch_saved(tmp_path):
+    saved = torch.load(os.path.join(ROOT, "fixtures", "torch", "dtypes.pt"), weights_only=True)
+    m = ckpt_torch.load(BF16_FIXTURE)["model"]
+    for k in ("bf16", "i16", "i8"):
+        assert m[k].dtype == saved[k].dtype and torch.equal(m[k].view(torch.uint8), saved[k].view(torch.uint8)), k
+    path = str(tmp_path / "again.h5")
+    ckpt_torch.save(path, {k: saved[k] for k in ("bf16", "i16", "i8")}, durable=False)
+    again = ckpt_torch.load(path)["model"]
+    assert again["bf16"].dtype == torch.bfloat16 and torch.equal(again["bf16"].view(torch.int16), saved["bf16"].view(torch.int16))
+
+
+@needs_torch
+@pytest.mark.skipif(not os.access(CKPT, os.X_OK), reason="the Swift CLI is not built (.build/release/ckpt)")
+def test_pt_written_by_ckpt_loads_in_torch_as_bfloat16_int16_int8(tmp_path):
+    """ckpt convert .h5 -> .pt (BFloat16Storage, ShortStorage, CharStorage) and .h5 ->
+    .safetensors: torch.load(weights_only=True) and safetensors give PyTorch's own tensors."""
+    saved = torch.load(os.path.join(ROOT, "fixtures", "torch", "dtypes.pt"), weights_only=True)
+    pt, st = str(tmp_path / "m.pt"), str(tmp_path / "m.safetensors")
+    for out in (pt, st):
+        done = subprocess.run([CKPT, "convert", BF16_FIXTURE, out], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    loaded = torch.load(pt, weights_only=True)
+    safetensors_torch = pytest.importorskip("safetensors.torch")
+    from_st = safetensors_torch.load_file(st)
+    for m in (loaded, from_st):
+        assert list(m) == ["bf16", "i16", "i8"]
+        for k, t in m.items():
+            assert t.dtype == saved[k].dtype and t.shape == saved[k].shape, k
+            assert torch.equal(t.reshape(-1).view(torch.uint8), saved[k].reshape(-1).view(torch.uint8)), k

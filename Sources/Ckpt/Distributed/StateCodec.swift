@@ -125,21 +125,8 @@ enum StateCodec {
     }
 
     private static func tensor(_ bytes: [UInt8], dtype: DType, shape: [Int]) throws -> TensorData {
-        func array<T>(_: T.Type) throws -> [T] {
-            guard bytes.count % MemoryLayout<T>.stride == 0 else { throw Malformed() }
-            return bytes.withUnsafeBytes { Array($0.bindMemory(to: T.self)) }
-        }
-        let storage: TensorData.Storage
-        switch dtype {
-        case .float32: storage = .float32(try array(Float.self))
-        case .float64: storage = .float64(try array(Double.self))
-        case .float16: storage = .float16(try array(UInt16.self))
-        case .int64: storage = .int64(try array(Int64.self))
-        case .int32: storage = .int32(try array(Int32.self))
-        case .uint8: storage = .uint8(bytes)
-        case .bool: storage = .bool(bytes.map { $0 != 0 })
-        default: throw Malformed()
-        }
+        guard bytes.count % dtype.size == 0 else { throw Malformed() }
+        let storage = TensorData.Storage(littleEndianBytes: bytes, dtype: dtype)
         do { return try TensorData(validating: shape, storage: storage) } catch { throw Malformed() }
     }
 }

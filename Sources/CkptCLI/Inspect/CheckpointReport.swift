@@ -68,8 +68,12 @@ struct CheckpointReport {
         let m = checkpoint.metadata
         var json = StateDict()
         var lines: [String] = []
-        let version = m["format_version"].map(Format.value) ?? "?"
-        lines.append("\(file): ckpt checkpoint, format version \(version)")
+        if let version = m["format_version"].map(Format.value) {
+            lines.append("\(file): ckpt checkpoint, format version \(version)")
+        } else {
+            // A file of another format read as a checkpoint (.pt, .safetensors, DCP, Hugging Face).
+            lines.append("\(file): checkpoint read from \(m["created_by"]?.stringValue ?? "another format")")
+        }
         var facts = TextTable([])
         for (key, value) in m where key != "config" {
             json[key] = value.jsonSummary

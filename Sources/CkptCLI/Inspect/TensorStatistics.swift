@@ -30,6 +30,9 @@ struct TensorStatistics: Equatable {
         case .float64: self.init(view(Double.self), { $0 })
         case .int64: self.init(view(Int64.self), Double.init)
         case .int32: self.init(view(Int32.self), Double.init)
+        case .int16: self.init(view(Int16.self), Double.init)
+        case .int8: self.init(view(Int8.self), Double.init)
+        case .bfloat16: self.init(view(UInt16.self), { Double(Float(bfloat16Bits: $0)) })
         case .uint8: self.init(view(UInt8.self), Double.init)
         case .bool: self.init(view(UInt8.self), { $0 != 0 ? 1 : 0 })
         case .float16:

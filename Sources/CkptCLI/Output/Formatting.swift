@@ -11,7 +11,7 @@ enum Format {
     static func element(_ v: StateValue, _ dtype: DType?) -> String {
         switch v {
         case .double(let d):
-            if (dtype == .float32 || dtype == .float16) && d.isFinite { return "\(Float(d))" }
+            if (dtype == .float32 || dtype == .float16 || dtype == .bfloat16) && d.isFinite { return "\(Float(d))" }
             return exact(d)
         default: return value(v)
         }

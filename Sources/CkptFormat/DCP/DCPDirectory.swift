@@ -73,7 +73,7 @@ public enum DCPDirectory {
                 value = try TorchFile.read(bytes: bytes, file: file + " (" + fqn + ")")
             case .tensor(let dtypeName, let size, let chunks):
                 guard let dtype = TorchElementType(rawValue: dtypeName)?.dtype ?? DType(rawValue: dtypeName) else {
-                    throw CheckpointError.malformed(file: dir + "/.metadata", path: fqn, reason: "dtype \(dtypeName): ckpt reads float32, float64, float16, int64, int32, uint8 and bool tensors")
+                    throw CheckpointError.malformed(file: dir + "/.metadata", path: fqn, reason: "dtype \(dtypeName): ckpt reads \(DType.supportedList) tensors")
                 }
                 var assembly = try DCPTensorAssembly(fqn: fqn, file: dir + "/.metadata", dtype: dtype, shape: size, chunks: chunks)
                 var sources: [ChunkSource] = []

@@ -100,21 +100,6 @@ struct DCPTensorAssembly {
 
     /// Little-endian element bytes as a storage of `dtype`.
     static func storage(_ bytes: [UInt8], dtype: DType) -> TensorData.Storage {
-        func array<T>(_: T.Type) -> [T] {
-            let n = bytes.count / MemoryLayout<T>.stride
-            return [T](unsafeUninitializedCapacity: n) { buf, count in
-                bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(buf).copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<(n * MemoryLayout<T>.stride)])) }
-                count = n
-            }
-        }
-        switch dtype {
-        case .float32: return .float32(array(Float.self))
-        case .float64: return .float64(array(Double.self))
-        case .float16: return .float16(array(UInt16.self))
-        case .int64: return .int64(array(Int64.self))
-        case .int32: return .int32(array(Int32.self))
-        case .uint8: return .uint8(bytes)
-        case .bool: return .bool(bytes.map { $0 != 0 })
-        }
+        TensorData.Storage(littleEndianBytes: bytes, dtype: dtype)
     }
 }

@@ -123,7 +123,8 @@ public struct CheckpointDiff: Sendable {
     public var tensors: [TensorEntry] = []
     public var values: [ValueEntry] = []
     public var histories: [HistoryEntry] = []
-    /// `created_at` and `created_by` of both sides: shown, never a difference.
+    /// `created_at` and `created_by` of both sides (and `format`, `format_version` when one
+    /// side is not a ckpt file): shown, never a difference.
     public var creation: [ValueEntry] = []
     /// Entries made so far: the next entry's `ordinal`.
     private var walked = 0
@@ -140,6 +141,10 @@ public struct CheckpointDiff: Sendable {
     public static let sections = ["metadata", "model", "optimizer", "scheduler", "progress", "rng", "averaged_model", "swa_scheduler", "optimizers"]
     /// Root attributes that describe the file's creation, never differences.
     public static let creationKeys: Set<String> = ["created_at", "created_by", "run_id"]
+    /// Root attributes of ckpt's format (`format`, `format_version`): facts of the file, not
+    /// of its content, when only one side has them (a .pt, .safetensors or DCP file against
+    /// a ckpt file), so the same tensors in two formats diff as identical.
+    public static let formatKeys: Set<String> = ["format", "format_version"]
 
     public init(_ a: Checkpoint, _ b: Checkpoint, options: DiffOptions = DiffOptions()) {
         // Outlines of checkpoints in memory defer nothing, so no tensor is read: cannot throw.
@@ -175,7 +180,7 @@ public struct CheckpointDiff: Sendable {
         for key in mergedKeys(a, b) {
             let path = "metadata/" + key
             guard !options.excludes(path) else { continue }
-            if Self.creationKeys.contains(key) {
+            if Self.creationKeys.contains(key) || (Self.formatKeys.contains(key) && (a[key] == nil) != (b[key] == nil)) {
                 creation.append(ValueEntry(path: path, a: a[key], b: b[key], differs: false))
             } else if key == "config", let x = Self.parsedConfig(a[key]), let y = Self.parsedConfig(b[key]) {
                 // Key by key, so one changed setting is named (and can be excluded).
@@ -351,9 +356,12 @@ extension TensorData {
         switch storage {
         case .float32(let x): .double(Double(x[i]))
         case .float64(let x): .double(x[i])
-        case .float16: .double(doubleElements[i])
+        case .float16(let x): x.withUnsafeBytes { TensorComparison.element($0, .float16, at: i) }
+        case .bfloat16(let x): .double(Double(Float(bfloat16Bits: x[i])))
         case .int64(let x): .int(x[i])
         case .int32(let x): .int(Int64(x[i]))
+        case .int16(let x): .int(Int64(x[i]))
+        case .int8(let x): .int(Int64(x[i]))
         case .uint8(let x): .int(Int64(x[i]))
         case .bool(let x): .bool(x[i])
         }

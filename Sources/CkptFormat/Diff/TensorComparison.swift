@@ -69,8 +69,11 @@ public enum TensorComparison {
         case .float32: return scanSameType(view(a, Float.self), view(b, Float.self), tolerance)
         case .float64: return scanSameType(view(a, Double.self), view(b, Double.self), tolerance)
         case .float16: return scanSameType(view(a, UInt16.self), view(b, UInt16.self), tolerance)
+        case .bfloat16: return scanSameType(view(a, BFloat16Bits.self), view(b, BFloat16Bits.self), tolerance)
         case .int64: return scanSameType(view(a, Int64.self), view(b, Int64.self), tolerance)
         case .int32: return scanSameType(view(a, Int32.self), view(b, Int32.self), tolerance)
+        case .int16: return scanSameType(view(a, Int16.self), view(b, Int16.self), tolerance)
+        case .int8: return scanSameType(view(a, Int8.self), view(b, Int8.self), tolerance)
         case .uint8: return scanSameType(view(a, UInt8.self), view(b, UInt8.self), tolerance)
         case .bool: return scanSameType(view(a, Bool.self), view(b, Bool.self), tolerance)
         }
@@ -83,8 +86,11 @@ public enum TensorComparison {
         case .float32: return .double(Double(r.loadUnaligned(fromByteOffset: at, as: Float.self)))
         case .float64: return .double(r.loadUnaligned(fromByteOffset: at, as: Double.self))
         case .float16: return .double(Double(float16Bits: r.loadUnaligned(fromByteOffset: at, as: UInt16.self)))
+        case .bfloat16: return .double(Double(Float(bfloat16Bits: r.loadUnaligned(fromByteOffset: at, as: UInt16.self))))
         case .int64: return .int(r.loadUnaligned(fromByteOffset: at, as: Int64.self))
         case .int32: return .int(Int64(r.loadUnaligned(fromByteOffset: at, as: Int32.self)))
+        case .int16: return .int(Int64(r.loadUnaligned(fromByteOffset: at, as: Int16.self)))
+        case .int8: return .int(Int64(r.loadUnaligned(fromByteOffset: at, as: Int8.self)))
         case .uint8: return .int(Int64(r[at]))
         case .bool: return .bool(r[at] != 0)
         }
@@ -112,6 +118,8 @@ extension Float: TensorComparisonElement { var comparisonValue: Double { Double(
 extension Double: TensorComparisonElement { var comparisonValue: Double { self } }
 extension Int64: TensorComparisonElement { var comparisonValue: Double { Double(self) } }
 extension Int32: TensorComparisonElement { var comparisonValue: Double { Double(self) } }
+extension Int16: TensorComparisonElement { var comparisonValue: Double { Double(self) } }
+extension Int8: TensorComparisonElement { var comparisonValue: Double { Double(self) } }
 extension UInt8: TensorComparisonElement { var comparisonValue: Double { Double(self) } }
 extension Bool: TensorComparisonElement { var comparisonValue: Double { self ? 1 : 0 } }
 extension UInt16: TensorComparisonElement {
@@ -119,15 +127,25 @@ extension UInt16: TensorComparisonElement {
     var comparisonValue: Double { Double(float16Bits: self) }
 }
 
+/// A bfloat16 bit pattern, laid out as the `UInt16` it wraps: equal when the bits are equal
+/// (as float16's `UInt16`), compared as the float32 it stands for.
+struct BFloat16Bits: TensorComparisonElement {
+    var bits: UInt16
+    var comparisonValue: Double { Double(Float(bfloat16Bits: bits)) }
+}
+
 extension TensorData {
-    /// Every element as a double, row-major (float16 exactly, from its bits).
+    /// Every element as a double, row-major (float16 and bfloat16 exactly, from their bits).
     public var doubleElements: [Double] {
         switch storage {
         case .float32(let x): x.map(Double.init)
         case .float64(let x): x
         case .float16(let x): x.map { Double(float16Bits: $0) }
+        case .bfloat16(let x): x.map { Double(Float(bfloat16Bits: $0)) }
         case .int64(let x): x.map(Double.init)
         case .int32(let x): x.map(Double.init)
+        case .int16(let x): x.map(Double.init)
+        case .int8(let x): x.map(Double.init)
         case .uint8(let x): x.map(Double.init)
         case .bool(let x): x.map { $0 ? 1 : 0 }
         }

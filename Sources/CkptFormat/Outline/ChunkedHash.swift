@@ -81,7 +81,8 @@ enum ChunkedHash {
 /// vectorised C scan; NaN and infinity are told apart only in a chunk that holds any.
 private func nonFinite(_ bytes: UnsafeRawBufferPointer, dtype: DType) -> NonFiniteCount {
     guard let base = bytes.baseAddress, dtype.isFloatingPoint else { return NonFiniteCount() }
-    guard ckpt_count_nonfinite(base, bytes.count / dtype.size, Int32(dtype.size)) > 0 else { return NonFiniteCount() }
+    // The C scan's 2-byte mask is float16's; bfloat16 takes the Swift count directly.
+    guard dtype == .bfloat16 || ckpt_count_nonfinite(base, bytes.count / dtype.size, Int32(dtype.size)) > 0 else { return NonFiniteCount() }
     return NonFiniteCount(bytes: bytes, dtype: dtype)
 }
 

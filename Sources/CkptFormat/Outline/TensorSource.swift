@@ -52,8 +52,11 @@ extension TensorData {
         case .float32: .float32([])
         case .float64: .float64([])
         case .float16: .float16([])
+        case .bfloat16: .bfloat16([])
         case .int64: .int64([])
         case .int32: .int32([])
+        case .int16: .int16([])
+        case .int8: .int8([])
         case .uint8: .uint8([])
         case .bool: .bool([])
         }

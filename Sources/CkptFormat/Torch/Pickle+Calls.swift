@@ -54,6 +54,24 @@ extension Pickle.Machine {
             // (storage, storage_offset, size, stride[, requires_grad, backward_hooks[, metadata]])
             try arity(g.role == .rebuildTensor ? 4...4 : 6...7)
             return .tensor(try tensor(a))
+        case .rebuildTensorV3:
+            // (untyped storage, storage_offset, size, stride, requires_grad, backward_hooks,
+            // dtype[, metadata]): what torch.save writes for dtypes with no typed storage
+            // class (uint16/32/64, float8). The storage is bytes; the dtype types it.
+            try arity(7...8)
+            guard case .global(let d) = a[6], case .dtype(let name) = d.role, let type = TorchElementType(dtypeName: name) else {
+                throw fail("`\(g.fullName)`'s dtype must be a torch dtype such as torch.uint16, found \(a[6].typeName)")
+            }
+            guard case .storage(let s) = a[0] else { throw fail("a tensor's storage must come from a persistent id, found \(a[0].typeName)") }
+            guard s.type == .uint8 || s.type == type else {
+                throw fail("`\(g.fullName)` of a \(s.type.rawValue) storage as \(type.rawValue): expected an untyped storage")
+            }
+            guard s.numel % type.size == 0 else {
+                throw fail("storage data/\(s.key) holds \(s.numel) bytes, not a whole number of \(type.rawValue) elements")
+            }
+            var args = a
+            args[0] = .storage(s.type == type ? s : TorchStorageRef(key: s.key, type: type, numel: s.numel / type.size, entry: s.entry))
+            return .tensor(try tensor(args))
         case .rebuildParameter, .rebuildParameterWithState:
             // (data, requires_grad, backward_hooks[, state]): the parameter is its tensor.
             try arity(g.role == .rebuildParameter ? 3...3 : 4...4)

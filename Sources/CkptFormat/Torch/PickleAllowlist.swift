@@ -5,7 +5,7 @@
 /// with the global's name: "refusing `posix.system`: ckpt never runs code from a file".
 /// Modules PyTorch always blocks (`sys`, `os`, `posix`, `nt`) are refused the same way.
 /// Globals PyTorch allows but ckpt cannot represent (quantized, sparse and subclass tensors,
-/// `_rebuild_tensor_v3`, layouts, ...) resolve to `.unsupported`, refused when called with a
+/// layouts, ...) resolve to `.unsupported`, refused when called with a
 /// message saying so, so a file is never read half-right.
 enum PickleAllowlist {
     static let blockedModules: Set<String> = ["sys", "os", "posix", "nt"]
@@ -22,11 +22,12 @@ enum PickleAllowlist {
         case ("_codecs", "encode"): return .codecsEncode
         case ("torch._utils", "_rebuild_tensor"): return .rebuildTensor
         case ("torch._utils", "_rebuild_tensor_v2"): return .rebuildTensorV2
+        case ("torch._utils", "_rebuild_tensor_v3"): return .rebuildTensorV3
         case ("torch._utils", "_rebuild_parameter"): return .rebuildParameter
         case ("torch._utils", "_rebuild_parameter_with_state"): return .rebuildParameterWithState
         case ("torch", "Size"): return .torchSize
         case ("torch", "device"): return .torchDevice
-        case ("torch._utils", "_rebuild_tensor_v3"), ("torch._utils", "_rebuild_qtensor"),
+        case ("torch._utils", "_rebuild_qtensor"),
              ("torch._utils", "_rebuild_sparse_tensor"), ("torch._utils", "_rebuild_meta_tensor_no_storage"),
              ("torch._utils", "_rebuild_wrapper_subclass"), ("torch._utils", "_rebuild_device_tensor_from_numpy"),
              ("torch._utils", "_rebuild_device_tensor_from_cpu_tensor"), ("torch._utils", "_rebuild_nested_tensor"),

@@ -109,7 +109,7 @@ final class PickleDict {
 struct PickleGlobal: Equatable {
     enum Role: Equatable {
         case orderedDict, counter, set, frozenset, bytearray, complex, codecsEncode
-        case rebuildTensor, rebuildTensorV2, rebuildParameter, rebuildParameterWithState
+        case rebuildTensor, rebuildTensorV2, rebuildTensorV3, rebuildParameter, rebuildParameterWithState
         case torchSize, torchDevice
         /// A typed storage class (`torch.FloatStorage`) with its element type.
         case storageClass(TorchElementType)

@@ -25,8 +25,11 @@ struct PickleWriter {
         case .float32: "FloatStorage"
         case .float64: "DoubleStorage"
         case .float16: "HalfStorage"
+        case .bfloat16: "BFloat16Storage"
         case .int64: "LongStorage"
         case .int32: "IntStorage"
+        case .int16: "ShortStorage"
+        case .int8: "CharStorage"
         case .uint8: "ByteStorage"
         case .bool: "BoolStorage"
         }

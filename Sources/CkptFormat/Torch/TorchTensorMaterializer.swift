@@ -25,7 +25,7 @@ struct TorchTensorMaterializer {
         let s = t.storage
         func bad(_ reason: String) -> CheckpointError { .malformed(file: file, path: path, reason: reason) }
         guard let dtype = s.type.dtype else {
-            throw bad("a \(s.type.rawValue) tensor (storage data/\(s.key)); ckpt's tensors hold float32, float64, float16, int64, int32, uint8 and bool")
+            throw bad("a \(s.type.rawValue) tensor (storage data/\(s.key)): ckpt's tensors hold \(DType.supportedList); convert it first (e.g. t.to(torch.float32))")
         }
         let (needBytes, o) = s.numel.multipliedReportingOverflow(by: s.type.size)
         guard !o, needBytes == s.entry.size else {
@@ -71,8 +71,11 @@ struct TorchTensorMaterializer {
         case .float32: return .float32(try read(Float.self))
         case .float64: return .float64(try read(Double.self))
         case .float16: return .float16(try read(UInt16.self))
+        case .bfloat16: return .bfloat16(try read(UInt16.self))
         case .int64: return .int64(try read(Int64.self))
         case .int32: return .int32(try read(Int32.self))
+        case .int16: return .int16(try read(Int16.self))
+        case .int8: return .int8(try read(Int8.self))
         case .uint8: return .uint8(try read(UInt8.self))
         case .bool: return .bool(try read(UInt8.self).map { $0 != 0 })
         }
@@ -116,20 +119,6 @@ struct TorchTensorMaterializer {
     }
 
     static func typed(_ b: [UInt8], dtype: DType, count: Int) -> TensorData.Storage {
-        func cast<T>(_: T.Type) -> [T] {
-            [T](unsafeUninitializedCapacity: count) { buf, n in
-                b.withUnsafeBytes { UnsafeMutableRawBufferPointer(buf).copyMemory(from: $0) }
-                n = count
-            }
-        }
-        switch dtype {
-        case .float32: return .float32(cast(Float.self))
-        case .float64: return .float64(cast(Double.self))
-        case .float16: return .float16(cast(UInt16.self))
-        case .int64: return .int64(cast(Int64.self))
-        case .int32: return .int32(cast(Int32.self))
-        case .uint8: return .uint8(b)
-        case .bool: return .bool(b.map { $0 != 0 })
-        }
+        TensorData.Storage(littleEndianBytes: b, dtype: dtype)
     }
 }

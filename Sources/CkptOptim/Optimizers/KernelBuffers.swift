@@ -33,8 +33,11 @@ extension TensorData {
         case .float32(let a): return a
         case .float64(let a): return a.map { Float($0) }
         case .float16(let a): return a.map(halfToFloat)
+        case .bfloat16(let a): return a.map { Float(bfloat16Bits: $0) }
         case .int64(let a): return a.map { Float($0) }
         case .int32(let a): return a.map { Float($0) }
+        case .int16(let a): return a.map { Float($0) }
+        case .int8(let a): return a.map { Float($0) }
         case .uint8(let a): return a.map { Float($0) }
         case .bool(let a): return a.map { $0 ? 1 : 0 }
         }

@@ -39,6 +39,9 @@ import Testing
         case .uint8(let a): a.map(Double.init)
         case .bool(let a): a.map { $0 ? 1 : 0 }
         case .float16(let a): a.map { Double($0) }
+        case .bfloat16(let a): a.map { Double(Float(bfloat16Bits: $0)) }
+        case .int16(let a): a.map(Double.init)
+        case .int8(let a): a.map(Double.init)
         }
     }
 
@@ -55,10 +58,13 @@ import Testing
             let shape = row["shape"]?.arrayValue?.compactMap(\.intValue).map(Int.init)
             if t.shape != shape { problems.append("\(at): shape \(t.shape) vs \(shape ?? [])") }
             if let bits = row["bits"]?.arrayValue {
-                guard case .float16(let a) = t.storage, a.map({ Int64($0) }) == bits.compactMap(\.intValue) else {
-                    return problems + ["\(at): float16 bits differ"]
+                switch t.storage {
+                case .float16(let a), .bfloat16(let a):
+                    if a.map({ Int64($0) }) != bits.compactMap(\.intValue) { return problems + ["\(at): \(t.dtype) bits differ"] }
+                default: return problems + ["\(at): expected 16-bit float bits, found \(t.dtype)"]
                 }
-            } else if let values = row["values"]?.arrayValue {
+            }
+            if let values = row["values"]?.arrayValue, row["bits"] == nil || t.dtype == .bfloat16 {
                 let got = doubles(t)
                 guard got.count == values.count else { return problems + ["\(at): \(got.count) elements vs \(values.count)"] }
                 for (i, (g, e)) in zip(got, values).enumerated() {
