@@ -167,6 +167,18 @@ public final class MPIWorld: RankGroup, CollectiveCheckpointFile.Ranks, @uncheck
         return buf
     }
 
+    /// `values` of rank `root` into `values` of every rank (MPI_Bcast, in pieces of at most
+    /// Int32.max elements).
+    public func broadcast(_ values: UnsafeMutableBufferPointer<Float>, root: Int) throws {
+        var at = 0
+        while at < values.count {
+            let n = min(values.count - at, Int(Int32.max))
+            try Self.check("MPI_Bcast", MPI_Bcast(values.baseAddress! + at, Int32(n), ckpt_MPI_FLOAT(), Int32(root),
+                                                  ckpt_MPI_COMM_WORLD()))
+            at += n
+        }
+    }
+
     /// `text` of rank 0 on every rank.
     public func broadcast(_ text: String) throws -> String {
         String(decoding: try broadcast(Array(text.utf8), root: 0), as: UTF8.self)

@@ -8,9 +8,17 @@ public protocol RankGroup: BatchPartition {
     func allgatherBytes(_ local: [UInt8]) throws -> [[UInt8]]
     /// Every rank's bytes, in rank order, on `root`; [] on the other ranks.
     func gatherBytes(_ local: [UInt8], root: Int) throws -> [[UInt8]]
+    /// `values` of rank `root` into `values` of every rank (the same count on all).
+    func broadcast(_ values: UnsafeMutableBufferPointer<Float>, root: Int) throws
 }
 
 extension RankGroup {
+    public func broadcast(_ values: UnsafeMutableBufferPointer<Float>, root: Int) throws {
+        let all = try allgatherBytes(rank == root ? Array(UnsafeRawBufferPointer(values)) : [])
+        guard all[root].count == values.count * MemoryLayout<Float>.size else { throw StateCodec.Malformed() }
+        if rank != root { all[root].withUnsafeBytes { UnsafeMutableRawBufferPointer(values).copyMemory(from: $0) } }
+    }
+
     public func gatherBytes(_ local: [UInt8], root: Int) throws -> [[UInt8]] {
         let all = try allgatherBytes(local)
         return rank == root ? all : []
@@ -58,30 +66,12 @@ extension Run {
         for p in unownedParameters { p.grad = nil }
     }
 
-    /// After the optimizers step: each owner's updated values, gathered in rank order, replace
-    /// the stale copies of the other ranks.
+    /// After the optimizers step: each owner's updated values replace the stale copies of the
+    /// other ranks, one broadcast per parameter in model order, straight into its storage.
     func shareUpdatedParameters() throws {
         guard let ranks, let shardPlan else { return }
-        let params = model.parameters
-        let mine = shardPlan.owned(by: ranks.rank)
-        var local: [Float] = []
-        local.reserveCapacity(mine.reduce(0) { $0 + params[$1].value.count })
-        for i in mine { local.append(contentsOf: params[i].value.storage) }
-        let all = try local.withUnsafeBufferPointer { try ranks.allgather($0) }
-        var at = 0
-        for r in 0..<ranks.size {
-            for i in shardPlan.owned(by: r) {
-                let n = params[i].value.count
-                guard at + n <= all.count else {
-                    throw RunError.mismatch("rank \(ranks.rank): the gathered parameters hold \(all.count) values, fewer than the plan's")
-                }
-                if r != ranks.rank {
-                    params[i].value.storage.withUnsafeMutableBufferPointer { dst in
-                        all.withUnsafeBufferPointer { dst.baseAddress!.update(from: $0.baseAddress! + at, count: n) }
-                    }
-                }
-                at += n
-            }
+        for (p, owner) in zip(model.parameters, shardPlan.owner) {
+            try p.value.storage.withUnsafeMutableBufferPointer { try ranks.broadcast($0, root: owner) }
         }
     }
 
