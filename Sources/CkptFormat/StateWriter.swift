@@ -18,8 +18,15 @@ struct StateWriter {
     let file: String
     /// Collects where each tensor's bytes landed in the file (for the manifest).
     let ranges = TensorRanges()
-    /// Tensors at least this large hash on another core while HDF5 writes them.
+    /// Tensors at least this large hash on another core while HDF5 writes them (when
+    /// `parallelHash`; otherwise every tensor hashes on the writing thread).
     static let parallelHashBytes = 1 << 20
+    var parallelHash = true
+
+    init(file: String, parallelHash: Bool = true) {
+        self.file = file
+        self.parallelHash = parallelHash
+    }
 
     func write(_ dict: StateDict, into group: HDF5Group) throws {
         try write(dict, into: group, depth: 0)
@@ -137,7 +144,7 @@ struct StateWriter {
         let type = t.dtype.hdf5Type
         let box = HashBox()
         let pending = DispatchGroup()
-        if t.byteCount >= Self.parallelHashBytes {
+        if parallelHash, t.byteCount >= Self.parallelHashBytes {
             DispatchQueue.global().async(group: pending) { box.value = t.withUnsafeBytes { Checksum.xxh64($0) } }
         } else {
             box.value = t.withUnsafeBytes { Checksum.xxh64($0) }
