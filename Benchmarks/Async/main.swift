@@ -11,10 +11,12 @@
 // the save call alone (the stall without the next step's excess). For an async save the
 // next step is compared with the other steps that overlap the write (not with the steps
 // without one): its excess over them is the save's, the rest is "overlap".
-// memcpy copies the same bytes into buffers allocated and touched beforehand. "overlap" is the median step time while a write is in flight
+// stall_ms and call_ms are medians over the saves after the first (whose snapshot buffers
+// are new: first_ms); stall_min / stall_max their range. memcpy copies the same bytes into
+// buffers allocated and touched beforehand (min, median, max of 5 copies). "overlap" is the median step time while a write is in flight
 // over the median step time without one. Prints one line per (model, mode):
 //   ckpt model=M mode=sync|async|memcpy state_bytes=B stall_ms=X overlap=Y tree_ms=T call_ms=C
-// usage: bench-async [--models lenet mlp] [--steps 12] [--every 4] [--mlp-hidden 40960]
+// usage: bench-async [--models lenet mlp] [--steps 24] [--every 4] [--mlp-hidden 40960]
 import Ckpt
 import Foundation
 
@@ -25,7 +27,7 @@ func option(_ name: String, _ def: [String]) -> [String] {
 }
 
 let models = option("--models", ["lenet", "mlp"])
-let steps = Int(option("--steps", ["12"])[0])!
+let steps = Int(option("--steps", ["24"])[0])!
 let every = Int(option("--every", ["4"])[0])!
 // 3072 x 40960 weights: 126 M parameters, 0.5 GiB, plus as much SGD momentum: ~1 GiB of state.
 let hidden = Int(option("--mlp-hidden", ["40960"])[0])!
@@ -33,11 +35,16 @@ let hidden = Int(option("--mlp-hidden", ["40960"])[0])!
 nonisolated(unsafe) var newBuffers = 0
 /// The last async save's copy into the snapshot (part of "call").
 nonisolated(unsafe) var captureMs = 0.0
-/// Live buffers the step after a save had to copy (copy-on-write, counted by address).
+/// Live buffers of 64 KiB or more that the step after a save had to copy (copy-on-write,
+/// counted by address; a buffer whose size changed is not a copy).
 nonisolated(unsafe) var cowCopies: [Int] = []
+/// Stall of the first save (new snapshot buffers) and the min / max of the later ones.
+nonisolated(unsafe) var spread = (first: 0.0, min: 0.0, max: 0.0, count: 0)
 
-/// The base address of every tensor of the run's state.
-func addresses(_ run: Run) -> [UnsafeRawPointer?] { tensors(run.checkpoint()).map { t in t.withUnsafeBytes { $0.baseAddress } } }
+/// The base address and size of every tensor of the run's state.
+func addresses(_ run: Run) -> [(UnsafeRawPointer?, Int)] {
+    tensors(run.checkpoint()).map { t in t.withUnsafeBytes { ($0.baseAddress, $0.count) } }
+}
 
 func now() -> Double {
     var t = timespec()
@@ -91,8 +98,8 @@ func tensors(_ c: Checkpoint) -> [TensorData] {
 
 /// The least an in-memory snapshot costs: one memcpy of every tensor's bytes into buffers
 /// allocated and touched beforehand (as the async saver's reused snapshot buffers are), so
-/// neither allocation nor page faults are counted. Returns the median of 5 copies.
-func memcpyState(_ c: Checkpoint) -> Double {
+/// neither allocation nor page faults are counted. Returns the min, median and max of 5 copies.
+func memcpyState(_ c: Checkpoint) -> (min: Double, median: Double, max: Double) {
     let ts = tensors(c)
     var buffers: [[UInt8]] = ts.map { t in [UInt8](repeating: 1, count: t.byteCount) }
     var times: [Double] = []
@@ -108,7 +115,7 @@ func memcpyState(_ c: Checkpoint) -> Double {
         times.append(now() - t0)
     }
     withExtendedLifetime(buffers) {}
-    return median(times)
+    return (times.min()!, median(times), times.max()!)
 }
 
 func bench(model: String, async: Bool) throws -> (stall: Double, overlap: Double, bytes: Int, tree: Double, call: Double) {
@@ -152,7 +159,9 @@ func bench(model: String, async: Bool) throws -> (stall: Double, overlap: Double
             try save()
             saves.append(now() - t0)
             after.append(try step())
-            let moved = zip(before, addresses(run)).filter { $0 != $1 }.count
+            // Tensors of 64 KiB or more only: small ones (the loss and lr history) are rebuilt
+            // by every state_dict() call, so their address says nothing about sharing.
+            let moved = zip(before, addresses(run)).filter { $0.1 == $1.1 && $0.1 >= 64 << 10 && $0.0 != $1.0 }.count
             if async { cowCopies.append(moved) }
             if bytes == 0 { bytes = stateBytes(run.checkpoint()) }
         } else {
@@ -167,21 +176,28 @@ func bench(model: String, async: Bool) throws -> (stall: Double, overlap: Double
     // overlapping steps is the save's (a copy-on-write copy of shared buffers); the rest is
     // the overlap slowdown, reported apart as "overlap".
     let reference = async && !overlapping.isEmpty ? max(base, median(overlapping)) : base
-    let stalls = zip(saves, after).map { $0 + max(0, $1 - reference) }
+    let all = zip(saves, after).map { $0 + max(0, $1 - reference) }
+    // The first save allocates the snapshot's buffers (page faults); the later ones reuse them
+    // (the steady state, reported as stall_ms).
+    let stalls = all.count > 1 ? Array(all.dropFirst()) : all
+    spread = (all[0], stalls.min()!, stalls.max()!, stalls.count)
     if async { (newBuffers, captureMs) = (saver.lastSnapshot.newBuffers, saver.lastSnapshot.seconds * 1000) }
-    return (median(stalls), overlapping.isEmpty ? 1 : median(overlapping) / base, bytes, median(trees), median(saves))
+    let calls = saves.count > 1 ? Array(saves.dropFirst()) : saves
+    return (median(stalls), overlapping.isEmpty ? 1 : median(overlapping) / base, bytes, median(trees), median(calls))
 }
+
+func ms(_ s: Double) -> String { String(format: "%.2f", s * 1000) }
 
 for model in models {
     var memcpyBytes = 0
     for async in [false, true] {
         let r = try bench(model: model, async: async)
         memcpyBytes = r.bytes
-        print("ckpt model=\(model) mode=\(async ? "async" : "sync") state_bytes=\(r.bytes) stall_ms=\(String(format: "%.2f", r.stall * 1000)) overlap=\(String(format: "%.2f", r.overlap)) tree_ms=\(String(format: "%.3f", r.tree * 1000)) call_ms=\(String(format: "%.2f", r.call * 1000))\(async ? " new_buffers=\(newBuffers) capture_ms=\(String(format: "%.2f", captureMs)) cow_copies=\(cowCopies.last ?? -1)" : "")")
+        print("ckpt model=\(model) mode=\(async ? "async" : "sync") state_bytes=\(r.bytes) stall_ms=\(String(format: "%.2f", r.stall * 1000)) overlap=\(String(format: "%.2f", r.overlap)) tree_ms=\(String(format: "%.3f", r.tree * 1000)) call_ms=\(String(format: "%.2f", r.call * 1000)) first_ms=\(ms(spread.first)) stall_min=\(ms(spread.min)) stall_max=\(ms(spread.max)) saves=\(spread.count)\(async ? " new_buffers=\(newBuffers) capture_ms=\(String(format: "%.2f", captureMs)) cow_copies=\(cowCopies.last ?? -1)" : "")")
     }
     let run = try Run(config: config(model))
     var batches = run.remainingBatches().makeIterator()
     if let b = batches.next() { try run.trainStep(b) }
     let t = memcpyState(run.checkpoint())
-    print("ckpt model=\(model) mode=memcpy state_bytes=\(memcpyBytes) stall_ms=\(String(format: "%.2f", t * 1000)) overlap=1.00 tree_ms=0 call_ms=\(String(format: "%.2f", t * 1000))")
+    print("ckpt model=\(model) mode=memcpy state_bytes=\(memcpyBytes) stall_ms=\(ms(t.median)) overlap=1.00 tree_ms=0 call_ms=\(ms(t.median)) copy_min=\(ms(t.min)) copy_max=\(ms(t.max)) copies=5")
 }

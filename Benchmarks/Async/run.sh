@@ -7,13 +7,13 @@
 # "call": the save call alone (the stall less the excess of the step after it).
 # memcpy copies into buffers allocated beforehand (no page faults), as the snapshot does.
 # No Python peer. Needs a release build of bench-async.
-# usage: Benchmarks/Async/run.sh [--models lenet mlp] [--steps 12] [--every 4] [--mlp-hidden 40960]
+# usage: Benchmarks/Async/run.sh [--models lenet mlp] [--steps 24] [--every 4] [--mlp-hidden 40960]
 #   BENCH_QUICK=1: a small MLP and few steps (figures mean nothing)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ARGS=("$@")
 if [ ${#ARGS[@]} -eq 0 ]; then
-  if [ -n "${BENCH_QUICK:-}" ]; then ARGS=(--steps 8 --every 4 --mlp-hidden 1024); else ARGS=(--steps 12 --every 4); fi
+  if [ -n "${BENCH_QUICK:-}" ]; then ARGS=(--steps 8 --every 4 --mlp-hidden 1024); else ARGS=(--steps 24 --every 4); fi
 fi
 BIN=.build/release/bench-async
 [ -x "$BIN" ] || swift build -c release --product bench-async >/dev/null || { echo "cannot build bench-async"; exit 1; }

@@ -4,7 +4,9 @@ import Foundation
 ///
 /// `save(_:to:)` copies the bytes of every tensor of `checkpoint` into a snapshot whose
 /// buffers are reused from one save to the next (`CheckpointSnapshot`), on the calling thread,
-/// and writes the file from that snapshot in the background. The checkpoint given (from
+/// and writes the file from that snapshot on a background thread of lower priority (nice +10
+/// on Linux) that also hashes the tensors itself, so the training steps overlapping the write
+/// keep the other cores. The checkpoint given (from
 /// `Run.checkpoint()`, which shares the live buffers copy-on-write) is not kept, so the next
 /// optimizer step writes its buffers in place instead of copying each one into new memory.
 /// The stall of a save is therefore one memcpy of the state into memory already mapped.
@@ -71,7 +73,10 @@ public final class AsyncCheckpointSaver: @unchecked Sendable {
         init(_ c: Checkpoint) { checkpoint = c }
     }
 
-    private let queue = DispatchQueue(label: "ckpt.async-save", qos: .utility)
+    /// How much lower than the training thread's the writer thread's priority is (its nice
+    /// value on Linux, where the nice value is per thread): where the cores are all busy, the
+    /// training steps that overlap a write get them first, and the write takes the rest.
+    static let writerNiceIncrement: Int32 = 10
     private let snapshot = CheckpointSnapshot()
     /// Bytes the last `save` copied on the caller's thread, and how many of its tensors needed
     /// a new buffer (0 once the snapshot's buffers exist): the bench and the tests read these.
@@ -99,9 +104,12 @@ public final class AsyncCheckpointSaver: @unchecked Sendable {
         let t0 = DispatchTime.now().uptimeNanoseconds
         let pending = Pending(snapshot.capture(checkpoint))
         captureSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
-        queue.async {
+        // One thread per save (at most one in flight), so lowering its priority touches no
+        // thread that training or Dispatch's pool also runs on.
+        let writer = Thread {
+            Self.lowerThisThreadsPriority()
             do {
-                try CheckpointFile.save(pending.checkpoint!, to: path, durable: durable, hooks: hooks)
+                try CheckpointFile.save(pending.checkpoint!, to: path, durable: durable, hooks: hooks, singleThread: true)
                 pending.checkpoint = nil
                 handle.complete(error: nil, after: try after?())
             } catch {
@@ -109,8 +117,22 @@ public final class AsyncCheckpointSaver: @unchecked Sendable {
                 handle.complete(error: error, after: nil)
             }
         }
+        writer.name = "ckpt.async-save"
+        writer.qualityOfService = .utility
+        writer.start()
         inFlight = handle
         return handle
+    }
+
+    /// Lowers the calling thread's priority by `writerNiceIncrement` (Linux: the nice value of
+    /// this thread only; elsewhere the thread's quality of service says it).
+    private static func lowerThisThreadsPriority() {
+        #if os(Linux)
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        errno = 0
+        let current = getpriority(which, 0)
+        if errno == 0 { _ = setpriority(which, 0, min(19, current + writerNiceIncrement)) }
+        #endif
     }
 
     /// Waits for the save in flight, if any, and returns it (its error rethrown).

@@ -26,10 +26,13 @@ public enum CheckpointFile {
     /// then the rest of `checkpoint.metadata` in order (scalars, strings, None and flat
     /// lists only). `durable: false` skips the two fsyncs (benchmarks, scratch files).
     /// `hooks` is a test seam (`SaveHooks`): called between the steps of the save.
+    /// `singleThread`: hash every tensor on the calling thread instead of hashing large ones
+    /// on a second core while HDF5 writes them (a background save, which must leave the other
+    /// cores to training); the bytes written are the same.
     public static func save(_ checkpoint: Checkpoint, to path: String, durable: Bool = true,
-                            hooks: SaveHooks = .none) throws {
+                            hooks: SaveHooks = .none, singleThread: Bool = false) throws {
         try AtomicFile.write(to: path, durable: durable, hooks: hooks) { tmp in
-            try write(checkpoint, into: tmp, reportingAs: path)
+            try write(checkpoint, into: tmp, reportingAs: path, singleThread: singleThread)
         }
     }
 
@@ -88,8 +91,9 @@ public enum CheckpointFile {
     /// libhdf5 creates the file at the temporary's `libraryPath()` (resolved through the
     /// private directory's descriptor); the manifest is written through the descriptor
     /// `openContent()` returns, never by path.
-    private static func write(_ c: Checkpoint, into tmp: AtomicFile, reportingAs path: String) throws {
-        let writer = StateWriter(file: path)
+    private static func write(_ c: Checkpoint, into tmp: AtomicFile, reportingAs path: String,
+                              singleThread: Bool) throws {
+        let writer = StateWriter(file: path, parallelHash: !singleThread)
         let userBlock = userBlockSize(c)
         let file: HDF5File
         do { file = try HDF5File.create(try tmp.libraryPath(), userBlockSize: userBlock) } catch let e as HDF5Error {

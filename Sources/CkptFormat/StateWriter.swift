@@ -25,8 +25,16 @@ struct StateWriter {
         let tensors: [String: CollectiveCheckpointFile.Tensor]
         let rank: Int
     }
-    /// Tensors at least this large hash on another core while HDF5 writes them.
+    /// Tensors at least this large hash on another core while HDF5 writes them (when
+    /// `parallelHash`; otherwise every tensor hashes on the writing thread).
     static let parallelHashBytes = 1 << 20
+    var parallelHash = true
+
+    init(file: String, parallelHash: Bool = true, shared: Shared? = nil) {
+        self.file = file
+        self.parallelHash = parallelHash
+        self.shared = shared
+    }
 
     func write(_ dict: StateDict, into group: HDF5Group) throws {
         try write(dict, into: group, depth: 0)
@@ -145,7 +153,7 @@ struct StateWriter {
         let type = t.dtype.hdf5Type
         let box = HashBox()
         let pending = DispatchGroup()
-        if t.byteCount >= Self.parallelHashBytes {
+        if parallelHash, t.byteCount >= Self.parallelHashBytes {
             DispatchQueue.global().async(group: pending) { box.value = t.withUnsafeBytes { Checksum.xxh64($0) } }
         } else {
             box.value = t.withUnsafeBytes { Checksum.xxh64($0) }

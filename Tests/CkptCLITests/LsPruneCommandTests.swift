@@ -71,6 +71,31 @@ import Testing
         #expect(text.out.contains("left \(dir)/broken.h5: does not verify"))
     }
 
+    /// The text output too: the dry run's "would delete" lines name exactly the files of the
+    /// real prune's "deleted" lines, and those are the files gone.
+    @Test func textDryRunNamesExactlyTheFilesThePruneDeletes() throws {
+        let dir = try Self.runDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let args = [dir, "--keep-last", "1", "--keep-best", "test_accuracy:max:2"]
+        func named(_ out: String, _ verb: String) -> [String] {
+            out.split(separator: "\n").compactMap { line in
+                line.hasPrefix(verb + " ") ? String(line.dropFirst(verb.count + 1)) : nil
+            }
+        }
+        let before = Set(Self.h5(dir))
+        let dry = runCommand { try PruneCommand.parse(args + ["--dry-run"]).execute(console: $0) }
+        #expect(dry.status == .success, "\(dry.err)")
+        #expect(Set(Self.h5(dir)) == before)
+        let real = runCommand { try PruneCommand.parse(args).execute(console: $0) }
+        #expect(real.status == .success, "\(real.err)")
+        let wouldGo = named(dry.out, "would delete"), went = named(real.out, "deleted")
+        #expect(!wouldGo.isEmpty && wouldGo == went, "dry run:\n\(dry.out)\nprune:\n\(real.out)")
+        #expect(Set(Self.h5(dir)) == before.subtracting(went.map { ($0 as NSString).lastPathComponent }))
+        // Nothing is left to delete: a second dry run names no file.
+        let again = runCommand { try PruneCommand.parse(args + ["--dry-run"]).execute(console: $0) }
+        #expect(named(again.out, "would delete").isEmpty, "\(again.out)")
+    }
+
     @Test func pruneRefusesBesideARunAndWithoutAPolicy() throws {
         let dir = try Self.runDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
