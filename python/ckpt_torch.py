@@ -739,7 +739,8 @@ def _optimizer_to_torch(sd, torch, file):
             raise CheckpointError(file, f"/optimizer/state/{key}", "state keys must be parameter indices")
         entry = OrderedDict()
         for name, v in s.items():
-            if name == "step" and not isinstance(v, np.ndarray):
+            # SparseAdam keeps its step a Python int; the others a 0-d float32 tensor.
+            if name == "step" and not isinstance(v, np.ndarray) and sd.get("type") != "SparseAdam":
                 entry[name] = torch.tensor(float(v), dtype=torch.float32)  # PyTorch's 0-d float32 step
             else:
                 entry[name] = _to_torch(v, torch)
@@ -832,19 +833,34 @@ def mlp(sizes):
     return torch.nn.Sequential(OrderedDict([("net", torch.nn.Sequential(*layers))]))
 
 
-def save(path, model, optimizer=None, scheduler=None, progress=None, config=None, rng=None, durable=True):
+def save(path, model, optimizer=None, scheduler=None, progress=None, config=None, rng=None, durable=True,
+         averaged_model=None, swa_scheduler=None, optimizers=()):
     """Writes a PyTorch run as format v1 to `path`, atomically: `model` (an nn.Module or a state
     dict), `optimizer` / `scheduler` (objects or their state dicts with "type" first), `progress`
     ({"epoch", "global_step", optionally "batch", "lr" float64 [global_step, groups],
     "loss" float32 [global_step]}) and `config` (the run config, a dict or JSON text: with it,
-    `ckpt resume` can continue the run)."""
+    `ckpt resume` can continue the run). `averaged_model`: a torch.optim.swa_utils.AveragedModel
+    (or its state dict), written to /averaged_model; `swa_scheduler`: its SWALR, to
+    /swa_scheduler; `optimizers`: a run's second and later optimizers in order, each a pair
+    (optimizer, scheduler or None), to /optimizers/1, /optimizers/2, ... (docs/FORMAT.md)."""
     torch = _torch()
     model_sd = model.state_dict() if hasattr(model, "state_dict") else model
     sections = {"model": OrderedDict((k, v) for k, v in model_sd.items())}
+    typed_opt = lambda o: _typed_optimizer_state(o, model) if hasattr(o, "param_groups") else o
+    typed_sched = lambda s: _typed_scheduler_state(s) if hasattr(s, "state_dict") else s
     if optimizer is not None:
-        sections["optimizer"] = _typed_optimizer_state(optimizer, model) if hasattr(optimizer, "param_groups") else optimizer
+        sections["optimizer"] = typed_opt(optimizer)
     if scheduler is not None:
-        sections["scheduler"] = _typed_scheduler_state(scheduler) if hasattr(scheduler, "state_dict") else scheduler
+        sections["scheduler"] = typed_sched(scheduler)
+    if averaged_model is not None:
+        sd = averaged_model.state_dict() if hasattr(averaged_model, "state_dict") else averaged_model
+        sections["averaged_model"] = OrderedDict((k, v) for k, v in sd.items())
+    if swa_scheduler is not None:
+        sections["swa_scheduler"] = typed_sched(swa_scheduler)
+    if optimizers:
+        sections["optimizers"] = OrderedDict(
+            (str(i), OrderedDict([("optimizer", typed_opt(o))] + ([("scheduler", typed_sched(s))] if s is not None else [])))
+            for i, (o, s) in enumerate(optimizers, start=1))
     if progress is not None:
         p = OrderedDict()
         for k, v in progress.items():

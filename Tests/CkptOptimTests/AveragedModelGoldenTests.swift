@@ -58,14 +58,37 @@ import Testing
         #expect(Self.cases.contains { $0.strategy == .swa })
     }
 
-    @Test(arguments: cases)
-    func averagesMatchTorch(_ c: Case) throws {
+    /// One thread, then the C kernels split into 16-element chunks (tensors of 60, 35 and 50
+    /// elements: chunk edges inside 8-lane vectors, scalar tails mid-tensor) on 2 and 3 threads,
+    /// FMA-targeted and portable loops: every variant gives torch's bits.
+    @Test(arguments: cases, [(1, KernelSplit.chunkElements, false), (2, 16, false), (3, 16, true), (2, 32, true)])
+    func averagesMatchTorch(_ c: Case, variant: (threads: Int, chunk: Int, portable: Bool)) throws {
         let m = AveragedModel(parameters: c.inputs(0), strategy: c.strategy)
+        m.threads = variant.threads
+        m.splitChunk = variant.chunk
+        m.portableKernels = variant.portable
         #expect(m.nAveraged == 0)
         for k in 0..<c.updates {
             try m.update(from: c.inputs(k))
-            Self.check(m, against: c.state(k), "\(c) after update \(k + 1)")
+            Self.check(m, against: c.state(k), "\(c) \(variant) after update \(k + 1)")
         }
+    }
+
+    /// A tensor of many default-size chunks: 1, 2 and 4 threads give the same bits.
+    @Test(arguments: [AveragingStrategy.swa, .ema(decay: 0.999), .ema(decay: 0.2)])
+    func threadsGiveTheBitsOfOneThread(_ strategy: AveragingStrategy) throws {
+        let n = 3 * KernelSplit.chunkElements + 13
+        func params(_ k: Int) -> [Parameter] {
+            [Parameter(name: "w", value: Tensor(shape: [n], storage: (0..<n).map { Float(($0 * (7 + k)) % 1009) * 1e-3 - 0.5 }))]
+        }
+        var results: [[UInt32]] = []
+        for threads in [1, 2, 4] {
+            let m = AveragedModel(parameters: params(0), strategy: strategy)
+            m.threads = threads
+            for k in 0..<4 { try m.update(from: params(k)) }
+            results.append(m.values[0].storage.map(\.bitPattern))
+        }
+        #expect(results[1] == results[0] && results[2] == results[0])
     }
 
     @Test(arguments: cases)

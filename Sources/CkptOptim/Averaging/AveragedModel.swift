@@ -18,6 +18,13 @@ public final class AveragedModel {
     public private(set) var values: [Tensor]
     /// PyTorch's `n_averaged`: how many models have been averaged in.
     public private(set) var nAveraged: Int64 = 0
+    /// Threads an update may use (each large tensor cut into `KernelSplit` chunks); nil:
+    /// `Compute.threads`. The averages are the same bits for every count.
+    public var threads: Int?
+    /// Elements per chunk of a split tensor (tests lower it to split small tensors).
+    var splitChunk = KernelSplit.chunkElements
+    /// Runs the portable `fmaf()` loops even on an FMA CPU (tests check both give the same bits).
+    var portableKernels = false
 
     /// `AveragedModel(model)`: a deep copy of the parameters as they are now, `n_averaged` 0.
     public init(parameters: [Parameter], strategy: AveragingStrategy) {
@@ -39,7 +46,9 @@ public final class AveragedModel {
             values = parameters.map(\.value)
         } else {
             for (i, p) in parameters.enumerated() {
-                strategy.update(&values[i].storage, p.value.storage, nAveraged: nAveraged)
+                strategy.update(&values[i].storage, p.value.storage, nAveraged: nAveraged,
+                                threads: Swift.max(1, threads ?? Compute.threads), chunk: splitChunk,
+                                portable: portableKernels)
             }
         }
         nAveraged += 1

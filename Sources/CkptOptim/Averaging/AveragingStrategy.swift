@@ -1,3 +1,4 @@
+import CKernels
 import CkptCore
 
 /// How an `AveragedModel` averages, as PyTorch's two built-in multi-tensor functions.
@@ -20,11 +21,28 @@ public enum AveragingStrategy: Equatable, Sendable {
         return .ema(decay: decay)
     }
 
-    /// Averages `model` into `avg` after `nAveraged` models (`nAveraged > 0`).
-    func update(_ avg: inout [Float], _ model: [Float], nAveraged: Int64) {
-        switch self {
-        case .swa: AveragingKernel.swa(&avg, model, Float(nAveraged + 1))
-        case .ema(let decay): AveragingKernel.lerp(&avg, model, Float(1 - decay))
+    /// Averages `model` into `avg` after `nAveraged` models (`nAveraged > 0`), in `KernelSplit`
+    /// chunks of `chunk` elements on up to `threads` threads: the bits of one thread.
+    func update(_ avg: inout [Float], _ model: [Float], nAveraged: Int64, threads: Int = 1,
+                chunk: Int = KernelSplit.chunkElements, portable: Bool = false) {
+        precondition(avg.count == model.count)
+        let flag: Int32 = portable ? 1 : 0
+        avg.withUnsafeMutableBufferPointer { a in
+            model.withUnsafeBufferPointer { m in
+                guard let a0 = a.baseAddress, let m0 = m.baseAddress else { return }
+                switch self {
+                case .swa:
+                    let count = Float(nAveraged + 1)
+                    KernelSplit.forEachChunk(a.count, threads: threads, chunk: chunk) { i, c in
+                        ckpt_avg_swa(a0 + i, m0 + i, c, count, flag)
+                    }
+                case .ema(let decay):
+                    let w = Float(1 - decay)
+                    KernelSplit.forEachChunk(a.count, threads: threads, chunk: chunk) { i, c in
+                        ckpt_avg_lerp(a0 + i, m0 + i, c, w, flag)
+                    }
+                }
+            }
         }
     }
 }
@@ -34,27 +52,4 @@ public struct AveragingError: Error, Equatable, CustomStringConvertible {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
-}
-
-/// The float32 arithmetic of PyTorch's CPU kernels for the two averages, in place.
-enum AveragingKernel {
-    /// `avg + (model - avg) / count`.
-    static func swa(_ avg: inout [Float], _ model: [Float], _ count: Float) {
-        precondition(avg.count == model.count)
-        avg.withUnsafeMutableBufferPointer { a in
-            model.withUnsafeBufferPointer { m in
-                for i in 0..<a.count { a[i] = a[i] + (m[i] - a[i]) / count }
-            }
-        }
-    }
-
-    /// `avg.lerp_(model, w)`.
-    static func lerp(_ avg: inout [Float], _ model: [Float], _ w: Float) {
-        precondition(avg.count == model.count)
-        avg.withUnsafeMutableBufferPointer { a in
-            model.withUnsafeBufferPointer { m in
-                for i in 0..<a.count { a[i] = TorchOps.lerp(a[i], m[i], w) }
-            }
-        }
-    }
 }
