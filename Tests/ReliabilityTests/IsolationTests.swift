@@ -26,11 +26,34 @@ struct IsolationTests {
     }
 
     /// The child is killed while it waits to open a FIFO (nobody writes to it, so it waits
-    /// forever): by SIGSEGV and SIGABRT as libhdf5 dies, by SIGXCPU as at its CPU limit.
+    /// forever): by SIGSEGV and SIGABRT as libhdf5 dies.
     @Test(arguments: [(SIGSEGV, "the HDF5 reader crashed (signal 11, SIGSEGV)"),
-                      (SIGABRT, "the HDF5 reader crashed (signal 6, SIGABRT)"),
-                      (SIGXCPU, "gave up after 20 s of CPU time (the reader does not finish)")])
+                      (SIGABRT, "the HDF5 reader crashed (signal 6, SIGABRT)")])
     func childKilledBySignalIsExitTwoWithAMessage(signal: Int32, words: String) throws {
+        let (status, stderr, fifo) = try verifyFIFOKilledBy(signal)
+        #expect(status == 2)
+        #expect(stderr == "ckpt verify: \(fifo): unreadable or corrupt file: \(words)\n")
+    }
+
+    /// SIGXCPU, as at the child's CPU limit: not called corrupt (a sound, large file can take
+    /// that long); the line names the file, the limit and how to raise it, and
+    /// `CKPT_READ_SECONDS` raises the limit (an invalid value is said to be ignored).
+    @Test(arguments: [(nil, "20 s", "CKPT_READ_SECONDS=80 in ckpt's environment"),
+                      ("100", "100 s", "CKPT_READ_SECONDS=400 in ckpt's environment"),
+                      ("5", "20 s", "CKPT_READ_SECONDS=80 in ckpt's environment"),
+                      ("ten", "20 s", "CKPT_READ_SECONDS=80 in ckpt's environment (CKPT_READ_SECONDS=ten was ignored: not a whole number of seconds from 1 to 1000000)")])
+    func childAtItsCPULimitNamesTheLimitAndHowToRaiseIt(setting: String?, limit: String, raise: String) throws {
+        let (status, stderr, fifo) = try verifyFIFOKilledBy(SIGXCPU, readSeconds: setting)
+        #expect(status == 2)
+        let words: String = "ckpt verify: \(fifo): stopped after \(limit) of CPU time, the limit for 0 bytes of input "
+            + "(ckpt limits the time it spends parsing files, since a crafted file can make libhdf5 loop forever); "
+            + "if the file is sound and just large, allow more time with \(raise)\n"
+        #expect(stderr == words)
+    }
+
+    /// `ckpt verify FIFO` (whose isolated child waits forever to open it), its child killed by
+    /// `signal`: the exit status, stderr and the FIFO's path.
+    func verifyFIFOKilledBy(_ signal: Int32, readSeconds: String? = nil) throws -> (Int32, String, String) {
         let dir = makeScratchDirectory()
         defer { removeDirectory(dir) }
         let fifo = dir + "/run.h5"
@@ -38,6 +61,9 @@ struct IsolationTests {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try #require(BuiltProducts.ckpt))
         p.arguments = ["verify", fifo]
+        var env = ProcessInfo.processInfo.environment
+        env["CKPT_READ_SECONDS"] = readSeconds
+        p.environment = env
         let err = Pipe()
         p.standardOutput = FileHandle.nullDevice
         p.standardError = err
@@ -47,8 +73,7 @@ struct IsolationTests {
         kill(child, signal)
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
-        #expect(p.terminationStatus == 2)
-        #expect(stderr == "ckpt verify: \(fifo): unreadable or corrupt file: \(words)\n")
+        return (p.terminationStatus, stderr, fifo)
     }
 
     /// `ckpt inspect FILE | head`: the reader of stdout is gone before the isolated child
