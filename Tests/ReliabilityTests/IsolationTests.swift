@@ -51,6 +51,51 @@ struct IsolationTests {
         #expect(stderr == words)
     }
 
+    /// SIGKILL to `ckpt verify` (which cannot forward it) leaves no orphan parsing on: the
+    /// isolated child, here waiting forever on a FIFO, exits soon after its parent.
+    @Test func theIsolatedChildDiesWithItsParent() throws {
+        let dir = makeScratchDirectory()
+        defer { removeDirectory(dir) }
+        let fifo = dir + "/run.h5"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try #require(BuiltProducts.ckpt))
+        p.arguments = ["verify", fifo]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        let child = try #require(Self.waitForChild(of: p.processIdentifier), "ckpt started no child within 60 s")
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        func alive() -> Bool {  // a zombie (not yet reaped by its new parent) has ended
+            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            return !stat[stat.index(after: close)...].hasPrefix(" Z")
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while alive() && Date() < deadline { usleep(20_000) }
+        let survived = alive()
+        if survived { kill(child, SIGKILL) }
+        #expect(!survived, "the isolated child \(child) outlived its parent by 30 s")
+    }
+
+    /// A checkpoint whose manifest was stripped (zeroed, as FORMAT.md says to accept an edit)
+    /// still verifies, but not silently: nothing covers its metadata any more.
+    @Test func aStrippedManifestVerifiesWithAWarning() throws {
+        let dir = makeScratchDirectory()
+        defer { removeDirectory(dir) }
+        let path = try tinyRunCheckpoint(in: dir)
+        var bytes = readBytes(path)
+        let layout = try #require(ManifestLayout(bytes))
+        for i in 0..<layout.userBlock { bytes[i] = 0 }
+        writeBytes(bytes, to: path)
+        let r = try ckpt(["verify", path])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect((r.stdout + r.stderr).contains("no ckpt manifest: the tensors' checksums verify, but nothing covers the metadata"),
+                "\(r.stdout)\(r.stderr)")
+    }
+
     /// `ckpt verify FIFO` (whose isolated child waits forever to open it), its child killed by
     /// `signal`: the exit status, stderr and the FIFO's path.
     func verifyFIFOKilledBy(_ signal: Int32, readSeconds: String? = nil) throws -> (Int32, String, String) {
