@@ -129,6 +129,35 @@ static inline long long ckpt_attribute_count(hid_t obj) {
     return (long long)info.num_attrs;
 }
 
+/// Most attributes one object may hold without a name index. Such attributes (an HDF5 1.6
+/// object header, h5py's default layout, or compact storage raised past its default of 8) are
+/// a list in the object header, and libhdf5 1.10 finds each by a linear search, so reading n
+/// of them costs n²/2 name comparisons: 30,000 on one group took 4-10 s of CPU, 9,000 took
+/// 0.8-1.5 s (2026-12, loaded 2-core machine). Attributes with a name index (dense storage)
+/// cost log n each and have no such limit. The reader (HDF5Object.attributeNames) and the
+/// isolated probe (rebuild.c) both refuse past it, in the words of
+/// ckpt_unindexed_attributes_reason.
+#define CKPT_MAX_UNINDEXED_ATTRIBUTES 8192
+
+/// 1 when the attributes of an open object have a name index (dense storage), 0 when they
+/// are a list in its object header, -1 on error.
+static inline int ckpt_attributes_indexed(hid_t obj) {
+    H5O_info_t info;
+    if (H5Oget_info2(obj, &info, H5O_INFO_META_SIZE) < 0) return -1;
+    return info.meta_size.attr.index_size > 0;
+}
+
+/// Why an object with `count` unindexed attributes (more than `limit`) is not read, and what
+/// to do about it.
+static inline void ckpt_unindexed_attributes_reason(unsigned long long count, long long limit, char *out, size_t size) {
+    snprintf(out, size,
+             "%llu attributes stored without a name index (an HDF5 1.6 object header, h5py's default); "
+             "libhdf5 1.10 finds each by a linear search, so reading them takes time that grows with the "
+             "square of their count, and ckpt reads at most %lld per object. Re-save the file with "
+             "h5py.File(path, \"w\", libver=\"latest\"), which indexes attributes, or keep such values in a dataset",
+             count, limit);
+}
+
 /// Link kind: 0 hard, 1 soft, 2 external, 3 other, -1 error. Writes a soft link's target
 /// (or an external link's "file:path") into `buf` when `buf` is non-null.
 static inline int ckpt_link_kind(hid_t loc, const char *name, char *buf, size_t size) {

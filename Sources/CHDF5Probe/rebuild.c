@@ -369,12 +369,28 @@ done:
     H5Pclose(acpl);
 }
 
+// CKPT_MAX_UNINDEXED_ATTRIBUTES (shim.h): attributes without a name index cost a linear search
+// each in libhdf5 1.10. 0 with a finding, before any is read, when the object holds more of
+// them than the limit; objects whose attributes are indexed pass.
+static int admit_unindexed_attributes(rebuild *r, hid_t src, const char *path, unsigned long long n) {
+    long long cap = r->limits->max_unindexed_attributes;
+    if (cap <= 0 || n <= (unsigned long long)cap) return 1;
+    int indexed = ckpt_attributes_indexed(src);
+    if (indexed < 0) { note(r, 'A', path, "", "count attributes", NULL); return 0; }
+    if (indexed) return 1;
+    char reason[1024];
+    ckpt_unindexed_attributes_reason(n, cap, reason, sizeof reason);
+    note(r, 'A', path, "", "list attributes", reason);
+    return 0;
+}
+
 // HDF5Object.attributeNames (creation order when tracked, else name order), then each value.
 static void copy_attributes(rebuild *r, hid_t src, hid_t dst, const char *path, int ordered) {
     H5O_info_t info;
     if (H5Oget_info2(src, &info, H5O_INFO_NUM_ATTRS) < 0) { note(r, 'A', path, "", "count attributes", NULL); return; }
     if (info.num_attrs == 0) return;
     if (!admit_listing(r, 'A', path, "list attributes", info.num_attrs, "attributes")) return;
+    if (!admit_unindexed_attributes(r, src, path, info.num_attrs)) return;
     name_list names = {.limit = info.num_attrs};
     hsize_t idx = 0;
     if (H5Aiterate2(src, ordered ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME, H5_ITER_INC, &idx, attribute_name_cb, &names) < 0) {

@@ -11,6 +11,11 @@ import CHDF5
 public final class HDF5File {
     /// Upper bound on children or attributes listed per object (corrupt-file guard).
     public static let maxObjectsPerGroup = 1_000_000
+    /// Upper bound on attributes per object stored without a name index (an HDF5 1.6 object
+    /// header, h5py's default): libhdf5 1.10 finds each by a linear search, so their cost
+    /// grows with the square of their count (`CKPT_MAX_UNINDEXED_ATTRIBUTES` in shim.h says
+    /// what was measured). Indexed attributes are bounded by `maxObjectsPerGroup` only.
+    public static let maxUnindexedAttributes = Int(CKPT_MAX_UNINDEXED_ATTRIBUTES)
 
     public let path: String
     public let isWritable: Bool

@@ -36,8 +36,20 @@ public class HDF5Object {
         guard n <= HDF5File.maxObjectsPerGroup else {
             throw location.error("list attributes", "\(n) attributes (limit \(HDF5File.maxObjectsPerGroup))")
         }
+        if n > HDF5File.maxUnindexedAttributes {
+            let indexed = ckpt_attributes_indexed(handle.id)
+            if indexed < 0 { throw location.error("count attributes") }
+            if indexed == 0 { throw location.error("list attributes", Self.unindexedReason(count: n)) }
+        }
         let index = tracksAttributeOrder() ? ckpt_H5_INDEX_CRT_ORDER() : ckpt_H5_INDEX_NAME()
         return try attributeNames(count: Int(n), index: index)
+    }
+
+    /// Why `count` attributes without a name index are not read (`HDF5File.maxUnindexedAttributes`).
+    static func unindexedReason(count: Int64) -> String {
+        var buffer = [CChar](repeating: 0, count: 1024)
+        ckpt_unindexed_attributes_reason(UInt64(count), Int64(HDF5File.maxUnindexedAttributes), &buffer, buffer.count)
+        return String(cString: buffer)
     }
 
     /// The object's creation property list (caller closes), or -1.

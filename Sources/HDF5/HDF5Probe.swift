@@ -33,6 +33,11 @@ public enum HDF5Probe {
         public var extraDataBytes: Int
         public var maxDepth: Int
         public var maxObjects: Int
+        /// Most attributes one object may hold without a name index (0: no limit); the
+        /// reader's own limit (`HDF5File.maxUnindexedAttributes`) by default. Past it the
+        /// object's attribute listing fails with a finding that says why and what to do,
+        /// before any attribute is read. Attributes with a name index are not limited.
+        public var maxUnindexedAttributes: Int
         /// Dataset data is read in hyperslabs of at most this many bytes.
         public var sliceBytes: Int
         /// Check every global heap collection's layout before the walk (`.corruptGlobalHeap`).
@@ -42,8 +47,10 @@ public enum HDF5Probe {
         public var maxCopyBytes: Int
 
         public init(wallSeconds: Double, cpuSeconds: Int, extraDataBytes: Int, maxDepth: Int, maxObjects: Int,
-                    sliceBytes: Int = 4 << 20, maxCopyBytes: Int = 0) {
+                    sliceBytes: Int = 4 << 20, maxCopyBytes: Int = 0,
+                    maxUnindexedAttributes: Int = HDF5File.maxUnindexedAttributes) {
             self.maxCopyBytes = maxCopyBytes
+            self.maxUnindexedAttributes = maxUnindexedAttributes
             self.wallSeconds = wallSeconds
             self.cpuSeconds = cpuSeconds
             self.extraDataBytes = extraDataBytes
@@ -124,6 +131,7 @@ public enum HDF5Probe {
         var l = ckpt_probe_limits(
             wall_seconds: limits.wallSeconds, cpu_seconds: limits.cpuSeconds, extra_data_bytes: Int64(limits.extraDataBytes),
             max_depth: Int32(clamping: limits.maxDepth), max_objects: Int64(limits.maxObjects),
+            max_unindexed_attributes: Int64(limits.maxUnindexedAttributes),
             slice_bytes: max(64, limits.sliceBytes), check_global_heaps: limits.checkGlobalHeaps ? 1 : 0,
             max_copy_bytes: Int64(clamping: limits.maxCopyBytes))
         var r = ckpt_probe_result()

@@ -19,6 +19,9 @@ public struct HDF5Tree: Sendable, Equatable {
         public var kind: Kind
         /// In creation order when tracked, else name order.
         public var attributes: [Attribute]
+        /// Why the attributes could not be listed (too many without a name index, a damaged
+        /// header), if they could not; `attributes` is then empty.
+        public var attributesError: String? = nil
         /// Children of a group, in creation order when tracked, else name order.
         public var children: [Node]
     }
@@ -78,8 +81,12 @@ public struct HDF5Tree: Sendable, Equatable {
         var truncated = false
         var seen: [Int64: String] = [:]
 
-        mutating func attributes(_ obj: HDF5Object) -> [Attribute] {
-            guard let names = try? obj.attributeNames() else { return [] }
+        /// The attributes of `obj`, or why they could not be listed.
+        mutating func attributes(_ obj: HDF5Object) -> (list: [Attribute], error: String?) {
+            let names: [String]
+            do { names = try obj.attributeNames() } catch let e as HDF5Error { return ([], e.reason) } catch {
+                return ([], "\(error)")
+            }
             var out: [Attribute] = []
             for name in names {
                 if nodes >= maxNodes { truncated = true; break }
@@ -97,11 +104,12 @@ public struct HDF5Tree: Sendable, Equatable {
                                          value: nil, error: e.reason))
                 } catch {}
             }
-            return out
+            return (out, nil)
         }
 
         mutating func group(_ g: HDF5Group, name: String, depth: Int) -> Node {
-            var node = Node(name: name, path: g.path, kind: .group, attributes: attributes(g), children: [])
+            let (list, error) = attributes(g)
+            var node = Node(name: name, path: g.path, kind: .group, attributes: list, attributesError: error, children: [])
             guard depth < maxDepth else { truncated = true; return node }
             let names: [String]
             do { names = try g.childNames() } catch let e as HDF5Error {
@@ -131,7 +139,7 @@ public struct HDF5Tree: Sendable, Equatable {
                     return group(try g.openGroup(name), name: name, depth: depth + 1)
                 case .dataset:
                     let d = try g.openDataset(name)
-                    node.attributes = attributes(d)
+                    (node.attributes, node.attributesError) = attributes(d)
                     node.kind = .dataset(DatasetInfo(
                         shape: try d.shape(), type: try d.typeDescription(), elementType: try d.elementType(),
                         layout: try d.layout(), storageBytes: d.storageSize(), filterCount: try d.filterCount()))

@@ -36,6 +36,30 @@ import CkptFormat
         #expect(lines.contains { $0.hasPrefix("  loss    2.5  █") && $0.hasSuffix("  2.125  (4 steps)") })
     }
 
+    /// A long metadata string (a 1 MiB note, a config that is not JSON) is one clipped line in
+    /// text, saying how long it is; `--json` keeps it whole. Before, `inspect` printed all of a
+    /// 16 MiB attribute and peaked at 274 MB (scripts/reliability/hostile_files.py's RSS limit).
+    @Test func longMetadataIsClippedInTextOnly() throws {
+        var checkpoint = SampleCheckpoints.checkpoint()
+        let note = String(repeating: "x", count: 1 << 20)
+        checkpoint.metadata["note"] = .string(note)
+        checkpoint.metadata["config"] = .string(String(repeating: "{", count: 1000))
+        var files = MemoryFiles()
+        let path = files.add("long.h5", checkpoint)
+        func inspect(_ args: [String]) throws -> (status: CommandStatus, out: String, err: String) {
+            let command = try InspectCommand.parse(args)
+            return runCommand { try command.execute(console: $0, reader: files.reader) }
+        }
+        let r = try inspect([path])
+        #expect(r.status == .success)
+        let lines = r.out.split(separator: "\n").map(String.init)
+        #expect(lines.contains("  note        " + String(repeating: "x", count: 200) + "… (1048576 characters; --json shows all)"))
+        #expect(lines.contains { $0.hasPrefix("config: \"{{{") && $0.hasSuffix("… (1002 characters; --json shows all)") })
+        #expect(r.out.utf8.count < 10_000)
+        let json = try #require(try JSON.parse(try inspect([path, "--json"]).out).dictValue)
+        #expect(json["note"] == StateValue.string(note))
+    }
+
     @Test func jsonParsesBackWithTheSameFacts() throws {
         let r = try inspect([file, "--json"])
         #expect(r.status == .success)

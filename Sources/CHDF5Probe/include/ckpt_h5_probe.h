@@ -48,6 +48,10 @@ typedef struct {
     int max_depth;
     /// Most attributes + links visited (the reader's limit).
     long long max_objects;
+    /// Most attributes one object may hold without a name index (0: no limit; the reader's is
+    /// CKPT_MAX_UNINDEXED_ATTRIBUTES, whose comment says why). Past it the object's attribute
+    /// listing is a finding ('A'), made before any attribute is read.
+    long long max_unindexed_attributes;
     /// Dataset data is read in hyperslabs of at most this many bytes.
     size_t slice_bytes;
     /// Check global heap collections before the walk (CKPT_PROBE_CORRUPT_HEAP); 0 only to

@@ -77,7 +77,7 @@ struct CheckpointReport {
         var facts = TextTable([])
         for (key, value) in m where key != "config" {
             json[key] = value.jsonSummary
-            if key != "format" && key != "format_version" { facts.add([key, value.stringValue ?? Format.value(value)]) }
+            if key != "format" && key != "format_version" { facts.add([key, Format.clipped(value.stringValue ?? Format.value(value))]) }
         }
         lines += facts.lines()
         if let config = m["config"] {
@@ -87,7 +87,7 @@ struct CheckpointReport {
                 lines += JSON.string(parsed, pretty: true).split(separator: "\n").map { "  " + $0 }
             } else {
                 json["config"] = config.jsonSummary
-                lines.append("config: \(Format.value(config))")
+                lines.append("config: \(Format.clipped(Format.value(config)))")
             }
         }
         return Part(json: .dict(json), lines: lines)

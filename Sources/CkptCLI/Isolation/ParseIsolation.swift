@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CkptFormat
 import Foundation
 
 /// Runs a command that parses untrusted HDF5 files (`inspect`, `verify`, `diff`) in a child
@@ -41,10 +42,12 @@ public enum ParseIsolation {
         public var wallSeconds: Int
         public var dataBytes: Int
 
-        /// 20 CPU s plus 1 s per 64 MiB of input; wall clock 10× that (a loaded machine);
+        /// 20 CPU s plus 1 s per 64 MiB of input (at least `CKPT_READ_SECONDS`); wall clock 10×
+        /// that (a loaded machine);
         /// data 2 GiB (Swift runtime, OpenBLAS threads) plus 4× the input.
+        /// `CKPT_READ_SECONDS` raises the CPU seconds (`ReadTimeLimit`).
         public static func forInput(bytes: Int) -> Limits {
-            let cpu = 20 + bytes / (64 << 20)
+            let cpu = ReadTimeLimit.cpuSeconds(default: 20 + bytes / (64 << 20))
             return Limits(cpuSeconds: cpu, wallSeconds: 10 * cpu, dataBytes: (2 << 30) + 4 * bytes)
         }
     }
@@ -71,10 +74,10 @@ public enum ParseIsolation {
             report(command, files, "the HDF5 reader crashed (\(signalName(sig)))")
             return 2
         case .timedOut:
-            report(command, files, "gave up after \(limits.wallSeconds) s (the reader does not finish)")
+            reportStopped(command, files, after: "\(limits.wallSeconds) s (wall clock)", limits: limits)
             return 2
         case .cpuLimit:
-            report(command, files, "gave up after \(limits.cpuSeconds) s of CPU time (the reader does not finish)")
+            reportStopped(command, files, after: "\(limits.cpuSeconds) s of CPU time", limits: limits)
             return 2
         case .spawnFailed:
             return nil  // cannot isolate: run in-process rather than fail
@@ -191,8 +194,24 @@ public enum ParseIsolation {
     }
 
     static func report(_ command: String, _ files: [String], _ why: String) {
-        let what = files.count == 1 ? files[0] : files.joined(separator: ", ")
-        let line = "ckpt \(command): \(what): unreadable or corrupt file: \(why)\n"
+        writeStderr("ckpt \(command): \(describe(files)): unreadable or corrupt file: \(why)\n")
+    }
+
+    /// The command reached its time limit: says so (not "corrupt": a sound, large file can
+    /// take that long), with the limit and how to raise it.
+    static func reportStopped(_ command: String, _ files: [String], after: String, limits: Limits) {
+        let bytes = totalSize(files)
+        let size = bytes >= 1 << 20 ? "\(bytes >> 20) MiB" : "\(bytes) bytes"
+        writeStderr("ckpt \(command): \(describe(files)): stopped after \(after), the limit for \(size) of input "
+              + "(ckpt limits the time it spends parsing files, since a crafted file can make libhdf5 loop forever); "
+              + "\(ReadTimeLimit.howToRaise(limit: limits.cpuSeconds))\n")
+    }
+
+    private static func describe(_ files: [String]) -> String {
+        files.count == 1 ? files[0] : files.joined(separator: ", ")
+    }
+
+    private static func writeStderr(_ line: String) {
         _ = line.withCString { write(2, $0, strlen($0)) }
     }
 

@@ -24,6 +24,15 @@ enum Format {
         return String(format: "%.6g", d)
     }
 
+    /// `text` cut to its first `limit` characters, saying how long it is, for a table cell: a
+    /// 16 MiB attribute is one screen line, not 16 MiB of output (`--json` shows it whole).
+    static func clipped(_ text: String, limit: Int = 200) -> String {
+        guard text.utf8.count > limit else { return text }
+        let head = text.prefix(limit)
+        guard head.endIndex < text.endIndex else { return text }
+        return "\(head)… (\(text.count) characters; --json shows all)"
+    }
+
     static func shape(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ", ") + "]" }
 
     /// A state value in one line: Python-like spellings for scalars, JSON for lists and dicts,

@@ -24,7 +24,7 @@ extension FileTreeNode {
     }
 
     init(_ n: HDF5Tree.Node, decoder: AttributeDecoder) {
-        let attributes = n.attributes.map { a -> (name: String, value: StateValue?, type: String) in
+        var attributes = n.attributes.map { a -> (name: String, value: StateValue?, type: String) in
             let shape = a.info.shape.map { $0.isEmpty ? "" : " [" + $0.map(String.init).joined(separator: ", ") + "]" }
             let type = a.info.type + (shape ?? " (null)")
             if let error = a.error { return (a.info.name, nil, "\(type), unreadable: \(error)") }
@@ -37,6 +37,7 @@ extension FileTreeNode {
                 return (a.info.name, nil, "\(type), not a state value: \(error)")
             }
         }
+        if let error = n.attributesError { attributes.append((name: "(attributes not listed)", value: nil, type: error)) }
         switch n.kind {
         case .group:
             self.init(name: n.name, path: n.path, kind: .group, attributes: attributes,

@@ -96,6 +96,8 @@ public enum ForeignFile {
         if options.parseInProcess { return try HDF5File.open(path) }
         var limits = HDF5Probe.Limits.forFile(bytes: Int(st.st_size), maxDepth: CheckpointFormat.maxDepth,
                                               maxObjects: CheckpointFormat.maxObjects)
+        let raised = ReadTimeLimit.cpuSeconds(default: limits.cpuSeconds)
+        if raised > limits.cpuSeconds { (limits.cpuSeconds, limits.wallSeconds) = (raised, Double(4 * raised)) }
         if let c = options.maxCPUSeconds { limits.cpuSeconds = min(limits.cpuSeconds, c) }
         if let w = options.maxWallSeconds { limits.wallSeconds = min(limits.wallSeconds, w) }
         limits.checkGlobalHeaps = options.checkGlobalHeaps
@@ -118,12 +120,27 @@ public enum ForeignFile {
         case .unavailable:
             // fork failed: nothing was learnt, and refusing every foreign file would be worse.
             return try HDF5File.open(path)
-        case .crashed, .timedOut, .cpuLimit, .memoryLimit, .corruptGlobalHeap:
+        case .timedOut(let seconds):
+            throw stopped(path, after: "\(Int(seconds.rounded())) s (wall clock)", limit: limits.cpuSeconds, bytes: Int(st.st_size), manifest)
+        case .cpuLimit(let seconds):
+            throw stopped(path, after: "\(seconds) s of CPU time", limit: seconds, bytes: Int(st.st_size), manifest)
+        case .crashed, .memoryLimit, .corruptGlobalHeap:
             let what = outcome == .corruptGlobalHeap ? "\(outcome.summary) (found by an isolated probe)"
                                                       : "\(outcome.summary) parsing this file in an isolated probe"
             throw CheckpointError.unreadable(file: path, path: "/",
                                              reason: "\(what); \(manifest), so its structure cannot be trusted")
         }
+    }
+
+    /// The child reached its time limit: not a verdict on the file (a sound file of a million
+    /// small objects can take that long), so the error says what happened and how to allow more.
+    static func stopped(_ path: String, after: String, limit: Int, bytes: Int, _ manifest: String) -> CheckpointError {
+        let mib = bytes >> 20
+        let size = mib > 0 ? "\(mib) MiB" : "\(bytes) bytes"
+        return .unreadable(file: path, path: "/", reason:
+            "reading stopped after \(after), the limit for a file of \(size): \(manifest), so ckpt reads it first in an "
+            + "isolated process, which it stops after a time that grows with the file's size (a crafted file can make "
+            + "libhdf5 loop forever); \(ReadTimeLimit.howToRaise(limit: limit))")
     }
 
     static func fileKind(_ mode: mode_t) -> String {
