@@ -94,6 +94,58 @@ import Testing
     }
 
     /// The bfloat16 rounding is c10::BFloat16's: round to nearest, ties to even.
+    /// The Newton-Schulz products run in `ckpt_matmul_ordered` (vectorised across outputs):
+    /// the bits of the scalar definition, one fmaf chain per element in ascending k, on the
+    /// FMA and the portable paths, wide and tall matrices alike.
+    @Test(arguments: [(5, 37), (37, 5), (16, 16)])
+    func orthogonalizeKeepsTheScalarLoopsBits(rows: Int, cols: Int) {
+        var g = RandomGenerator(seed: 7, stream: .shuffle, index: 0)
+        let x = (0..<(rows * cols)).map { _ in Float(g.nextDouble()) - 0.5 }
+        let c: [Double] = [3.4445, -4.7750, 2.0315]
+        let reference = Self.scalarOrthogonalize(x, rows: rows, cols: cols, c: c, steps: 5, eps: 1e-7)
+        for portable in [false, true] {
+            let fast = NewtonSchulz.orthogonalize(x, rows: rows, cols: cols, coefficients: c, steps: 5, eps: 1e-7, portable: portable)
+            #expect(fast.map(\.bitPattern) == reference.map(\.bitPattern), "portable \(portable)")
+        }
+    }
+
+    /// Newton-Schulz as first written: triple loops, one TorchOps.fma per term.
+    static func scalarOrthogonalize(_ g: [Float], rows: Int, cols: Int, c: [Double], steps: Int, eps: Double) -> [Float] {
+        let bf16 = NewtonSchulz.bf16
+        let transposed = rows > cols
+        let m = transposed ? cols : rows, n = transposed ? rows : cols
+        var x = [Float](repeating: 0, count: m * n)
+        for i in 0..<rows { for j in 0..<cols { x[transposed ? j * n + i : i * n + j] = bf16(g[i * cols + j]) } }
+        var sum: Float = 0
+        for v in x { sum = TorchOps.fma(v, v, sum) }
+        let norm = Swift.max(bf16(sum.squareRoot()), bf16(Float(eps)))
+        for i in x.indices { x[i] = bf16(x[i] / norm) }
+        let a = Float(c[0]), b = Float(c[1]), cc = Float(c[2])
+        var gram = [Float](repeating: 0, count: m * m), upd = gram, next = x
+        for _ in 0..<steps {
+            for i in 0..<m { for j in 0..<m {
+                var acc: Float = 0
+                for k in 0..<n { acc = TorchOps.fma(x[i * n + k], x[j * n + k], acc) }
+                gram[i * m + j] = bf16(acc)
+            } }
+            for i in 0..<m { for j in 0..<m {
+                var acc: Float = 0
+                for k in 0..<m { acc = TorchOps.fma(gram[i * m + k], gram[k * m + j], acc) }
+                upd[i * m + j] = bf16(TorchOps.fma(cc, acc, b * gram[i * m + j]))
+            } }
+            for i in 0..<m { for j in 0..<n {
+                var acc: Float = 0
+                for k in 0..<m { acc = TorchOps.fma(upd[i * m + k], x[k * n + j], acc) }
+                next[i * n + j] = bf16(TorchOps.fma(a, x[i * n + j], acc))
+            } }
+            swap(&x, &next)
+        }
+        guard transposed else { return x }
+        var out = [Float](repeating: 0, count: rows * cols)
+        for i in 0..<m { for j in 0..<n { out[j * cols + i] = x[i * n + j] } }
+        return out
+    }
+
     @Test func bfloat16RoundsToNearestEven() {
         #expect(NewtonSchulz.bf16(1.0) == 1.0)
         #expect(NewtonSchulz.bf16(Float(bitPattern: 0x3F80_8000)) == 1.0)                     // tie: to even

@@ -1,3 +1,4 @@
+import CKernels
 import CkptCore
 
 /// `torch.optim.Muon` (torch 2.15): momentum, then the Newton-Schulz orthogonalized update,
@@ -93,7 +94,8 @@ public final class Muon: TorchOptimizer {
                 }
                 s.putFloats("momentum_buffer", buf, shape: p.shape)
                 let ortho = NewtonSchulz.orthogonalize(update, rows: p.shape[0], cols: p.shape[1],
-                                                       coefficients: coefficients, steps: nsSteps, eps: eps)
+                                                       coefficients: coefficients, steps: nsSteps, eps: eps,
+                                                       portable: portableKernels)
                 let adjusted = lr * Self.adjustedRatio(adjust, rows: p.shape[0], cols: p.shape[1])
                 let decay = Float(1 - lr * wd), scale = Float(-adjusted)
                 p.value.storage.withUnsafeMutableBufferPointer { x in
@@ -127,7 +129,8 @@ enum NewtonSchulz {
 
     /// `g` ([rows, cols], row-major) orthogonalized; the result in [rows, cols], each element
     /// a bfloat16 value.
-    static func orthogonalize(_ g: [Float], rows: Int, cols: Int, coefficients c: [Double], steps: Int, eps: Double) -> [Float] {
+    static func orthogonalize(_ g: [Float], rows: Int, cols: Int, coefficients c: [Double], steps: Int, eps: Double,
+                              portable: Bool = false) -> [Float] {
         let transposed = rows > cols
         let m = transposed ? cols : rows, n = transposed ? rows : cols
         var x = [Float](repeating: 0, count: m * n)
@@ -142,30 +145,18 @@ enum NewtonSchulz {
         for i in x.indices { x[i] = bf16(x[i] / norm) }
         let a = Float(c[0]), b = Float(c[1]), cc = Float(c[2])
         var gram = [Float](repeating: 0, count: m * m), upd = [Float](repeating: 0, count: m * m)
-        var next = [Float](repeating: 0, count: m * n)
+        var xt = [Float](repeating: 0, count: n * m), acc = [Float](repeating: 0, count: m * n)
+        let p: Int32 = portable ? 1 : 0
+        // Each product element is one fmaf chain in ascending k (`ckpt_matmul_ordered`), then
+        // rounded to bfloat16, as PyTorch's bfloat16 matmul rounds its float32 sums.
         for _ in 0..<steps {
-            for i in 0..<m {                      // gram = X Xᵀ
-                for j in 0..<m {
-                    var acc: Float = 0
-                    for k in 0..<n { acc = TorchOps.fma(x[i * n + k], x[j * n + k], acc) }
-                    gram[i * m + j] = bf16(acc)
-                }
-            }
-            for i in 0..<m {                      // upd = b*gram + c*(gram gram)
-                for j in 0..<m {
-                    var acc: Float = 0
-                    for k in 0..<m { acc = TorchOps.fma(gram[i * m + k], gram[k * m + j], acc) }
-                    upd[i * m + j] = bf16(TorchOps.fma(cc, acc, b * gram[i * m + j]))
-                }
-            }
-            for i in 0..<m {                      // X = a*X + upd X
-                for j in 0..<n {
-                    var acc: Float = 0
-                    for k in 0..<m { acc = TorchOps.fma(upd[i * m + k], x[k * n + j], acc) }
-                    next[i * n + j] = bf16(TorchOps.fma(a, x[i * n + j], acc))
-                }
-            }
-            swap(&x, &next)
+            for i in 0..<m { for k in 0..<n { xt[k * m + i] = x[i * n + k] } }
+            ckpt_matmul_ordered(x, xt, &gram, m, m, n, p)          // gram = X Xᵀ
+            for i in gram.indices { gram[i] = bf16(gram[i]) }
+            ckpt_matmul_ordered(gram, gram, &acc, m, m, m, p)      // gram gram
+            for i in 0..<(m * m) { upd[i] = bf16(TorchOps.fma(cc, acc[i], b * gram[i])) }  // b*gram + c*(gram gram)
+            ckpt_matmul_ordered(upd, x, &acc, m, n, m, p)          // upd X
+            for i in x.indices { x[i] = bf16(TorchOps.fma(a, x[i], acc[i])) }             // X = a*X + upd X
         }
         guard transposed else { return x }
         var out = [Float](repeating: 0, count: rows * cols)

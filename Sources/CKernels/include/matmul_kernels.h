@@ -1,0 +1,13 @@
+// A matrix product whose every element is summed in one fixed order: what Muon's
+// Newton-Schulz iteration needs to reproduce PyTorch's rounding step by step (Muon.swift).
+#ifndef CKPT_MATMUL_KERNELS_H
+#define CKPT_MATMUL_KERNELS_H
+#include <stddef.h>
+
+/// C[m, n] = A[m, k] · B[k, n] (row-major, no aliasing), where every C[i, j] is accumulated
+/// from 0 by fmaf(A[i, kk], B[kk, j], acc) for kk = 0, 1, ..., k-1: the bits of that scalar
+/// loop, whatever the vector width. Runs an AVX2+FMA loop when the CPU has FMA (unless
+/// `portable`), else a loop calling fmaf(); the bits are the same.
+void ckpt_matmul_ordered(const float *a, const float *b, float *c, size_t m, size_t n, size_t k, int portable);
+
+#endif
