@@ -7,18 +7,7 @@
 #include "CKernels.h"
 #include <math.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#define CKPT_X86 1
-#define FMA_TARGET __attribute__((target("avx2,fma")))
-#endif
-
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
-
-static int fma_cpu(void) {
-    static int cached = -1;
-    if (cached < 0) cached = ckpt_cpu_has_fma();
-    return cached;
-}
+#include "kernel_target.h"
 
 ALWAYS_INLINE void swa1(float *a, const float *m, size_t i, float count) {
     a[i] = a[i] + (m[i] - a[i]) / count;
@@ -49,7 +38,7 @@ static void lerp_portable(float *a, const float *m, size_t n, float w, int small
 
 void ckpt_avg_swa(float *avg, const float *model, size_t n, float count, int portable) {
 #ifdef CKPT_X86
-    if (fma_cpu() && !portable) { swa_fma(avg, model, n, count); return; }
+    if (ckpt_cpu_fma_cached() && !portable) { swa_fma(avg, model, n, count); return; }
 #endif
     swa_portable(avg, model, n, count);
 }
@@ -58,7 +47,7 @@ void ckpt_avg_lerp(float *avg, const float *model, size_t n, float w, int portab
     int small = fabsf(w) < 0.5f;
     float wk = small ? w : w - 1.0f;
 #ifdef CKPT_X86
-    if (fma_cpu() && !portable) { lerp_fma(avg, model, n, wk, small); return; }
+    if (ckpt_cpu_fma_cached() && !portable) { lerp_fma(avg, model, n, wk, small); return; }
 #endif
     lerp_portable(avg, model, n, wk, small);
 }

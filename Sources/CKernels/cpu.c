@@ -8,3 +8,11 @@ int ckpt_cpu_has_fma(void) {
     return 1; /* aarch64 always has fused multiply-add */
 #endif
 }
+
+#include "kernel_target.h"
+
+int ckpt_cpu_fma_cached(void) {
+    static int cached = -1;
+    if (cached < 0) cached = ckpt_cpu_has_fma();
+    return cached;
+}

@@ -7,18 +7,7 @@
 #include "CKernels.h"
 #include <math.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#define CKPT_X86 1
-#define FMA_TARGET __attribute__((target("avx2,fma")))
-#endif
-
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
-
-static int fma_cpu(void) {
-    static int cached = -1;
-    if (cached < 0) cached = ckpt_cpu_has_fma();
-    return cached;
-}
+#include "kernel_target.h"
 
 ALWAYS_INLINE void matmul_body(const float *restrict a, const float *restrict b, float *restrict c,
                                size_t m, size_t n, size_t k) {
@@ -45,7 +34,7 @@ static void matmul_portable(const float *a, const float *b, float *c, size_t m, 
 
 void ckpt_matmul_ordered(const float *a, const float *b, float *c, size_t m, size_t n, size_t k, int portable) {
 #ifdef CKPT_X86
-    if (fma_cpu() && !portable) { matmul_fma(a, b, c, m, n, k); return; }
+    if (ckpt_cpu_fma_cached() && !portable) { matmul_fma(a, b, c, m, n, k); return; }
 #endif
     matmul_portable(a, b, c, m, n, k);
 }

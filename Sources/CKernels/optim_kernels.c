@@ -6,19 +6,11 @@
 #include "CKernels.h"
 #include <math.h>
 
-#if defined(__x86_64__) || defined(__i386__)
+#include "kernel_target.h"
+#ifdef CKPT_X86
 #include <immintrin.h>
-#define CKPT_X86 1
-#define AVX2 __attribute__((target("avx2,fma")))
+#define AVX2 FMA_TARGET
 #endif
-
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
-
-static int has_fma(void) {
-    static int cached = -1;
-    if (cached < 0) cached = ckpt_cpu_has_fma();
-    return cached;
-}
 
 // torch.lerp(s, e, w) on CPU: fma(w, e-s, s) when |w| < 0.5, else fma(w-1, e-s, e).
 ALWAYS_INLINE float lerp1(float s, float e, float w) {
@@ -80,7 +72,7 @@ static void sgd_portable(float *p, const float *g, float *buf, size_t n, int fla
 void ckpt_sgd_step(float *p, const float *g, float *buf, size_t n, int flags, float wd,
                    float mom, float one_minus_damp, float neg_lr) {
 #ifdef CKPT_X86
-    if (has_fma() && !(flags & CKPT_OPT_PORTABLE)) { sgd_avx2(p, g, buf, n, flags, wd, mom, one_minus_damp, neg_lr); return; }
+    if (ckpt_cpu_fma_cached() && !(flags & CKPT_OPT_PORTABLE)) { sgd_avx2(p, g, buf, n, flags, wd, mom, one_minus_damp, neg_lr); return; }
 #endif
     sgd_portable(p, g, buf, n, flags, wd, mom, one_minus_damp, neg_lr);
 }
@@ -153,7 +145,7 @@ void ckpt_adam_step(float *p, const float *g, float *m, float *v, float *vmax, s
                     float wd, float decay, float w1, float b2, float omb2, float bc2_sqrt,
                     float eps, float neg_step_size) {
 #ifdef CKPT_X86
-    if (has_fma() && !(flags & CKPT_OPT_PORTABLE)) {
+    if (ckpt_cpu_fma_cached() && !(flags & CKPT_OPT_PORTABLE)) {
         adam_avx2(p, g, m, v, vmax, n, flags, wd, decay, w1, b2, omb2, bc2_sqrt, eps, neg_step_size);
         return;
     }
@@ -234,7 +226,7 @@ void ckpt_rmsprop_step(float *p, const float *g, float *sq, float *gavg, float *
                        int flags, float wd, float alpha, float oma, float eps, float mom,
                        float neg_lr) {
 #ifdef CKPT_X86
-    if (has_fma() && !(flags & CKPT_OPT_PORTABLE)) { rmsprop_avx2(p, g, sq, gavg, buf, n, flags, wd, alpha, oma, eps, mom, neg_lr); return; }
+    if (ckpt_cpu_fma_cached() && !(flags & CKPT_OPT_PORTABLE)) { rmsprop_avx2(p, g, sq, gavg, buf, n, flags, wd, alpha, oma, eps, mom, neg_lr); return; }
 #endif
     for (size_t i = 0; i < n; i++)
         rmsprop1(p, g, sq, gavg, buf, i, flags, wd, alpha, oma, eps, mom, neg_lr);
@@ -275,7 +267,7 @@ AVX2 static void adagrad_avx2(float *p, const float *g, float *sum, size_t n, in
 void ckpt_adagrad_step(float *p, const float *g, float *sum, size_t n, int flags, float wd,
                        float eps, float neg_clr) {
 #ifdef CKPT_X86
-    if (has_fma() && !(flags & CKPT_OPT_PORTABLE)) { adagrad_avx2(p, g, sum, n, flags, wd, eps, neg_clr); return; }
+    if (ckpt_cpu_fma_cached() && !(flags & CKPT_OPT_PORTABLE)) { adagrad_avx2(p, g, sum, n, flags, wd, eps, neg_clr); return; }
 #endif
     for (size_t i = 0; i < n; i++) adagrad1(p, g, sum, i, flags, wd, eps, neg_clr);
 }
@@ -314,14 +306,14 @@ AVX2 static void bound_sgd_avx2(float *p, const float *g, float *buf, size_t n) 
 
 void ckpt_bound_adam(float *p, const float *g, float *m, float *v, size_t n) {
 #ifdef CKPT_X86
-    if (has_fma()) { bound_adam_avx2(p, g, m, v, n); return; }
+    if (ckpt_cpu_fma_cached()) { bound_adam_avx2(p, g, m, v, n); return; }
 #endif
     for (size_t i = 0; i < n; i++) { m[i] = m[i] * 0.5f + g[i]; v[i] = v[i] * 0.5f + g[i]; p[i] = p[i] * 0.5f + m[i] + v[i]; }
 }
 
 void ckpt_bound_sgd(float *p, const float *g, float *buf, size_t n) {
 #ifdef CKPT_X86
-    if (has_fma()) { bound_sgd_avx2(p, g, buf, n); return; }
+    if (ckpt_cpu_fma_cached()) { bound_sgd_avx2(p, g, buf, n); return; }
 #endif
     for (size_t i = 0; i < n; i++) { buf[i] = buf[i] * 0.5f + g[i]; p[i] = p[i] * 0.5f + buf[i]; }
 }

@@ -9,18 +9,7 @@
 #include "CKernels.h"
 #include <math.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#define CKPT_X86 1
-#define FMA_TARGET __attribute__((target("avx2,fma")))
-#endif
-
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
-
-static int fma_cpu(void) {
-    static int cached = -1;
-    if (cached < 0) cached = ckpt_cpu_has_fma();
-    return cached;
-}
+#include "kernel_target.h"
 
 // IEEE square root without errno handling (sqrtf's errno check keeps loops scalar).
 #if defined(__has_builtin)
@@ -70,7 +59,7 @@ ALWAYS_INLINE float grad_in(float gi, float *pi, int flags, float wd, float deca
     static void name##_portable ARGS { for (size_t i = 0; i < n; i++) CALL; }
 #define RUN(name, flags, ...)                                                              \
     do {                                                                                   \
-        if (fma_cpu() && !((flags) & CKPT_OPT_PORTABLE)) name##_fma(__VA_ARGS__);          \
+        if (ckpt_cpu_fma_cached() && !((flags) & CKPT_OPT_PORTABLE)) name##_fma(__VA_ARGS__);          \
         else name##_portable(__VA_ARGS__);                                                 \
     } while (0)
 #else

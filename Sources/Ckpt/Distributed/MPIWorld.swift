@@ -103,17 +103,9 @@ public final class MPIWorld: RankGroup, CollectiveCheckpointFile.Ranks, @uncheck
         var counts = [Int32](repeating: 0, count: size)
         try Self.check("MPI_Gather", MPI_Gather(&mine, 1, ckpt_MPI_INT32(), &counts, 1, ckpt_MPI_INT32(),
                                                 Int32(root), ckpt_MPI_COMM_WORLD()))
-        var displs = [Int32](repeating: 0, count: size)
-        var total = 0
-        if rank == root {
-            for i in 0..<size {
-                guard total + Int(counts[i]) <= Int(Int32.max) else {
-                    throw MPIError(function: "MPI_Gatherv (more than \(Int32.max) bytes in all: the state is too large to gather on one rank)", code: MPI_ERR_COUNT)
-                }
-                displs[i] = Int32(total)
-                total += Int(counts[i])
-            }
-        }
+        let (displs, total) = rank == root
+            ? try Self.displacements(counts, "MPI_Gatherv", what: "bytes: the state is too large to gather on one rank")
+            : ([Int32](repeating: 0, count: size), 0)
         var out = [UInt8](repeating: 0, count: total)
         try local.withUnsafeBufferPointer { src in
             try out.withUnsafeMutableBufferPointer { dst in
@@ -125,6 +117,21 @@ public final class MPIWorld: RankGroup, CollectiveCheckpointFile.Ranks, @uncheck
         var parts: [[UInt8]] = [], at = 0
         for c in counts.map(Int.init) { parts.append(Array(out[at..<(at + c)])); at += c }
         return parts
+    }
+
+    /// Where each rank's part starts in the concatenation of parts of `counts`, and the total;
+    /// an error when the total exceeds an MPI count (a C int).
+    private static func displacements(_ counts: [Int32], _ function: String, what: String) throws -> ([Int32], Int) {
+        var displs = [Int32](repeating: 0, count: counts.count)
+        var total = 0
+        for (i, c) in counts.enumerated() {
+            guard total + Int(c) <= Int(Int32.max) else {
+                throw MPIError(function: "\(function) (more than \(Int32.max) \(what) in all)", code: MPI_ERR_COUNT)
+            }
+            displs[i] = Int32(total)
+            total += Int(c)
+        }
+        return (displs, total)
     }
 
     private func gathered<T: Numeric>(_ local: UnsafeBufferPointer<T>, type: MPI_Datatype) throws -> [T] {
@@ -141,15 +148,7 @@ public final class MPIWorld: RankGroup, CollectiveCheckpointFile.Ranks, @uncheck
         var counts = [Int32](repeating: 0, count: size)
         try Self.check("MPI_Allgather", MPI_Allgather(&mine, 1, ckpt_MPI_INT32(), &counts, 1, ckpt_MPI_INT32(),
                                                       ckpt_MPI_COMM_WORLD()))
-        var displs = [Int32](repeating: 0, count: size)
-        var total = 0
-        for i in 0..<size {
-            guard total + Int(counts[i]) <= Int(Int32.max) else {
-                throw MPIError(function: "MPI_Allgatherv (more than \(Int32.max) elements in all)", code: MPI_ERR_COUNT)
-            }
-            displs[i] = Int32(total)
-            total += Int(counts[i])
-        }
+        let (displs, total) = try Self.displacements(counts, "MPI_Allgatherv", what: "elements")
         var out = [T](repeating: 0, count: total)
         try out.withUnsafeMutableBufferPointer { dst in
             try Self.check("MPI_Allgatherv", MPI_Allgatherv(
