@@ -96,7 +96,7 @@ import Testing
     /// The bfloat16 rounding is c10::BFloat16's: round to nearest, ties to even.
     /// The Newton-Schulz products run in `ckpt_matmul_ordered` (vectorised across outputs):
     /// the bits of the scalar definition, one fmaf chain per element in ascending k, on the
-    /// FMA and the portable paths, wide and tall matrices alike.
+    /// FMA and the portable paths, on 1 to 3 threads, wide and tall matrices alike.
     @Test(arguments: [(5, 37), (37, 5), (16, 16)])
     func orthogonalizeKeepsTheScalarLoopsBits(rows: Int, cols: Int) {
         var g = RandomGenerator(seed: 7, stream: .shuffle, index: 0)
@@ -104,8 +104,11 @@ import Testing
         let c: [Double] = [3.4445, -4.7750, 2.0315]
         let reference = Self.scalarOrthogonalize(x, rows: rows, cols: cols, c: c, steps: 5, eps: 1e-7)
         for portable in [false, true] {
-            let fast = NewtonSchulz.orthogonalize(x, rows: rows, cols: cols, coefficients: c, steps: 5, eps: 1e-7, portable: portable)
-            #expect(fast.map(\.bitPattern) == reference.map(\.bitPattern), "portable \(portable)")
+            for threads in [1, 2, 3] {
+                let fast = NewtonSchulz.orthogonalize(x, rows: rows, cols: cols, coefficients: c, steps: 5, eps: 1e-7,
+                                                      portable: portable, threads: threads)
+                #expect(fast.map(\.bitPattern) == reference.map(\.bitPattern), "portable \(portable), \(threads) threads")
+            }
         }
     }
 

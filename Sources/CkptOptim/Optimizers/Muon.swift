@@ -1,4 +1,5 @@
 import CKernels
+import Dispatch
 import CkptCore
 
 /// `torch.optim.Muon` (torch 2.15): momentum, then the Newton-Schulz orthogonalized update,
@@ -95,7 +96,7 @@ public final class Muon: TorchOptimizer {
                 s.putFloats("momentum_buffer", buf, shape: p.shape)
                 let ortho = NewtonSchulz.orthogonalize(update, rows: p.shape[0], cols: p.shape[1],
                                                        coefficients: coefficients, steps: nsSteps, eps: eps,
-                                                       portable: portableKernels)
+                                                       portable: portableKernels, threads: threads ?? Compute.threads)
                 let adjusted = lr * Self.adjustedRatio(adjust, rows: p.shape[0], cols: p.shape[1])
                 let decay = Float(1 - lr * wd), scale = Float(-adjusted)
                 p.value.storage.withUnsafeMutableBufferPointer { x in
@@ -127,10 +128,29 @@ enum NewtonSchulz {
         return Float(bitPattern: (b &+ 0x7FFF &+ ((b >> 16) & 1)) & 0xFFFF_0000)
     }
 
+    /// `ckpt_matmul_ordered` (C[m, n] = A[m, k] · B[k, n]) with C's rows split over up to
+    /// `threads` workers: each row is computed as one call computes it, so the bits do not
+    /// depend on the thread count.
+    static func matmul(_ a: [Float], _ b: [Float], _ c: inout [Float], _ m: Int, _ n: Int, _ k: Int,
+                       _ portable: Int32, _ threads: Int) {
+        let workers = Swift.max(1, Swift.min(threads, m))
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    let (ra, rb, rc) = (pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
+                    DispatchQueue.concurrentPerform(iterations: workers) { w in
+                        let r0 = m * w / workers, r1 = m * (w + 1) / workers
+                        if r1 > r0 { ckpt_matmul_ordered(ra + r0 * k, rb, rc + r0 * n, r1 - r0, n, k, portable) }
+                    }
+                }
+            }
+        }
+    }
+
     /// `g` ([rows, cols], row-major) orthogonalized; the result in [rows, cols], each element
     /// a bfloat16 value.
     static func orthogonalize(_ g: [Float], rows: Int, cols: Int, coefficients c: [Double], steps: Int, eps: Double,
-                              portable: Bool = false) -> [Float] {
+                              portable: Bool = false, threads: Int = 1) -> [Float] {
         let transposed = rows > cols
         let m = transposed ? cols : rows, n = transposed ? rows : cols
         var x = [Float](repeating: 0, count: m * n)
@@ -151,11 +171,11 @@ enum NewtonSchulz {
         // rounded to bfloat16, as PyTorch's bfloat16 matmul rounds its float32 sums.
         for _ in 0..<steps {
             for i in 0..<m { for k in 0..<n { xt[k * m + i] = x[i * n + k] } }
-            ckpt_matmul_ordered(x, xt, &gram, m, m, n, p)          // gram = X Xᵀ
+            matmul(x, xt, &gram, m, m, n, p, threads)              // gram = X Xᵀ
             for i in gram.indices { gram[i] = bf16(gram[i]) }
-            ckpt_matmul_ordered(gram, gram, &acc, m, m, m, p)      // gram gram
+            matmul(gram, gram, &acc, m, m, m, p, threads)          // gram gram
             for i in 0..<(m * m) { upd[i] = bf16(TorchOps.fma(cc, acc[i], b * gram[i])) }  // b*gram + c*(gram gram)
-            ckpt_matmul_ordered(upd, x, &acc, m, n, m, p)          // upd X
+            matmul(upd, x, &acc, m, n, m, p, threads)              // upd X
             for i in x.indices { x[i] = bf16(TorchOps.fma(a, x[i], acc[i])) }             // X = a*X + upd X
         }
         guard transposed else { return x }
