@@ -29,21 +29,10 @@ extension Run {
     /// at any moment leaves the old file or the new complete one. In a data-parallel run every
     /// rank calls it (the state is gathered) and rank 0 writes the file.
     public func save(to path: String) throws {
-        if let collective = collectiveRanks {
-            let (c, placeholders) = try sharedCheckpoint()
-            if writesCheckpoints { try TrainerCheckpoints.createDirectory(of: path) }
-            return try saveCollectively(c, placeholders: placeholders, to: path, ranks: collective)
-        }
+        if try saveCollectivelyIfSharded(to: path) { return }
         let c = try checkpointForSaving()
         guard writesCheckpoints else { return }
-        let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) {
-            do {
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            } catch {
-                throw RunError.file(dir, "cannot create the directory: \(error.localizedDescription)")
-            }
-        }
+        try TrainerCheckpoints.createDirectory(of: path)
         try CheckpointFile.save(c, to: path)
     }
 

@@ -34,24 +34,6 @@ final class TrainerCheckpoints {
     /// Saves `run`'s state to `path` (in the background when async; the previous background
     /// save is waited for first).
     func save(_ run: Run, to path: String) throws {
-        // A sharded run under MPI writes one file from every rank (synchronously); otherwise
-        // every rank gathers the whole state on rank 0, which writes it.
-        if saver == nil, let collective = run.collectiveRanks {
-            var (c, placeholders) = try run.sharedCheckpoint()
-            record(into: &c, run)
-            if run.writesCheckpoints { try Self.createDirectory(of: path) }
-            try run.saveCollectively(c, placeholders: placeholders, to: path, ranks: collective)
-            guard run.writesCheckpoints else { return }
-            onEvent(.saved(path: path))
-            if policy.isActive {
-                report(try CheckpointRetention.prune(directory, policy: policy, cache: cache, hooks: retentionHooks))
-            }
-            return
-        }
-        var c = try run.checkpointForSaving()
-        guard run.writesCheckpoints else { return }
-        record(into: &c, run)
-        try Self.createDirectory(of: path)
         let prune: (@Sendable () throws -> CheckpointRetention.Result?)?
         if policy.isActive {
             let (directory, policy, cache, hooks) = (self.directory, self.policy, self.cache, retentionHooks)
@@ -59,6 +41,17 @@ final class TrainerCheckpoints {
         } else {
             prune = nil
         }
+        // A sharded run under MPI writes one file from every rank (synchronously); otherwise
+        // every rank gathers the whole state on rank 0, which writes it.
+        if saver == nil, try run.saveCollectivelyIfSharded(to: path, adjust: { record(into: &$0, run) }) {
+            guard run.writesCheckpoints else { return }
+            onEvent(.saved(path: path))
+            return report(try prune?())
+        }
+        var c = try run.checkpointForSaving()
+        guard run.writesCheckpoints else { return }
+        record(into: &c, run)
+        try Self.createDirectory(of: path)
         if let saver {
             try drain()
             try saver.save(c, to: path, after: prune)

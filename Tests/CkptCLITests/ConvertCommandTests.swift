@@ -7,11 +7,7 @@ import Testing
 
 /// `ckpt convert` both ways, against the reference package's file in fixtures/safetensors.
 @Suite struct ConvertCommandTests {
-    func scratch() -> String {
-        let dir = NSTemporaryDirectory() + "ckpt-convert-" + UUID().uuidString
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    func scratch() -> String { makeScratchDirectory("ckpt-convert") }
 
     func run(_ args: [String]) throws {
         var command = try CkptCommand.parseAsRoot(["convert"] + args)

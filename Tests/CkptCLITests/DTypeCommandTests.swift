@@ -11,11 +11,7 @@ import Testing
 @Suite struct DTypeCommandTests {
     static let dtypesPt = Repository.path("fixtures/torch/dtypes.pt")
 
-    func scratch() -> String {
-        let dir = NSTemporaryDirectory() + "ckpt-dtype-cli-" + UUID().uuidString
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    func scratch() -> String { makeScratchDirectory("ckpt-dtype-cli") }
 
     /// {"bf16", "i16", "i8"} of dtypes.pt, as a model-only torch.save file (a bare state dict).
     func model(_ dir: String, bf16 bits: [UInt16]? = nil) throws -> (path: String, tensors: StateDict) {

@@ -10,11 +10,7 @@ import Testing
 @Suite struct TorchFileCommandTests {
     static let fixtures = Repository.path("fixtures/torch")
 
-    func scratch() -> String {
-        let dir = NSTemporaryDirectory() + "ckpt-torch-cli-" + UUID().uuidString
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    func scratch() -> String { makeScratchDirectory("ckpt-torch-cli") }
 
     func run(_ args: [String]) throws {
         var command = try CkptCommand.parseAsRoot(args)

@@ -35,11 +35,7 @@ enum Binary {
 }
 
 /// A fresh temporary directory per test, removed afterwards by the caller.
-func makeTempDir() -> String {
-    let d = NSTemporaryDirectory() + "ckpt-e2e-" + UUID().uuidString
-    try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-    return d
-}
+func makeTempDir() -> String { makeScratchDirectory("ckpt-e2e") }
 
 func write(_ text: String, to path: String) {
     try! text.write(toFile: path, atomically: true, encoding: .utf8)

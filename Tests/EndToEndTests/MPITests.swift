@@ -55,11 +55,7 @@ struct MPITests {
         let verify = try MPIRun.run(ranks: 1, ["verify", "m/epoch-2.h5"], in: dir)
         #expect(verify.status == 0, "\(verify.output)")
     }
-    static func scratch(_ name: String) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mpi-\(name)-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    static func scratch(_ name: String) throws -> String { makeScratchDirectory("mpi-" + name) }
 
     static let lenet = """
         {"model": {"type": "lenet"},

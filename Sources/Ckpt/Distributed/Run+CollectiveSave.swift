@@ -39,8 +39,7 @@ extension Run {
     /// The checkpoint with the same structure on every rank: the optimizer state entries other
     /// ranks keep are there with empty tensors in place of theirs (whose paths are returned).
     func sharedCheckpoint() throws -> (Checkpoint, placeholders: Set<String>) {
-        var c = checkpoint()
-        guard let ranks else { return (c, []) }
+        guard let ranks else { return (checkpoint(), []) }
         var placeholders = Set<String>()
         var full: [StateDict] = []
         for (k, o) in optimizers.enumerated() {
@@ -49,28 +48,32 @@ extension Run {
             let empty = StateValue.tensor(TensorData(shape: [0], storage: .float32([])))
             let skeleton = StateValue.dict(mine).mapValues { v in if case .tensor = v { empty } else { v } }
             let root = k == 0 ? "/optimizer/state" : "/optimizers/\(k)/optimizer/state"
-            var entries: [(Int64, StateValue)] = []
+            var parts: [StateDict] = []
             for (r, bytes) in try ranks.allgatherBytes(StateCodec.encode(skeleton)).enumerated() {
-                let d = r == ranks.rank ? mine : try Self.dict(StateCodec.decode(bytes))
-                for (key, value) in d {
-                    guard let i = Int64(key) else { throw StateCodec.Malformed() }
-                    entries.append((i, value))
-                    if r != ranks.rank {
-                        value.walk(path: root + "/" + key) { path, v in
-                            if case .tensor = v { placeholders.insert(path) }
-                            return true
-                        }
-                    }
+                guard r != ranks.rank else { parts.append(mine); continue }
+                let theirs = try Self.dict(StateCodec.decode(bytes))
+                StateValue.dict(theirs).walk(path: root) { path, v in
+                    if case .tensor = v { placeholders.insert(path) }
+                    return true
                 }
+                parts.append(theirs)
             }
-            sd["state"] = .dict(StateDict(intKeys: entries.sorted { $0.0 < $1.0 }))
+            sd["state"] = .dict(try Self.mergedState(parts))
             full.append(sd)
         }
-        c.optimizer = full[0]
-        if optimizers.count > 1 {
-            c.optimizers = Checkpoint.optimizersSection(zip(full, schedulers).dropFirst().map { ($0, $1?.stateDict()) })
-        }
-        return (c, placeholders)
+        return (checkpoint(optimizerStates: full), placeholders)
+    }
+
+    /// A sharded run's save to `path` with every rank writing its own tensors (a collective
+    /// call); `adjust` edits the checkpoint first, the same way on every rank. False, having
+    /// done nothing, when the run's saves are not collective (`collectiveRanks`).
+    func saveCollectivelyIfSharded(to path: String, adjust: (inout Checkpoint) -> Void = { _ in }) throws -> Bool {
+        guard let collective = collectiveRanks else { return false }
+        var (c, placeholders) = try sharedCheckpoint()
+        adjust(&c)
+        if writesCheckpoints { try TrainerCheckpoints.createDirectory(of: path) }
+        try saveCollectively(c, placeholders: placeholders, to: path, ranks: collective)
+        return true
     }
 
     /// "/optimizer/state/…" or "/optimizers/<k>/optimizer/state/…".
@@ -80,10 +83,6 @@ extension Run {
         return parts.count == 5 && parts[0] == "optimizers" && parts[2] == "optimizer" && parts[3] == "state"
     }
 
-    private static func dict(_ v: StateValue) throws -> StateDict {
-        guard case .dict(let d) = v else { throw StateCodec.Malformed() }
-        return d
-    }
 
     private static func encode(_ plan: [String: CollectiveCheckpointFile.Tensor]) -> StateDict {
         StateDict(plan.sorted { $0.key < $1.key }.map { path, t in

@@ -81,32 +81,44 @@ extension Run {
     /// in. On rank 0 the result is the checkpoint a single-process run writes; on the other
     /// ranks it holds only their own share of the optimizer state.
     public func checkpointForSaving() throws -> Checkpoint {
-        var c = checkpoint()
-        guard let ranks, shardPlan != nil else { return c }
+        guard let ranks, shardPlan != nil else { return checkpoint() }
         var full: [StateDict] = []
-        for o in optimizers { full.append(try gatheredStateDict(o, ranks)) }
-        c.optimizer = full[0]
+        for o in optimizers {
+            var sd = o.stateDict()
+            let mine = sd["state"] ?? .dict(StateDict(intKeys: []))
+            let parts = try ranks.gatherBytes(StateCodec.encode(mine), root: 0)
+            if ranks.rank == 0 { sd["state"] = .dict(try Self.mergedState(parts.map { try Self.dict(StateCodec.decode($0)) })) }
+            full.append(sd)
+        }
+        return checkpoint(optimizerStates: full)
+    }
+
+    /// `checkpoint()` whose optimizer sections hold `states` (one state dict per optimizer, in order).
+    func checkpoint(optimizerStates states: [StateDict]) -> Checkpoint {
+        var c = checkpoint()
+        c.optimizer = states[0]
         if optimizers.count > 1 {
-            c.optimizers = Checkpoint.optimizersSection(zip(full, schedulers).dropFirst().map { ($0, $1?.stateDict()) })
+            c.optimizers = Checkpoint.optimizersSection(zip(states, schedulers).dropFirst().map { ($0, $1?.stateDict()) })
         }
         return c
     }
 
-    private func gatheredStateDict(_ o: Optimizer, _ ranks: RankGroup) throws -> StateDict {
-        var sd = o.stateDict()
-        let mine = sd["state"] ?? .dict(StateDict(intKeys: []))
+    /// Every rank's per-parameter state entries (rank order) as one `state` dict, in parameter
+    /// order: the order one process creates them in.
+    static func mergedState(_ parts: [StateDict]) throws -> StateDict {
         var entries: [(Int64, StateValue)] = []
-        let parts = try ranks.gatherBytes(StateCodec.encode(mine), root: 0)
-        guard ranks.rank == 0 else { return sd }
-        for bytes in parts {
-            guard case .dict(let d) = try StateCodec.decode(bytes) else { throw StateCodec.Malformed() }
+        for d in parts {
             for (k, v) in d {
                 guard let i = Int64(k) else { throw StateCodec.Malformed() }
                 entries.append((i, v))
             }
         }
-        sd["state"] = .dict(StateDict(intKeys: entries.sorted { $0.0 < $1.0 }))
-        return sd
+        return StateDict(intKeys: entries.sorted { $0.0 < $1.0 })
+    }
+
+    static func dict(_ v: StateValue) throws -> StateDict {
+        guard case .dict(let d) = v else { throw StateCodec.Malformed() }
+        return d
     }
 
     /// Bytes of optimizer state tensors this process keeps (every optimizer).
