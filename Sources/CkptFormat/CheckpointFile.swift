@@ -31,6 +31,9 @@ public enum CheckpointFile {
     /// cores to training); the bytes written are the same.
     public static func save(_ checkpoint: Checkpoint, to path: String, durable: Bool = true,
                             hooks: SaveHooks = .none, singleThread: Bool = false) throws {
+        // What failed is in the error thrown; what a failed call left on this thread's HDF5
+        // error stack would keep libhdf5 from closing at exit if the thread lives on.
+        defer { HDF5Error.clearThreadStack() }
         try AtomicFile.write(to: path, durable: durable, hooks: hooks) { tmp in
             try write(checkpoint, into: tmp, reportingAs: path, singleThread: singleThread)
         }
