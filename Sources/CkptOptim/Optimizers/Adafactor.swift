@@ -81,8 +81,8 @@ public final class Adafactor: TorchOptimizer {
                     try requireBuffers(s, ["col_var"], count: batches * cols, for: p)
                 }
                 let step = Double(s.incrementStep())
-                let moments = SecondMoments(beta2T: Float(pow(step, beta2Decay)), eps1: eps1, floor: Float(eps1 * eps1),
-                                      flags: flags, threads: threads)
+                let moments = SecondMoments(beta2T: Float(pow(step, beta2Decay)), eps1: eps1,
+                                            floor: Float(eps1 * eps1), flags: flags, threads: threads)
                 let rho = Swift.min(lr, 1 / pow(step, 0.5))
                 let numelSqrt = pow(Double(g.count), 0.5)
                 let decay = Float(1 - lr * wd)
@@ -100,7 +100,7 @@ public final class Adafactor: TorchOptimizer {
                         moments.updateFactors(gp.baseAddress, batches: batches, rows: rows, cols: cols,
                                               rowVar: &rowVar, colVar: &colVar)
                     }
-                    if n > 0 { Self.withFactorPointers(p, g, rowVar, colVar, rowMean) { x, gp, rv, cv, rm in
+                    Self.withFactorPointers(p, g, rowVar, colVar, rowMean) { x, gp, rv, cv, rm in
                         let sums = AdafactorPasses.chunkSums(n, threads: threads) { start, count, out in
                             ckpt_adafactor_factored_sums(x, gp, start, count, rows, cols, rv, cv, rm, moments.floor, flags, out)
                         }
@@ -109,7 +109,7 @@ public final class Adafactor: TorchOptimizer {
                             ckpt_adafactor_factored_apply(x, gp, start, count, rows, cols, rv, cv, rm, moments.floor,
                                                           decay, k, flags)
                         }
-                    } }
+                    }
                     s.putFloats("row_var", rowVar, shape: Self.factorShape(p.shape, dropping: 1))
                     s.putFloats("col_var", colVar, shape: Self.factorShape(p.shape, dropping: 2))
                 } else if n > 0 {
@@ -165,12 +165,14 @@ public final class Adafactor: TorchOptimizer {
         }
     }
 
-    /// Calls `body` with pointers to `p`'s values (written in place), the gradient and the factors.
+    /// Calls `body` with pointers to `p`'s values (written in place), the gradient and the
+    /// factors; not at all for an empty parameter (nothing to update, no addresses).
     static func withFactorPointers(
         _ p: Parameter, _ g: [Float], _ rowVar: [Float], _ colVar: [Float], _ rowMean: [Float],
         _ body: (UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
                  UnsafePointer<Float>, UnsafePointer<Float>) -> Void
     ) {
+        guard !g.isEmpty else { return }
         g.withUnsafeBufferPointer { gp in
             p.value.storage.withUnsafeMutableBufferPointer { x in
                 rowVar.withUnsafeBufferPointer { rv in
