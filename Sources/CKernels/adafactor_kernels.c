@@ -9,15 +9,11 @@
 #include <string.h>
 
 #include "kernel_target.h"
+#include "torch_lerp.h"
 #ifdef CKPT_X86
 #include <immintrin.h>
 #define AVX2 FMA_TARGET
 #endif
-
-// torch.lerp(s, e, w) on CPU: fma(w, e-s, s) when |w| < 0.5, else fma(w-1, e-s, e).
-ALWAYS_INLINE float lerp1(float s, float e, float w) {
-    return fabsf(w) < 0.5f ? fmaf(w, e - s, s) : fmaf(w - 1.0f, e - s, e);
-}
 
 // max(v, floor) as Swift's max(v, floor) computes it: floor >= v ? floor : v (a NaN v stays).
 ALWAYS_INLINE float clamp_floor(float v, float floor) { return floor >= v ? floor : v; }
@@ -56,10 +52,6 @@ ALWAYS_INLINE void pos_advance(pos_t *q, size_t by, size_t rows, size_t cols) {
 }
 
 #ifdef CKPT_X86
-AVX2 static inline __m256 lerp8(__m256 s, __m256 e, __m256 w, int small) {
-    __m256 d = _mm256_sub_ps(e, s);
-    return small ? _mm256_fmadd_ps(w, d, s) : _mm256_fmadd_ps(w, d, e);  // w is w-1 when !small
-}
 AVX2 static inline __m256 rsq8(__m256 v, __m256 floor) {
     __m256 m = _mm256_blendv_ps(v, floor, _mm256_cmp_ps(floor, v, _CMP_GE_OQ));
     return _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_sqrt_ps(m));
