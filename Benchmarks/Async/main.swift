@@ -77,7 +77,7 @@ func stateBytes(_ c: Checkpoint) -> Int {
         default: break
         }
     }
-    for s in [c.model, c.optimizer, c.scheduler, c.progress, c.rng].compactMap({ $0 }) { walk(.dict(s)) }
+    for s in c.sections { walk(.dict(s.dict)) }
     return total
 }
 
@@ -92,7 +92,7 @@ func tensors(_ c: Checkpoint) -> [TensorData] {
         default: break
         }
     }
-    for s in [c.model, c.optimizer, c.scheduler, c.progress, c.rng].compactMap({ $0 }) { walk(.dict(s)) }
+    for s in c.sections { walk(.dict(s.dict)) }
     return out
 }
 

@@ -35,24 +35,12 @@ final class CheckpointSnapshot: @unchecked Sendable {
         var index = 0
         copiedBytes = 0
         allocated = 0
-        func copyTensors(_ d: inout StateDict) {
-            d.updateTensors { t in
+        c.updateSections { section in
+            section.updateTensors { t in
                 t.storage = copy(t.storage, slot: index)
                 index += 1
             }
         }
-        func copyTensors(_ d: inout StateDict?) {
-            if d != nil { copyTensors(&d!) }
-        }
-        copyTensors(&c.model)
-        copyTensors(&c.optimizer)
-        copyTensors(&c.scheduler)
-        copyTensors(&c.progress)
-        copyTensors(&c.rng)
-        copyTensors(&c.averagedModel)
-        copyTensors(&c.swaScheduler)
-        copyTensors(&c.optimizers)
-        copyTensors(&c.metadata)
         if buffers.count > index { buffers.removeLast(buffers.count - index) }
         return c
     }
