@@ -6,8 +6,10 @@
 
 /// C[m, n] = A[m, k] · B[k, n] (row-major, no aliasing), where every C[i, j] is accumulated
 /// from 0 by fmaf(A[i, kk], B[kk, j], acc) for kk = 0, 1, ..., k-1: the bits of that scalar
-/// loop, whatever the vector width. Runs an AVX2+FMA loop when the CPU has FMA (unless
-/// `portable`), else a loop calling fmaf(); the bits are the same.
+/// loop, whatever the vector width or blocking. Unless `portable`: AVX-512 bfloat16 dot
+/// products when the CPU has them and every input is a bfloat16 value in the range where they
+/// are exact (Muon's case), else register-blocked AVX2+FMA when the CPU has FMA; otherwise a
+/// loop calling fmaf(). The bits are the same on every path.
 void ckpt_matmul_ordered(const float *a, const float *b, float *c, size_t m, size_t n, size_t k, int portable);
 
 #endif

@@ -1,0 +1,58 @@
+import CKernels
+import CkptCore
+import Testing
+
+/// `ckpt_matmul_ordered` against its definition: every C[i, j] one fmaf chain over kk in
+/// ascending order from 0. The vector paths are register-blocked (AVX2: 6 x 16 tiles, k in
+/// blocks of 256; AVX-512 bfloat16: 12 x 32 tiles, k in blocks of 256; n in blocks of 512), so
+/// the shapes cover tile edges in every dimension, odd k, k = 0, and blocks cut in k and n.
+/// bfloat16-valued inputs take the bfloat16 path where the CPU has one, other floats the AVX2
+/// path, and `portable` the fmaf loop: all must give the definition's bits.
+@Suite struct OrderedMatmulTests {
+    static let shapes: [(m: Int, n: Int, k: Int)] = [
+        (1, 1, 1), (1, 1, 0), (3, 2, 0), (1, 17, 5), (7, 1, 9), (5, 15, 3), (6, 16, 16), (7, 17, 31),
+        (13, 33, 70), (70, 70, 70), (12, 48, 1), (25, 5, 257), (11, 530, 300), (64, 40, 513),
+    ]
+
+    /// Mixed magnitudes and signs so that sums cancel; bfloat16 values (as Muon's) or any floats.
+    static func matrix(_ count: Int, _ g: inout RandomGenerator, bf16: Bool) -> [Float] {
+        (0..<count).map { _ in
+            let x = Float(g.nextDouble() * 4 - 2) * (g.nextDouble() < 0.25 ? 1e-3 : 1)
+            return bf16 ? Float(bitPattern: x.bitPattern & 0xFFFF_0000) : x
+        }
+    }
+
+    @Test func bitsOfTheScalarDefinition() {
+        var g = RandomGenerator(seed: 11, stream: .shuffle, index: 0)
+        for (m, n, k) in Self.shapes {
+            for bf16 in [true, false] {
+                let a = Self.matrix(m * k, &g, bf16: bf16), b = Self.matrix(k * n, &g, bf16: bf16)
+                let reference = Self.definition(a, b, m, n, k).map(\.bitPattern)
+                for portable: Int32 in [0, 1] {
+                    var c = [Float](repeating: .nan, count: m * n)
+                    a.withUnsafeBufferPointer { pa in
+                        b.withUnsafeBufferPointer { pb in
+                            c.withUnsafeMutableBufferPointer { pc in
+                                ckpt_matmul_ordered(pa.baseAddress, pb.baseAddress, pc.baseAddress, m, n, k, portable)
+                            }
+                        }
+                    }
+                    #expect(c.map(\.bitPattern) == reference, "[\(m), \(n), \(k)] bf16 \(bf16) portable \(portable)")
+                }
+            }
+        }
+    }
+
+    /// The contract's scalar loop.
+    static func definition(_ a: [Float], _ b: [Float], _ m: Int, _ n: Int, _ k: Int) -> [Float] {
+        var c = [Float](repeating: 0, count: m * n)
+        for i in 0..<m {
+            for j in 0..<n {
+                var acc: Float = 0
+                for kk in 0..<k { acc = acc.addingProduct(a[i * k + kk], b[kk * n + j]) }
+                c[i * n + j] = acc
+            }
+        }
+        return c
+    }
+}
