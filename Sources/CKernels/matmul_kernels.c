@@ -148,11 +148,11 @@ static int cpu_bf16_cached(void) {
 /// [2^-55, 2^50): then VDPBF16PS computes the fmaf chain exactly (see matmul_bf16).
 static int bf16_exact(const float *x, size_t count) {
     uint32_t bad = 0;
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < count; i++) {  // branch-free, so that it vectorizes
         uint32_t u;
         memcpy(&u, x + i, sizeof u);
-        const uint32_t e = (u >> 23) & 0xFF;
-        bad |= (u & 0xFFFF) | ((u << 1) != 0 && (e < 127 - 55 || e >= 127 + 50));
+        const uint32_t e = (u >> 23) & 0xFF, nonzero = (u << 1) != 0, outside = e - (127 - 55) >= 105u;
+        bad |= (u & 0xFFFF) | (nonzero & outside);
     }
     return bad == 0;
 }
@@ -224,9 +224,8 @@ BF16_TARGET static int matmul_bf16(const float *a, const float *b, float *c, siz
         return 0;
     }
     for (size_t i = 0; i < m; i++) {
-        for (size_t p = 0; p < kp; p++) {
-            ap[i * kp + p] = pair(a[i * k + 2 * p], 2 * p + 1 < k ? a[i * k + 2 * p + 1] : 0.0f);
-        }
+        for (size_t p = 0; p < k / 2; p++) ap[i * kp + p] = pair(a[i * k + 2 * p], a[i * k + 2 * p + 1]);
+        if (k % 2) ap[i * kp + kp - 1] = pair(a[i * k + k - 1], 0.0f);
     }
     for (size_t j0 = 0; j0 < n; j0 += NCB) {
         const size_t nc = n - j0 < NCB ? n - j0 : NCB;
@@ -234,12 +233,17 @@ BF16_TARGET static int matmul_bf16(const float *a, const float *b, float *c, siz
             const size_t pc = kp - p0 < KPB ? kp - p0 : KPB;
             for (size_t s = 0; s * NRB < nc; s++) {
                 uint32_t *dst = buf + s * pc * NRB;
+                const size_t j = j0 + s * NRB, w = nc - s * NRB < NRB ? nc - s * NRB : NRB;
                 for (size_t p = 0; p < pc; p++) {
                     const size_t k0 = 2 * (p0 + p);
-                    for (size_t l = 0; l < NRB; l++) {
-                        const size_t j = j0 + s * NRB + l;
-                        dst[p * NRB + l] = j < j0 + nc ? pair(b[k0 * n + j], k0 + 1 < k ? b[(k0 + 1) * n + j] : 0.0f) : 0;
+                    const float *r0 = b + k0 * n + j, *r1 = k0 + 1 < k ? r0 + n : NULL;
+                    uint32_t *d = dst + p * NRB;
+                    if (r1) {
+                        for (size_t l = 0; l < w; l++) d[l] = pair(r0[l], r1[l]);
+                    } else {
+                        for (size_t l = 0; l < w; l++) d[l] = pair(r0[l], 0.0f);
                     }
+                    for (size_t l = w; l < NRB; l++) d[l] = 0;
                 }
             }
             for (size_t i0 = 0; i0 < m; i0 += MRB) {

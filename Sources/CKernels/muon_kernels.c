@@ -1,0 +1,62 @@
+// Muon's element-wise passes (muon_kernels.h). Built with -ffp-contract=off: only the explicit
+// fmaf() fuses. The scalar element functions are the definition; each loop is compiled for
+// AVX2+FMA (where fmaf() is one instruction and the loop vectorizes) and portable.
+#include "muon_kernels.h"
+#include "CKernels.h"
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kernel_target.h"
+
+/// float32 to bfloat16 and back, nearest even; NaN unchanged (NewtonSchulz.bf16).
+ALWAYS_INLINE float bf16_round(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    u = (u + 0x7FFFu + ((u >> 16) & 1u)) & 0xFFFF0000u;
+    float r;
+    memcpy(&r, &u, sizeof r);
+    return x != x ? x : r;
+}
+
+ALWAYS_INLINE void fma_scaled_body(const float *p, const float *q, float *out, size_t n, float s, float t, int bf16) {
+    if (bf16) for (size_t i = 0; i < n; i++) out[i] = bf16_round(fmaf(s, p[i], q[i] * t));
+    else for (size_t i = 0; i < n; i++) out[i] = fmaf(s, p[i], q[i] * t);
+}
+
+ALWAYS_INLINE float sum_squares_body(const float *x, size_t n) {
+    float acc = 0.0f;
+    for (size_t i = 0; i < n; i++) acc = fmaf(x[i], x[i], acc);
+    return acc;
+}
+
+#ifdef CKPT_X86
+FMA_TARGET static void fma_scaled_fma(const float *p, const float *q, float *out, size_t n, float s, float t, int bf16) {
+    fma_scaled_body(p, q, out, n, s, t, bf16);
+}
+FMA_TARGET static float sum_squares_fma(const float *x, size_t n) { return sum_squares_body(x, n); }
+#endif
+
+static void fma_scaled_portable(const float *p, const float *q, float *out, size_t n, float s, float t, int bf16) {
+    fma_scaled_body(p, q, out, n, s, t, bf16);
+}
+static float sum_squares_portable(const float *x, size_t n) { return sum_squares_body(x, n); }
+
+void ckpt_muon_fma_scaled(const float *p, const float *q, float *out, size_t n, float s, float t, int bf16,
+                          int portable) {
+#ifdef CKPT_X86
+    if (ckpt_cpu_fma_cached() && !portable) { fma_scaled_fma(p, q, out, n, s, t, bf16); return; }
+#endif
+    fma_scaled_portable(p, q, out, n, s, t, bf16);
+}
+
+float ckpt_muon_sum_squares(const float *x, size_t n, int portable) {
+#ifdef CKPT_X86
+    if (ckpt_cpu_fma_cached() && !portable) return sum_squares_fma(x, n);
+#endif
+    return sum_squares_portable(x, n);
+}
+
+void ckpt_muon_div_bf16(float *x, size_t n, float d) {
+    for (size_t i = 0; i < n; i++) x[i] = bf16_round(x[i] / d);
+}
