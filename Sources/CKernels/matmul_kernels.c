@@ -144,9 +144,11 @@ static int cpu_bf16_cached(void) {
     return cached;
 }
 
+#define BF16_TARGET __attribute__((target("avx512f,avx512bf16")))
+
 /// 1 when every value is 0 or a bfloat16 value (low 16 bits zero) of magnitude in
 /// [2^-55, 2^50): then VDPBF16PS computes the fmaf chain exactly (see matmul_bf16).
-static int bf16_exact(const float *x, size_t count) {
+BF16_TARGET static int bf16_exact(const float *x, size_t count) {
     uint32_t bad = 0;
     for (size_t i = 0; i < count; i++) {  // branch-free, so that it vectorizes
         uint32_t u;
@@ -157,7 +159,6 @@ static int bf16_exact(const float *x, size_t count) {
     return bad == 0;
 }
 
-#define BF16_TARGET __attribute__((target("avx512f,avx512bf16")))
 enum { MRB = 12, NRB = 32, KPB = 128, NCB = 512 };
 
 /// Two bfloat16 values in one dword, as VDPBF16PS reads a pair: it adds the odd (high)

@@ -19,9 +19,31 @@ ALWAYS_INLINE float bf16_round(float x) {
     return x != x ? x : r;
 }
 
+ALWAYS_INLINE float fma_scaled1(float p, float q, float s, float t, int bf16) {
+    const float r = fmaf(s, p, q * t);
+    return bf16 ? bf16_round(r) : r;
+}
+
+// One loop per aliasing case, each with restrict pointers: a loop that may alias runs scalar.
+ALWAYS_INLINE void fma_scaled_loops(const float *p, const float *q, float *out, size_t n, float s, float t, int bf16) {
+    if (out == p) {
+        float *restrict x = out;
+        const float *restrict y = q;
+        for (size_t i = 0; i < n; i++) x[i] = fma_scaled1(x[i], y[i], s, t, bf16);
+    } else if (out == q) {
+        float *restrict x = out;
+        const float *restrict y = p;
+        for (size_t i = 0; i < n; i++) x[i] = fma_scaled1(y[i], x[i], s, t, bf16);
+    } else {
+        float *restrict x = out;
+        const float *restrict y = p, *restrict z = q;
+        for (size_t i = 0; i < n; i++) x[i] = fma_scaled1(y[i], z[i], s, t, bf16);
+    }
+}
+
 ALWAYS_INLINE void fma_scaled_body(const float *p, const float *q, float *out, size_t n, float s, float t, int bf16) {
-    if (bf16) for (size_t i = 0; i < n; i++) out[i] = bf16_round(fmaf(s, p[i], q[i] * t));
-    else for (size_t i = 0; i < n; i++) out[i] = fmaf(s, p[i], q[i] * t);
+    if (bf16) fma_scaled_loops(p, q, out, n, s, t, 1);
+    else fma_scaled_loops(p, q, out, n, s, t, 0);
 }
 
 ALWAYS_INLINE float sum_squares_body(const float *x, size_t n) {

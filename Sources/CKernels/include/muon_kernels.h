@@ -7,7 +7,8 @@
 
 /// out[i] = fmaf(s, p[i], q[i] * t) (the product q·t rounded first), then rounded to
 /// bfloat16 (c10::BFloat16: nearest, ties to even; NaN kept) when `bf16` is nonzero.
-/// `out` may be `p` or `q`: element i is read before it is written.
+/// `out` may be `p` or `q` (element i is read before it is written); p and q must not overlap
+/// unless equal to `out`.
 void ckpt_muon_fma_scaled(const float *p, const float *q, float *out, size_t n, float s, float t, int bf16,
                           int portable);
 
