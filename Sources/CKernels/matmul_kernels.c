@@ -24,21 +24,22 @@
 
 #include "kernel_target.h"
 
-ALWAYS_INLINE void matmul_body(const float *restrict a, const float *restrict b, float *restrict c,
-                               size_t m, size_t n, size_t k) {
+ALWAYS_INLINE void matmul_body(const float *restrict a, size_t lda, const float *restrict b, size_t ldb,
+                               float *restrict c, size_t ldc, size_t m, size_t n, size_t k) {
     for (size_t i = 0; i < m; i++) {
-        float *restrict row = c + i * n;
+        float *restrict row = c + i * ldc;
         for (size_t j = 0; j < n; j++) row[j] = 0.0f;
         for (size_t kk = 0; kk < k; kk++) {
-            const float x = a[i * k + kk];
-            const float *restrict brow = b + kk * n;
+            const float x = a[i * lda + kk];
+            const float *restrict brow = b + kk * ldb;
             for (size_t j = 0; j < n; j++) row[j] = fmaf(x, brow[j], row[j]);
         }
     }
 }
 
-static void matmul_portable(const float *a, const float *b, float *c, size_t m, size_t n, size_t k) {
-    matmul_body(a, b, c, m, n, k);
+static void matmul_portable(const float *a, size_t lda, const float *b, size_t ldb, float *c, size_t ldc,
+                            size_t m, size_t n, size_t k) {
+    matmul_body(a, lda, b, ldb, c, ldc, m, n, k);
 }
 
 #ifdef CKPT_X86
@@ -97,21 +98,22 @@ FMA_TARGET static void micro_rows_avx2(int mr, const float *a, size_t lda, const
 }
 
 /// B[k0 .. k0+kc, j0 .. j0+nc] as NR-wide strips, each kc × NR contiguous, zero past n.
-static void pack_b(const float *b, size_t n, size_t k0, size_t kc, size_t j0, size_t nc, float *buf) {
+static void pack_b(const float *b, size_t ldb, size_t k0, size_t kc, size_t j0, size_t nc, float *buf) {
     for (size_t s = 0; s * NR < nc; s++) {
         const size_t j = j0 + s * NR, w = nc - s * NR < NR ? nc - s * NR : NR;
         float *dst = buf + s * kc * NR;
         for (size_t kk = 0; kk < kc; kk++) {
-            memcpy(dst + kk * NR, b + (k0 + kk) * n + j, w * sizeof(float));
+            memcpy(dst + kk * NR, b + (k0 + kk) * ldb + j, w * sizeof(float));
             for (size_t l = w; l < NR; l++) dst[kk * NR + l] = 0.0f;
         }
     }
 }
 
 /// The blocked product; returns 0 when the strip buffer cannot be allocated.
-FMA_TARGET static int matmul_avx2(const float *a, const float *b, float *c, size_t m, size_t n, size_t k) {
+FMA_TARGET static int matmul_avx2(const float *a, size_t lda, const float *b, size_t ldb, float *c, size_t ldc,
+                                  size_t m, size_t n, size_t k) {
     if (k == 0) {
-        memset(c, 0, m * n * sizeof(float));
+        for (size_t i = 0; i < m; i++) memset(c + i * ldc, 0, n * sizeof(float));
         return 1;
     }
     float *buf = aligned_alloc(64, (size_t)KC * NC * sizeof(float));
@@ -120,13 +122,13 @@ FMA_TARGET static int matmul_avx2(const float *a, const float *b, float *c, size
         const size_t nc = n - j0 < NC ? n - j0 : NC;
         for (size_t k0 = 0; k0 < k; k0 += KC) {
             const size_t kc = k - k0 < KC ? k - k0 : KC;
-            pack_b(b, n, k0, kc, j0, nc, buf);
+            pack_b(b, ldb, k0, kc, j0, nc, buf);
             for (size_t i0 = 0; i0 < m; i0 += MR) {
                 const int mr = m - i0 < MR ? (int)(m - i0) : MR;
                 for (size_t s = 0; s * NR < nc; s++) {
                     const size_t cols = nc - s * NR < NR ? nc - s * NR : NR;
-                    micro_rows_avx2(mr, a + i0 * k + k0, k, buf + s * kc * NR, kc,
-                                    c + i0 * n + j0 + s * NR, n, k0 == 0, cols);
+                    micro_rows_avx2(mr, a + i0 * lda + k0, lda, buf + s * kc * NR, kc,
+                                    c + i0 * ldc + j0 + s * NR, ldc, k0 == 0, cols);
                 }
             }
         }
@@ -157,6 +159,14 @@ BF16_TARGET static int bf16_exact(const float *x, size_t count) {
         bad |= (u & 0xFFFF) | (nonzero & outside);
     }
     return bad == 0;
+}
+
+/// bf16_exact over the rows × cols matrix at x with row stride ld.
+static int bf16_exact_rows(const float *x, size_t ld, size_t rows, size_t cols) {
+    for (size_t i = 0; i < rows; i++) {
+        if (!bf16_exact(x + i * ld, cols)) return 0;
+    }
+    return 1;
 }
 
 enum { MRB = 12, NRB = 32, KPB = 128, NCB = 512 };
@@ -216,7 +226,8 @@ BF16_TARGET static void micro_rows_bf16(int mr, const uint32_t *a, size_t lda, c
 /// partial sum is a multiple of 2^-124 and, when not zero, a normal float32; inputs below
 /// 2^50 keep products below 2^100 and sums finite. An odd k is padded with a zero pair
 /// (acc + 0·0 = acc: acc is never -0, as 0 + (-0) is +0).
-BF16_TARGET static int matmul_bf16(const float *a, const float *b, float *c, size_t m, size_t n, size_t k) {
+BF16_TARGET static int matmul_bf16(const float *a, size_t lda, const float *b, size_t ldb, float *c, size_t ldc,
+                                   size_t m, size_t n, size_t k) {
     const size_t kp = (k + 1) / 2;
     uint32_t *ap = aligned_alloc(64, (m * kp * sizeof(uint32_t) + 63) / 64 * 64);
     uint32_t *buf = aligned_alloc(64, (size_t)KPB * NCB * sizeof(uint32_t));
@@ -225,8 +236,8 @@ BF16_TARGET static int matmul_bf16(const float *a, const float *b, float *c, siz
         return 0;
     }
     for (size_t i = 0; i < m; i++) {
-        for (size_t p = 0; p < k / 2; p++) ap[i * kp + p] = pair(a[i * k + 2 * p], a[i * k + 2 * p + 1]);
-        if (k % 2) ap[i * kp + kp - 1] = pair(a[i * k + k - 1], 0.0f);
+        for (size_t p = 0; p < k / 2; p++) ap[i * kp + p] = pair(a[i * lda + 2 * p], a[i * lda + 2 * p + 1]);
+        if (k % 2) ap[i * kp + kp - 1] = pair(a[i * lda + k - 1], 0.0f);
     }
     for (size_t j0 = 0; j0 < n; j0 += NCB) {
         const size_t nc = n - j0 < NCB ? n - j0 : NCB;
@@ -237,7 +248,7 @@ BF16_TARGET static int matmul_bf16(const float *a, const float *b, float *c, siz
                 const size_t j = j0 + s * NRB, w = nc - s * NRB < NRB ? nc - s * NRB : NRB;
                 for (size_t p = 0; p < pc; p++) {
                     const size_t k0 = 2 * (p0 + p);
-                    const float *r0 = b + k0 * n + j, *r1 = k0 + 1 < k ? r0 + n : NULL;
+                    const float *r0 = b + k0 * ldb + j, *r1 = k0 + 1 < k ? r0 + ldb : NULL;
                     uint32_t *d = dst + p * NRB;
                     if (r1) {
                         for (size_t l = 0; l < w; l++) d[l] = pair(r0[l], r1[l]);
@@ -252,7 +263,7 @@ BF16_TARGET static int matmul_bf16(const float *a, const float *b, float *c, siz
                 for (size_t s = 0; s * NRB < nc; s++) {
                     const size_t cols = nc - s * NRB < NRB ? nc - s * NRB : NRB;
                     micro_rows_bf16(mr, ap + i0 * kp + p0, kp, buf + s * pc * NRB, pc,
-                                    c + i0 * n + j0 + s * NRB, n, p0 == 0, cols);
+                                    c + i0 * ldc + j0 + s * NRB, ldc, p0 == 0, cols);
                 }
             }
         }
@@ -263,11 +274,16 @@ BF16_TARGET static int matmul_bf16(const float *a, const float *b, float *c, siz
 }
 #endif
 
-void ckpt_matmul_ordered(const float *a, const float *b, float *c, size_t m, size_t n, size_t k, int portable) {
+void ckpt_matmul_ordered_strided(const float *a, size_t lda, const float *b, size_t ldb, float *c, size_t ldc,
+                                 size_t m, size_t n, size_t k, int portable) {
 #ifdef CKPT_X86
-    if (!portable && k > 0 && k < ((size_t)1 << 26) && cpu_bf16_cached() && bf16_exact(a, m * k) &&
-        bf16_exact(b, k * n) && matmul_bf16(a, b, c, m, n, k)) return;
-    if (ckpt_cpu_fma_cached() && !portable && matmul_avx2(a, b, c, m, n, k)) return;
+    if (!portable && k > 0 && k < ((size_t)1 << 26) && cpu_bf16_cached() && bf16_exact_rows(a, lda, m, k) &&
+        bf16_exact_rows(b, ldb, k, n) && matmul_bf16(a, lda, b, ldb, c, ldc, m, n, k)) return;
+    if (ckpt_cpu_fma_cached() && !portable && matmul_avx2(a, lda, b, ldb, c, ldc, m, n, k)) return;
 #endif
-    matmul_portable(a, b, c, m, n, k);
+    matmul_portable(a, lda, b, ldb, c, ldc, m, n, k);
+}
+
+void ckpt_matmul_ordered(const float *a, const float *b, float *c, size_t m, size_t n, size_t k, int portable) {
+    ckpt_matmul_ordered_strided(a, k, b, n, c, n, m, n, k, portable);
 }

@@ -43,6 +43,33 @@ import Testing
         }
     }
 
+    /// `ckpt_matmul_ordered_strided` on the block of rows r0.. and columns c0.. of a product:
+    /// the full product's bits there, and nothing written outside the block.
+    @Test func stridedBlockHasTheFullProductsBits() {
+        var g = RandomGenerator(seed: 12, stream: .shuffle, index: 0)
+        for (m, n, k, r0, c0) in [(45, 45, 80, 32, 32), (70, 37, 19, 5, 30), (13, 530, 300, 6, 17)] {
+            for bf16 in [true, false] {
+                let a = Self.matrix(m * k, &g, bf16: bf16), b = Self.matrix(k * n, &g, bf16: bf16)
+                let full = Self.definition(a, b, m, n, k)
+                for portable: Int32 in [0, 1] {
+                    var c = [Float](repeating: .nan, count: m * n)
+                    a.withUnsafeBufferPointer { pa in
+                        b.withUnsafeBufferPointer { pb in
+                            c.withUnsafeMutableBufferPointer { pc in
+                                ckpt_matmul_ordered_strided(pa.baseAddress! + r0 * k, k, pb.baseAddress! + c0, n,
+                                                            pc.baseAddress! + r0 * n + c0, n, m - r0, n - c0, k, portable)
+                            }
+                        }
+                    }
+                    let inside = (0..<(m * n)).filter { $0 / n >= r0 && $0 % n >= c0 }
+                    #expect(inside.map { c[$0].bitPattern } == inside.map { full[$0].bitPattern },
+                            "[\(m), \(n), \(k)] from (\(r0), \(c0)) bf16 \(bf16) portable \(portable)")
+                    #expect(c.indices.filter { !inside.contains($0) }.allSatisfy { c[$0].isNaN })
+                }
+            }
+        }
+    }
+
     /// The contract's scalar loop.
     static func definition(_ a: [Float], _ b: [Float], _ m: Int, _ n: Int, _ k: Int) -> [Float] {
         var c = [Float](repeating: 0, count: m * n)

@@ -12,4 +12,10 @@
 /// loop calling fmaf(). The bits are the same on every path.
 void ckpt_matmul_ordered(const float *a, const float *b, float *c, size_t m, size_t n, size_t k, int portable);
 
+/// ckpt_matmul_ordered on sub-matrices: row i of A starts at a + i·lda, row kk of B at
+/// b + kk·ldb, row i of C at c + i·ldc (lda >= k, ldb >= n, ldc >= n); the same bits.
+/// Lets a caller compute a block of C alone (Muon computes half of a symmetric product).
+void ckpt_matmul_ordered_strided(const float *a, size_t lda, const float *b, size_t ldb, float *c, size_t ldc,
+                                 size_t m, size_t n, size_t k, int portable);
+
 #endif

@@ -150,6 +150,40 @@ enum NewtonSchulz {
         }
     }
 
+    /// C[m, m] = A[m, k] · B[k, m] for the two products of the iteration that are symmetric
+    /// bit for bit: X Xᵀ (C[i, j] and C[j, i] run the same fmaf chain, the factors of each
+    /// term swapped, and fmaf is commutative), and G G for a bitwise symmetric G (the same
+    /// argument once G[j, kk] = G[kk, j]). Each 32-row block is computed from its diagonal
+    /// rightwards (`ckpt_matmul_ordered_strided`), about half the work, then the lower
+    /// triangle is copied from the upper. Blocks go to up to `threads` workers in snake order
+    /// (0, 1, ..., w-1, w-1, ..., 0, ...) to even out their triangular costs; each element is
+    /// computed whole by one call, so the bits do not depend on the thread count.
+    static func symmetricMatmul(_ a: [Float], _ b: [Float], _ c: inout [Float], _ m: Int, _ k: Int,
+                                _ portable: Int32, _ threads: Int) {
+        let block = 32, blocks = (m + block - 1) / block
+        let workers = Swift.max(1, Swift.min(threads, blocks))
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    let (ra, rb, rc) = (pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
+                    let work = { (w: Int) in
+                        for t in 0..<blocks {
+                            let lane = t % workers, owner = (t / workers) % 2 == 0 ? lane : workers - 1 - lane
+                            guard owner == w else { continue }
+                            let r0 = t * block, r1 = Swift.min(m, r0 + block)
+                            ckpt_matmul_ordered_strided(ra + r0 * k, k, rb + r0, m, rc + r0 * m + r0, m,
+                                                        r1 - r0, m - r0, k, portable)
+                        }
+                    }
+                    if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
+                    for i in 0..<m {
+                        for j in (i + 1)..<Swift.max(i + 1, m) { rc[j * m + i] = rc[i * m + j] }
+                    }
+                }
+            }
+        }
+    }
+
     /// `g` ([rows, cols], row-major) orthogonalized; the result in [rows, cols], each element
     /// a bfloat16 value.
     static func orthogonalize(_ g: [Float], rows: Int, cols: Int, coefficients c: [Double], steps: Int, eps: Double,
@@ -168,9 +202,9 @@ enum NewtonSchulz {
         // Each product element is one fmaf chain in ascending k (`ckpt_matmul_ordered`), then
         // rounded to bfloat16, as PyTorch's bfloat16 matmul rounds its float32 sums.
         for _ in 0..<steps {
-            matmul(x, transpose(x, m, n), &gram, m, m, n, p, threads)   // gram = X Xᵀ
+            symmetricMatmul(x, transpose(x, m, n), &gram, m, n, p, threads)   // gram = X Xᵀ
             ckpt_muon_div_bf16(&gram, m * m, 1)
-            matmul(gram, gram, &acc, m, m, m, p, threads)               // gram gram
+            symmetricMatmul(gram, gram, &acc, m, m, p, threads)               // gram gram
             ckpt_muon_fma_scaled(acc, gram, &upd, m * m, cc, b, 1, p)   // b*gram + c*(gram gram)
             matmul(upd, x, &acc, m, n, m, p, threads)                   // upd X
             x.withUnsafeMutableBufferPointer { px in                    // X = a*X + upd X
