@@ -176,8 +176,14 @@ enum NewtonSchulz {
                         }
                     }
                     if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
-                    for i in 0..<m {
-                        for j in (i + 1)..<Swift.max(i + 1, m) { rc[j * m + i] = rc[i * m + j] }
+                    for i0 in stride(from: 0, to: m, by: block) {   // in tiles: a column walk misses cache
+                        for j0 in stride(from: i0, to: m, by: block) {
+                            for i in i0..<Swift.min(i0 + block, m) {
+                                for j in Swift.max(j0, i + 1)..<Swift.max(Swift.min(j0 + block, m), i + 1) {
+                                    rc[j * m + i] = rc[i * m + j]
+                                }
+                            }
+                        }
                     }
                 }
             }
