@@ -274,11 +274,23 @@ BF16_TARGET static int matmul_bf16(const float *a, size_t lda, const float *b, s
 }
 #endif
 
-void ckpt_matmul_ordered_strided(const float *a, size_t lda, const float *b, size_t ldb, float *c, size_t ldc,
-                                 size_t m, size_t n, size_t k, int portable) {
+int ckpt_matmul_bf16_exact(const float *x, size_t count) {
 #ifdef CKPT_X86
-    if (!portable && k > 0 && k < ((size_t)1 << 26) && cpu_bf16_cached() && bf16_exact_rows(a, lda, m, k) &&
-        bf16_exact_rows(b, ldb, k, n) && matmul_bf16(a, lda, b, ldb, c, ldc, m, n, k)) return;
+    return cpu_bf16_cached() && bf16_exact(x, count);
+#else
+    (void)x; (void)count;
+    return 0;
+#endif
+}
+
+void ckpt_matmul_ordered_strided(const float *a, size_t lda, const float *b, size_t ldb, float *c, size_t ldc,
+                                 size_t m, size_t n, size_t k, int flags) {
+    const int portable = flags & CKPT_MATMUL_PORTABLE;
+#ifdef CKPT_X86
+    const int checked = flags & CKPT_MATMUL_BF16_CHECKED;
+    if (!portable && k > 0 && k < ((size_t)1 << 26) && cpu_bf16_cached() &&
+        (checked || (bf16_exact_rows(a, lda, m, k) && bf16_exact_rows(b, ldb, k, n))) &&
+        matmul_bf16(a, lda, b, ldb, c, ldc, m, n, k)) return;
     if (ckpt_cpu_fma_cached() && !portable && matmul_avx2(a, lda, b, ldb, c, ldc, m, n, k)) return;
 #endif
     matmul_portable(a, lda, b, ldb, c, ldc, m, n, k);

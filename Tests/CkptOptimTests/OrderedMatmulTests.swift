@@ -70,6 +70,22 @@ import Testing
         }
     }
 
+    /// ckpt_matmul_bf16_exact admits bfloat16 values in range (where the CPU has the path) and
+    /// refuses others; with its promise (CKPT_MATMUL_BF16_CHECKED) the product has the same bits.
+    @Test func checkedBF16PromiseKeepsTheBits() {
+        var g = RandomGenerator(seed: 13, stream: .shuffle, index: 0)
+        let (m, n, k) = (29, 45, 77)
+        let a = Self.matrix(m * k, &g, bf16: true), b = Self.matrix(k * n, &g, bf16: true)
+        let admitted = ckpt_matmul_bf16_exact(a, a.count) != 0 && ckpt_matmul_bf16_exact(b, b.count) != 0
+        #expect(ckpt_matmul_bf16_exact([1.5, 1.0e-20], 2) == 0)   // 1e-20 is not a bfloat16 value
+        #expect(ckpt_matmul_bf16_exact([Float(bitPattern: 0x1000_0000)], 1) == 0)   // below 2^-55
+        #expect(ckpt_matmul_bf16_exact([Float(bitPattern: 0x7F80_0000)], 1) == 0)   // infinity
+        guard admitted else { return }   // no bfloat16 path on this CPU
+        var c = [Float](repeating: .nan, count: m * n)
+        ckpt_matmul_ordered_strided(a, k, b, n, &c, n, m, n, k, Int32(CKPT_MATMUL_BF16_CHECKED))
+        #expect(c.map(\.bitPattern) == Self.definition(a, b, m, n, k).map(\.bitPattern))
+    }
+
     /// The contract's scalar loop.
     static func definition(_ a: [Float], _ b: [Float], _ m: Int, _ n: Int, _ k: Int) -> [Float] {
         var c = [Float](repeating: 0, count: m * n)

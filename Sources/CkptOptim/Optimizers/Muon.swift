@@ -158,10 +158,14 @@ enum NewtonSchulz {
     /// triangle is copied from the upper. Blocks go to up to `threads` workers in snake order
     /// (0, 1, ..., w-1, w-1, ..., 0, ...) to even out their triangular costs; each element is
     /// computed whole by one call, so the bits do not depend on the thread count.
+    /// B holds the same values as A (Xᵀ or G itself), so one ckpt_matmul_bf16_exact over A
+    /// stands for the kernel's per-call check of both.
     static func symmetricMatmul(_ a: [Float], _ b: [Float], _ c: inout [Float], _ m: Int, _ k: Int,
                                 _ portable: Int32, _ threads: Int) {
         let block = 32, blocks = (m + block - 1) / block
         let workers = Swift.max(1, Swift.min(threads, blocks))
+        let checked = portable == 0 && ckpt_matmul_bf16_exact(a, m * k) != 0
+        let flags = portable != 0 ? Int32(CKPT_MATMUL_PORTABLE) : checked ? Int32(CKPT_MATMUL_BF16_CHECKED) : 0
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
@@ -172,7 +176,7 @@ enum NewtonSchulz {
                             guard owner == w else { continue }
                             let r0 = t * block, r1 = Swift.min(m, r0 + block)
                             ckpt_matmul_ordered_strided(ra + r0 * k, k, rb + r0, m, rc + r0 * m + r0, m,
-                                                        r1 - r0, m - r0, k, portable)
+                                                        r1 - r0, m - r0, k, flags)
                         }
                     }
                     if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
