@@ -82,3 +82,16 @@ float ckpt_muon_sum_squares(const float *x, size_t n, int portable) {
 void ckpt_muon_div_bf16(float *x, size_t n, float d) {
     for (size_t i = 0; i < n; i++) x[i] = bf16_round(x[i] / d);
 }
+
+void ckpt_muon_transpose(const float *restrict x, float *restrict out, size_t rows, size_t cols) {
+    enum { T = 8 };   // 8 beat 16 and 32 on [256, 1024] and [1024, 256] (Zen 4)
+    for (size_t i0 = 0; i0 < rows; i0 += T) {
+        const size_t i1 = rows - i0 < T ? rows : i0 + T;
+        for (size_t j0 = 0; j0 < cols; j0 += T) {
+            const size_t j1 = cols - j0 < T ? cols : j0 + T;
+            for (size_t j = j0; j < j1; j++) {
+                for (size_t i = i0; i < i1; i++) out[j * rows + i] = x[i * cols + j];
+            }
+        }
+    }
+}

@@ -29,6 +29,13 @@ import Testing
         }
     }
 
+    @Test(arguments: [(1, 1), (3, 70), (70, 3), (17, 33), (256, 24)])
+    func transposeMovesEveryElement(rows: Int, cols: Int) {
+        let x = (0..<(rows * cols)).map(Float.init)
+        let t = NewtonSchulz.transpose(x, rows, cols)
+        #expect(t == (0..<(rows * cols)).map { x[($0 % rows) * cols + $0 / rows] })
+    }
+
     @Test func sumOfSquaresAndRoundingMatchTheSwiftLoops() {
         var g = RandomGenerator(seed: 6, stream: .shuffle, index: 0)
         let x = (0..<1_037).map { _ in Float(g.nextDouble() - 0.5) } + [.nan, .infinity, -0.0]

@@ -18,4 +18,8 @@ float ckpt_muon_sum_squares(const float *x, size_t n, int portable);
 /// x[i] = bfloat16(x[i] / d) in place (d = 1: just the rounding).
 void ckpt_muon_div_bf16(float *x, size_t n, float d);
 
+/// out[j·rows + i] = x[i·cols + j]: the [cols, rows] transpose of a row-major [rows, cols]
+/// matrix (no overlap), in tiles so that neither side walks a column across cache lines.
+void ckpt_muon_transpose(const float *x, float *out, size_t rows, size_t cols);
+
 #endif

@@ -224,20 +224,10 @@ enum NewtonSchulz {
         return transposed ? transpose(x, m, n) : x
     }
 
-    /// The [cols, rows] transpose of a row-major [rows, cols] matrix, in 32 x 32 tiles (a
-    /// plain double loop writes every element to a new cache line).
+    /// The [cols, rows] transpose of a row-major [rows, cols] matrix (ckpt_muon_transpose).
     static func transpose(_ x: [Float], _ rows: Int, _ cols: Int) -> [Float] {
-        let tile = 32
-        return [Float](unsafeUninitializedCapacity: rows * cols) { out, count in
-            x.withUnsafeBufferPointer { src in
-                for i0 in stride(from: 0, to: rows, by: tile) {
-                    for j0 in stride(from: 0, to: cols, by: tile) {
-                        for i in i0..<Swift.min(i0 + tile, rows) {
-                            for j in j0..<Swift.min(j0 + tile, cols) { out[j * rows + i] = src[i * cols + j] }
-                        }
-                    }
-                }
-            }
+        [Float](unsafeUninitializedCapacity: rows * cols) { out, count in
+            ckpt_muon_transpose(x, out.baseAddress!, rows, cols)
             count = rows * cols
         }
     }
