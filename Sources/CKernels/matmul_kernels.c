@@ -136,6 +136,7 @@ FMA_TARGET static int matmul_avx2(const float *a, size_t lda, const float *b, si
     free(buf);
     return 1;
 }
+
 /// 1 when the CPU runs AVX-512 bfloat16 dot products (VDPBF16PS), asked once per process.
 static int cpu_bf16_cached(void) {
     static int cached = -1;
