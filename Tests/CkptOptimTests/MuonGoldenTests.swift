@@ -94,10 +94,12 @@ import Testing
     }
 
     /// The bfloat16 rounding is c10::BFloat16's: round to nearest, ties to even.
-    /// The Newton-Schulz products run in `ckpt_matmul_ordered` (vectorised across outputs):
-    /// the bits of the scalar definition, one fmaf chain per element in ascending k, on the
-    /// FMA and the portable paths, on 1 to 3 threads, wide and tall matrices alike.
-    @Test(arguments: [(5, 37), (37, 5), (16, 16)])
+    /// The Newton-Schulz products run in `ckpt_matmul_ordered` (blocked and vectorised, half of
+    /// each symmetric product): the bits of the scalar definition, one fmaf chain per element
+    /// in ascending k, on the FMA and the portable paths, on 1 to 3 threads, wide and tall
+    /// matrices alike; m of 33 and 45 cut the symmetric products into two 32-row blocks
+    /// (`symmetricMatmul`).
+    @Test(arguments: [(5, 37), (37, 5), (16, 16), (33, 80), (67, 45)])
     func orthogonalizeKeepsTheScalarLoopsBits(rows: Int, cols: Int) {
         var g = RandomGenerator(seed: 7, stream: .shuffle, index: 0)
         let x = (0..<(rows * cols)).map { _ in Float(g.nextDouble()) - 0.5 }

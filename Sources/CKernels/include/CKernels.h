@@ -16,6 +16,7 @@ int ckpt_cpu_has_fma(void);
 #include "averaging_kernels.h"
 #include "adafactor_kernels.h"
 #include "matmul_kernels.h"
+#include "muon_kernels.h"
 #include "CKernelsConv.h"
 #include "CKernelsActivations.h"
 #include "CKernelsConvDirect.h"

@@ -87,20 +87,19 @@ public final class Muon: TorchOptimizer {
                                  zeroFilled: ["momentum_buffer"]) { p, grad, s in
                 let n = grad.count
                 var buf = s.takeFloats("momentum_buffer")!
-                let w = Float(1 - momentum), m = Float(momentum)
-                var update = [Float](repeating: 0, count: n)
-                for i in 0..<n {
-                    buf[i] = TorchOps.lerp(buf[i], grad[i], w)
-                    update[i] = nesterov ? TorchOps.lerp(grad[i], buf[i], m) : buf[i]
-                }
+                let w = Float(1 - momentum), m = Float(momentum), flag: Int32 = portableKernels ? 1 : 0
+                // TorchOps.lerp's rounding (torch.lerp on CPU), in ckpt_avg_lerp's FMA loop.
+                ckpt_avg_lerp(&buf, grad, n, w, flag)                     // buf.lerp_(g, 1 - momentum)
+                var update = nesterov ? grad : buf
+                if nesterov { ckpt_avg_lerp(&update, buf, n, m, flag) }   // g.lerp(buf, momentum)
                 s.putFloats("momentum_buffer", buf, shape: p.shape)
                 let ortho = NewtonSchulz.orthogonalize(update, rows: p.shape[0], cols: p.shape[1],
                                                        coefficients: coefficients, steps: nsSteps, eps: eps,
                                                        portable: portableKernels, threads: threads ?? Compute.threads)
                 let adjusted = lr * Self.adjustedRatio(adjust, rows: p.shape[0], cols: p.shape[1])
                 let decay = Float(1 - lr * wd), scale = Float(-adjusted)
-                p.value.storage.withUnsafeMutableBufferPointer { x in
-                    for i in 0..<n { x[i] = TorchOps.fma(ortho[i], scale, x[i] * decay) }
+                p.value.storage.withUnsafeMutableBufferPointer { x in   // x = fma(ortho, scale, x * decay)
+                    ckpt_muon_fma_scaled(ortho, x.baseAddress, x.baseAddress, n, scale, decay, 0, flag)
                 }
             }
         }
@@ -134,6 +133,10 @@ enum NewtonSchulz {
     static func matmul(_ a: [Float], _ b: [Float], _ c: inout [Float], _ m: Int, _ n: Int, _ k: Int,
                        _ portable: Int32, _ threads: Int) {
         let workers = Swift.max(1, Swift.min(threads, m))
+        if workers == 1 {   // no dispatch (its workers spin in sched_yield)
+            ckpt_matmul_ordered(a, b, &c, m, n, k, portable)
+            return
+        }
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
@@ -147,40 +150,85 @@ enum NewtonSchulz {
         }
     }
 
+    /// C[m, m] = A[m, k] · B[k, m] for the two products of the iteration that are symmetric
+    /// bit for bit: X Xᵀ (C[i, j] and C[j, i] run the same fmaf chain, the factors of each
+    /// term swapped, and fmaf is commutative), and G G for a bitwise symmetric G (the same
+    /// argument once G[j, kk] = G[kk, j]). Each 32-row block is computed from its diagonal
+    /// rightwards (`ckpt_matmul_ordered_strided`), about half the work, then the lower
+    /// triangle is copied from the upper. Blocks go to up to `threads` workers in snake order
+    /// (0, 1, ..., w-1, w-1, ..., 0, ...) to even out their triangular costs; each element is
+    /// computed whole by one call, so the bits do not depend on the thread count.
+    /// B holds the same values as A (Xᵀ or G itself), so one ckpt_matmul_bf16_exact over A
+    /// stands for the kernel's per-call check of both.
+    static func symmetricMatmul(_ a: [Float], _ b: [Float], _ c: inout [Float], _ m: Int, _ k: Int,
+                                _ portable: Int32, _ threads: Int) {
+        let block = 32, blocks = (m + block - 1) / block
+        let workers = Swift.max(1, Swift.min(threads, blocks))
+        let checked = portable == 0 && ckpt_matmul_bf16_exact(a, m * k) != 0
+        let flags = portable != 0 ? Int32(CKPT_MATMUL_PORTABLE) : checked ? Int32(CKPT_MATMUL_BF16_CHECKED) : 0
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    let (ra, rb, rc) = (pa.baseAddress!, pb.baseAddress!, pc.baseAddress!)
+                    let work = { (w: Int) in
+                        for t in 0..<blocks {
+                            let lane = t % workers, owner = (t / workers) % 2 == 0 ? lane : workers - 1 - lane
+                            guard owner == w else { continue }
+                            let r0 = t * block, r1 = Swift.min(m, r0 + block)
+                            ckpt_matmul_ordered_strided(ra + r0 * k, k, rb + r0, m, rc + r0 * m + r0, m,
+                                                        r1 - r0, m - r0, k, flags)
+                        }
+                    }
+                    if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
+                    for i0 in stride(from: 0, to: m, by: block) {   // in tiles: a column walk misses cache
+                        for j0 in stride(from: i0, to: m, by: block) {
+                            for i in i0..<Swift.min(i0 + block, m) {
+                                for j in Swift.max(j0, i + 1)..<Swift.max(Swift.min(j0 + block, m), i + 1) {
+                                    rc[j * m + i] = rc[i * m + j]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// `g` ([rows, cols], row-major) orthogonalized; the result in [rows, cols], each element
     /// a bfloat16 value.
     static func orthogonalize(_ g: [Float], rows: Int, cols: Int, coefficients c: [Double], steps: Int, eps: Double,
                               portable: Bool = false, threads: Int = 1) -> [Float] {
         let transposed = rows > cols
         let m = transposed ? cols : rows, n = transposed ? rows : cols
-        var x = [Float](repeating: 0, count: m * n)
-        for i in 0..<rows {
-            for j in 0..<cols {
-                x[transposed ? j * n + i : i * n + j] = bf16(g[i * cols + j])
-            }
-        }
-        var sum: Float = 0
-        for v in x { sum = TorchOps.fma(v, v, sum) }
+        var x = transposed ? transpose(g, rows, cols) : g
+        ckpt_muon_div_bf16(&x, m * n, 1)
+        let p: Int32 = portable ? 1 : 0
+        let sum = ckpt_muon_sum_squares(x, m * n, p)   // one fmaf chain, as TorchOps.fma in order
         let norm = Swift.max(bf16(sum.squareRoot()), bf16(Float(eps)))
-        for i in x.indices { x[i] = bf16(x[i] / norm) }
+        ckpt_muon_div_bf16(&x, m * n, norm)
         let a = Float(c[0]), b = Float(c[1]), cc = Float(c[2])
         var gram = [Float](repeating: 0, count: m * m), upd = [Float](repeating: 0, count: m * m)
-        var xt = [Float](repeating: 0, count: n * m), acc = [Float](repeating: 0, count: m * n)
-        let p: Int32 = portable ? 1 : 0
+        var acc = [Float](repeating: 0, count: m * n)
         // Each product element is one fmaf chain in ascending k (`ckpt_matmul_ordered`), then
         // rounded to bfloat16, as PyTorch's bfloat16 matmul rounds its float32 sums.
         for _ in 0..<steps {
-            for i in 0..<m { for k in 0..<n { xt[k * m + i] = x[i * n + k] } }
-            matmul(x, xt, &gram, m, m, n, p, threads)              // gram = X Xᵀ
-            for i in gram.indices { gram[i] = bf16(gram[i]) }
-            matmul(gram, gram, &acc, m, m, m, p, threads)          // gram gram
-            for i in 0..<(m * m) { upd[i] = bf16(TorchOps.fma(cc, acc[i], b * gram[i])) }  // b*gram + c*(gram gram)
-            matmul(upd, x, &acc, m, n, m, p, threads)              // upd X
-            for i in x.indices { x[i] = bf16(TorchOps.fma(a, x[i], acc[i])) }             // X = a*X + upd X
+            symmetricMatmul(x, transpose(x, m, n), &gram, m, n, p, threads)   // gram = X Xᵀ
+            ckpt_muon_div_bf16(&gram, m * m, 1)
+            symmetricMatmul(gram, gram, &acc, m, m, p, threads)               // gram gram
+            ckpt_muon_fma_scaled(acc, gram, &upd, m * m, cc, b, 1, p)   // b*gram + c*(gram gram)
+            matmul(upd, x, &acc, m, n, m, p, threads)                   // upd X
+            x.withUnsafeMutableBufferPointer { px in                    // X = a*X + upd X
+                ckpt_muon_fma_scaled(px.baseAddress, acc, px.baseAddress, m * n, a, 1, 1, p)
+            }
         }
-        guard transposed else { return x }
-        var out = [Float](repeating: 0, count: rows * cols)
-        for i in 0..<m { for j in 0..<n { out[j * cols + i] = x[i * n + j] } }
-        return out
+        return transposed ? transpose(x, m, n) : x
+    }
+
+    /// The [cols, rows] transpose of a row-major [rows, cols] matrix (ckpt_muon_transpose).
+    static func transpose(_ x: [Float], _ rows: Int, _ cols: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: rows * cols) { out, count in
+            ckpt_muon_transpose(x, out.baseAddress!, rows, cols)
+            count = rows * cols
+        }
     }
 }
