@@ -19,6 +19,8 @@
 // usage: bench-async [--models lenet mlp] [--steps 24] [--every 4] [--mlp-hidden 40960]
 import Ckpt
 import Foundation
+// As every ckpt command does first: OpenBLAS's idle worker would spin on the other core.
+Compute.pinBLAS()
 
 func option(_ name: String, _ def: [String]) -> [String] {
     let args = CommandLine.arguments

@@ -5,6 +5,8 @@
 // usage: bench-dcp DIR
 import Ckpt
 import Foundation
+// As every ckpt command does first: OpenBLAS's idle worker would spin on the other core.
+Compute.pinBLAS()
 
 guard CommandLine.arguments.count == 2 else {
     FileHandle.standardError.write("usage: bench-dcp DIR\n".data(using: .utf8)!)

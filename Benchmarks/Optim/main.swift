@@ -31,6 +31,8 @@ import Darwin
 #endif
 import CKernels
 import Ckpt
+// As every ckpt command does first: OpenBLAS's idle worker would spin on the other core.
+Compute.pinBLAS()
 
 /// Each optimizer as the benchmark builds it (PyTorch's defaults unless the step needs more),
 /// with the number of state buffers its step streams.

@@ -5,6 +5,8 @@
 // usage: bench-train [--threads 1 2] [--batches 4 64] [--seconds 3 | --steps N]
 import CkptCore
 import Foundation
+// As every ckpt command does first: OpenBLAS's idle worker would spin on the other core.
+Compute.pinBLAS()
 
 func option(_ name: String, _ def: [Double]) -> [Double] {
     let args = CommandLine.arguments
