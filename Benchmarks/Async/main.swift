@@ -77,7 +77,7 @@ func stateBytes(_ c: Checkpoint) -> Int {
         default: break
         }
     }
-    for s in [c.model, c.optimizer, c.scheduler, c.progress, c.rng].compactMap({ $0 }) { walk(.dict(s)) }
+    for s in c.sections { walk(.dict(s.dict)) }
     return total
 }
 
@@ -92,7 +92,7 @@ func tensors(_ c: Checkpoint) -> [TensorData] {
         default: break
         }
     }
-    for s in [c.model, c.optimizer, c.scheduler, c.progress, c.rng].compactMap({ $0 }) { walk(.dict(s)) }
+    for s in c.sections { walk(.dict(s.dict)) }
     return out
 }
 
@@ -151,7 +151,7 @@ func bench(model: String, async: Bool) throws -> (stall: Double, overlap: Double
                 let c = run.checkpoint()
                 trees.append(now() - t0)
                 if async {
-                    try saver.save(c, to: "\(dir)/step-\(i).h5")
+                    try saver.save(consume c, to: "\(dir)/step-\(i).h5")
                 } else {
                     try CheckpointFile.save(c, to: "\(dir)/step-\(i).h5")
                 }
@@ -186,14 +186,14 @@ func bench(model: String, async: Bool) throws -> (stall: Double, overlap: Double
     return (median(stalls), overlapping.isEmpty ? 1 : median(overlapping) / base, bytes, median(trees), median(calls))
 }
 
-func ms(_ s: Double) -> String { String(format: "%.2f", s * 1000) }
+func ms(_ s: Double) -> String { String(format: "%.3f", s * 1000) }
 
 for model in models {
     var memcpyBytes = 0
     for async in [false, true] {
         let r = try bench(model: model, async: async)
         memcpyBytes = r.bytes
-        print("ckpt model=\(model) mode=\(async ? "async" : "sync") state_bytes=\(r.bytes) stall_ms=\(String(format: "%.2f", r.stall * 1000)) overlap=\(String(format: "%.2f", r.overlap)) tree_ms=\(String(format: "%.3f", r.tree * 1000)) call_ms=\(String(format: "%.2f", r.call * 1000)) first_ms=\(ms(spread.first)) stall_min=\(ms(spread.min)) stall_max=\(ms(spread.max)) saves=\(spread.count)\(async ? " new_buffers=\(newBuffers) capture_ms=\(String(format: "%.2f", captureMs)) cow_copies=\(cowCopies.last ?? -1)" : "")")
+        print("ckpt model=\(model) mode=\(async ? "async" : "sync") state_bytes=\(r.bytes) stall_ms=\(ms(r.stall)) overlap=\(String(format: "%.2f", r.overlap)) tree_ms=\(String(format: "%.3f", r.tree * 1000)) call_ms=\(ms(r.call)) first_ms=\(ms(spread.first)) stall_min=\(ms(spread.min)) stall_max=\(ms(spread.max)) saves=\(spread.count)\(async ? " new_buffers=\(newBuffers) capture_ms=\(String(format: "%.3f", captureMs)) cow_copies=\(cowCopies.last ?? -1)" : "")")
     }
     let run = try Run(config: config(model))
     var batches = run.remainingBatches().makeIterator()

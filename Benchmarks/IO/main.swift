@@ -32,6 +32,8 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
+// As every ckpt command does first: OpenBLAS's idle worker would spin on the second core.
+Compute.pinBLAS()
 let args = Array(CommandLine.arguments.dropFirst())
 func option(_ name: String) -> String? {
     guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }

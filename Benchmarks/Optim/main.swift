@@ -5,7 +5,9 @@
 //   bench-optim --contender ckpt|bound --optimizer <name> [--threads T] [--elements N] [--steps S]
 //
 // <name>: adam, adamw, sgd_momentum, adamax, nadam, radam, adadelta, asgd, rprop, adagrad,
-// rmsprop, adafactor (the element-wise optimizers), muon and lbfgs. Muon steps one matrix of
+// rmsprop, adafactor (the element-wise optimizers), adafactor_matrix, muon and lbfgs.
+// adafactor_matrix is Adafactor on one [N / 1024, 1024] matrix (factored second moments; its
+// bound is the one-buffer pattern's, though it streams no state). Muon steps one matrix of
 // [N / 1024, 1024] (Newton-Schulz: compute-bound, so no memory bound is timed for it). LBFGS
 // steps PyTorch's defaults (max_iter 20, history_size 100 → 10 here, to keep N-element history
 // in memory) through a closure returning a diagonal quadratic's loss and gradient
@@ -38,6 +40,7 @@ let optimizers: [String: (buffers: Int, make: ([Parameter]) throws -> Optimizer)
     "adamax": (2, { try Adamax($0) }), "nadam": (2, { try NAdam($0) }), "radam": (2, { try RAdam($0) }),
     "adadelta": (2, { try Adadelta($0) }), "asgd": (1, { try ASGD($0) }), "rprop": (2, { try Rprop($0) }),
     "adagrad": (1, { try Adagrad($0) }), "rmsprop": (1, { try RMSprop($0) }), "adafactor": (1, { try Adafactor($0) }),
+    "adafactor_matrix": (1, { try Adafactor($0) }),
     "muon": (1, { try Muon($0) }), "lbfgs": (0, { try LBFGS($0, historySize: 10) }),
 ]
 
@@ -62,7 +65,8 @@ while let a = args.next() {
 guard ["ckpt", "bound"].contains(contender), let chosen = optimizers[optimizer],
       threads >= 1, elements >= 1, steps >= 1 else { usage() }
 // Muon takes a matrix; neither it nor LBFGS has a memory-bound pattern to time.
-guard optimizer != "muon" || elements % 1024 == 0 else { usage() }
+let matrix = optimizer == "muon" || optimizer == "adafactor_matrix"
+guard !matrix || elements % 1024 == 0 else { usage() }
 guard contender == "ckpt" || chosen.buffers > 0 && optimizer != "muon" else { usage() }
 
 let clock = ContinuousClock()
@@ -88,7 +92,7 @@ let times: [Double]
 var closureCalls = 0
 switch contender {
 case "ckpt":
-    let shape = optimizer == "muon" ? [elements / 1024, 1024] : [elements]
+    let shape = matrix ? [elements / 1024, 1024] : [elements]
     let p = Parameter(name: "w", value: Tensor(shape: shape, storage: values),
                       grad: Tensor(shape: shape, storage: grad))
     let opt = try chosen.make([p])

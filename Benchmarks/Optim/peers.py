@@ -2,7 +2,7 @@
 """PyTorch peer of bench-optim: one setting's optimizer step on one float32 parameter of N
 elements, in a process of its own, printing the same `key value` lines as bench-optim.
 
-  peers.py --optimizer adam|adamw|sgd_momentum|adamax|nadam|radam|adadelta|asgd|rprop|adagrad|rmsprop|adafactor|muon|lbfgs
+  peers.py --optimizer adam|adamw|sgd_momentum|adamax|nadam|radam|adadelta|asgd|rprop|adagrad|rmsprop|adafactor|adafactor_matrix|muon|lbfgs
            --impl fused|foreach|single|best [--threads T] [--elements N] [--steps S]
 
 `--impl` picks PyTorch's CPU implementation: `fused=True` (one kernel per step, split across
@@ -22,7 +22,7 @@ OPTIMIZERS = {
     "adamax": (torch.optim.Adamax, {}), "nadam": (torch.optim.NAdam, {}), "radam": (torch.optim.RAdam, {}),
     "adadelta": (torch.optim.Adadelta, {}), "asgd": (torch.optim.ASGD, {}), "rprop": (torch.optim.Rprop, {}),
     "adagrad": (torch.optim.Adagrad, {}), "rmsprop": (torch.optim.RMSprop, {}),
-    "adafactor": (torch.optim.Adafactor, {}),
+    "adafactor": (torch.optim.Adafactor, {}), "adafactor_matrix": (torch.optim.Adafactor, {}),
     "muon": (torch.optim.Muon, {}), "lbfgs": (torch.optim.LBFGS, {"history_size": 10}),
 }
 # No foreach / fused implementation in PyTorch: the single-tensor path is its only setting.
@@ -50,7 +50,7 @@ if args.optimizer in SINGLE_ONLY:
     kw = {}
 
 # The same values as bench-optim.
-shape = (n // 1024, 1024) if args.optimizer == "muon" else (n,)   # Muon takes a matrix
+shape = (n // 1024, 1024) if args.optimizer in ("muon", "adafactor_matrix") else (n,)   # matrices
 p = torch.nn.Parameter((torch.arange(n, dtype=torch.float32) % 1000 * 1e-3 - 0.5).reshape(shape))
 p.grad = ((torch.arange(n, dtype=torch.float32) * 7 % 1000) * 1e-4 - 0.05).reshape(shape)
 cls, options = OPTIMIZERS[args.optimizer]

@@ -35,11 +35,12 @@ ELEMENTS=${ELEMENTS:-10000000}
 STEPS=${STEPS:-10}
 RUNS=${RUNS:-7}
 THREADS=${THREADS:-$(nproc 2>/dev/null || echo 1)}
+# adafactor_matrix (Adafactor on one [N/1024, 1024] matrix) runs only when named in OPTIMIZERS.
 OPTIMIZERS=${OPTIMIZERS:-adam adamw sgd_momentum adamax nadam radam adadelta asgd rprop adagrad rmsprop adafactor muon lbfgs}
 MUON_ELEMENTS=${MUON_ELEMENTS:-262144}
 LBFGS_ELEMENTS=${LBFGS_ELEMENTS:-1000000}
 if [ -n "${BENCH_QUICK:-}" ]; then MUON_ELEMENTS=65536 LBFGS_ELEMENTS=100000; fi
-elements_of() { case $1 in muon) echo "$MUON_ELEMENTS" ;; lbfgs) echo "$LBFGS_ELEMENTS" ;; *) echo "$ELEMENTS" ;; esac; }
+elements_of() { case $1 in muon) echo "$MUON_ELEMENTS" ;; adafactor_matrix) echo $((ELEMENTS / 1024 * 1024)) ;; lbfgs) echo "$LBFGS_ELEMENTS" ;; *) echo "$ELEMENTS" ;; esac; }
 PY=${TORCH_PYTHON:-python3}
 PEERS=${PEERS:-fused foreach single}   # PyTorch settings to run (a shorter run: PEERS=fused)
 BIN=.build/release/bench-optim
@@ -93,7 +94,7 @@ n, threads = int(n), int(threads)
 N_OF = {"muon": int(muon_n), "lbfgs": int(lbfgs_n)}   # the others: n
 NAMES = {"adam": "Adam", "adamw": "AdamW", "sgd_momentum": "SGD momentum", "adamax": "Adamax", "nadam": "NAdam",
          "radam": "RAdam", "adadelta": "Adadelta", "asgd": "ASGD", "rprop": "Rprop", "adagrad": "Adagrad",
-         "rmsprop": "RMSprop", "adafactor": "Adafactor", "muon": "Muon", "lbfgs": "LBFGS"}
+         "rmsprop": "RMSprop", "adafactor": "Adafactor", "adafactor_matrix": "Adafactor [N/1024, 1024]", "muon": "Muon", "lbfgs": "LBFGS"}
 # Access pattern: two state buffers (the "adam" bound, 28 B/element) or one ("sgd_momentum", 20 B).
 TWO = {"adam", "adamw", "adamax", "nadam", "radam", "adadelta", "rprop"}
 NO_BOUND = {"muon", "lbfgs"}   # compute-bound (Muon) or closure-driven (LBFGS)

@@ -44,6 +44,7 @@ static inline H5F_libver_t ckpt_H5F_LIBVER_EARLIEST(void) { return H5F_LIBVER_EA
 
 /// Silences HDF5's automatic error-stack printing; errors are reported as Swift values.
 static inline herr_t ckpt_silence_errors(void) { return H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+static inline herr_t ckpt_clear_errors(void) { return H5Eclear2(H5E_DEFAULT); }
 
 // ---- Added by the HDF5 module (format helper): small helpers Swift cannot express directly.
 #include <stdio.h>

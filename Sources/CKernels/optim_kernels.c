@@ -7,15 +7,11 @@
 #include <math.h>
 
 #include "kernel_target.h"
+#include "torch_lerp.h"
 #ifdef CKPT_X86
 #include <immintrin.h>
 #define AVX2 FMA_TARGET
 #endif
-
-// torch.lerp(s, e, w) on CPU: fma(w, e-s, s) when |w| < 0.5, else fma(w-1, e-s, e).
-ALWAYS_INLINE float lerp1(float s, float e, float w) {
-    return fabsf(w) < 0.5f ? fmaf(w, e - s, s) : fmaf(w - 1.0f, e - s, e);
-}
 
 // torch.maximum propagates NaN.
 ALWAYS_INLINE float max_nan(float a, float b) {
@@ -98,11 +94,6 @@ ALWAYS_INLINE void adam1(float *p, const float *g, float *m, float *v, float *vm
 }
 
 #ifdef CKPT_X86
-AVX2 static inline __m256 lerp8(__m256 s, __m256 e, __m256 w, int small) {
-    __m256 d = _mm256_sub_ps(e, s);
-    return small ? _mm256_fmadd_ps(w, d, s) : _mm256_fmadd_ps(w, d, e);  // w is w-1 when !small
-}
-
 AVX2 static inline __m256 max_nan8(__m256 a, __m256 b) {
     __m256 r = _mm256_max_ps(a, b);                       // b when either is NaN
     return _mm256_blendv_ps(r, a, _mm256_cmp_ps(a, a, _CMP_UNORD_Q));

@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "kernel_target.h"
+#include "torch_lerp.h"
 
 // IEEE square root without errno handling (sqrtf's errno check keeps loops scalar).
 #if defined(__has_builtin)
@@ -20,11 +21,6 @@
 #ifndef SQRT
 #define SQRT(x) sqrtf(x)
 #endif
-
-// torch.lerp(s, e, w) on CPU: fma(w, e-s, s) when |w| < 0.5, else fma(w-1, e-s, e).
-ALWAYS_INLINE float lerp_w(float s, float e, float w) {
-    return fabsf(w) < 0.5f ? fmaf(w, e - s, s) : fmaf(w - 1.0f, e - s, e);
-}
 
 // torch.maximum: NaN if either side is NaN.
 ALWAYS_INLINE float maximum_nan(float a, float b) {
@@ -74,7 +70,7 @@ ALWAYS_INLINE void adamax1(float *p, const float *g, float *m, float *u, size_t 
                            float wd, float w1, float b2, float eps, float neg_clr) {
     float pi = p[i];
     float gi = grad_in(g[i], &pi, flags & ~CKPT_OPT_DECOUPLED, wd, 1.0f);
-    float mi = lerp_w(m[i], gi, w1);                                   // exp_avg.lerp_(g, 1-beta1)
+    float mi = lerp1(m[i], gi, w1);                                   // exp_avg.lerp_(g, 1-beta1)
     float ui = maximum_nan(u[i] * b2, fabsf(gi) + eps);               // maximum(u*b2, |g|+eps)
     m[i] = mi;
     u[i] = ui;
@@ -97,7 +93,7 @@ ALWAYS_INLINE void nadam1(float *p, const float *g, float *m, float *v, size_t i
                           float eps, float gs, float as) {
     float pi = p[i];
     float gi = grad_in(g[i], &pi, flags, wd, decay);
-    float mi = lerp_w(m[i], gi, w1);
+    float mi = lerp1(m[i], gi, w1);
     float vi = fmaf(omb2 * gi, gi, v[i] * b2);                         // mul_(b2).addcmul_(g, g, 1-b2)
     m[i] = mi;
     v[i] = vi;
@@ -123,7 +119,7 @@ ALWAYS_INLINE void radam1(float *p, const float *g, float *m, float *v, size_t i
                           float lr, int rectified, float bc2s, float eps, float rect) {
     float pi = p[i];
     float gi = grad_in(g[i], &pi, flags, wd, decay);
-    float mi = lerp_w(m[i], gi, w1);
+    float mi = lerp1(m[i], gi, w1);
     float vi = fmaf(omb2 * gi, gi, v[i] * b2);
     m[i] = mi;
     v[i] = vi;

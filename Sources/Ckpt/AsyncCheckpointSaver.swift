@@ -86,14 +86,67 @@ public final class AsyncCheckpointSaver: @unchecked Sendable {
     public private(set) var inFlight: SaveHandle?
     let hooks: SaveHooks
 
+    private let writer = Writer()
+
     /// `hooks`: the test seam of `CheckpointFile.save`.
     public init(hooks: SaveHooks = .none) { self.hooks = hooks }
+
+    /// Ends the writer thread once the write it may still be doing is over.
+    deinit { writer.stop() }
+
+    /// The one background thread that writes, started by the first save and kept until the
+    /// saver goes: starting a thread per save cost more than copying a small state.
+    private final class Writer: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var job: (@Sendable () -> Void)?
+        private var started = false, stopped = false
+
+        /// Hands `work` to the writer thread (at most one job is ever pending: the saver
+        /// waits for the previous save before it submits the next).
+        func submit(_ work: @escaping @Sendable () -> Void) {
+            condition.lock()
+            job = work
+            if !started {
+                started = true
+                // Its own thread, so lowering its priority touches no thread that training
+                // or Dispatch's pool also runs on.
+                let thread = Thread { [self] in
+                    AsyncCheckpointSaver.lowerThisThreadsPriority()
+                    loop()
+                }
+                thread.name = "ckpt.async-save"
+                thread.qualityOfService = .utility
+                thread.start()
+            }
+            condition.signal()
+            condition.unlock()
+        }
+
+        func stop() {
+            condition.lock()
+            stopped = true
+            condition.signal()
+            condition.unlock()
+        }
+
+        private func loop() {
+            while true {
+                condition.lock()
+                while job == nil && !stopped { condition.wait() }
+                let work = job
+                job = nil
+                condition.unlock()
+                guard let work else { return }  // stopped, nothing left to write
+                work()
+            }
+        }
+    }
 
     /// Starts writing `checkpoint` to `path` after the save in flight has ended (rethrowing
     /// that one's error). `after` runs on the background thread once the file is durable
     /// (the trainer's retention); its result or error is the handle's.
     @discardableResult
-    public func save(_ checkpoint: Checkpoint, to path: String, durable: Bool = true,
+    public func save(_ checkpoint: consuming Checkpoint, to path: String, durable: Bool = true,
                      after: (@Sendable () throws -> CheckpointRetention.Result?)? = nil) throws -> SaveHandle {
         if let previous = inFlight {
             inFlight = nil
@@ -104,10 +157,7 @@ public final class AsyncCheckpointSaver: @unchecked Sendable {
         let t0 = DispatchTime.now().uptimeNanoseconds
         let pending = Pending(snapshot.capture(checkpoint))
         captureSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
-        // One thread per save (at most one in flight), so lowering its priority touches no
-        // thread that training or Dispatch's pool also runs on.
-        let writer = Thread {
-            Self.lowerThisThreadsPriority()
+        writer.submit {
             do {
                 try CheckpointFile.save(pending.checkpoint!, to: path, durable: durable, hooks: hooks, singleThread: true)
                 pending.checkpoint = nil
@@ -117,16 +167,13 @@ public final class AsyncCheckpointSaver: @unchecked Sendable {
                 handle.complete(error: error, after: nil)
             }
         }
-        writer.name = "ckpt.async-save"
-        writer.qualityOfService = .utility
-        writer.start()
         inFlight = handle
         return handle
     }
 
     /// Lowers the calling thread's priority by `writerNiceIncrement` (Linux: the nice value of
     /// this thread only; elsewhere the thread's quality of service says it).
-    private static func lowerThisThreadsPriority() {
+    fileprivate static func lowerThisThreadsPriority() {
         #if os(Linux)
         let which = __priority_which_t(PRIO_PROCESS.rawValue)
         errno = 0

@@ -28,29 +28,19 @@ final class CheckpointSnapshot: @unchecked Sendable {
     private(set) var allocated = 0
 
     /// `checkpoint` with every tensor replaced by its copy in a reused buffer; the other values
-    /// (numbers, strings, the tree's shape) are the checkpoint's own.
-    func capture(_ checkpoint: Checkpoint) -> Checkpoint {
+    /// (numbers, strings, the tree's shape) are the checkpoint's own. The tree is updated in
+    /// place: a checkpoint handed over (not kept by the caller) is not copied node by node.
+    func capture(_ checkpoint: consuming Checkpoint) -> Checkpoint {
         var c = checkpoint
         var index = 0
         copiedBytes = 0
         allocated = 0
-        func copyTensors(_ d: StateDict) -> StateDict {
-            let mapped = StateValue.dict(d).mapValues { v in
-                guard case .tensor(let t) = v else { return v }
-                defer { index += 1 }
-                return .tensor(TensorData(shape: t.shape, storage: copy(t.storage, slot: index)))
+        c.updateSections { section in
+            section.updateTensors { t in
+                t.storage = copy(t.storage, slot: index)
+                index += 1
             }
-            return mapped.dictValue ?? d
         }
-        c.model = copyTensors(c.model)
-        c.optimizer = c.optimizer.map(copyTensors)
-        c.scheduler = c.scheduler.map(copyTensors)
-        c.progress = c.progress.map(copyTensors)
-        c.rng = c.rng.map(copyTensors)
-        c.averagedModel = c.averagedModel.map(copyTensors)
-        c.swaScheduler = c.swaScheduler.map(copyTensors)
-        c.optimizers = c.optimizers.map(copyTensors)
-        c.metadata = copyTensors(c.metadata)
         if buffers.count > index { buffers.removeLast(buffers.count - index) }
         return c
     }
@@ -85,11 +75,14 @@ final class CheckpointSnapshot: @unchecked Sendable {
         return out
     }
 
-    /// Copies `live` into `buffer`, in place when the sizes match (a new array otherwise), with
-    /// one plain memcpy on the calling thread. Measured on 2 shared cores: splitting a large
-    /// copy over both cores was slower than one memcpy whenever another process held a core
-    /// (the copy waits for its slowest part), and asking for transparent huge pages made the
-    /// first save 5x slower (direct compaction on the page faults): neither is done.
+    /// Copies `live` into `buffer`, in place when the sizes match or the buffer has room (a new
+    /// array otherwise), with one plain memcpy on the calling thread. A buffer that has to grow
+    /// (the lr and loss histories gain rows between saves) gets twice the room it needs, up to
+    /// `growthLimit` bytes, so such buffers are reallocated a logarithmic number of times.
+    /// Measured on 2 shared cores: splitting a large copy over both cores was slower than one
+    /// memcpy whenever another process held a core (the copy waits for its slowest part), and
+    /// asking for transparent huge pages made the first save 5x slower (direct compaction on
+    /// the page faults): neither is done.
     private func fill<T>(_ live: [T], into buffer: inout [T]) {
         let bytes = live.count * MemoryLayout<T>.stride
         copiedBytes += bytes
@@ -98,14 +91,22 @@ final class CheckpointSnapshot: @unchecked Sendable {
                 buffer.withUnsafeMutableBytes { dst in
                     if bytes > 0 { memcpy(dst.baseAddress!, src.baseAddress!, bytes) }
                 }
+            } else if buffer.capacity >= live.count {
+                // Keeps the allocation: the elements are trivial, so this is a memcpy too.
+                buffer.removeAll(keepingCapacity: true)
+                buffer.append(contentsOf: live)
             } else {
                 allocated += 1
-                buffer = [T](unsafeUninitializedCapacity: live.count) { dst, n in
-                    if bytes > 0 { memcpy(UnsafeMutableRawPointer(dst.baseAddress!), src.baseAddress!, bytes) }
-                    n = live.count
-                }
+                let grows = !buffer.isEmpty && bytes <= Self.growthLimit
+                var fresh = [T]()
+                fresh.reserveCapacity(grows ? 2 * live.count : live.count)
+                fresh.append(contentsOf: live)
+                buffer = fresh
             }
         }
     }
-}
 
+    /// Buffers that grow get spare room only up to this size: a large tensor whose size
+    /// changed should not cost twice its memory.
+    static let growthLimit = 64 << 20
+}

@@ -93,7 +93,7 @@ extension Run {
                 throw RunError.config(e.message)
             }
             frozen.removeAll { p in params.contains { $0 === p } }
-            for r in progress.lrHistory.indices { progress.lrHistory[r].insert(0, at: column) }
+            progress.insertLRColumn(at: column)
         }
     }
 

@@ -19,7 +19,10 @@
 public final class Run {
     /// The config with every default filled in and the dataset resolved (the CIFAR-10 →
     /// synthetic fallback already applied), as saved in every checkpoint.
-    public internal(set) var config: RunConfig
+    public internal(set) var config: RunConfig { didSet { configText = nil } }
+    /// `config` as the JSON text every checkpoint's root attribute holds, made once (a save's
+    /// stall should not include serialising a config that has not changed).
+    var configText: String?
     public let model: RunModel
     public let optimizer: Optimizer
     /// nil: constant lr (`"scheduler": null`).
@@ -140,7 +143,7 @@ public final class Run {
     /// Records one optimizer step: the lr each group used and the loss. Call it once per
     /// `optimizer.step()` (before or after: the optimizer step does not change the lr).
     public func recordStep(loss: Float) {
-        progress.lrHistory.append(allParamGroups.map(\.lr))
+        progress.appendLR(allParamGroups.map(\.lr))
         progress.lossHistory.append(loss)
         progress.globalStep += 1
         progress.batch += 1

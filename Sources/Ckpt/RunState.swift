@@ -7,7 +7,11 @@ extension Run {
     public func checkpoint() -> Checkpoint {
         var metadata: StateDict = ["created_by": .string("ckpt \(ckptVersion)")]
         // Only a config-built run can be rebuilt from its config (`ckpt resume`).
-        if builtFromConfig { metadata["config"] = .string(JSON.string(.dict(config.json))) }
+        if builtFromConfig {
+            let text = configText ?? JSON.string(.dict(config.json))
+            configText = text
+            metadata["config"] = .string(text)
+        }
         metadata[Self.runIDKey] = .string(runID)
         // What made this state non-finite; `resume DIR` skips such checkpoints unless asked.
         if let nonFinite { metadata[Self.nonFiniteKey] = .string(nonFinite) }

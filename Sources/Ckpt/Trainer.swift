@@ -122,7 +122,7 @@ public struct Trainer {
                         return .nonFinite(path: p, message: message)
                     }
                 }
-                onEvent(.step(epoch: epoch, batch: done, loss: loss, lr: run.progress.lrHistory.last!, samples: batch.labels.count))
+                onEvent(.step(epoch: epoch, batch: done, loss: loss, lr: run.progress.lastLR!, samples: batch.labels.count))
                 if done % logEvery == 0 {
                     onEvent(.runningLoss(epoch: epoch + 1, batch: done, loss: running / Double(logEvery)))
                     running = 0

@@ -54,7 +54,7 @@ final class TrainerCheckpoints {
         try Self.createDirectory(of: path)
         if let saver {
             try drain()
-            try saver.save(c, to: path, after: prune)
+            try saver.save(consume c, to: path, after: prune)
         } else {
             try CheckpointFile.save(c, to: path, hooks: saveHooks)
             onEvent(.saved(path: path))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CkptCore
 import Foundation
 
 extension CkptCommand {
@@ -9,6 +10,7 @@ extension CkptCommand {
     /// contract is 2 for both. Help and `--version` still exit 0.
     public static func main() {
         ParseIsolation.isEnabled = true  // inspect/verify/diff parse files in a child process
+        Compute.pinBLAS()  // frees the core OpenBLAS's idle worker would spin on at start
         let (status, out, err) = run(arguments: Array(CommandLine.arguments.dropFirst()))
         let console = Console.standard()
         if !out.isEmpty { console.write(out) }

@@ -179,7 +179,7 @@ public struct VerifyCommand: ParsableCommand {
 
     /// Every tensor the file holds (each carries a checksum the loader verified).
     static func tensorCount(_ c: Checkpoint) -> Int {
-        [c.model, c.optimizer, c.scheduler, c.progress, c.rng, c.averagedModel, c.swaScheduler, c.optimizers].compactMap { $0 }.reduce(0) { $0 + $1.tensorCount }
+        c.tensorCount
     }
 
     private func json(_ outcomes: [Outcome]) -> StateValue {

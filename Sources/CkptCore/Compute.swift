@@ -34,12 +34,16 @@ public enum Compute {
 
     private static let pinned: Bool = {
         openblas_set_num_threads(1)
+        // The worker thread OpenBLAS's constructor started would spin for its first ~0.1 s
+        // on the second core; with one thread it never gets work, so it is ended at once.
+        _ = blas_thread_shutdown_()
         return true
     }()
 
-    /// Pins OpenBLAS to one thread (idempotent, cheap).
+    /// Pins OpenBLAS to one thread and ends the worker thread it started at load (idempotent,
+    /// cheap). Every ckpt command calls it first: OpenBLAS is linked into every process.
     @inline(__always)
-    static func pinBLAS() { _ = pinned }
+    public static func pinBLAS() { _ = pinned }
 
     /// The number of fixed chunks a batch of `samples` is cut into.
     @inline(__always)

@@ -114,7 +114,7 @@ public struct StateDict: Sendable, Equatable, Sequence {
         case counter = "Counter"
     }
 
-    public private(set) var entries: OrderedDictionary<String, StateValue>
+    public internal(set) var entries: OrderedDictionary<String, StateValue>
     /// The Python type of the keys; `.int` keys must be canonical decimals (`intKey(_:)`), which
     /// the format's writer and reader enforce.
     public var keyKind: KeyKind = .string

@@ -60,3 +60,51 @@ public struct Checkpoint: Sendable, Equatable {
         set { metadata["config"] = newValue.map { .string($0) } }
     }
 }
+
+extension Checkpoint {
+    /// The state sections' group names in file order (`metadata`, the root attributes, aside):
+    /// the one list a new section joins. `sections`, `updateSections` and `section(named:)`
+    /// follow it; the writer writes the groups in this order.
+    public static let sectionNames = ["model", "optimizer", "scheduler", "progress", "rng",
+                                      "averaged_model", "swa_scheduler", "optimizers"]
+
+    /// The sections present, with their group names, in file order.
+    public var sections: [(name: String, dict: StateDict)] {
+        Self.sectionNames.compactMap { name in section(named: name).map { (name, $0) } }
+    }
+
+    /// Every tensor of the state sections.
+    public var tensorCount: Int { sections.reduce(0) { $0 + $1.dict.tensorCount } }
+
+    /// Applies `update` to each present state section, then to `metadata`, in place.
+    public mutating func updateSections(_ update: (inout StateDict) throws -> Void) rethrows {
+        try update(&model)
+        func each(_ d: inout StateDict?) throws {
+            if d != nil { try update(&d!) }
+        }
+        try each(&optimizer)
+        try each(&scheduler)
+        try each(&progress)
+        try each(&rng)
+        try each(&averagedModel)
+        try each(&swaScheduler)
+        try each(&optimizers)
+        try update(&metadata)
+    }
+
+    /// A section by name: `metadata` or one of `sectionNames`.
+    public func section(named name: String) -> StateDict? {
+        switch name {
+        case "metadata": metadata
+        case "model": model
+        case "optimizer": optimizer
+        case "scheduler": scheduler
+        case "progress": progress
+        case "rng": rng
+        case "averaged_model": averagedModel
+        case "swa_scheduler": swaScheduler
+        case "optimizers": optimizers
+        default: nil
+        }
+    }
+}

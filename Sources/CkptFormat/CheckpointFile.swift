@@ -31,6 +31,9 @@ public enum CheckpointFile {
     /// cores to training); the bytes written are the same.
     public static func save(_ checkpoint: Checkpoint, to path: String, durable: Bool = true,
                             hooks: SaveHooks = .none, singleThread: Bool = false) throws {
+        // What failed is in the error thrown; what a failed call left on this thread's HDF5
+        // error stack would keep libhdf5 from closing at exit if the thread lives on.
+        defer { HDF5Error.clearThreadStack() }
         try AtomicFile.write(to: path, durable: durable, hooks: hooks) { tmp in
             try write(checkpoint, into: tmp, reportingAs: path, singleThread: singleThread)
         }
@@ -109,8 +112,7 @@ public enum CheckpointFile {
 
     /// The user block a file of `c` reserves for its manifest.
     static func userBlockSize(_ c: Checkpoint) -> Int {
-        let sections = [c.model, c.optimizer, c.scheduler, c.progress, c.rng, c.averagedModel, c.swaScheduler, c.optimizers].compactMap { $0 }
-        return FileManifest.userBlockSize(forTensorCount: sections.reduce(0) { $0 + $1.tensorCount })
+        FileManifest.userBlockSize(forTensorCount: c.tensorCount)
     }
 
     /// The root attributes and every section of `c` into the new `file`, which is then closed
@@ -120,19 +122,12 @@ public enum CheckpointFile {
         do {
             let root = try file.root()
             try writeRootAttributes(stampedMetadata(c.metadata, createdAt: createdAt), root, writer)
-            try writer.write(c.model, into: try root.createGroup("model"))
-            afterModel()
-            if let o = c.optimizer {
-                let g = try root.createGroup("optimizer")
-                try writer.write(o, into: g)
-                try writeParamNames(o, g)
+            for (name, dict) in c.sections {
+                let g = try root.createGroup(name)
+                try writer.write(dict, into: g)
+                if name == "model" { afterModel() }
+                if name == "optimizer" { try writeParamNames(dict, g) }
             }
-            if let s = c.scheduler { try writer.write(s, into: try root.createGroup("scheduler")) }
-            if let p = c.progress { try writer.write(p, into: try root.createGroup("progress")) }
-            if let r = c.rng { try writer.write(r, into: try root.createGroup("rng")) }
-            if let a = c.averagedModel { try writer.write(a, into: try root.createGroup("averaged_model")) }
-            if let s = c.swaScheduler { try writer.write(s, into: try root.createGroup("swa_scheduler")) }
-            if let o = c.optimizers { try writer.write(o, into: try root.createGroup("optimizers")) }
             try file.close()
         } catch let e as HDF5Error {
             try? file.close()

@@ -46,11 +46,7 @@ public enum CollectiveCheckpointFile {
     /// gather every rank's, merge them and pass the result to `save`.
     public static func plan(_ c: Checkpoint, rank: Int, writes: (_ path: String) -> Bool) -> [String: Tensor] {
         var out: [String: Tensor] = [:]
-        let sections: [(String, StateDict?)] = [
-            ("model", c.model), ("optimizer", c.optimizer), ("scheduler", c.scheduler), ("progress", c.progress),
-            ("rng", c.rng), ("averaged_model", c.averagedModel), ("swa_scheduler", c.swaScheduler), ("optimizers", c.optimizers),
-        ]
-        for case let (section, dict?) in sections {
+        for (section, dict) in c.sections {
             dict.walk(root: "/" + section) { path, value in
                 if case .tensor(let t) = value, writes(path) {
                     out[path] = Tensor(shape: t.shape, dtype: t.dtype, checksum: t.withUnsafeBytes { Checksum.xxh64($0) },

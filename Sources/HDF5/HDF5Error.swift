@@ -57,6 +57,16 @@ func condensedReason(_ text: String) -> String {
 /// but objects of this module are not `Sendable`: use each `HDF5File` and the objects opened
 /// from it on one thread at a time. Hashing or converting the bytes you read may run on
 /// other threads; the HDF5 calls themselves should stay on one.
+extension HDF5Error {
+    /// Empties the calling thread's libhdf5 error stack. A thread that outlives its last HDF5
+    /// call (a background writer waiting for the next save) must: records left on its stack
+    /// hold references that stop libhdf5 from closing at exit ("infinite loop closing library").
+    public static func clearThreadStack() {
+        HDF5Library.ensure()
+        _ = ckpt_clear_errors()
+    }
+}
+
 enum HDF5Library {
     static let initialized: Bool = {
         _ = H5open()

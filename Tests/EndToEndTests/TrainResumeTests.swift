@@ -20,6 +20,25 @@ import CkptCore
         #expect(svg.hasPrefix("<svg") || svg.hasPrefix("<?xml"))
     }
 
+    /// The async writer is one thread kept between saves: when the run ends it must leave
+    /// nothing that stops libhdf5 from closing (once it printed "HDF5: infinite loop closing
+    /// library" at exit), and its files must equal a synchronous run's.
+    @Test func anAsyncRunEndsCleanlyWithTheSyncRunsFiles() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        write(tinyConfig, to: dir + "/cfg.json")
+        let sync = try Binary.ckpt(["train", "--config", "cfg.json", "--out", "a"], in: dir)
+        #expect(sync.status == 0, "\(sync.stderr)")
+        let async = try Binary.ckpt(["train", "--config", "cfg.json", "--out", "b", "--async-save"], in: dir)
+        #expect(async.status == 0, "\(async.stderr)")
+        #expect(async.stderr.isEmpty, "\(async.stderr)")
+        #expect(files(in: dir + "/b") == files(in: dir + "/a"))
+        for name in files(in: dir + "/a") where name.hasSuffix(".h5") {
+            let diff = try Binary.ckpt(["diff", "a/" + name, "b/" + name], in: dir)
+            #expect(diff.status == 0, "\(name): \(diff.stdout) \(diff.stderr)")
+        }
+    }
+
     @Test func resumeFromTheMiddleVerifiesAgainstTheUninterruptedRun() throws {
         let dir = makeTempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }

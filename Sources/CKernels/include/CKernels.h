@@ -14,6 +14,7 @@ int ckpt_cpu_has_fma(void);
 #include "optim_kernels.h"
 #include "optim_kernels_more.h"
 #include "averaging_kernels.h"
+#include "adafactor_kernels.h"
 #include "matmul_kernels.h"
 #include "CKernelsConv.h"
 #include "CKernelsActivations.h"

@@ -28,10 +28,10 @@ enum StepSeries {
         return SVGChart.Series(name: "loss" + means, points: points(values))
     }
 
-    /// `lrHistory` (`[steps][groups]`) split by column: one array per param group.
+    /// The lr history (`[steps, groups]`) split by column: one array per param group.
     static func lrColumns(_ progress: RunProgress) -> [[Double]] {
-        let groups = progress.groups ?? 0
-        return (0..<groups).map { g in progress.lrHistory.map { g < $0.count ? $0[g] : .nan } }
+        let groups = progress.groups ?? 0, values = progress.lrValues
+        return (0..<groups).map { g in stride(from: g, to: values.count, by: groups).map { values[$0] } }
     }
 
     /// (step, value) with steps counted from 1, reduced to at most `maxPoints` bucket means.

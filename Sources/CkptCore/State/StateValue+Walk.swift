@@ -54,3 +54,39 @@ extension StateValue {
         }
     }
 }
+
+extension StateDict {
+    /// Applies `update` to every tensor of the tree in walk order, in place: the one mutable
+    /// walk. Nothing is rebuilt (a dict keeps its hash table), so it costs little more than
+    /// `update` itself when the tree is not shared.
+    public mutating func updateTensors(_ update: (inout TensorData) throws -> Void) rethrows {
+        for i in entries.values.indices { try entries.values[i].updateTensors(update) }
+    }
+}
+
+extension StateValue {
+    /// `StateDict.updateTensors` from this value.
+    public mutating func updateTensors(_ update: (inout TensorData) throws -> Void) rethrows {
+        // Each payload is moved out (self set to .none meanwhile), so an unshared one is
+        // mutated where it is instead of copied; `defer` puts it back even if `update` throws.
+        switch self {
+        case .tensor(var t):
+            self = .none
+            defer { self = .tensor(t) }
+            try update(&t)
+        case .dict(var d):
+            self = .none
+            defer { self = .dict(d) }
+            try d.updateTensors(update)
+        case .list(var a):
+            self = .none
+            defer { self = .list(a) }
+            for i in a.indices { try a[i].updateTensors(update) }
+        case .tuple(var a):
+            self = .none
+            defer { self = .tuple(a) }
+            for i in a.indices { try a[i].updateTensors(update) }
+        default: break
+        }
+    }
+}

@@ -60,8 +60,8 @@ public enum DCPWriter {
         for (fqn, _, leaf) in leaves {
             let start = data.count
             switch leaf {
-            case .tensor(let t): data += try torchSaveBlob(.tensor(t))
-            case .bytes(let v): data += try torchSaveBlob(v)
+            case .tensor(let t): data += try TorchSave.bytes(of: .tensor(t))
+            case .bytes(let v): data += try TorchSave.bytes(of: v)
             }
             if case .tensor(let t) = leaf {
                 storage.append((fqn, Array(repeating: 0, count: t.shape.count), start, data.count - start))
@@ -156,28 +156,5 @@ public enum DCPWriter {
             }
         }
         return true
-    }
-
-    /// `torch.save(value)` as bytes (`TorchSave`'s file layout, written to memory).
-    static func torchSaveBlob(_ value: StateValue) throws -> [UInt8] {
-        let pickle = PickleWriter.pickle(value, orderedAt: { _ in false })
-        var out: [UInt8] = []
-        var zip = ZipWriter(
-            put: { out.append(contentsOf: $0) },
-            patch: { offset, bytes in out.replaceSubrange(offset..<offset + bytes.count, with: bytes) })
-        try zip.add("archive/data.pkl", pickle.bytes)
-        try zip.add("archive/.format_version", Array("1".utf8))
-        try zip.add("archive/.storage_alignment", Array(String(ZipWriter.alignment).utf8))
-        try zip.add("archive/byteorder", Array("little".utf8))
-        for (key, t) in pickle.storages.enumerated() {
-            if case .bool(let a) = t.storage {
-                try zip.add("archive/data/\(key)", a.map { $0 ? 1 : 0 })
-            } else {
-                try t.withUnsafeBytes { b in try zip.add("archive/data/\(key)", Array(b)) }
-            }
-        }
-        try zip.add("archive/version", Array("3\n".utf8))
-        try zip.finish()
-        return out
     }
 }

@@ -368,22 +368,4 @@ extension TensorData {
     }
 }
 
-extension Checkpoint {
-    /// A section by name: `metadata`, `model`, `optimizer`, `scheduler`, `progress`, `rng`,
-    /// `averaged_model`, `swa_scheduler`, `optimizers`.
-    public func section(named name: String) -> StateDict? {
-        switch name {
-        case "metadata": metadata
-        case "model": model
-        case "optimizer": optimizer
-        case "scheduler": scheduler
-        case "progress": progress
-        case "rng": rng
-        case "averaged_model": averagedModel
-        case "swa_scheduler": swaScheduler
-        case "optimizers": optimizers
-        default: nil
-        }
-    }
-}
 

@@ -94,19 +94,37 @@ public enum TorchSave {
                 guard n == bytes.count else { throw tmp.failure("write \(tmp.temporary)") }
             }
             var zip = ZipWriter(put: put, patch: patch)
-            try zip.add("archive/data.pkl", pickle.bytes)
-            try zip.add("archive/.format_version", Array("1".utf8))
-            try zip.add("archive/.storage_alignment", Array(String(ZipWriter.alignment).utf8))
-            try zip.add("archive/byteorder", Array("little".utf8))
-            for (key, t) in pickle.storages.enumerated() {
-                if case .bool(let a) = t.storage {
-                    try zip.add("archive/data/\(key)", a.map { $0 ? 1 : 0 })
-                } else {
-                    try t.withUnsafeBytes { try zip.addStreamed("archive/data/\(key)", $0) }
-                }
-            }
-            try zip.add("archive/version", Array("3\n".utf8))
+            try addEntries(of: pickle, to: &zip)
             try zip.finish()
         }
+    }
+
+    /// `torch.save(value)`'s bytes in memory (a DCP item: each is a torch.save blob).
+    static func bytes(of value: StateValue) throws -> [UInt8] {
+        var out: [UInt8] = []
+        var zip = ZipWriter(
+            put: { out.append(contentsOf: $0) },
+            patch: { offset, bytes in out.replaceSubrange(offset..<offset + bytes.count, with: bytes) })
+        try addEntries(of: PickleWriter.pickle(value, orderedAt: { _ in false }), to: &zip)
+        try zip.finish()
+        return out
+    }
+
+    /// The entries of a torch.save archive, in PyTorch's order: the pickle, the version
+    /// stamps, then each storage's bytes (64-byte aligned), then `version`. The one place the
+    /// layout is written, for files (`write`) and for memory (`bytes(of:)`).
+    static func addEntries(of pickle: PickleWriter, to zip: inout ZipWriter) throws {
+        try zip.add("archive/data.pkl", pickle.bytes)
+        try zip.add("archive/.format_version", Array("1".utf8))
+        try zip.add("archive/.storage_alignment", Array(String(ZipWriter.alignment).utf8))
+        try zip.add("archive/byteorder", Array("little".utf8))
+        for (key, t) in pickle.storages.enumerated() {
+            if case .bool(let a) = t.storage {
+                try zip.add("archive/data/\(key)", a.map { $0 ? 1 : 0 })
+            } else {
+                try t.withUnsafeBytes { try zip.addStreamed("archive/data/\(key)", $0) }
+            }
+        }
+        try zip.add("archive/version", Array("3\n".utf8))
     }
 }

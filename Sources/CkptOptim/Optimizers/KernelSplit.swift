@@ -29,21 +29,34 @@ public enum KernelSplit {
                                     _ body: (_ start: Int, _ count: Int) -> Void) {
         precondition(chunk > 0 && chunk % 16 == 0, "chunk must be a positive multiple of 16")
         let chunks = (n + chunk - 1) / chunk
-        let workers = Swift.min(threads, chunks)
-        if workers <= 1 {
+        if Swift.min(threads, chunks) <= 1 {
             body(0, n)
             return
         }
-        // Chunk indices are claimed through C's atomic fetch-add (Swift's atomics need macOS 15).
+        forEachIndex(chunks, threads: threads) { c in
+            let start = c * chunk
+            body(start, Swift.min(chunk, n - start))
+        }
+    }
+
+    /// Calls `body(i)` for each `i` in `0..<count`, once, on up to `threads` workers claiming
+    /// indices in order (the calling thread alone, in order, when one worker is enough): for
+    /// work cut into pieces other than flat chunks (Adafactor's tiles).
+    public static func forEachIndex(_ count: Int, threads: Int, _ body: (Int) -> Void) {
+        let workers = Swift.min(threads, count)
+        if workers <= 1 {
+            for i in 0..<Swift.max(count, 0) { body(i) }
+            return
+        }
+        // Indices are claimed through C's atomic fetch-add (Swift's atomics need macOS 15).
         let next = UnsafeMutablePointer<Int>.allocate(capacity: 1)
         next.initialize(to: 0)
         defer { next.deallocate() }
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while true {
-                let c = ckpt_claim_chunk(next)
-                if c >= chunks { return }
-                let start = c * chunk
-                body(start, Swift.min(chunk, n - start))
+                let i = ckpt_claim_chunk(next)
+                if i >= count { return }
+                body(i)
             }
         }
     }

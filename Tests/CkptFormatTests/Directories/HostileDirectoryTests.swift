@@ -36,7 +36,7 @@ import Testing
             let shape = blobSizes?[i] ?? c.sizes
             let n = shape.reduce(1, *)
             let t = TensorData(shape: shape, storage: .float32((0..<n).map { Float($0 + 100 * i) }))
-            let blob = try DCPWriter.torchSaveBlob(.tensor(t))
+            let blob = try TorchSave.bytes(of: .tensor(t))
             let name = "__\(i)_0.distcp"
             fm.createFile(atPath: dir + "/" + name, contents: Data(blob))
             locations.append((relativePath?(i) ?? name, blob.count))
