@@ -3,26 +3,7 @@
 // of a second pass over the chunk (measured: 23 GB/s fused against 13.5 GB/s hash-then-count).
 #include "ckpt_hash.h"
 #include "kernel_target.h"
-#include <string.h>
-
-static const uint64_t P1 = 0x9E3779B185EBCA87ULL;
-static const uint64_t P2 = 0xC2B2AE3D27D4EB4FULL;
-
-static inline uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define FROM_LE64(v) __builtin_bswap64(v)
-#else
-#define FROM_LE64(v) (v)
-#endif
-
-static inline uint64_t read64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return FROM_LE64(v); }
-
-ALWAYS_INLINE uint64_t round64(uint64_t acc, uint64_t input) {
-    acc += input * P2;
-    acc = rotl(acc, 31);
-    return acc * P1;
-}
+#include "xxh64_round.h"
 
 // Elements among the `n` of `width` bytes at `p` whose bits under `mask` are all set.
 static size_t count_masked(const unsigned char *p, size_t n, int width, uint64_t mask) {
