@@ -119,6 +119,17 @@ def io(d):
                     "h5py + xxhash" + (f" (missing: {missing['h5py+xxhash']})" if "h5py+xxhash" in missing else ""),
                     t, "ours: ckpt_torch.save" + (f", missing: {missing['ckpt_torch']}" if "ckpt_torch" in missing else ""),
                     orng, trng)
+    # `ckpt verify` against the page-cache read rate, both whole processes: the ratio is
+    # verify's rate over the read rate (above 1: verify is faster than reading).
+    for size in sizes:
+        o, t = res.get((size, "verify", "warm", False, "ckpt verify")), res.get((size, "verify", "warm", False, "page-cache read (dd bs=1M)"))
+        if o or "ckpt verify" in missing:
+            nb = nbytes[size]
+            ov, orng = figure(o["times"] if o else None, nb)
+            tv, trng = figure(t["times"] if t else None, nb)
+            rss = f"peak RSS {o['peak_rss_mib']:.0f} MiB" if o and "peak_rss_mib" in o else ""
+            row(f"ckpt verify (whole process, warm page cache), {size}", ov, "GiB/s", "page-cache read rate (dd bs=1M)",
+                tv, rss, orng, trng)
     start = res.get(("-", "start", "-", False, "ckpt"))
     o, orng = figure(start["times"] if start else None, 0)
     for key, name in [("py-raw", "python3 + numpy"), ("h5py", "python3 + h5py"), ("safetensors", "python3 + safetensors"),

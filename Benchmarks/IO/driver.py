@@ -13,10 +13,17 @@ Each process times only its own operation (perf_counter / CLOCK_MONOTONIC around
 process start and imports are measured separately (`--op start`: the wall time of a
 process that imports what it needs and exits).
 
+`ckpt verify` of the largest state's checkpoint (written by bench-io, so its manifest is
+signed and it streams through the trusted path), page cache warm, beside the page-cache read
+rate (`dd bs=1M` of the same file): both timed as whole processes (os.wait4 wall time, start
+included), interleaved, with verify's peak RSS (the isolated child's included); reported as
+verify's rate over the read rate.
+
 Writes every time to --json (for Benchmarks/table.py) and prints the part's own table:
 min, median and max per contender, and ckpt's ratio to each (minima and medians).
 
-usage: driver.py --bin .build/release/bench-io [--runs 7] [--quick] [--no-settle] [--dir DIR] [--json OUT]
+usage: driver.py --bin .build/release/bench-io [--ckpt .build/release/ckpt] [--runs 7] [--quick] [--no-settle]
+                 [--dir DIR] [--json OUT]
 """
 import argparse
 import json
@@ -187,6 +194,62 @@ def bench_size(R, label, tensors, elements, runs, savers):
         remove(p)
 
 
+# Times whole processes from a fresh, small interpreter: a child's peak RSS (ru_maxrss) starts
+# at its parent's when it is forked, so timed from this process (numpy loaded, the state's
+# source written) every child would report this process's size. Prints, as JSON, per
+# contender name, a list of [wall seconds, peak RSS MiB] or null for a run that failed.
+TIMER = r"""
+import json, os, sys, time
+runs, cmds = int(sys.argv[1]), json.loads(sys.argv[2])
+names, out = list(cmds), {n: [] for n in cmds}
+for r in range(runs):
+    for n in names[r % len(names):] + names[:r % len(names)]:
+        t = time.perf_counter()
+        pid = os.posix_spawnp(cmds[n][0], cmds[n], dict(os.environ), file_actions=[
+            (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 2, "/dev/null", os.O_WRONLY, 0)])
+        _, status, usage = os.wait4(pid, 0)
+        wall = time.perf_counter() - t
+        out[n].append([wall, usage.ru_maxrss / 1024] if os.waitstatus_to_exitcode(status) == 0 else None)
+print(json.dumps(out))
+"""
+
+
+VERIFY, READ = "ckpt verify", "page-cache read (dd bs=1M)"
+
+
+def bench_verify(R, label, tensors, elements, runs):
+    """`ckpt verify FILE` against `dd` reading the same file, both whole processes, warm cache."""
+    a = R.a
+    nbytes = tensors * elements * 4
+    src, path = os.path.join(a.dir, "source.raw"), os.path.join(a.dir, "verify.h5")
+    write_source(src, nbytes)
+    got = R.run("ckpt", "save", ["--tensors", str(tensors), "--elements", str(elements), "--path", path, "--source", src])
+    remove(src)
+    if not got or not os.path.exists(a.ckpt):
+        R.missing[VERIFY] = "its checkpoint could not be written" if not got else f"no {a.ckpt}"
+        return
+    contenders = {VERIFY: [a.ckpt, "verify", path], READ: ["dd", f"if={path}", "of=/dev/null", "bs=1M"]}
+    times, rss = {c: [] for c in contenders}, {c: [] for c in contenders}
+    warm(path)
+    p = subprocess.run([sys.executable, "-I", "-S", "-c", TIMER, str(runs), json.dumps(contenders)],
+                       capture_output=True, text=True)
+    got = json.loads(p.stdout) if p.returncode == 0 else {}
+    for c in contenders:
+        for run in got.get(c, [None]):
+            if run is None:
+                R.missing.setdefault(c, "failed" if got else f"timer failed: {p.stderr.strip()[-200:]}")
+                continue
+            times[c].append(run[0])
+            rss[c].append(run[1])
+    for c in contenders:
+        if times[c]:
+            R.results.append(dict(size=label, bytes=nbytes, op="verify", situation="warm", sync=False,
+                                  contender=c, times=times[c], peak_rss_mib=max(rss[c])))
+    remove(path)
+    print(f"  {label}: verify done", file=sys.stderr)
+
+
 def bench_start(R, runs):
     walls = {}
     for r in range(runs):
@@ -235,11 +298,19 @@ def print_table(R):
             print(f"| {size} | {what} | {e['contender']} | {' | '.join(cells)} | {r1} | {r2} |")
     for c, why in R.missing.items():
         print(f"| | | {c} | missing: {why} | | | | |")
+    v = {e["contender"]: e for e in R.results if e["op"] == "verify"}
+    if VERIFY in v and READ in v:
+        o, d = v[VERIFY], v[READ]
+        print(f"\n{VERIFY} of {o['size']} (whole process, page cache warm): rate / page-cache read rate = "
+              f"{min(d['times']) / min(o['times']):.2f} (best runs), "
+              f"{statistics.median(d['times']) / statistics.median(o['times']):.2f} (medians); "
+              f"peak RSS {o['peak_rss_mib']:.0f} MiB")
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=".build/release/bench-io")
+    ap.add_argument("--ckpt", default=".build/release/ckpt", help="the ckpt binary whose `verify` is timed")
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--quick", action="store_true", help="small sizes, 3 runs: a smoke test, not a measurement")
     ap.add_argument("--dir", default=".build/bench-io")
@@ -262,6 +333,8 @@ def main():
         R.save_json(runs)
     label, tensors, elements = sizes[0]
     bench_size(R, label, tensors, elements, runs, PY_SAVERS)
+    bench_verify(R, label, tensors, elements, runs)
+    R.save_json(runs)
     bench_start(R, runs)
     R.save_json(runs)
     print_table(R)

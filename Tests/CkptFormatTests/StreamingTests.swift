@@ -143,4 +143,52 @@ import Testing
         }
         #expect(throws: CheckpointError.self) { try ChunkedHash.hash(fd: fd, ranges: [0..<(3 * chunk)], file: path) }
     }
+
+    /// The hash and the NaN/infinity count come from one pass over each chunk
+    /// (`ckpt_xxh64_stripes_nonfinite`): both must equal the one-shot hash and
+    /// `NonFiniteCount` of the range, for every floating-point width, with special values in
+    /// the first and last elements, across chunk boundaries and in the sub-stripe tail.
+    @Test func chunkedHashCountsNonFiniteInTheSameRead() throws {
+        let dir = makeScratchDirectory()
+        defer { removeDirectory(dir) }
+        let chunk = ChunkedHash.chunkBytes
+        for dtype in [DType.float32, .float64, .float16, .bfloat16] {
+            let path = dir + "/\(dtype.rawValue)"
+            let size = dtype.size
+            let count = (2 * chunk + 96 + 3 * size) / size
+            var bytes = (0..<(count * size)).map { UInt8(truncatingIfNeeded: ($0 &* 2654435761) >> 9) }
+            // Clear every exponent, then set it (NaN or infinity) at chosen elements.
+            let mask = ChunkedHash.exponentMask(dtype)
+            func store(_ e: Int, _ v: UInt64) {
+                for b in 0..<size { bytes[e * size + b] = UInt8(truncatingIfNeeded: v >> (8 * b)) }
+            }
+            let top = UInt64(1) << (63 - mask.leadingZeroBitCount)  // the exponent's highest bit
+            for e in 0..<count {
+                var v: UInt64 = 0
+                for b in 0..<size { v |= UInt64(bytes[e * size + b]) << (8 * b) }
+                store(e, v & ~top)  // finite
+            }
+            // NaN: exponent all ones, mantissa not zero; infinity: mantissa zero.
+            func set(_ e: Int, nan: Bool) { store(e, nan ? mask | 1 : mask) }
+            for (i, e) in [0, 1, chunk / size - 1, chunk / size, count / 2, count - 2, count - 1].enumerated() {
+                set(e, nan: i % 2 == 0)
+            }
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let fd = open(path, O_RDONLY)
+            defer { close(fd) }
+            let ranges = [0..<(count * size), size..<(count * size - size), 0..<size, (chunk - 5 * size)..<(chunk + 7 * size)]
+            let r = try ChunkedHash.hash(fd: fd, ranges: ranges, scanning: ranges.map { _ in dtype }, file: path)
+            for (k, range) in ranges.enumerated() {
+                let expected = bytes[range].withUnsafeBytes { (Checksum.xxh64($0), NonFiniteCount(bytes: $0, dtype: dtype)) }
+                #expect(r.hashes[k] == expected.0, "\(dtype) \(range)")
+                #expect(r.nonFinite[k] == expected.1, "\(dtype) \(range)")
+            }
+            let whole = bytes.withUnsafeBytes { NonFiniteCount(bytes: $0, dtype: dtype) }
+            #expect(whole.nan == 4 && whole.infinite == 3, "\(dtype): \(whole)")
+            // Not scanning: hashes only, nothing counted.
+            let plain = try ChunkedHash.hash(fd: fd, ranges: ranges, scanning: nil, file: path)
+            #expect(plain.hashes == r.hashes)
+            #expect(plain.nonFinite.allSatisfy { $0.isZero })
+        }
+    }
 }

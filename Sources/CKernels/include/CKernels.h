@@ -6,7 +6,6 @@
 #include <stdint.h>
 #include "ckpt_hash.h"
 #include "ckpt_crc32.h"
-#include "ckpt_nonfinite.h"
 
 /// 1 when the CPU executes fused multiply-add in hardware.
 int ckpt_cpu_has_fma(void);

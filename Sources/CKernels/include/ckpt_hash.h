@@ -24,6 +24,13 @@ void ckpt_xxh64_init(ckpt_xxh64_state *s, uint64_t seed);
 void ckpt_xxh64_stripes(ckpt_xxh64_state *s, const void *data, size_t len);
 uint64_t ckpt_xxh64_final(ckpt_xxh64_state *s, const void *data, size_t len);
 
+/// `ckpt_xxh64_stripes` over the whole 32-byte stripes of `len` bytes (any `len`: the rest is
+/// left for `final`), returning how many of the `len / width` elements of `width` bytes (2, 4
+/// or 8; little-endian) have every bit of `mask` set: NaN or infinity when `mask` is the
+/// floating-point format's exponent. Another `width`, or `mask` 0: hashes only, returns 0.
+/// One pass over the bytes; the same hash state and count on every CPU.
+size_t ckpt_xxh64_stripes_nonfinite(ckpt_xxh64_state *s, const void *data, size_t len, int width, uint64_t mask);
+
 /// SipHash-2-4 with a 128-bit key: the keyed tag of a checkpoint's metadata (ManifestKey).
 /// Streaming: init, update any number of times, final (which leaves the state usable).
 typedef struct {

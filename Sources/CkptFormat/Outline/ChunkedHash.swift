@@ -8,7 +8,7 @@ import CkptCore
 import Dispatch
 
 /// XXH64 of byte ranges of a file, read with `pread` in cache-sized chunks and hashed as they
-/// arrive (`ckpt_xxh64_stripes`), ranges spread over every core: `ckpt verify`'s inner loop.
+/// arrive (`ckpt_xxh64_stripes_nonfinite`), ranges spread over every core: `ckpt verify`'s inner loop.
 /// Memory: one chunk per worker, whatever the ranges' sizes.
 enum ChunkedHash {
     /// Bytes per read: a multiple of 32 (whole XXH64 stripes) that stays in a core's L2 cache
@@ -56,6 +56,7 @@ enum ChunkedHash {
         ckpt_xxh64_init(&state, 0)
         var at = range.lowerBound
         var counts = NonFiniteCount()
+        let (width, mask) = dtype.map { (Int32($0.size), exponentMask($0)) } ?? (0, 0)
         while true {
             let n = min(chunkBytes, range.upperBound - at)
             var got = 0
@@ -66,24 +67,30 @@ enum ChunkedHash {
                 got += r
             }
             at += n
-            if let dtype {
-                let c = nonFinite(UnsafeRawBufferPointer(start: buffer, count: n), dtype: dtype)
+            // One pass hashes the chunk's whole stripes and counts the elements whose exponent
+            // is all ones; NaN and infinity are told apart only in a chunk that holds any.
+            if ckpt_xxh64_stripes_nonfinite(&state, buffer, n, width, mask) > 0, let dtype {
+                let c = NonFiniteCount(bytes: UnsafeRawBufferPointer(start: buffer, count: n), dtype: dtype)
                 counts.nan += c.nan
                 counts.infinite += c.infinite
             }
-            if at == range.upperBound { return (ckpt_xxh64_final(&state, buffer, n), counts) }
-            ckpt_xxh64_stripes(&state, buffer, n)
+            if at == range.upperBound {
+                let whole = n & ~31
+                return (ckpt_xxh64_final(&state, buffer + whole, n - whole), counts)
+            }
         }
     }
-}
 
-/// `NonFiniteCount(bytes:dtype:)`, with the common case (no NaN, no infinity) decided by the
-/// vectorised C scan; NaN and infinity are told apart only in a chunk that holds any.
-private func nonFinite(_ bytes: UnsafeRawBufferPointer, dtype: DType) -> NonFiniteCount {
-    guard let base = bytes.baseAddress, dtype.isFloatingPoint else { return NonFiniteCount() }
-    // The C scan's 2-byte mask is float16's; bfloat16 takes the Swift count directly.
-    guard dtype == .bfloat16 || ckpt_count_nonfinite(base, bytes.count / dtype.size, Int32(dtype.size)) > 0 else { return NonFiniteCount() }
-    return NonFiniteCount(bytes: bytes, dtype: dtype)
+    /// The exponent bits of a floating-point `dtype` (all set: NaN or infinity); 0 otherwise.
+    static func exponentMask(_ dtype: DType) -> UInt64 {
+        switch dtype {
+        case .float32: 0x7f80_0000
+        case .float64: 0x7ff0_0000_0000_0000
+        case .float16: 0x7c00
+        case .bfloat16: 0x7f80
+        case .int64, .int32, .int16, .int8, .uint8, .bool: 0
+        }
+    }
 }
 
 /// Per-range results written by the workers (each slot by one worker only).
