@@ -12,9 +12,13 @@
 // next step is compared with the other steps that overlap the write (not with the steps
 // without one): its excess over them is the save's, the rest is "overlap".
 // stall_ms and call_ms are medians over the saves after the first (whose snapshot buffers
-// are new: first_ms); stall_min / stall_max their range. memcpy copies the same bytes into
-// buffers allocated and touched beforehand (min, median, max of 5 copies). "overlap" is the median step time while a write is in flight
-// over the median step time without one. Prints one line per (model, mode):
+// are new: first_ms); stall_min / stall_max their range. memcpy (the baseline) trains the
+// same way and at each save point copies every tensor into buffers kept from the previous
+// save point, timed like a save (the copy, plus the next step's excess): the time of copying
+// the state in memory where a training loop takes its snapshot. hot_loop_* is the same copy
+// repeated 5 times back to back (source and buffers hot in cache), for reference. "overlap"
+// is the median step time while a write is in flight over the median step time without one.
+// Prints one line per (model, mode):
 //   ckpt model=M mode=sync|async|memcpy state_bytes=B stall_ms=X overlap=Y tree_ms=T call_ms=C
 // usage: bench-async [--models lenet mlp] [--steps 24] [--every 4] [--mlp-hidden 40960]
 import Ckpt
@@ -120,7 +124,35 @@ func memcpyState(_ c: Checkpoint) -> (min: Double, median: Double, max: Double) 
     return (times.min()!, median(times), times.max()!)
 }
 
-func bench(model: String, async: Bool) throws -> (stall: Double, overlap: Double, bytes: Int, tree: Double, call: Double) {
+/// How a checkpoint is taken at a save point: written synchronously, handed to the async
+/// saver, or only copied into buffers kept from the previous save (the baseline: what a
+/// snapshot costs at that point of the training loop, caches as the step left them).
+enum Mode: String { case sync, async, memcpy }
+
+/// The memcpy baseline's buffers, one per tensor, kept from one save point to the next.
+nonisolated(unsafe) var copies: [[UInt8]] = []
+
+/// Copies every tensor of `c` into `copies` (new buffers only at the first save or when a
+/// size changed, as the snapshot does). The tensors are listed before the clock starts: the
+/// baseline is the copy alone, without finding the tensors.
+func copyState(_ c: Checkpoint, clockStart: inout Double) {
+    let ts = tensors(c)
+    if copies.count != ts.count { copies = Array(repeating: [], count: ts.count) }
+    for (i, t) in ts.enumerated() where copies[i].count != t.byteCount {
+        copies[i] = [UInt8](repeating: 1, count: t.byteCount)
+    }
+    clockStart = now()
+    for (i, t) in ts.enumerated() {
+        t.withUnsafeBytes { src in
+            copies[i].withUnsafeMutableBytes { dst in
+                if src.count > 0 { memcpy(dst.baseAddress!, src.baseAddress!, src.count) }
+            }
+        }
+    }
+}
+
+func bench(model: String, mode: Mode) throws -> (stall: Double, overlap: Double, bytes: Int, tree: Double, call: Double) {
+    let async = mode == .async
     let dir = NSTemporaryDirectory() + "bench-async-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -146,13 +178,16 @@ func bench(model: String, async: Bool) throws -> (stall: Double, overlap: Double
             // rate: the previous write is waited for outside the timed part.
             try saver.wait()
             let before = addresses(run)
-            let t0 = now()
+            var t0 = now()
             // A function, so the checkpoint (which shares the live buffers) is gone before
             // the next step, as in the trainer.
             func save() throws {
                 let c = run.checkpoint()
                 trees.append(now() - t0)
-                if async {
+                if mode == .memcpy {
+                    copyState(c, clockStart: &t0)
+                    trees[trees.count - 1] = 0
+                } else if async {
                     try saver.save(consume c, to: "\(dir)/step-\(i).h5")
                 } else {
                     try CheckpointFile.save(c, to: "\(dir)/step-\(i).h5")
@@ -191,15 +226,19 @@ func bench(model: String, async: Bool) throws -> (stall: Double, overlap: Double
 func ms(_ s: Double) -> String { String(format: "%.3f", s * 1000) }
 
 for model in models {
-    var memcpyBytes = 0
-    for async in [false, true] {
-        let r = try bench(model: model, async: async)
-        memcpyBytes = r.bytes
-        print("ckpt model=\(model) mode=\(async ? "async" : "sync") state_bytes=\(r.bytes) stall_ms=\(ms(r.stall)) overlap=\(String(format: "%.2f", r.overlap)) tree_ms=\(String(format: "%.3f", r.tree * 1000)) call_ms=\(ms(r.call)) first_ms=\(ms(spread.first)) stall_min=\(ms(spread.min)) stall_max=\(ms(spread.max)) saves=\(spread.count)\(async ? " new_buffers=\(newBuffers) capture_ms=\(String(format: "%.3f", captureMs)) cow_copies=\(cowCopies.last ?? -1)" : "")")
+    for mode in [Mode.sync, .async, .memcpy] {
+        let async = mode == .async
+        let r = try bench(model: model, mode: mode)
+        if mode == .memcpy {
+            // Also the same copy repeated in a tight loop (source and buffers hot in cache):
+            // a lower bound no training loop meets, shown for reference.
+            let run = try Run(config: config(model))
+            var batches = run.remainingBatches().makeIterator()
+            if let b = batches.next() { try run.trainStep(b) }
+            let t = memcpyState(run.checkpoint())
+            print("ckpt model=\(model) mode=memcpy state_bytes=\(r.bytes) stall_ms=\(ms(r.stall)) overlap=1.00 tree_ms=0 call_ms=\(ms(r.call)) stall_min=\(ms(spread.min)) stall_max=\(ms(spread.max)) saves=\(spread.count) hot_loop_min=\(ms(t.min)) hot_loop_median=\(ms(t.median))")
+            continue
+        }
+        print("ckpt model=\(model) mode=\(mode.rawValue) state_bytes=\(r.bytes) stall_ms=\(ms(r.stall)) overlap=\(String(format: "%.2f", r.overlap)) tree_ms=\(String(format: "%.3f", r.tree * 1000)) call_ms=\(ms(r.call)) first_ms=\(ms(spread.first)) stall_min=\(ms(spread.min)) stall_max=\(ms(spread.max)) saves=\(spread.count)\(async ? " new_buffers=\(newBuffers) capture_ms=\(String(format: "%.3f", captureMs)) cow_copies=\(cowCopies.last ?? -1)" : "")")
     }
-    let run = try Run(config: config(model))
-    var batches = run.remainingBatches().makeIterator()
-    if let b = batches.next() { try run.trainStep(b) }
-    let t = memcpyState(run.checkpoint())
-    print("ckpt model=\(model) mode=memcpy state_bytes=\(memcpyBytes) stall_ms=\(ms(t.median)) overlap=1.00 tree_ms=0 call_ms=\(ms(t.median)) copy_min=\(ms(t.min)) copy_max=\(ms(t.max)) copies=5")
 }

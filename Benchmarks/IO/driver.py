@@ -9,6 +9,12 @@ For each state size (1 GiB in 64 tensors, 1 MiB in 64 tensors, 10,000 tensors of
   (--no-settle skips it: on a slow disk each sync of 1 GiB takes seconds); the state is read
   from one raw source file (untimed), so everyone writes the same bytes.
 - load, warm page cache: the file is read once (untimed) right before every load.
+- Memory, the same for everyone: right before every timed save or load, a throwaway process
+  touches and frees 2.5x the state's size in huge pages (untimed; --no-prime skips it). On a
+  VM that hands freed memory back to its host (virtio-balloon free page reporting, as on this
+  machine) the first touch of such memory costs 2-5 s per GiB, and whether a process meets it
+  depended on what the contender before it had freed: in the run of 2026-12-05 00:28 every
+  load that followed `ckpt-of-torch` took 2.4-4.0 s instead of 0.15 s.
 Each process times only its own operation (perf_counter / CLOCK_MONOTONIC around the call);
 process start and imports are measured separately (`--op start`: the wall time of a
 process that imports what it needs and exits).
@@ -22,7 +28,7 @@ verify's rate over the read rate.
 Writes every time to --json (for Benchmarks/table.py) and prints the part's own table:
 min, median and max per contender, and ckpt's ratio to each (minima and medians).
 
-usage: driver.py --bin .build/release/bench-io [--ckpt .build/release/ckpt] [--runs 7] [--quick] [--no-settle]
+usage: driver.py --bin .build/release/bench-io [--ckpt .build/release/ckpt] [--runs 7] [--quick] [--no-settle] [--no-prime]
                  [--dir DIR] [--json OUT]
 """
 import argparse
@@ -135,6 +141,24 @@ def warm(path):
             pass
 
 
+# Touches and frees `n` bytes of anonymous memory in huge pages, in its own process, so the
+# next process finds that much free memory the host still backs (see the module doc).
+PRIMER = r"""
+import mmap, sys
+n = int(sys.argv[1])
+m = mmap.mmap(-1, n, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+if hasattr(m, "madvise") and hasattr(mmap, "MADV_HUGEPAGE"):
+    m.madvise(mmap.MADV_HUGEPAGE)
+for i in range(0, n, 4096):
+    m[i] = 1
+"""
+
+
+def prime(R, nbytes):
+    if R.a.prime:
+        subprocess.run([sys.executable, "-I", "-S", "-c", PRIMER, str(max(nbytes * 5 // 2, 1 << 20))], check=False)
+
+
 def remove(path):
     try:
         os.unlink(path)
@@ -160,6 +184,7 @@ def bench_size(R, label, tensors, elements, runs, savers):
                     R.run(c, "save", common + ["--path", path, "--source", src])   # something to replace
                 if R.a.settle:
                     os.sync()
+                prime(R, nbytes)
                 got = R.run(c, "save", common + ["--path", path, "--source", src] + (["--sync"] if sync else []))
                 if got:
                     times.setdefault(("save", situation, sync, c), []).append(got[0])
@@ -182,6 +207,7 @@ def bench_size(R, label, tensors, elements, runs, savers):
                 R.missing.setdefault(c, R.missing.get(FILE_OF.get(c, c), "its save did not run"))
                 continue
             warm(path)
+            prime(R, nbytes)
             got = R.run(c, "load", common + ["--path", path])
             if got:
                 times.setdefault(("load", c), []).append(got[0])
@@ -318,6 +344,8 @@ def main():
     ap.add_argument("--no-settle", dest="settle", action="store_false",
                     help="no `sync` before each save (faster on a slow disk; saves then meet the writeback "
                          "of earlier ones, as in a training loop)")
+    ap.add_argument("--no-prime", dest="prime", action="store_false",
+                    help="do not touch and free 2.5x the state's memory before each timed operation")
     a = ap.parse_args()
     runs = 3 if a.quick and a.runs == 7 else a.runs
     os.makedirs(a.dir, exist_ok=True)
@@ -325,7 +353,8 @@ def main():
     sizes = QUICK_SIZES if a.quick else SIZES
     print(f"IO: one operation per process, {runs} runs each in rotating order; python {sys.executable} "
           f"{sys.version.split()[0]}; files in {a.dir}; "
-          f"{'before each save `sync`' if a.settle else 'no sync between saves'}, before each load one untimed read",
+          f"{'before each save `sync`' if a.settle else 'no sync between saves'}, before each load one untimed read"
+          f"{', before each operation 2.5x its memory touched and freed' if a.prime else ''}",
           file=sys.stderr)
     # Small states first: quick to measure, and an interrupted run keeps them.
     for label, tensors, elements in sizes[1:] + sizes[:1]:

@@ -217,6 +217,7 @@ public enum Safetensors {
             func load<T>(_: T.Type) throws -> [T] {
                 var failure: Error?
                 let a = [T](unsafeUninitializedCapacity: count) { buf, n in
+                    adviseHugePages(UnsafeMutableRawBufferPointer(buf))
                     do { try readInto(fd, UnsafeMutableRawBufferPointer(buf), at: offset, file: path) } catch { failure = error }
                     n = count
                 }

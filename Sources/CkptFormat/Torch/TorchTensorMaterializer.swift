@@ -63,6 +63,7 @@ struct TorchTensorMaterializer {
         func read<T>(_: T.Type) throws -> [T] {
             try [T](unsafeUninitializedCapacity: count) { buf, n in
                 let raw = UnsafeMutableRawBufferPointer(buf)
+                adviseHugePages(raw)
                 try zip.read(entry, into: raw)
                 n = count
             }
