@@ -21,10 +21,9 @@ extension CheckpointFile {
         }
         if SafetensorsCheckpoint.recognises(path) { return CheckpointOutline(try SafetensorsCheckpoint.load(path), file: path, damaged: []) }
         let collect = listingDamage && hasManifest(path)
-        try FileManifest.verify(path)
         let file: HDF5File
         do {
-            file = try ForeignFile.open(path, manifestVerified: true)
+            file = try ForeignFile.open(path, rejectingMismatch: true)
         } catch let e as HDF5Error {
             throw CheckpointError.unreadable(file: path, path: "/", reason: e.reason)
         }

@@ -45,11 +45,11 @@ public enum CheckpointFile {
         if TorchFile.isTorchFile(path) { return try TorchCheckpoint.load(path) }  // .pt / .pth
         if let kind = CheckpointDirectories.kind(path) { return try CheckpointDirectories.load(path, kind: kind) }
         if SafetensorsCheckpoint.recognises(path) { return try SafetensorsCheckpoint.load(path) }
-        // Metadata first, before the HDF5 library parses any of it (FileManifest); a file
-        // without a valid manifest is parsed only as a copy rebuilt in a child (ForeignFile).
-        if verifyChecksums { try FileManifest.verify(path) }
+        // ForeignFile checks the manifest (the metadata's hash) before the HDF5 library parses
+        // any of it, and parses a file without a valid, signed one only as a copy rebuilt in a
+        // child; a verifying load throws on a manifest that does not match.
         let file: HDF5File
-        do { file = try ForeignFile.open(path, manifestVerified: verifyChecksums) } catch let e as HDF5Error {
+        do { file = try ForeignFile.open(path, rejectingMismatch: verifyChecksums) } catch let e as HDF5Error {
             throw CheckpointError.unreadable(file: path, path: "/", reason: e.reason)
         }
         defer { try? file.close() }

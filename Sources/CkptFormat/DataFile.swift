@@ -15,7 +15,7 @@ public enum DataFile {
     public static func load(path: String, classCount: Int? = nil) throws -> Dataset {
         let file: HDF5File
         // Data files carry no manifest: libhdf5 may crash on them, so only a copy is parsed here.
-        do { file = try ForeignFile.open(path, manifestVerified: false) } catch let e as HDF5Error {
+        do { file = try ForeignFile.open(path, rejectingMismatch: false) } catch let e as HDF5Error {
             throw CheckpointError.unreadable(file: path, path: "/", reason: e.reason)
         }
         defer { try? file.close() }

@@ -31,14 +31,14 @@ extension ForeignFileTests {
     }
 
     @Test func foreignFilesOpenAsACopyAndManifestFilesAsThemselves() throws {
-        let copy = try ForeignFile.open(Self.h5pyCheckpoint, manifestVerified: false)
+        let copy = try ForeignFile.open(Self.h5pyCheckpoint, rejectingMismatch: false)
         #expect(copy.isRebuiltCopy)
         #expect(copy.path == Self.h5pyCheckpoint)
         try copy.close()
         let dir = makeScratchDirectory()
         defer { removeDirectory(dir) }
         let own = try tinyRunCheckpoint(in: dir)
-        let file = try ForeignFile.open(own, manifestVerified: false)
+        let file = try ForeignFile.open(own, rejectingMismatch: false)
         #expect(!file.isRebuiltCopy)
         try file.close()
     }

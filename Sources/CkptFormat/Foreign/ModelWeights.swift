@@ -34,7 +34,7 @@ public enum ModelWeights {
 
     static func loadForeign(_ path: String) throws -> StateDict {
         let file: HDF5File
-        do { file = try ForeignFile.open(path, manifestVerified: false) } catch let e as HDF5Error {
+        do { file = try ForeignFile.open(path, rejectingMismatch: false) } catch let e as HDF5Error {
             throw CheckpointError.unreadable(file: path, path: "/", reason: "cannot open as HDF5: \(e.reason)")
         }
         defer { try? file.close() }

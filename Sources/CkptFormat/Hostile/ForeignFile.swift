@@ -59,9 +59,10 @@ public enum ForeignFile {
     @_spi(Testing) public static let options = TaskLocal(wrappedValue: Options())
 
     /// Opens `path` read-only for the reader: the file itself when its ckpt manifest verifies and
-    /// is signed with this user's key, else its rebuilt copy. `manifestVerified` says the caller
-    /// has already run `FileManifest.verify` (which throws on a mismatch); either way the
-    /// signature is checked here, on the descriptor that is then parsed.
+    /// is signed with this user's key, else its rebuilt copy. The manifest and its signature are
+    /// checked here, on the descriptor that is then parsed; with `rejectingMismatch`, a manifest
+    /// that does not match the bytes throws its `FileManifest.verify` error (a verifying load),
+    /// without it the file is only treated as foreign (listings, `ckpt inspect` of damage).
     ///
     /// Throws `HDF5Error` when the file cannot be opened at all (callers word that as before),
     /// `CheckpointError.unreadable` when it is not a regular file, or libhdf5 crashed, hung or
@@ -70,7 +71,7 @@ public enum ForeignFile {
     ///
     /// `package`, not public: it returns an HDF5 module type, and no public API of CkptFormat
     /// exposes one (the package's tests call it).
-    package static func open(_ path: String, manifestVerified: Bool) throws -> HDF5File {
+    package static func open(_ path: String, rejectingMismatch: Bool) throws -> HDF5File {
         // O_NONBLOCK: opening a FIFO must not wait for a writer.
         let fd = openWithoutBlocking(path)
         guard fd >= 0 else { return try HDF5File.open(path) }  // missing or unreadable: HDF5 words it
@@ -81,7 +82,12 @@ public enum ForeignFile {
             throw CheckpointError.unreadable(file: path, path: "/", reason: "not a regular file (\(fileKind(st.st_mode)))")
         }
         var manifest = "it has no ckpt manifest"
-        switch try? FileManifest.verify(fd: fd, reportingAs: path) {
+        let verdict: FileManifest.Verdict?
+        do { verdict = try FileManifest.verify(fd: fd, reportingAs: path) } catch {
+            if rejectingMismatch { throw error }
+            verdict = nil
+        }
+        switch verdict {
         case .verified(signed: true)?:
             if access("/proc/self/fd/\(fd)", R_OK) == 0 { return try HDF5File.open(descriptor: fd, reportingAs: path) }
             manifest = "/proc is not mounted to open it by descriptor"
