@@ -30,6 +30,7 @@ import json
 import os
 import random
 import re
+import stat
 import struct
 import time
 from collections import Counter, OrderedDict
@@ -367,7 +368,7 @@ def _count_tensors(v):
 
 def _user_block_size(tensors):
     """The Swift writer's FileManifest.userBlockSize(forTensorCount:)."""
-    need, size = 160 + 42 * tensors, 512
+    need, size = 200 + 42 * tensors, 512
     while size < need:
         size *= 2
     return size
@@ -375,6 +376,11 @@ def _user_block_size(tensors):
 
 def _metadata_hash(f, user_block, file_size, ranges):
     """XXH64 of the bytes [user_block, file_size) outside the tensor ranges, concatenated."""
+    return xxh64(_metadata_bytes(f, user_block, file_size, ranges))
+
+
+def _metadata_bytes(f, user_block, file_size, ranges):
+    """The bytes [user_block, file_size) outside the tensor ranges, concatenated."""
     parts, pos = [], user_block
     for off, n in ranges:
         if off > pos:
@@ -384,20 +390,138 @@ def _metadata_hash(f, user_block, file_size, ranges):
     if file_size > pos:
         f.seek(pos)
         parts.append(f.read(file_size - pos))
-    return xxh64(b"".join(parts))
+    return b"".join(parts)
+
+
+# ----------------------------------------------------------------------------- the user's key
+# The Swift side's ManifestKey: 16 random bytes in $XDG_CONFIG_HOME/ckpt/manifest.key (else
+# $HOME/.config/ckpt/manifest.key), mode 0600 in a 0700 directory, created on first use. A save
+# signs its manifest with it (metadata_siphash24), so ckpt's readers know this user wrote the
+# file and parse it in their own process instead of as a copy rebuilt by an isolated child.
+
+_KEY_SIZE = 16
+# Above this much metadata the pure-Python SipHash would slow the save; the file is then left
+# unsigned (still checked by its XXH64; ckpt's readers isolate it).
+MAX_SIGNED_METADATA = 2 << 20
+
+
+def _key_path():
+    x = os.environ.get("XDG_CONFIG_HOME", "")
+    if x.startswith("/"):
+        return x + "/ckpt/manifest.key"
+    h = os.environ.get("HOME", "")
+    if h.startswith("/"):
+        return h + "/.config/ckpt/manifest.key"
+    return None
+
+
+def _load_key(path):
+    """The key at `path` if it is a private regular file of this user holding exactly 16 bytes."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077 or st.st_size != _KEY_SIZE:
+            return None
+        key = os.read(fd, _KEY_SIZE)
+        return key if len(key) == _KEY_SIZE else None
+    finally:
+        os.close(fd)
+
+
+def _make_key(path):
+    """Creates the key: a private temporary linked into place, so concurrent first saves (Swift
+    or Python) agree on one key. None on any failure."""
+    prefix = ""
+    for part in os.path.dirname(path).split("/"):
+        if part:
+            prefix += "/" + part
+            try:
+                os.mkdir(prefix, 0o700)
+            except OSError:
+                pass
+    key = os.urandom(_KEY_SIZE)
+    tmp = f"{path}.tmp-{os.getpid()}-{random.getrandbits(32)}"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return None
+    try:
+        try:
+            ok = os.write(fd, key) == _KEY_SIZE
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if ok:
+            os.link(tmp, path)   # EEXIST: another process won; the caller reads its key
+            return key
+        return None
+    except OSError:
+        return None
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def manifest_key(create=True):
+    """This user's manifest key (created when `create` and missing), or None when there is none
+    to use (no HOME, or a key file that is not private to this user)."""
+    path = _key_path()
+    if path is None:
+        return None
+    key = _load_key(path)
+    if key is not None or not create:
+        return key
+    return _make_key(path) or _load_key(path)
+
+
+_M64 = 0xFFFFFFFFFFFFFFFF
+
+
+def siphash24(key, data):
+    """SipHash-2-4 of `data` under the 16-byte `key` (Aumasson and Bernstein), as an int."""
+    k0, k1 = struct.unpack("<QQ", key)
+    v0, v1 = k0 ^ 0x736F6D6570736575, k1 ^ 0x646F72616E646F6D
+    v2, v3 = k0 ^ 0x6C7967656E657261, k1 ^ 0x7465646279746573
+    n = len(data)
+    end = n - n % 8
+    blocks = [m for (m,) in struct.iter_unpack("<Q", memoryview(data)[:end])]
+    blocks.append(((n & 0xFF) << 56) | int.from_bytes(bytes(data[end:]), "little"))
+    for m in blocks:
+        v3 ^= m
+        for _ in range(2):
+            v0 = (v0 + v1) & _M64; v1 = ((v1 << 13) | (v1 >> 51)) & _M64; v1 ^= v0; v0 = ((v0 << 32) | (v0 >> 32)) & _M64
+            v2 = (v2 + v3) & _M64; v3 = ((v3 << 16) | (v3 >> 48)) & _M64; v3 ^= v2
+            v0 = (v0 + v3) & _M64; v3 = ((v3 << 21) | (v3 >> 43)) & _M64; v3 ^= v0
+            v2 = (v2 + v1) & _M64; v1 = ((v1 << 17) | (v1 >> 47)) & _M64; v1 ^= v2; v2 = ((v2 << 32) | (v2 >> 32)) & _M64
+        v0 ^= m
+    v2 ^= 0xFF
+    for _ in range(4):
+        v0 = (v0 + v1) & _M64; v1 = ((v1 << 13) | (v1 >> 51)) & _M64; v1 ^= v0; v0 = ((v0 << 32) | (v0 >> 32)) & _M64
+        v2 = (v2 + v3) & _M64; v3 = ((v3 << 16) | (v3 >> 48)) & _M64; v3 ^= v2
+        v0 = (v0 + v3) & _M64; v3 = ((v3 << 21) | (v3 >> 43)) & _M64; v3 ^= v0
+        v2 = (v2 + v1) & _M64; v1 = ((v1 << 17) | (v1 >> 47)) & _M64; v1 ^= v2; v2 = ((v2 << 32) | (v2 >> 32)) & _M64
+    return v0 ^ v1 ^ v2 ^ v3
 
 
 def _write_manifest(path, user_block, ranges):
     """The manifest in the HDF5 user block (docs/FORMAT.md "Integrity"), as the Swift writer
     puts it there: file size and the XXH64 of every byte outside the user block and the tensor
-    data, so a reader can check HDF5's metadata before the library parses it."""
+    data, so a reader can check HDF5's metadata before the library parses it; and, with this
+    user's key, the SipHash-2-4 tag of the manifest (without that line) and the same bytes."""
     ranges = sorted(ranges)
     size = os.path.getsize(path)
     with open(path, "r+b") as f:
-        h = _metadata_hash(f, user_block, size, ranges)
-        text = MANIFEST_MAGIC.decode() + f"userblock {user_block}\nfile_size {size}\nmetadata_xxh64 {h:016x}\n"
-        text += f"tensor_ranges {len(ranges)}\n" + "".join(f"{o} {n}\n" for o, n in ranges)
-        block = text.encode()
+        metadata = _metadata_bytes(f, user_block, size, ranges)
+        head = MANIFEST_MAGIC.decode() + f"userblock {user_block}\nfile_size {size}\nmetadata_xxh64 {xxh64(metadata):016x}\n"
+        tail = f"tensor_ranges {len(ranges)}\n" + "".join(f"{o} {n}\n" for o, n in ranges)
+        key = manifest_key(create=True) if len(metadata) <= MAX_SIGNED_METADATA else None
+        tag = f"metadata_siphash24 {siphash24(key, (head + tail).encode() + metadata):016x}\n" if key else ""
+        block = (head + tag + tail).encode()
         if len(block) > user_block:
             raise ValueError(f"{path}: manifest of {len(block)} bytes exceeds the {user_block}-byte user block")
         f.seek(0)

@@ -2,7 +2,8 @@ import CkptCore
 import CkptTestSupport
 import Foundation
 import Testing
-@testable import CkptFormat
+@_spi(Testing) @testable import CkptFormat
+@_spi(Testing) import HDF5
 
 /// Format v1 written from Python (`python/ckpt_torch.py`) reads here as PyTorch had it, and a
 /// Swift-written file survives a read + rewrite by the Python module unchanged.
@@ -112,6 +113,38 @@ import Testing
         let same = sameCheckpoint(original, back)
         #expect(same)
         #expect(back.metadata["created_at"] != nil)
+    }
+
+    /// ckpt_torch signs its manifest with this user's key, created as the Swift side creates
+    /// it: its files are then parsed in-process, like the Swift side's own; under another key
+    /// (another user) the same file goes through the isolated probe and reads the same.
+    @Test(.enabled(if: Tools.hasH5py, "python3 with h5py and numpy is not installed"))
+    func pythonSavesAreSignedWithTheUsersKey() throws {
+        let dir = makeScratchDirectory()
+        defer { removeDirectory(dir) }
+        let other = dir + "/other.key", key = dir + "/config/ckpt/manifest.key"
+        try ManifestKey.location.withValue(.file(other)) { try CheckpointFile.save(sampleCheckpoint(), to: dir + "/swift.h5") }
+        let script = """
+            import os, sys; sys.path.insert(0, sys.argv[1]); os.environ["XDG_CONFIG_HOME"] = sys.argv[4]
+            import ckpt_torch as c
+            r = c.read(sys.argv[2])
+            meta = {k: v for k, v in r.pop("metadata").items() if k not in ("format", "format_version")}
+            c.write(sys.argv[3], r, meta)
+            """
+        let out = try #require(Subprocess.runTool("python3", ["-c", script, Repository.path("python"), dir + "/swift.h5",
+                                                               dir + "/python.h5", dir + "/config"]))
+        #expect(out.status == 0, "\(out.output)")
+        let attributes = try FileManager.default.attributesOfItem(atPath: key)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect((attributes[.size] as? Int) == 16)
+
+        let before = HDF5Probe.count
+        let signed = try ManifestKey.location.withValue(.file(key)) { try CheckpointFile.load(dir + "/python.h5") }
+        #expect(HDF5Probe.count == before)
+        let isolated = try ManifestKey.location.withValue(.file(other)) { try CheckpointFile.load(dir + "/python.h5") }
+        #expect(HDF5Probe.count == before + 1)
+        #expect(sameCheckpoint(signed, isolated))
+        #expect(try ManifestKey.location.withValue(.file(key)) { try FileManifest.verify(dir + "/python.h5") } == .verified(signed: true))
     }
 }
 

@@ -212,7 +212,8 @@ def test_writes_and_checks_the_manifest_like_the_swift_side(tmp_path):
     assert python[0] == swift[0] == "CKPT-MANIFEST v1"
     assert python[1] == swift[1]                                      # same user block size
     assert python[2] == f"file_size {out.stat().st_size}"
-    assert python[4] == swift[4]                                      # same number of tensor ranges
+    ranges = lambda lines: next(x for x in lines if x.startswith("tensor_ranges "))
+    assert ranges(python) == ranges(swift)                            # same number of tensor ranges
     # A flipped bit in HDF5 metadata (outside the tensors) fails before h5py parses the file.
     data = bytearray(out.read_bytes())
     ub = int(python[1].split()[1])
@@ -224,6 +225,41 @@ def test_writes_and_checks_the_manifest_like_the_swift_side(tmp_path):
     out.write_bytes(bytes(data))
     with pytest.raises(ckpt_torch.CheckpointError, match=r"truncated: \d+ bytes, the manifest says \d+ \(10 bytes missing at the end\)"):
         ckpt_torch.read(str(out))
+
+
+@pytest.mark.parametrize("n,expected", [(0, 0x726FDB47DD0E0E31), (1, 0x74F839C593DC67FD),
+                                        (8, 0x93F5F5799A932462), (15, 0xA129CA6149BE45E5)])
+def test_siphash24_matches_the_published_vectors(n, expected):
+    # Key 00..0f, message 00..(n-1): the vectors of the SipHash paper (Aumasson, Bernstein).
+    assert ckpt_torch.siphash24(bytes(range(16)), bytes(range(n))) == expected
+
+
+def test_saves_are_signed_with_the_users_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    r = ckpt_torch.read(SWIFT_RUN)
+    meta = {k: v for k, v in r.pop("metadata").items() if k not in ("format", "format_version")}
+    out = tmp_path / "py.h5"
+    ckpt_torch.write(str(out), r, meta)
+    key_file = tmp_path / "config" / "ckpt" / "manifest.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600 and key_file.stat().st_size == 16
+    assert (tmp_path / "config" / "ckpt").stat().st_mode & 0o077 == 0
+    lines = _manifest(out)
+    tag = [x for x in lines if x.startswith("metadata_siphash24 ")]
+    assert len(tag) == 1 and lines[4] == tag[0]       # after metadata_xxh64, as the Swift side writes it
+    # The tag: SipHash-2-4 of the manifest text without its line, then every metadata byte.
+    ub = int(lines[1].split()[1])
+    ranges = [tuple(map(int, x.split())) for x in lines[6:6 + int(lines[5].split()[1])]]
+    with open(out, "rb") as f:
+        metadata = ckpt_torch._metadata_bytes(f, ub, out.stat().st_size, sorted(ranges))
+    text = "\n".join(x for x in lines if not x.startswith("metadata_siphash24 ")).encode()
+    assert ckpt_torch.siphash24(key_file.read_bytes(), text + metadata) == int(tag[0].split()[1], 16)
+    # The next save uses the same key; a key file others can read is not used (nothing signed).
+    ckpt_torch.write(str(tmp_path / "again.h5"), r, meta)
+    assert key_file.stat().st_size == 16 and any(x.startswith("metadata_siphash24 ") for x in _manifest(tmp_path / "again.h5"))
+    key_file.chmod(0o644)
+    ckpt_torch.write(str(tmp_path / "shared.h5"), r, meta)
+    assert not any(x.startswith("metadata_siphash24 ") for x in _manifest(tmp_path / "shared.h5"))
+    assert ckpt_torch.read(str(tmp_path / "shared.h5"))["model"].keys() == r["model"].keys()
 
 
 # ----------------------------------------------------------------------------- PyTorch
