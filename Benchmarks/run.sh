@@ -8,7 +8,8 @@
 #   Optim  an optimizer step on 10 M parameters vs PyTorch and the memory bound.
 #   Train  LeNet training images/s at batch 4 and 64 vs PyTorch.
 #   Async  the training stall per checkpoint: sync save, async save, memcpy of the same bytes
-#          (LeNet and a ~1 GiB MLP); no peer, its own table in Benchmarks/out/Async.txt.
+#          at the same point of the loop, PyTorch DCP's async_save (LeNet and a ~1 GiB MLP);
+#          its own table in Benchmarks/out/Async.txt.
 #   DCP    reading a 1 GiB PyTorch Distributed Checkpoint directory vs dcp_to_torch_save +
 #          torch.load; its own table in Benchmarks/out/DCP.txt.
 # Peers that are not installed appear as "missing". Each part's own output goes to
