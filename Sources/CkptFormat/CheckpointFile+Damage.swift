@@ -8,12 +8,13 @@ extension CheckpointFile {
     ///
     /// Only tensor data may be damaged: the file must carry a ckpt manifest that verifies
     /// (every non-tensor byte intact), so everything but the listed tensors can be trusted.
-    /// Without a manifest this is `load` (the first mismatch throws).
+    /// Without a manifest this is `load` (the first mismatch throws). The file is opened as
+    /// `load` opens it (`ForeignFile`): in-process only when the manifest is signed with this
+    /// user's key, else as a copy rebuilt after an isolated probe.
     public static func loadListingDamage(_ path: String) throws -> (checkpoint: Checkpoint, damaged: [CheckpointError]) {
         guard hasManifest(path) else { return (try load(path), []) }
-        try FileManifest.verify(path)
         let file: HDF5File
-        do { file = try HDF5File.open(path) } catch let e as HDF5Error {
+        do { file = try ForeignFile.open(path, rejectingMismatch: true) } catch let e as HDF5Error {
             throw CheckpointError.unreadable(file: path, path: "/", reason: e.reason)
         }
         defer { try? file.close() }

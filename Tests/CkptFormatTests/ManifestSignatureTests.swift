@@ -103,6 +103,34 @@ import Testing
         try Data(manifest.encoded() + body).write(to: URL(fileURLWithPath: path))
         #expect(try FileManifest.verify(path) == .verified(signed: false))
         #expect(throws: CheckpointError.self) { try load(path, keyFile: dir + "/manifest.key") }
+        // The readers `ckpt inspect` and `verify` use: through the probe as well, never
+        // in-process (this input crashes libhdf5 1.10.8: a test process that parsed it died).
+        try withKey(dir + "/manifest.key") {
+            let before = HDF5Probe.count
+            #expect(throws: CheckpointError.self) { try CheckpointFile.loadListingDamage(path) }
+            #expect(throws: CheckpointError.self) { try CheckpointFile.isCheckpoint(path, parsingUnsignedInProcess: false) }
+            #expect(HDF5Probe.count == before + 2)
+        }
+    }
+
+    /// A file signed with another user's key: `loadListingDamage` (damaged tensors listed, not
+    /// thrown) and `isCheckpoint` without in-process parsing read it through the probe.
+    @Test func anotherUsersFileIsReadThroughTheProbe() throws {
+        let dir = makeScratchDirectory()
+        defer { removeDirectory(dir) }
+        let path = dir + "/a.h5"
+        try withKey(dir + "/theirs.key") { try CheckpointFile.save(sampleCheckpoint(), to: path, durable: false) }
+        try withKey(dir + "/mine.key") {
+            try CheckpointFile.save(sampleCheckpoint(), to: dir + "/b.h5", durable: false)  // makes this key
+            var before = HDF5Probe.count
+            #expect(try CheckpointFile.isCheckpoint(path, parsingUnsignedInProcess: false))
+            #expect(try CheckpointFile.loadListingDamage(path).damaged.isEmpty)
+            #expect(HDF5Probe.count == before + 2)
+            before = HDF5Probe.count
+            #expect(try CheckpointFile.isCheckpoint(dir + "/b.h5", parsingUnsignedInProcess: false))
+            #expect(try CheckpointFile.loadListingDamage(dir + "/b.h5").damaged.isEmpty)
+            #expect(HDF5Probe.count == before)
+        }
     }
 
     @Test(.timeLimit(.minutes(1))) func aFIFOIsRefusedWithoutWaitingForAWriter() throws {

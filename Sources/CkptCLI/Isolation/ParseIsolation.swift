@@ -25,6 +25,12 @@ import Foundation
 /// "FILE: unreadable or corrupt file: ..." with status 2; a child ended by SIGPIPE (stdout
 /// closed early) or by a stop signal ends the parent by the same signal, silently.
 ///
+/// When every file of the command is signed with this user's key (written by this user's ckpt
+/// or ckpt_torch: `CheckpointFile.isSignedByThisUser`), the command runs in-process, sparing a
+/// second process start: every reader parses such files in-process anyway (`ForeignFile`), and
+/// the two parses that otherwise rely on the child (`isCheckpoint`, the tree of a file that is
+/// not a checkpoint) then open the file as `ForeignFile` does or refuse it, so a file swapped
+/// after the check never reaches libhdf5 here unless it is signed too (`runsInProcess`).
 /// Where `/proc/self/exe` does not exist (macOS) the command runs in-process. Nothing in the
 /// environment but the parent's own `CKPT_ISOLATED_CHILD` changes what happens: the tests kill
 /// the real child to show a crash is reported (ReliabilityTests/IsolationTests).
@@ -32,6 +38,8 @@ public enum ParseIsolation {
     /// Set by `CkptCommand.main()` (the real binary) only: in-process callers such as tests
     /// never re-execute their own executable.
     public static var isEnabled = false
+    /// True once `runInChild` decided to run the command here because every file is signed.
+    public private(set) static var runsInProcess = false
     static let childVariable = "CKPT_ISOLATED_CHILD"
 
     /// Limits for one run over `files`: CPU seconds and bytes of data, both growing with the
@@ -64,6 +72,10 @@ public enum ParseIsolation {
             return nil
         }
         if access("/proc/self/exe", X_OK) != 0 { return nil }
+        if !needsChild(files) {
+            runsInProcess = true
+            return nil
+        }
         let limits = Limits.forInput(bytes: totalSize(files))
         switch spawnAndWait(arguments: CommandLine.arguments, limits: limits) {
         case .exited(let status):
@@ -82,6 +94,11 @@ public enum ParseIsolation {
         case .spawnFailed:
             return nil  // cannot isolate: run in-process rather than fail
         }
+    }
+
+    /// False when every file is signed with this user's key (see the type's comment).
+    static func needsChild(_ files: [String]) -> Bool {
+        files.isEmpty || !files.allSatisfy(CheckpointFile.isSignedByThisUser)
     }
 
     enum Outcome: Equatable { case exited(Int32), signaled(Int32), timedOut, cpuLimit, spawnFailed }

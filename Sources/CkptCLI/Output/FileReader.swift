@@ -45,12 +45,19 @@ public struct FileReader: Sendable {
     public static let hdf5: FileReader = {
         var reader = FileReader(
         isCheckpoint: { path in
-            do { return try CheckpointFile.isCheckpoint(path) } catch let e as NotHDF5Error {
+            do {
+                return try CheckpointFile.isCheckpoint(path, parsingUnsignedInProcess: !ParseIsolation.runsInProcess)
+            } catch let e as NotHDF5Error {
                 throw CLIError.file(path, "not a readable HDF5 file (\(e.reason)); check that it is a checkpoint and not truncated")
             }
         },
         loadCheckpoint: { path in try CheckpointFile.load(path) },
         tree: { path in
+            // Run in-process because the file was signed, it no longer is a checkpoint: it was
+            // replaced meanwhile, and its tree must not be parsed outside the child.
+            if ParseIsolation.runsInProcess {
+                throw CLIError.file(path, "changed while ckpt was reading it (it is no longer a checkpoint signed by this user's key); run the command again")
+            }
             do { return try FileTreeNode.list(path) } catch let e as NotHDF5Error {
                 throw CLIError.file(path, "not a readable HDF5 file (\(e.reason)); check the path")
             }

@@ -10,18 +10,22 @@ extension CheckpointFile {
     /// test `load` applies; true for a `torch.save` file (`TorchFile`), which `load` reads as
     /// a checkpoint (`TorchCheckpoint`); false for any other HDF5 file.
     ///
-    /// Files without a manifest are opened in this process to read that one attribute: call
-    /// it where a libhdf5 crash on a crafted file is contained (the CLI runs its reading
-    /// commands in a limited child process, `ParseIsolation`). Throws `NotHDF5Error` when the
-    /// file cannot be opened as HDF5, `CheckpointError.unreadable` naming the file and the
-    /// attribute when the attribute cannot be read.
-    public static func isCheckpoint(_ path: String) throws -> Bool {
+    /// With `parsingUnsignedInProcess`, files without a manifest signed by this user are opened
+    /// in this process to read that one attribute: call it so only where a libhdf5 crash on a
+    /// crafted file is contained (the CLI's limited child process, `ParseIsolation`). Without
+    /// it they are opened as `ForeignFile` opens them (a rebuilt copy, parsed first by an
+    /// isolated probe), which is safe anywhere. Throws `NotHDF5Error` when the file cannot be
+    /// opened as HDF5, `CheckpointError.unreadable` naming the file and the attribute when the
+    /// attribute cannot be read (or the probe refused the file).
+    public static func isCheckpoint(_ path: String, parsingUnsignedInProcess: Bool = true) throws -> Bool {
         if TorchFile.isTorchFile(path) { return true }  // read by `load` (TorchCheckpoint)
         if CheckpointDirectories.kind(path) != nil { return true }  // DCP, Hugging Face
         if SafetensorsCheckpoint.recognises(path) { return true }
         if (try? FileManifest.verify(path)) == nil { return true }
         let file: HDF5File
-        do { file = try HDF5File.open(path) } catch let e as HDF5Error {
+        do {
+            file = parsingUnsignedInProcess ? try HDF5File.open(path) : try ForeignFile.open(path, rejectingMismatch: false)
+        } catch let e as HDF5Error {
             throw NotHDF5Error(file: path, reason: e.reason)
         }
         defer { try? file.close() }

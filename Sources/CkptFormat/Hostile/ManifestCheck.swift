@@ -16,6 +16,15 @@ extension CheckpointFile {
 }
 
 extension CheckpointFile {
+    /// Whether `path` is a regular file whose manifest matches its metadata and is signed with
+    /// this user's key (`ManifestKey`): a file this user's ckpt (or ckpt_torch) wrote, which
+    /// every reader parses in-process (`ForeignFile`). Reads the user block and the metadata.
+    public static func isSignedByThisUser(_ path: String) -> Bool {
+        (try? FileManifest.verify(path)) == .verified(signed: true)
+    }
+}
+
+extension CheckpointFile {
     /// Whether the file starts with ckpt's manifest (every file `save` wrote does). Files
     /// without one (h5py-written, foreign) reach HDF5's parser unchecked.
     public static func hasManifest(_ path: String) -> Bool {
