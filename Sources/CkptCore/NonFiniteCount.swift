@@ -27,31 +27,42 @@ public struct NonFiniteCount: Equatable, Sendable {
 
     /// Counts over `bytes`, elements of `dtype` (a partial element at the end is ignored).
     public init(bytes: UnsafeRawBufferPointer, dtype: DType) {
+        self.init(bytes: bytes, dtype: dtype, special: nil)
+    }
+
+    /// `init(bytes:dtype:)` when the elements whose exponent bits are all set were counted
+    /// already (`special`: `ckpt_verify`'s hashing kernel counts them as it hashes), so one
+    /// pass tells NaN from infinity.
+    public init(bytes: UnsafeRawBufferPointer, dtype: DType, special: Int?) {
         self.init()
         guard let base = bytes.baseAddress else { return }
         let n = bytes.count / dtype.size
         switch dtype {
-        case .float32: (nan, infinite) = Self.count(base, n, UInt32.self, exponent: 0x7f80_0000)
-        case .float64: (nan, infinite) = Self.count(base, n, UInt64.self, exponent: 0x7ff0_0000_0000_0000)
-        case .float16: (nan, infinite) = Self.count(base, n, UInt16.self, exponent: 0x7c00)
-        case .bfloat16: (nan, infinite) = Self.count(base, n, UInt16.self, exponent: 0x7f80)
+        case .float32: (nan, infinite) = Self.count(base, n, UInt32.self, exponent: 0x7f80_0000, special)
+        case .float64: (nan, infinite) = Self.count(base, n, UInt64.self, exponent: 0x7ff0_0000_0000_0000, special)
+        case .float16: (nan, infinite) = Self.count(base, n, UInt16.self, exponent: 0x7c00, special)
+        case .bfloat16: (nan, infinite) = Self.count(base, n, UInt16.self, exponent: 0x7f80, special)
         case .int64, .int32, .int16, .int8, .uint8, .bool: break
         }
     }
 
-    /// Elements whose exponent bits are all set; of those, the ones with a non-zero
-    /// mantissa are NaN.
+    /// Elements whose exponent bits are all set (`known`, or counted here); of those, the
+    /// ones with a non-zero mantissa are NaN.
     @inline(__always)
     private static func count<T: FixedWidthInteger & UnsignedInteger>(
-        _ p: UnsafeRawPointer, _ n: Int, _: T.Type, exponent: T
+        _ p: UnsafeRawPointer, _ n: Int, _: T.Type, exponent: T, _ known: Int?
     ) -> (nan: Int, infinite: Int) {
         let size = MemoryLayout<T>.size
         var special = 0
         var i = 0  // wrapping arithmetic: i < n, a buffer's element count
-        while i < n {
-            let v = p.loadUnaligned(fromByteOffset: i &* size, as: T.self)
-            special &+= (v & exponent) == exponent ? 1 : 0
-            i &+= 1
+        if let known {
+            special = known
+        } else {
+            while i < n {
+                let v = p.loadUnaligned(fromByteOffset: i &* size, as: T.self)
+                special &+= (v & exponent) == exponent ? 1 : 0
+                i &+= 1
+            }
         }
         guard special > 0 else { return (0, 0) }
         let mantissa = ~exponent & ((1 << (T.bitWidth - 1)) - 1)  // every bit but sign and exponent

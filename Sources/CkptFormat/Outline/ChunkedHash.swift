@@ -69,8 +69,9 @@ enum ChunkedHash {
             at += n
             // One pass hashes the chunk's whole stripes and counts the elements whose exponent
             // is all ones; NaN and infinity are told apart only in a chunk that holds any.
-            if ckpt_xxh64_stripes_nonfinite(&state, buffer, n, width, mask) > 0, let dtype {
-                let c = NonFiniteCount(bytes: UnsafeRawBufferPointer(start: buffer, count: n), dtype: dtype)
+            let special = ckpt_xxh64_stripes_nonfinite(&state, buffer, n, width, mask)
+            if special > 0, let dtype {
+                let c = NonFiniteCount(bytes: UnsafeRawBufferPointer(start: buffer, count: n), dtype: dtype, special: special)
                 counts.nan += c.nan
                 counts.infinite += c.infinite
             }
