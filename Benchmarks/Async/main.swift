@@ -72,55 +72,25 @@ func config(_ model: String) throws -> RunConfig {
         """)
 }
 
-/// Bytes of every tensor in the checkpoint's sections.
-func stateBytes(_ c: Checkpoint) -> Int {
-    var total = 0
-    func walk(_ v: StateValue) {
-        switch v {
-        case .tensor(let t): total += t.withUnsafeBytes { $0.count }
-        case .dict(let d): d.entries.values.forEach(walk)
-        case .list(let l), .tuple(let l): l.forEach(walk)
-        default: break
-        }
-    }
-    for s in c.sections { walk(.dict(s.dict)) }
-    return total
+/// Every tensor of the checkpoint's sections, in walk order (the one walker, `StateDict.tensors`).
+func tensors(_ c: Checkpoint) -> [TensorData] {
+    c.sections.flatMap { $0.dict.tensors(root: $0.name).map(\.tensor) }
 }
 
-/// Every tensor of the checkpoint's sections, in walk order.
-func tensors(_ c: Checkpoint) -> [TensorData] {
-    var out: [TensorData] = []
-    func walk(_ v: StateValue) {
-        switch v {
-        case .tensor(let t): out.append(t)
-        case .dict(let d): d.entries.values.forEach(walk)
-        case .list(let l), .tuple(let l): l.forEach(walk)
-        default: break
-        }
-    }
-    for s in c.sections { walk(.dict(s.dict)) }
-    return out
-}
+/// Bytes of every tensor in the checkpoint's sections.
+func stateBytes(_ c: Checkpoint) -> Int { tensors(c).reduce(0) { $0 + $1.byteCount } }
 
 /// The least an in-memory snapshot costs: one memcpy of every tensor's bytes into buffers
 /// allocated and touched beforehand (as the async saver's reused snapshot buffers are), so
 /// neither allocation nor page faults are counted. Returns the min, median and max of 5 copies.
 func memcpyState(_ c: Checkpoint) -> (min: Double, median: Double, max: Double) {
-    let ts = tensors(c)
-    var buffers: [[UInt8]] = ts.map { t in [UInt8](repeating: 1, count: t.byteCount) }
     var times: [Double] = []
-    for _ in 0..<5 {
-        let t0 = now()
-        for (i, t) in ts.enumerated() {
-            t.withUnsafeBytes { src in
-                buffers[i].withUnsafeMutableBytes { dst in
-                    if src.count > 0 { memcpy(dst.baseAddress!, src.baseAddress!, src.count) }
-                }
-            }
-        }
+    for _ in 0..<6 {
+        var t0 = 0.0
+        copyState(c, clockStart: &t0)
         times.append(now() - t0)
     }
-    withExtendedLifetime(buffers) {}
+    times.removeFirst()  // the first copy allocates and touches the buffers
     return (times.min()!, median(times), times.max()!)
 }
 

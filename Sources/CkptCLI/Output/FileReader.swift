@@ -53,8 +53,9 @@ public struct FileReader: Sendable {
         },
         loadCheckpoint: { path in try CheckpointFile.load(path) },
         tree: { path in
-            // Run in-process because the file was signed, it no longer is a checkpoint: it was
-            // replaced meanwhile, and its tree must not be parsed outside the child.
+            // The command runs in-process because every file was signed, yet this one is no
+            // longer a checkpoint: it was replaced meanwhile, and outside the child its tree
+            // must not be parsed.
             if ParseIsolation.runsInProcess {
                 throw CLIError.file(path, "changed while ckpt was reading it (it is no longer a checkpoint signed by this user's key); run the command again")
             }
