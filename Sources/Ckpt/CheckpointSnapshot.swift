@@ -86,6 +86,10 @@ final class CheckpointSnapshot: @unchecked Sendable {
     private func fill<T>(_ live: [T], into buffer: inout [T]) {
         let bytes = live.count * MemoryLayout<T>.stride
         copiedBytes += bytes
+        // A buffer still referenced elsewhere is copied by Swift (copy-on-write) whichever
+        // branch runs below: a storage address that changed is what says a new buffer was used.
+        let before = buffer.withUnsafeBytes { $0.baseAddress }
+        defer { if bytes > 0, buffer.withUnsafeBytes({ $0.baseAddress }) != before { allocated += 1 } }
         live.withUnsafeBytes { src in
             if buffer.count == live.count {
                 buffer.withUnsafeMutableBytes { dst in
@@ -96,7 +100,6 @@ final class CheckpointSnapshot: @unchecked Sendable {
                 buffer.removeAll(keepingCapacity: true)
                 buffer.append(contentsOf: live)
             } else {
-                allocated += 1
                 let grows = !buffer.isEmpty && bytes <= Self.growthLimit
                 var fresh = [T]()
                 fresh.reserveCapacity(grows ? 2 * live.count : live.count)
