@@ -108,13 +108,13 @@ import Testing
         try withKey(dir + "/manifest.key") {
             let before = HDF5Probe.count
             #expect(throws: CheckpointError.self) { try CheckpointFile.loadListingDamage(path) }
-            #expect(throws: CheckpointError.self) { try CheckpointFile.isCheckpoint(path, parsingUnsignedInProcess: false) }
+            #expect(throws: CheckpointError.self) { try CheckpointFile.isCheckpoint(path) }
             #expect(HDF5Probe.count == before + 2)
         }
     }
 
     /// A file signed with another user's key: `loadListingDamage` (damaged tensors listed, not
-    /// thrown) and `isCheckpoint` without in-process parsing read it through the probe.
+    /// thrown) and `isCheckpoint` (by default) read it through the probe.
     @Test func anotherUsersFileIsReadThroughTheProbe() throws {
         let dir = makeScratchDirectory()
         defer { removeDirectory(dir) }
@@ -123,11 +123,11 @@ import Testing
         try withKey(dir + "/mine.key") {
             try CheckpointFile.save(sampleCheckpoint(), to: dir + "/b.h5", durable: false)  // makes this key
             var before = HDF5Probe.count
-            #expect(try CheckpointFile.isCheckpoint(path, parsingUnsignedInProcess: false))
+            #expect(try CheckpointFile.isCheckpoint(path))
             #expect(try CheckpointFile.loadListingDamage(path).damaged.isEmpty)
             #expect(HDF5Probe.count == before + 2)
             before = HDF5Probe.count
-            #expect(try CheckpointFile.isCheckpoint(dir + "/b.h5", parsingUnsignedInProcess: false))
+            #expect(try CheckpointFile.isCheckpoint(dir + "/b.h5"))
             #expect(try CheckpointFile.loadListingDamage(dir + "/b.h5").damaged.isEmpty)
             #expect(HDF5Probe.count == before)
         }

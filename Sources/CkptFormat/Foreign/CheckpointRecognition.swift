@@ -10,14 +10,14 @@ extension CheckpointFile {
     /// test `load` applies; true for a `torch.save` file (`TorchFile`), which `load` reads as
     /// a checkpoint (`TorchCheckpoint`); false for any other HDF5 file.
     ///
-    /// With `parsingUnsignedInProcess`, files without a manifest signed by this user are opened
-    /// in this process to read that one attribute: call it so only where a libhdf5 crash on a
-    /// crafted file is contained (the CLI's limited child process, `ParseIsolation`). Without
-    /// it they are opened as `ForeignFile` opens them (a rebuilt copy, parsed first by an
-    /// isolated probe), which is safe anywhere. Throws `NotHDF5Error` when the file cannot be
+    /// Files without a manifest signed by this user are opened as `ForeignFile` opens them (a
+    /// rebuilt copy, parsed first by an isolated probe), which is safe anywhere. With
+    /// `parsingUnsignedInProcess` they are opened in this process instead, which is faster:
+    /// pass it only where a libhdf5 crash on a crafted file is contained (the CLI's limited
+    /// child process, `ParseIsolation`). Throws `NotHDF5Error` when the file cannot be
     /// opened as HDF5, `CheckpointError.unreadable` naming the file and the attribute when the
     /// attribute cannot be read (or the probe refused the file).
-    public static func isCheckpoint(_ path: String, parsingUnsignedInProcess: Bool = true) throws -> Bool {
+    public static func isCheckpoint(_ path: String, parsingUnsignedInProcess: Bool = false) throws -> Bool {
         if TorchFile.isTorchFile(path) { return true }  // read by `load` (TorchCheckpoint)
         if CheckpointDirectories.kind(path) != nil { return true }  // DCP, Hugging Face
         if SafetensorsCheckpoint.recognises(path) { return true }
