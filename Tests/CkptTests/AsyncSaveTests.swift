@@ -89,4 +89,22 @@ import Testing
         #expect(throws: CheckpointError.self) { try a.wait() }
         #expect(!FileManager.default.fileExists(atPath: dir + "/b.h5"), "not started after a failure")
     }
+
+    /// Each save is written with nobody waiting for it: the first (which starts the writer
+    /// thread) and a later one (handed to a writer that had gone idle). Fails for a writer
+    /// that only runs when waited for.
+    @Test func aSaveIsWrittenWithNobodyWaitingForIt() throws {
+        let dir = Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let saver = AsyncCheckpointSaver()
+        let run = try Run(config: RetentionTests.config())
+        for name in ["a.h5", "b.h5"] {
+            let h = try saver.save(run.checkpoint(), to: dir + "/" + name)
+            let deadline = Date(timeIntervalSinceNow: 30)
+            while !h.isFinished && Date() < deadline { usleep(1000) }
+            #expect(h.isFinished, "\(name) was not written within 30 s")
+            usleep(200_000)  // the writer goes idle
+            _ = try CheckpointFile.load(dir + "/" + name)
+        }
+    }
 }
