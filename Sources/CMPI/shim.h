@@ -16,4 +16,5 @@ static inline MPI_Op ckpt_MPI_MIN(void) { return MPI_MIN; }
 static inline MPI_Op ckpt_MPI_SUM(void) { return MPI_SUM; }
 static inline MPI_Info ckpt_MPI_INFO_NULL(void) { return MPI_INFO_NULL; }
 static inline int ckpt_MPI_THREAD_FUNNELED(void) { return MPI_THREAD_FUNNELED; }
+static inline MPI_Status *ckpt_MPI_STATUS_IGNORE(void) { return MPI_STATUS_IGNORE; }
 #endif

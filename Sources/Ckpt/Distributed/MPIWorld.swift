@@ -94,30 +94,53 @@ public final class MPIWorld: RankGroup, CollectiveCheckpointFile.Ranks, @uncheck
         return out
     }
 
-    /// Every rank's bytes, in rank order, on `root` only (MPI_Gatherv); [] on the other ranks.
-    public func gatherBytes(_ local: [UInt8], root: Int) throws -> [[UInt8]] {
-        guard local.count <= Int(Int32.max) else {
-            throw MPIError(function: "MPI_Gatherv (\(local.count) bytes exceed an MPI count)", code: MPI_ERR_COUNT)
-        }
-        var mine = Int32(local.count)
-        var counts = [Int32](repeating: 0, count: size)
-        try Self.check("MPI_Gather", MPI_Gather(&mine, 1, ckpt_MPI_INT32(), &counts, 1, ckpt_MPI_INT32(),
+    /// Every rank's bytes, in rank order, on `root` only; [] on the other ranks. Of any size:
+    /// each rank sends its bytes to `root` in messages of at most `messageBytes` (an MPI count
+    /// is a C int), received straight into that rank's part, one rank after the other (MPI
+    /// keeps the messages of one sender in order). `root` needs memory for the parts alone.
+    public func gatherBytes(_ local: [UInt8], root: Int, messageBytes: Int) throws -> [[UInt8]] {
+        let messageBytes = min(max(1, messageBytes), Int(Int32.max))
+        var mine = Int64(local.count)
+        var counts = [Int64](repeating: 0, count: size)
+        try Self.check("MPI_Gather", MPI_Gather(&mine, 1, ckpt_MPI_INT64(), &counts, 1, ckpt_MPI_INT64(),
                                                 Int32(root), ckpt_MPI_COMM_WORLD()))
-        let (displs, total) = rank == root
-            ? try Self.displacements(counts, "MPI_Gatherv", what: "bytes: the state is too large to gather on one rank")
-            : ([Int32](repeating: 0, count: size), 0)
-        var out = [UInt8](repeating: 0, count: total)
-        try local.withUnsafeBufferPointer { src in
-            try out.withUnsafeMutableBufferPointer { dst in
-                try Self.check("MPI_Gatherv", MPI_Gatherv(src.baseAddress, mine, ckpt_MPI_BYTE(), dst.baseAddress, counts,
-                                                          displs, ckpt_MPI_BYTE(), Int32(root), ckpt_MPI_COMM_WORLD()))
+        /// `body(offset, count)` for each message of `total` bytes.
+        func messages(_ total: Int, _ body: (Int, Int32) throws -> Void) rethrows {
+            var at = 0
+            while at < total {
+                let n = min(messageBytes, total - at)
+                try body(at, Int32(n))
+                at += n
             }
         }
-        guard rank == root else { return [] }
-        var parts: [[UInt8]] = [], at = 0
-        for c in counts.map(Int.init) { parts.append(Array(out[at..<(at + c)])); at += c }
-        return parts
+        guard rank == root else {
+            try local.withUnsafeBufferPointer { src in
+                try messages(src.count) { at, n in
+                    try Self.check("MPI_Send", MPI_Send(src.baseAddress! + at, n, ckpt_MPI_BYTE(), Int32(root),
+                                                        Self.gatherTag, ckpt_MPI_COMM_WORLD()))
+                }
+            }
+            return []
+        }
+        return try counts.enumerated().map { sender, count in
+            if sender == root { return local }
+            return try [UInt8](unsafeUninitializedCapacity: Int(count)) { dst, initialized in
+                try messages(Int(count)) { at, n in
+                    try Self.check("MPI_Recv", MPI_Recv(dst.baseAddress! + at, n, ckpt_MPI_BYTE(), Int32(sender),
+                                                        Self.gatherTag, ckpt_MPI_COMM_WORLD(), ckpt_MPI_STATUS_IGNORE()))
+                    initialized = at + Int(n)
+                }
+            }
+        }
     }
+
+    /// `gatherBytes(_:root:messageBytes:)` in messages as large as MPI allows (`RankGroup`'s).
+    public func gatherBytes(_ local: [UInt8], root: Int) throws -> [[UInt8]] {
+        try gatherBytes(local, root: root, messageBytes: Int(Int32.max))
+    }
+
+    /// The tag of `gatherBytes`'s messages (no other point-to-point messages are sent).
+    private static let gatherTag: Int32 = 7
 
     /// Where each rank's part starts in the concatenation of parts of `counts`, and the total;
     /// an error when the total exceeds an MPI count (a C int).
