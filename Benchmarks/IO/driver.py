@@ -9,12 +9,16 @@ For each state size (1 GiB in 64 tensors, 1 MiB in 64 tensors, 10,000 tensors of
   (--no-settle skips it: on a slow disk each sync of 1 GiB takes seconds); the state is read
   from one raw source file (untimed), so everyone writes the same bytes.
 - load, warm page cache: the file is read once (untimed) right before every load.
-- Memory, the same for everyone: right before every timed save or load, a throwaway process
-  touches and frees 2.5x the state's size in huge pages (untimed; --no-prime skips it). On a
-  VM that hands freed memory back to its host (virtio-balloon free page reporting, as on this
-  machine) the first touch of such memory costs 2-5 s per GiB, and whether a process meets it
-  depended on what the contender before it had freed: in the run of 2026-12-05 00:28 every
-  load that followed `ckpt-of-torch` took 2.4-4.0 s instead of 0.15 s.
+- Memory, the same for everyone: every timed process, after its untimed set-up (imports,
+  reading the source) and right before its timed operation, touches and frees 2.5x the
+  state's size in huge pages (untimed; --no-prime skips it). On a VM that hands freed memory
+  back to its host (virtio-balloon free page reporting, as on this machine) the first touch
+  of such memory, page cache included, costs 2-5 s per GiB. Without priming, whether a
+  process met it depended on what ran before it: in the run of 2026-12-05 00:28 every load
+  that followed `ckpt-of-torch` took 2.4-4.0 s instead of 0.15 s. A throwaway process that
+  primed before each contender started (that run's fix) was not enough: the host took the
+  memory back while a slow starter imported torch (1.3 s), so `ckpt_torch` saves of 1 GiB
+  took 1.1-1.8 s in 3-4 rounds of 7 (4.2-4.9 s against 0.31-0.36 s primed in-process, by hand).
 Each process times only its own operation (perf_counter / CLOCK_MONOTONIC around the call);
 process start and imports are measured separately (`--op start`: the wall time of a
 process that imports what it needs and exits).
@@ -141,22 +145,9 @@ def warm(path):
             pass
 
 
-# Touches and frees `n` bytes of anonymous memory in huge pages, in its own process, so the
-# next process finds that much free memory the host still backs (see the module doc).
-PRIMER = r"""
-import mmap, sys
-n = int(sys.argv[1])
-m = mmap.mmap(-1, n, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-if hasattr(m, "madvise") and hasattr(mmap, "MADV_HUGEPAGE"):
-    m.madvise(mmap.MADV_HUGEPAGE)
-for i in range(0, n, 4096):
-    m[i] = 1
-"""
-
-
 def prime(R, nbytes):
-    if R.a.prime:
-        subprocess.run([sys.executable, "-I", "-S", "-c", PRIMER, str(max(nbytes * 5 // 2, 1 << 20))], check=False)
+    """The timed process's --prime argument: 2.5x the state's size (see the module doc)."""
+    return ["--prime", str(max(nbytes * 5 // 2, 1 << 20))] if R.a.prime else []
 
 
 def remove(path):
@@ -184,8 +175,8 @@ def bench_size(R, label, tensors, elements, runs, savers):
                     R.run(c, "save", common + ["--path", path, "--source", src])   # something to replace
                 if R.a.settle:
                     os.sync()
-                prime(R, nbytes)
-                got = R.run(c, "save", common + ["--path", path, "--source", src] + (["--sync"] if sync else []))
+                got = R.run(c, "save", common + ["--path", path, "--source", src] + (["--sync"] if sync else [])
+                            + prime(R, nbytes))
                 if got:
                     times.setdefault(("save", situation, sync, c), []).append(got[0])
         print(f"  {label}: saves, run {r + 1}/{runs} done", file=sys.stderr)
@@ -207,8 +198,7 @@ def bench_size(R, label, tensors, elements, runs, savers):
                 R.missing.setdefault(c, R.missing.get(FILE_OF.get(c, c), "its save did not run"))
                 continue
             warm(path)
-            prime(R, nbytes)
-            got = R.run(c, "load", common + ["--path", path])
+            got = R.run(c, "load", common + ["--path", path] + prime(R, nbytes))
             if got:
                 times.setdefault(("load", c), []).append(got[0])
         print(f"  {label}: loads, run {r + 1}/{runs} done", file=sys.stderr)

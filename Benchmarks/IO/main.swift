@@ -2,7 +2,7 @@
 // starts a fresh process for every save and every load, beside the Python peers in peers.py).
 //
 //   bench-io --op save|load|start --format ckpt|ckpt-noverify|swift-raw|ckpt-pt|ckpt-of-torch --path P
-//            --tensors N --elements E [--source RAW] [--sync]
+//            --tensors N --elements E [--source RAW] [--sync] [--prime BYTES]
 //
 // save: reads the state (N float32 tensors of E elements, names "layer{i}.weight") from the
 // driver's raw file RAW (untimed), then times only the save: `CheckpointFile.save` (`--sync`:
@@ -11,7 +11,8 @@
 // state into memory, `CheckpointFile.load` verifying every checksum (ckpt-noverify: without)
 // or read() into one buffer per tensor. ckpt-pt: `TorchSave.write` / `CheckpointFile.load` of a
 // torch.save file ckpt wrote; ckpt-of-torch: `CheckpointFile.load` of torch.save's own file. start: does nothing (the driver times the process).
-// Prints `seconds <s>`.
+// --prime: touches and frees BYTES of memory in huge pages right before the timed part
+// (untimed; see driver.py). Prints `seconds <s>`.
 //
 //   bench-io --write-sample PATH [--pause-mid-save MARKER]
 //       (test helper: saves a small fixed checkpoint to PATH; with --pause-mid-save, creates
@@ -117,6 +118,17 @@ func rawWrite(_ model: [[Float]]) {
     close(fd)
 }
 
+/// The clock at the start of the timed part, after `--prime`'s untimed touch of fresh memory.
+func start() -> Double {
+    if let n = Int(option("--prime") ?? ""), n > 0,
+       let m = mmap(nil, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), m != MAP_FAILED {
+        _ = madvise(m, n, MADV_HUGEPAGE)
+        for i in stride(from: 0, to: n, by: 4096) { m.storeBytes(of: 1, toByteOffset: i, as: UInt8.self) }
+        munmap(m, n)
+    }
+    return now()
+}
+
 var loaded = 0
 let seconds: Double
 do {
@@ -125,11 +137,11 @@ do {
         guard let source = option("--source") else { fail("save needs --source") }
         var model = StateDict()
         for (i, a) in readTensors(source).enumerated() { model["layer\(i).weight"] = .tensor(TensorData(shape: [elements], storage: .float32(a))) }
-        let t0 = now()
+        let t0 = start()
         try TorchSave.write(Checkpoint(model: model), to: path, durable: sync)
         seconds = now() - t0
     case ("load", "ckpt-pt"), ("load", "ckpt-of-torch"):
-        let t0 = now()
+        let t0 = start()
         let c = try CheckpointFile.load(path)
         seconds = now() - t0
         loaded = c.model.count
@@ -137,24 +149,24 @@ do {
         guard let source = option("--source") else { fail("save needs --source") }
         let arrays = readTensors(source)
         if format == "swift-raw" {
-            let t0 = now()
+            let t0 = start()
             rawWrite(arrays)
             seconds = now() - t0
         } else {
             var model = StateDict()
             for (i, a) in arrays.enumerated() { model["layer\(i).weight"] = .tensor(TensorData(shape: [elements], storage: .float32(a))) }
             let checkpoint = Checkpoint(model: model)
-            let t0 = now()
+            let t0 = start()
             try CheckpointFile.save(checkpoint, to: path, durable: sync)
             seconds = now() - t0
         }
     case ("load", "ckpt"), ("load", "ckpt-noverify"):
-        let t0 = now()
+        let t0 = start()
         let c = try CheckpointFile.load(path, verifyChecksums: format == "ckpt")
         seconds = now() - t0
         loaded = c.model.count
     case ("load", "swift-raw"):
-        let t0 = now()
+        let t0 = start()
         let arrays = readTensors(path)
         seconds = now() - t0
         loaded = arrays.count

@@ -39,6 +39,20 @@ def need(module):
         missing(f"{module.split('.')[0]} is not installed")
 
 
+def prime(n):
+    """Touches and frees `n` bytes of anonymous memory in huge pages, untimed, right before the
+    timed operation (the driver's --prime: see driver.py)."""
+    if n <= 0:
+        return
+    import mmap
+    m = mmap.mmap(-1, n, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    if hasattr(m, "madvise") and hasattr(mmap, "MADV_HUGEPAGE"):
+        m.madvise(mmap.MADV_HUGEPAGE)
+    for i in range(0, n, 4096):
+        m[i] = 1
+    m.close()
+
+
 def fsync_path(path):
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -67,6 +81,7 @@ def main():
     ap.add_argument("--tensors", type=int, default=0)
     ap.add_argument("--elements", type=int, default=0)
     ap.add_argument("--sync", action="store_true")
+    ap.add_argument("--prime", type=int, default=0, help="bytes to touch and free before the timed operation")
     a = ap.parse_args()
     fmt = a.format
     np = need("numpy")
@@ -160,6 +175,7 @@ def main():
                 return torch.load(path, mmap=True)
         else:
             missing(f"no load for {fmt}")
+    prime(a.prime)
     t0 = time.perf_counter()
     result = op()
     t = time.perf_counter() - t0
