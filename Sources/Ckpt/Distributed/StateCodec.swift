@@ -1,9 +1,11 @@
 import CkptCore
+import CkptFormat
 
 /// A `StateValue` as bytes and back, to move optimizer state between the ranks of one job
 /// (`Run.checkpointForSaving`). Not a file format: both ends are the same binary, so there is
 /// no version and no endianness question; the decoder still checks every length, because a
-/// wrong byte count would otherwise be a trap instead of an error.
+/// wrong byte count would otherwise be a trap instead of an error, and refuses nesting deeper
+/// than the checkpoint format allows.
 enum StateCodec {
     struct Malformed: Error, CustomStringConvertible {
         var description: String { "state exchanged between ranks is malformed" }
@@ -17,7 +19,7 @@ enum StateCodec {
 
     static func decode(_ bytes: [UInt8]) throws -> StateValue {
         var at = 0
-        let v = try read(bytes, &at)
+        let v = try read(bytes, &at, depth: 0)
         guard at == bytes.count else { throw Malformed() }
         return v
     }
@@ -85,7 +87,10 @@ enum StateCodec {
         return String(decoding: b[at..<(at + n)], as: UTF8.self)
     }
 
-    private static func read(_ b: [UInt8], _ at: inout Int) throws -> StateValue {
+    /// Nesting beyond the checkpoint format's own limit is refused, so no input recurses deep
+    /// enough to overflow the stack.
+    private static func read(_ b: [UInt8], _ at: inout Int, depth: Int) throws -> StateValue {
+        guard depth < CheckpointFormat.maxDepth else { throw Malformed() }
         let tag = try take(b, &at, UInt8.self)
         switch tag {
         case 0:
@@ -105,7 +110,7 @@ enum StateCodec {
         case 6, 7:
             let n = try count(b, &at)
             var a: [StateValue] = []
-            for _ in 0..<n { a.append(try read(b, &at)) }
+            for _ in 0..<n { a.append(try read(b, &at, depth: depth + 1)) }
             return tag == 6 ? .list(a) : .tuple(a)
         case 8:
             let intKeys = try take(b, &at, UInt8.self) == 1
@@ -114,7 +119,7 @@ enum StateCodec {
             var d = StateDict()
             for _ in 0..<n {
                 let k = try string(b, &at)
-                d[k] = try read(b, &at)
+                d[k] = try read(b, &at, depth: depth + 1)
             }
             if intKeys { d.keyKind = .int }
             d.pythonClass = StateDict.PythonClass(rawValue: cls)
