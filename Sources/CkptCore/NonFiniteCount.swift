@@ -48,7 +48,7 @@ public struct NonFiniteCount: Equatable, Sendable {
 
     /// Elements whose exponent bits are all set (`known`, or counted here); of those, the
     /// infinities are the ones whose bits but the sign are exactly the exponent's, and the
-    /// rest are NaN (one mask and one compare per element: the loop vectorises).
+    /// rest are NaN (one mask and one compare per element).
     @inline(__always)
     private static func count<T: FixedWidthInteger & UnsignedInteger>(
         _ p: UnsafeRawPointer, _ n: Int, _: T.Type, exponent: T, _ known: Int?
